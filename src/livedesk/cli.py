@@ -2,10 +2,197 @@
 
 from __future__ import annotations
 
-import typer
+import sys
+from typing import NoReturn, Optional
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="livedesk: live coverage engine.")
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="livedesk: live coverage engine.",
+)
+event_app = typer.Typer(no_args_is_help=True, help="Create and list events.")
+post_app = typer.Typer(no_args_is_help=True, help="Add posts.")
+token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+app.add_typer(event_app, name="event")
+app.add_typer(post_app, name="post")
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+console = Console()
+
+CLI_ACTOR_NAME = "desk"
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2: how every CLI error ends."""
+    typer.echo(f"livedesk: {message}".splitlines()[0], err=True)
+    raise SystemExit(2)
+
+
+def _engine():
+    from livedesk.config import get_settings
+    from livedesk.store.db import make_engine, upgrade
+
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine)
+    return engine
+
+
+def _actor(name: str = CLI_ACTOR_NAME):
+    from livedesk.newsroom.publish import Actor
+
+    return Actor(None, name, "admin")
+
+
+def _serve(host: str, port: int, *, demo: bool = False) -> None:
+    import uvicorn
+
+    from livedesk.config import get_settings
+    from livedesk.web.app import create_app
+
+    engine = _engine()
+    background = []
+    if demo:
+        from livedesk.newsroom import demo as demo_run
+
+        slug = demo_run.seed(engine)
+        background.append(demo_run.ticker)
+        console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
+    engine.dispose()
+    uvicorn.run(
+        create_app(get_settings(), background=background),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+        timeout_keep_alive=30,
+        backlog=4096,
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Run the server (brings the database schema up to date first)."""
+    _serve(host, port)
+
+
+@app.command()
+def demo(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+) -> None:
+    """Create the demo event once, keep adding demo posts, and serve it."""
+    _serve(host, port, demo=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    _engine().dispose()
+    console.print("database is up to date")
+
+
+@event_app.command("create")
+def event_create(
+    slug: str = typer.Argument(..., help="Short name used in URLs, e.g. harbour-summit."),
+    title: str = typer.Option(..., help="The event's title."),
+    standfirst: str = typer.Option("", help="One or two sentences under the title."),
+) -> None:
+    """Create a live event."""
+    from livedesk.newsroom import publish
+
+    event = publish.create_event(_engine(), {"slug": slug, "title": title, "standfirst": standfirst}, _actor())
+    console.print(f"created event [bold]{event['slug']}[/bold]")
+
+
+@event_app.command("list")
+def event_list() -> None:
+    """List events."""
+    from livedesk.store import events as event_store
+    from livedesk.store.db import run_read
+
+    def read(conn):
+        return [(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
+
+    table = Table("slug", "title", "status", "posts", "updated")
+    for row, count in run_read(_engine(), read):
+        table.add_row(row.slug, row.title, row.status, str(count), row.updated_at.strftime("%Y-%m-%d %H:%M UTC"))
+    console.print(table)
+
+
+@post_app.command("add")
+def post_add(
+    event: str = typer.Argument(..., help="The event's slug."),
+    body: str = typer.Option(..., help="The post's text, in Markdown."),
+    headline: Optional[str] = typer.Option(None, help="An optional headline."),
+    topic: list[str] = typer.Option([], help="A topic; repeat for more."),
+    author: str = typer.Option(CLI_ACTOR_NAME, help="Who wrote it."),
+    draft: bool = typer.Option(False, help="Save as a draft instead of publishing."),
+) -> None:
+    """Publish a post to an event."""
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.newsroom import publish
+
+    data = {"body": body, "headline": headline, "topics": topic, "authors": [author]}
+    if draft:
+        data["status"] = "draft"
+    _status, post = publish.create_post(_engine(), MemoryBroker(), event, data, _actor(author))
+    console.print(f"{post['status']} post [bold]{post['id']}[/bold] in {event}")
+
+
+@token_app.command("create")
+def token_create(
+    user: str = typer.Option(..., help="User name; created if new."),
+    role: str = typer.Option("editor", help="admin, editor, contributor or reader."),
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from livedesk.model import Role
+    from livedesk.store import accounts
+    from livedesk.store.db import run_write
+
+    if role not in {r.value for r in Role}:
+        fail(f"unknown role {role!r}; use admin, editor, contributor or reader")
+
+    def work(conn):
+        row = accounts.ensure_user(conn, user, role)
+        return accounts.create_token(conn, row.id)
+
+    token = run_write(_engine(), work)
+    console.print(f"token for {user} ({role}); keep it secret, it is not shown again:", highlight=False)
+    print(token)
+
+
+@token_app.command("revoke")
+def token_revoke(token: str = typer.Argument(..., help="The token to revoke.")) -> None:
+    """Revoke an API token."""
+    from livedesk.store import accounts
+    from livedesk.store.db import run_write
+
+    if not run_write(_engine(), lambda conn: accounts.revoke_token(conn, token)):
+        fail("no such active token")
+    console.print("revoked")
 
 
 def main() -> None:
-    app()
+    from livedesk.newsroom import Forbidden, Invalid, NotFound
+
+    try:
+        result = app(standalone_mode=False)
+    except typer.Abort:
+        fail("aborted")
+    except typer.TyperException as exc:  # usage errors: a missing or bad argument
+        fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+    except (Invalid, NotFound, Forbidden, ValueError, LookupError, OSError) as exc:
+        fail(str(exc) or exc.__class__.__name__)
+    except KeyboardInterrupt:
+        raise SystemExit(130)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,30 @@
+"""Fan-out of "something changed": the store is the truth, a broker only says where to look.
+
+A lost message costs latency, never data: readers also look for missed changes on a timer.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol
+
+
+class Broker(Protocol):
+    async def start(self, on_change: Callable[[int], None]) -> None:
+        """Begin delivering announced change ids to `on_change` on the running loop."""
+
+    def announce(self, change_id: int) -> None:
+        """Say that change `change_id` is committed. Safe from any thread; never raises."""
+
+    async def stop(self) -> None: ...
+
+
+def make_broker(url: str) -> Broker:
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        from livedesk.broker.redis import RedisBroker
+
+        return RedisBroker(url)
+    if url in ("memory://", "", "memory"):
+        from livedesk.broker.memory import MemoryBroker
+
+        return MemoryBroker()
+    raise ValueError(f"unknown broker URL {url!r}: use memory:// or redis://host:port")

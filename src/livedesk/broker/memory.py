@@ -1,0 +1,26 @@
+"""The broker for one process: a callback on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+
+class MemoryBroker:
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_change: Callable[[int], None] | None = None
+
+    async def start(self, on_change: Callable[[int], None]) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._on_change = on_change
+
+    def announce(self, change_id: int) -> None:
+        loop, callback = self._loop, self._on_change
+        if loop is None or callback is None or loop.is_closed():
+            return  # nobody listens in this process; readers' timers pick the change up
+        loop.call_soon_threadsafe(callback, change_id)
+
+    async def stop(self) -> None:
+        self._loop = None
+        self._on_change = None

@@ -1,0 +1,31 @@
+"""Settings, read from the environment (LIVEDESK_*) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEDESK_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./livedesk.db"
+    broker_url: str = "memory://"
+    site_name: str = "livedesk"
+    site_outlet: str = "livedesk"  # name of the site's own outlet
+    base_url: str = "http://127.0.0.1:8000"
+    keepalive_s: float = 15.0
+    catchup_poll_s: float = 3.0  # safety net: look for missed changes this often
+    reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected
+    scheduler_interval_s: float = 1.0
+    fetch_allow_private: bool = False
+    max_body_bytes: int = 100_000
+    max_media: int = 20
+    rates_path: str | None = None  # ECB-style XML or CSV file or URL
+    partner_feeds: str = ""  # comma-separated feed URLs or paths
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,53 @@
+"""Markdown in, sanitised HTML out; plain text for search and alignment."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "cite", "code", "del", "em", "figcaption", "figure",
+    "h2", "h3", "h4", "hr", "i", "li", "ol", "p", "pre", "q", "s", "small", "strong", "sub",
+    "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan"}, "th": {"colspan"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"]
+)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def clean_html(raw: str) -> str:
+    """Keep only harmless markup: an allowlist, safe URL schemes, rel=noopener on links."""
+    return nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str) -> str:
+    return clean_html(_md.render(text))
+
+
+def clean_text(text: str | None) -> str | None:
+    """A one-line plain-text field (headline, caption, credit): tags are dropped.
+
+    The result is plain text, escaped wherever it is rendered.
+    """
+    if text is None:
+        return None
+    return _SPACE.sub(" ", html.unescape(nh3.clean(text, tags=set()))).strip()
+
+
+def html_to_text(markup: str) -> str:
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()

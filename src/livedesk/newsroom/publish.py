@@ -1,0 +1,449 @@
+"""Create, edit, pin and schedule: write to the store, then announce.
+
+Each write that readers see commits together with its change record, in one
+transaction; the broker is told only after the commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from livedesk.broker import Broker
+from livedesk.config import get_settings
+from livedesk.markup import clean_text, html_to_text, render_markdown
+from livedesk.newsroom import Forbidden, Invalid, NotFound
+from livedesk.store import accounts, changes
+from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
+from livedesk.store.db import run_write
+from livedesk.store.tables import post_versions, posts
+
+EDITORS = ("admin", "editor")
+WRITERS = ("admin", "editor", "contributor")
+VISIBLE = "published"
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    name: str
+    role: str
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_post_id() -> str:
+    return base64.b32encode(os.urandom(8)).decode().lower().rstrip("=")
+
+
+def require(actor: Actor, roles: tuple[str, ...]) -> None:
+    if actor.role not in roles:
+        raise Forbidden(f"a {actor.role} may not do this; it needs one of: {', '.join(roles)}")
+
+
+# ---- events ---------------------------------------------------------------------------
+
+EVENT_FIELDS = ("title", "standfirst", "lead_media", "status", "coverage_start", "coverage_end", "topics", "links", "key_points")
+
+
+def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
+    require(actor, EDITORS)
+    slug = data.get("slug", "")
+    if not event_store.SLUG.match(slug):
+        raise Invalid("slug must be 1-119 lowercase letters, digits or hyphens, starting with a letter or digit")
+    values = {k: data[k] for k in EVENT_FIELDS if data.get(k) is not None}
+    values.setdefault("status", "live")
+    values.setdefault("standfirst", "")
+    values.setdefault("coverage_start", now())
+    values.update(slug=slug, created_at=now(), updated_at=now())
+    _check_event_values(values)
+
+    def work(conn: Connection) -> dict:
+        if event_store.get_event(conn, slug) is not None:
+            raise Invalid(f"an event with slug {slug!r} exists already")
+        event_store.insert_event(conn, values)
+        return event_store.event_to_dict(event_store.get_event(conn, slug), 0)
+
+    return run_write(engine, work)
+
+
+def _check_event_values(values: dict) -> None:
+    if "title" in values and not str(values["title"]).strip():
+        raise Invalid("title must not be empty")
+    if "status" in values and values["status"] not in ("live", "ended"):
+        raise Invalid("status must be live or ended")
+    if "title" in values:
+        values["title"] = clean_text(values["title"])
+    if "standfirst" in values:
+        values["standfirst"] = clean_text(values["standfirst"]) or ""
+    for point in values.get("key_points") or []:
+        point["text"] = clean_text(point.get("text")) or ""
+        if not point["text"]:
+            raise Invalid("a key point needs text")
+
+
+def update_event(engine: Engine, broker: Broker, slug: str, data: dict, actor: Actor) -> dict:
+    require(actor, EDITORS)
+    values = {k: data[k] for k in EVENT_FIELDS if k in data}
+    _check_event_values(values)
+    if values.get("status") == "ended" and "coverage_end" not in values:
+        values["coverage_end"] = now()
+    values["updated_at"] = now()
+    announced: list[int] = []
+
+    def work(conn: Connection) -> dict:
+        row = _event(conn, slug)
+        if "key_points" in values:
+            _check_key_point_posts(conn, row.id, values["key_points"])
+        event_store.update_event(conn, row.id, values)
+        event = event_store.event_to_dict(event_store.get_event(conn, slug), event_store.count_published(conn, row.id))
+        if "key_points" in values:
+            announced.append(changes.append_change(conn, row.id, "keypoints.updated", {"event": slug, "key_points": event["key_points"]}))
+        if set(values) - {"key_points", "updated_at"}:
+            announced.append(changes.append_change(conn, row.id, "event.updated", event))
+        return event
+
+    event = run_write(engine, work)
+    for change_id in announced:
+        broker.announce(change_id)
+    return event
+
+
+def _check_key_point_posts(conn: Connection, event_id: int, points: list[dict]) -> None:
+    for point in points:
+        if point.get("post_id") and post_store.get_post(conn, event_id, point["post_id"]) is None:
+            raise Invalid(f"key point links to unknown post {point['post_id']!r}")
+
+
+def _event(conn: Connection, slug: str):
+    row = event_store.get_event(conn, slug)
+    if row is None:
+        raise NotFound(f"no event {slug!r}")
+    return row
+
+
+# ---- posts ----------------------------------------------------------------------------
+
+def _clean_media(items: list[dict] | None) -> list[dict]:
+    settings = get_settings()
+    items = items or []
+    if len(items) > settings.max_media:
+        raise Invalid(f"a post holds at most {settings.max_media} media items, not {len(items)}")
+    cleaned = []
+    for item in items:
+        kind = item.get("kind") or ("video" if item.get("duration_s") or item.get("title") else "image")
+        if kind not in ("image", "video"):
+            raise Invalid("media kind must be image or video")
+        url = item.get("url")
+        if url and not re.match(r"^(https?://|/)", url):
+            raise Invalid("media url must be http(s) or a site path")
+        entry = {"kind": kind, "url": url}
+        for key in ("alt", "caption", "credit", "title", "source"):
+            if item.get(key):
+                entry[key] = clean_text(str(item[key]))
+        if item.get("duration_s") is not None:
+            entry["duration_s"] = int(item["duration_s"])
+        cleaned.append(entry)
+    return cleaned
+
+
+def _content(data: dict) -> dict:
+    """Validated, rendered content fields of a post from the given data."""
+    settings = get_settings()
+    values: dict = {}
+    if "body" in data:
+        body = data["body"] or ""
+        if len(body.encode()) > settings.max_body_bytes:
+            raise Invalid(f"body is {len(body.encode())} bytes; the limit is {settings.max_body_bytes}")
+        values["body_md"] = body
+        values["body_html"] = render_markdown(body)
+    if "headline" in data:
+        values["headline"] = clean_text(data["headline"]) or None
+    if "media" in data:
+        values["media"] = _clean_media(data["media"])
+    if "authors" in data:
+        values["authors"] = [clean_text(a) for a in data["authors"] or [] if clean_text(a)]
+    if "topics" in data:
+        values["topics"] = [t for t in (clean_text(t).lower() for t in data["topics"] or []) if t]
+    if "body_html" in values or "headline" in values:
+        values["search_text"] = html_to_text(values.get("body_html", ""))
+    return values
+
+
+def create_post(
+    engine: Engine,
+    broker: Broker,
+    slug: str,
+    data: dict,
+    actor: Actor,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[int, dict]:
+    """Store a new post; returns the HTTP-style status and the post.
+
+    A repeated idempotency key returns the first response and writes nothing.
+    """
+    require(actor, WRITERS)
+    values = _content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data})
+    if not values["body_md"].strip() and not values.get("headline"):
+        raise Invalid("a post needs a body or a headline")
+    when = data.get("published_at") or now()
+    if when.tzinfo is None:
+        raise Invalid("published_at needs a time zone, e.g. 2026-05-14T09:30:00Z")
+    status = _initial_status(data.get("status"), actor, when)
+    scope = f"{actor.id}:create-post:{slug}"
+    announced: list[int] = []
+
+    def work(conn: Connection) -> tuple[int, dict]:
+        if idempotency_key:
+            seen = accounts.stored_response(conn, idempotency_key, scope)
+            if seen is not None:
+                return seen.status, json.loads(seen.body)
+        event = _event(conn, slug)
+        outlet = _own_outlet(conn)
+        post_id = new_post_id()
+        topics = values.pop("topics")
+        conn.execute(
+            insert(posts).values(
+                id=post_id,
+                event_id=event.id,
+                outlet_id=outlet.id,
+                published_at=when,
+                updated_at=now(),
+                created_at=now(),
+                status=status,
+                pinned=bool(data.get("pinned")) and actor.role in EDITORS,
+                key_event=bool(data.get("key_event")),
+                created_by=actor.id,
+                topics=topics,
+                **values,
+            )
+        )
+        post_store.set_topics(conn, post_id, topics)
+        post = post_store.post_to_dict(post_store.get_post(conn, event.id, post_id))
+        if status == VISIBLE:
+            announced.append(changes.append_change(conn, event.id, "post.created", post, post_id))
+            _touch_event(conn, event.id)
+        if idempotency_key:
+            accounts.store_response(conn, idempotency_key, scope, 201, json.dumps(post))
+        return 201, post
+
+    try:
+        result = run_write(engine, work)
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        result = run_write(engine, work)  # the same key committed meanwhile: answer as it did
+    for change_id in announced:
+        broker.announce(change_id)
+    return result
+
+
+def _initial_status(requested: str | None, actor: Actor, when: datetime) -> str:
+    if requested not in (None, "draft", "published", "scheduled"):
+        raise Invalid("status must be draft or published")
+    if requested == "draft":
+        return "draft"
+    if actor.role not in EDITORS:
+        return "pending"
+    if when > now():
+        return "scheduled"
+    return "published"
+
+
+def _own_outlet(conn: Connection):
+    return event_store.ensure_outlet(conn, get_settings().site_outlet, own=True)
+
+
+def _touch_event(conn: Connection, event_id: int) -> None:
+    event_store.update_event(conn, event_id, {"updated_at": now()})
+
+
+def _post(conn: Connection, event_id: int, post_id: str, actor: Actor):
+    row = post_store.get_post(conn, event_id, post_id)
+    if row is None or row.status == "deleted":
+        raise NotFound(f"no post {post_id!r} in this event")
+    if actor.role == "contributor" and row.created_by != actor.id:
+        raise Forbidden("a contributor may change only their own posts")
+    if actor.role == "contributor" and row.status == VISIBLE:
+        raise Forbidden("a contributor may not change a published post")
+    return row
+
+
+def edit_post(
+    engine: Engine,
+    broker: Broker,
+    slug: str,
+    post_id: str,
+    data: dict,
+    actor: Actor,
+    *,
+    correction: str | None = None,
+) -> dict:
+    """Change a post, keeping the previous version; a correction note is shown to readers."""
+    require(actor, WRITERS)
+    values = _content(data)
+    if "key_event" in data:
+        values["key_event"] = bool(data["key_event"])
+    if data.get("published_at") is not None:
+        if data["published_at"].tzinfo is None:
+            raise Invalid("published_at needs a time zone")
+        values["published_at"] = data["published_at"]
+    announced: list[int] = []
+
+    def work(conn: Connection) -> dict:
+        event = _event(conn, slug)
+        row = _post(conn, event.id, post_id, actor)
+        status = row.status
+        if data.get("status") is not None:
+            status = _initial_status(data["status"], actor, values.get("published_at", row.published_at))
+        content_changed = any(k in values for k in ("body_md", "headline", "media"))
+        update_values = dict(values)
+        update_values.pop("topics", None)
+        if content_changed:
+            conn.execute(
+                insert(post_versions).values(
+                    post_id=row.id,
+                    version=row.version,
+                    headline=row.headline,
+                    body_md=row.body_md,
+                    body_html=row.body_html,
+                    media=row.media,
+                    replaced_at=now(),
+                    note=clean_text(correction) if correction else None,
+                )
+            )
+            update_values["version"] = row.version + 1
+        if correction:
+            update_values["corrected_at"] = now()
+            update_values["correction_note"] = clean_text(correction)
+        update_values.update(updated_at=now(), status=status)
+        conn.execute(update(posts).where(posts.c.id == row.id).values(**update_values, **_topics(values)))
+        if "topics" in values:
+            post_store.set_topics(conn, row.id, values["topics"])
+        post = post_store.post_to_dict(post_store.get_post(conn, event.id, row.id))
+        kind = _visible_change(row.status, status, "post.updated")
+        if kind:
+            payload = post if kind != "post.deleted" else {"id": row.id, "event": slug}
+            announced.append(changes.append_change(conn, event.id, kind, payload, row.id))
+            _touch_event(conn, event.id)
+        return post
+
+    post = run_write(engine, work)
+    for change_id in announced:
+        broker.announce(change_id)
+    return post
+
+
+def _topics(values: dict) -> dict:
+    return {"topics": values["topics"]} if "topics" in values else {}
+
+
+def _visible_change(before: str, after: str, kind_if_same: str) -> str | None:
+    """The change readers see when a post moves from status `before` to `after`."""
+    if before == VISIBLE and after == VISIBLE:
+        return kind_if_same
+    if after == VISIBLE:
+        return "post.created"
+    if before == VISIBLE:
+        return "post.deleted"
+    return None
+
+
+def delete_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor) -> None:
+    require(actor, WRITERS)
+    _set_flags(engine, broker, slug, post_id, actor, {"status": "deleted", "pinned": False}, "post.deleted")
+
+
+def set_pinned(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor, pinned: bool) -> dict:
+    require(actor, EDITORS)
+    return _set_flags(engine, broker, slug, post_id, actor, {"pinned": pinned}, "post.pinned")
+
+
+def set_key_event(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor, flag: bool) -> dict:
+    require(actor, EDITORS)
+    return _set_flags(engine, broker, slug, post_id, actor, {"key_event": flag}, "post.updated")
+
+
+def approve_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor) -> dict:
+    """An editor publishes a contributor's post (at its scheduled time, if in the future)."""
+    require(actor, EDITORS)
+
+    def status_for(row) -> str:
+        if row.status != "pending":
+            raise Invalid(f"post {post_id!r} is {row.status}, not waiting for approval")
+        return "scheduled" if row.published_at > now() else VISIBLE
+
+    return _set_flags(engine, broker, slug, post_id, actor, {}, "post.created", status_for=status_for)
+
+
+def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for=None) -> dict:
+    announced: list[int] = []
+
+    def work(conn: Connection) -> dict:
+        event = _event(conn, slug)
+        row = _post(conn, event.id, post_id, actor)
+        new_values = dict(values)
+        if status_for is not None:
+            new_values["status"] = status_for(row)
+            if new_values["status"] == VISIBLE:
+                new_values["published_at"] = now()  # it goes live now, at the top
+        status = new_values.get("status", row.status)
+        conn.execute(update(posts).where(posts.c.id == row.id).values(**new_values, updated_at=now()))
+        post = post_store.post_to_dict(post_store.get_post(conn, event.id, row.id))
+        visible = _visible_change(row.status, status, kind)
+        if visible:
+            payload = post if visible != "post.deleted" else {"id": row.id, "event": slug}
+            announced.append(changes.append_change(conn, event.id, visible, payload, row.id))
+            _touch_event(conn, event.id)
+        return post
+
+    post = run_write(engine, work)
+    for change_id in announced:
+        broker.announce(change_id)
+    return post
+
+
+def publish_due(engine: Engine, broker: Broker) -> int:
+    """Publish scheduled posts whose time has come; returns how many.
+
+    The status check in the UPDATE makes each post publish once, however many nodes run this.
+    """
+    due = run_read_due(engine)
+    published = 0
+    for post_id, event_id in due:
+        announced: list[int] = []
+
+        def work(conn: Connection) -> None:
+            result = conn.execute(
+                update(posts)
+                .where(posts.c.id == post_id, posts.c.status == "scheduled")
+                .values(status=VISIBLE, updated_at=now())
+            )
+            if result.rowcount != 1:
+                return  # another node took it
+            post = post_store.post_to_dict(post_store.get_post_by_id(conn, post_id))
+            announced.append(changes.append_change(conn, event_id, "post.created", post, post_id))
+            _touch_event(conn, event_id)
+
+        run_write(engine, work)
+        for change_id in announced:
+            broker.announce(change_id)
+            published += 1
+    return published
+
+
+def run_read_due(engine: Engine) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        query = select(posts.c.id, posts.c.event_id).where(posts.c.status == "scheduled", posts.c.published_at <= now())
+        return [(r.id, r.event_id) for r in conn.execute(query.limit(500))]

@@ -1,0 +1,84 @@
+"""Users, tokens and idempotency records."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, insert, select, update
+
+from livedesk.store.tables import idempotency_keys, tokens, users
+
+_hasher = PasswordHasher()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hash_token(token: str) -> str:
+    # Tokens are long random strings, so a fast hash keeps them safe at rest.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_user(conn: Connection, name: str):
+    return conn.execute(select(users).where(users.c.name == name)).first()
+
+
+def ensure_user(conn: Connection, name: str, role: str):
+    """The named user, created with `role` if new; an existing user's role is updated."""
+    row = get_user(conn, name)
+    if row is None:
+        conn.execute(insert(users).values(name=name, role=role, created_at=now()))
+    elif row.role != role:
+        conn.execute(update(users).where(users.c.id == row.id).values(role=role))
+    return get_user(conn, name)
+
+
+def set_password(conn: Connection, user_id: int, password: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
+
+
+def check_password(row, password: str) -> bool:
+    if row is None or not row.password_hash:
+        _hasher.hash(password)  # spend the same time either way
+        return False
+    try:
+        return _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_token(conn: Connection, user_id: int) -> str:
+    token = "ld_" + secrets.token_urlsafe(32)
+    conn.execute(insert(tokens).values(user_id=user_id, token_hash=hash_token(token), created_at=now()))
+    return token
+
+
+def user_for_token(conn: Connection, token: str):
+    query = (
+        select(users)
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None))
+    )
+    return conn.execute(query).first()
+
+
+def revoke_token(conn: Connection, token: str) -> bool:
+    result = conn.execute(
+        update(tokens).where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None)).values(revoked_at=now())
+    )
+    return result.rowcount > 0
+
+
+def stored_response(conn: Connection, key: str, scope: str):
+    query = select(idempotency_keys).where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
+    return conn.execute(query).first()
+
+
+def store_response(conn: Connection, key: str, scope: str, status: int, body: str) -> None:
+    """Remember a response; raises IntegrityError when the key was used meanwhile."""
+    conn.execute(insert(idempotency_keys).values(key=key, scope=scope, status=status, body=body, created_at=now()))

@@ -1,0 +1,229 @@
+"""The database schema (SQLAlchemy Core). Alembic migrations create it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC, on every engine."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+outlets = Table(
+    "outlets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64)),
+    Column("own", Boolean, nullable=False, default=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("title", String(300), nullable=False),
+    Column("standfirst", Text, nullable=False, default=""),
+    Column("lead_media", JSON),
+    Column("status", String(16), nullable=False, default="live"),
+    Column("coverage_start", UTCDateTime),
+    Column("coverage_end", UTCDateTime),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("links", JSON, nullable=False, default=list),
+    Column("key_points", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("outlet_id", Integer, ForeignKey("outlets.id")),
+    Column("url", Text),
+    Column("text", Text),
+    Column("timezone", String(64)),
+    Column("poll_interval_s", Integer, nullable=False, default=60),
+    Column("etag", String(300)),
+    Column("last_modified", String(100)),
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("next_poll_at", UTCDateTime),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("num", Integer, primary_key=True),  # full-text index row id
+    Column("id", String(24), nullable=False, unique=True),  # the public, stable id
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("outlet_id", Integer, ForeignKey("outlets.id"), nullable=False),
+    Column("source_id", Integer, ForeignKey("sources.id")),
+    Column("anchor", String(200)),  # the source's own identity for an ingested post
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("time_known", Boolean, nullable=False, default=True),
+    Column("position", Integer),  # order in its source page, for ingested posts
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("headline", Text),
+    Column("body_md", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("search_text", Text, nullable=False, default=""),
+    Column("media", JSON, nullable=False, default=list),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("topics", JSON, nullable=False, default=list),
+    Column("pinned", Boolean, nullable=False, default=False),
+    Column("key_event", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("corrected_at", UTCDateTime),
+    Column("correction_note", Text),
+    Column("created_by", Integer, ForeignKey("users.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_posts_event_status_time", "event_id", "status", "published_at", "id"),
+    Index("ix_posts_status_time", "status", "published_at"),
+    UniqueConstraint("source_id", "anchor", name="uq_posts_source_anchor"),
+)
+
+# Topics of each post, one row each, so that a topic filter uses an index on every engine.
+post_topics = Table(
+    "post_topics",
+    metadata,
+    Column("post_id", String(24), ForeignKey("posts.id"), primary_key=True),
+    Column("topic", String(80), primary_key=True, index=True),
+)
+
+post_versions = Table(
+    "post_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", String(24), ForeignKey("posts.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("headline", Text),
+    Column("body_md", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("media", JSON, nullable=False),
+    Column("replaced_at", UTCDateTime, nullable=False),
+    Column("note", Text),  # the correction note given with the edit that replaced it
+)
+
+# Every change readers see, in commit order; the stream sends these and catch-up replays them.
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("post_id", String(24)),
+    Column("payload", Text, nullable=False),  # JSON, as sent
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_changes_event_id", "event_id", "id"),
+)
+
+# One row per named counter; taking the next value locks the row until commit,
+# so change ids commit in the order they were taken, on every engine.
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("scope", String(300), primary_key=True),  # user and route
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+developments = Table(
+    "developments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("data", JSON, nullable=False),  # the whole alignment of the event
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+__all__ = [
+    "metadata",
+    "outlets",
+    "events",
+    "users",
+    "tokens",
+    "sources",
+    "posts",
+    "post_topics",
+    "post_versions",
+    "changes",
+    "counters",
+    "idempotency_keys",
+    "developments",
+]

@@ -1,0 +1,312 @@
+"""The JSON API (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from livedesk.newsroom import NotFound, publish
+from livedesk.newsroom.publish import Actor
+from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
+from livedesk.store.db import run_read
+from livedesk.web.auth import optional_actor, required_actor
+from livedesk.web.stream import parse_last_event_id
+
+router = APIRouter(prefix="/api")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MediaIn(Strict):
+    kind: Literal["image", "video"] | None = None
+    url: str | None = Field(None, max_length=2000)
+    alt: str | None = Field(None, max_length=1000)
+    caption: str | None = Field(None, max_length=2000)
+    credit: str | None = Field(None, max_length=300)
+    title: str | None = Field(None, max_length=500)
+    duration_s: int | None = Field(None, ge=0, le=86400 * 7)
+    source: str | None = Field(None, max_length=300)
+
+
+class KeyPointIn(Strict):
+    text: str = Field(max_length=500)
+    post_id: str | None = None
+
+
+class LinkIn(Strict):
+    url: str = Field(max_length=2000, pattern=r"^(https?://|/)")
+    title: str = Field(max_length=300)
+
+
+class EventPatch(Strict):
+    title: str | None = Field(None, min_length=1, max_length=300)
+    standfirst: str | None = Field(None, max_length=2000)
+    lead_media: MediaIn | None = None
+    status: Literal["live", "ended"] | None = None
+    coverage_start: AwareDatetime | None = None
+    coverage_end: AwareDatetime | None = None
+    topics: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=50)
+    links: list[LinkIn] | None = Field(None, max_length=50)
+    key_points: list[KeyPointIn] | None = Field(None, max_length=30)
+
+
+class EventIn(EventPatch):
+    slug: str = Field(max_length=119)
+    title: str = Field(min_length=1, max_length=300)
+
+
+class PostPatch(Strict):
+    body: str | None = None
+    headline: str | None = Field(None, max_length=500)
+    media: list[MediaIn] | None = None
+    authors: list[Annotated[str, Field(max_length=120)]] | None = Field(None, max_length=20)
+    topics: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=20)
+    key_event: bool | None = None
+    status: Literal["draft", "published"] | None = None
+    published_at: AwareDatetime | None = None
+    correction: str | None = Field(None, max_length=1000, description="shown to readers as the reason for the edit")
+
+
+class PostIn(Strict):
+    body: str = ""
+    headline: str | None = Field(None, max_length=500)
+    media: list[MediaIn] = []
+    authors: list[Annotated[str, Field(max_length=120)]] | None = Field(None, max_length=20)
+    topics: list[Annotated[str, Field(max_length=80)]] = Field([], max_length=20)
+    pinned: bool = False
+    key_event: bool = False
+    status: Literal["draft", "published"] | None = Field(None, description="default published; a future published_at schedules it")
+    published_at: AwareDatetime | None = None
+
+
+class KeyEventIn(Strict):
+    key_event: bool = True
+
+
+def etag_json(request: Request, data: dict) -> Response:
+    """JSON with a strong ETag; answers If-None-Match with 304."""
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    wanted = request.headers.get("if-none-match", "")
+    if tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def engine_of(request: Request):
+    return request.app.state.engine
+
+
+def broker_of(request: Request):
+    return request.app.state.broker
+
+
+def _event_row(conn, slug: str):
+    row = event_store.get_event(conn, slug)
+    if row is None:
+        raise NotFound(f"no event {slug!r}")
+    return row
+
+
+# ---- events -------------------------------------------------------------------------
+
+@router.get("/events", summary="List events")
+def list_events(request: Request, status: Literal["live", "ended"] | None = None) -> Response:
+    def read(conn):
+        return [event_store.event_to_dict(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn, status)]
+
+    return etag_json(request, {"events": run_read(engine_of(request), read)})
+
+
+@router.post("/events", status_code=201, summary="Create an event")
+def create_event(request: Request, body: EventIn, actor: Actor = Depends(required_actor)) -> JSONResponse:
+    event = publish.create_event(engine_of(request), body.model_dump(exclude_unset=True, mode="python"), actor)
+    return JSONResponse(event, status_code=201)
+
+
+@router.get("/events/{slug}", summary="One event")
+def get_event(request: Request, slug: str) -> Response:
+    def read(conn):
+        row = _event_row(conn, slug)
+        return event_store.event_to_dict(row, event_store.count_published(conn, row.id))
+
+    return etag_json(request, run_read(engine_of(request), read))
+
+
+@router.patch("/events/{slug}", summary="Change an event (title, status, key points, links ...)")
+def patch_event(request: Request, slug: str, body: EventPatch, actor: Actor = Depends(required_actor)) -> dict:
+    data = body.model_dump(exclude_unset=True, mode="python")
+    return publish.update_event(engine_of(request), broker_of(request), slug, data, actor)
+
+
+# ---- posts --------------------------------------------------------------------------
+
+@router.get("/events/{slug}/posts", summary="Posts of an event, a page at a time")
+def list_posts(
+    request: Request,
+    slug: str,
+    order: Literal["newest", "oldest"] = "newest",
+    limit: int = Query(20, ge=1, le=100),
+    before: str | None = Query(None, max_length=200),
+    after: str | None = Query(None, max_length=200),
+    topic: str | None = Query(None, max_length=80),
+    q: str | None = Query(None, max_length=200),
+    outlets: Literal["all", "own", "others"] = "all",
+    status: Literal["published", "draft", "pending", "scheduled"] = "published",
+    actor: Actor | None = Depends(optional_actor),
+) -> Response:
+    if status != "published" and (actor is None or actor.role not in ("admin", "editor", "contributor")):
+        raise NotFound("only the desk may list unpublished posts")
+    own = {"all": None, "own": True, "others": False}[outlets]
+
+    def read(conn):
+        event = _event_row(conn, slug)
+        rows, cursor = post_store.list_posts(
+            conn, event.id, order=order, limit=limit, before=before, after=after, topic=topic, q=q,
+            statuses=(status,), outlet_own=own,
+        )
+        return {"posts": [post_store.post_to_dict(r) for r in rows], "next": cursor}
+
+    return etag_json(request, run_read(engine_of(request), read))
+
+
+@router.post("/events/{slug}/posts", status_code=201, summary="Publish, draft or schedule a post")
+def create_post(
+    request: Request,
+    slug: str,
+    body: PostIn,
+    actor: Actor = Depends(required_actor),
+    idempotency_key: str | None = Header(None, max_length=200),
+) -> JSONResponse:
+    data = body.model_dump(exclude_unset=True, mode="python")
+    status, post = publish.create_post(
+        engine_of(request), broker_of(request), slug, data, actor, idempotency_key=idempotency_key
+    )
+    return JSONResponse(post, status_code=status)
+
+
+@router.get("/events/{slug}/posts/{post_id}", summary="One post, with its edit history")
+def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = Depends(optional_actor)) -> Response:
+    def read(conn):
+        event = _event_row(conn, slug)
+        row = post_store.get_post(conn, event.id, post_id)
+        hidden = row is None or row.status == "deleted" or (row.status != "published" and (actor is None or actor.role == "reader"))
+        if hidden:
+            raise NotFound(f"no post {post_id!r} in this event")
+        post = post_store.post_to_dict(row)
+        post["history"] = post_store.versions(conn, row.id)
+        return post
+
+    return etag_json(request, run_read(engine_of(request), read))
+
+
+@router.patch("/events/{slug}/posts/{post_id}", summary="Edit a post; give a correction note to show readers")
+def patch_post(request: Request, slug: str, post_id: str, body: PostPatch, actor: Actor = Depends(required_actor)) -> dict:
+    data = body.model_dump(exclude_unset=True, mode="python")
+    correction = data.pop("correction", None)
+    return publish.edit_post(engine_of(request), broker_of(request), slug, post_id, data, actor, correction=correction)
+
+
+@router.delete("/events/{slug}/posts/{post_id}", status_code=204, summary="Delete a post")
+def delete_post(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> Response:
+    publish.delete_post(engine_of(request), broker_of(request), slug, post_id, actor)
+    return Response(status_code=204)
+
+
+@router.post("/events/{slug}/posts/{post_id}/pin", summary="Pin a post to the top")
+def pin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
+    return publish.set_pinned(engine_of(request), broker_of(request), slug, post_id, actor, True)
+
+
+@router.post("/events/{slug}/posts/{post_id}/unpin", summary="Unpin a post")
+def unpin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
+    return publish.set_pinned(engine_of(request), broker_of(request), slug, post_id, actor, False)
+
+
+@router.post("/events/{slug}/posts/{post_id}/key-event", summary="Mark or unmark a key event")
+def key_event(request: Request, slug: str, post_id: str, body: KeyEventIn | None = None, actor: Actor = Depends(required_actor)) -> dict:
+    flag = True if body is None else body.key_event
+    return publish.set_key_event(engine_of(request), broker_of(request), slug, post_id, actor, flag)
+
+
+@router.post("/events/{slug}/posts/{post_id}/approve", summary="Publish a contributor's post")
+def approve(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
+    return publish.approve_post(engine_of(request), broker_of(request), slug, post_id, actor)
+
+
+# ---- search -------------------------------------------------------------------------
+
+@router.get("/search", summary="Search posts across events")
+def search(
+    request: Request,
+    q: str = Query(min_length=1, max_length=200),
+    event: str | None = Query(None, max_length=120),
+    outlet: str | None = Query(None, max_length=80),
+    topic: str | None = Query(None, max_length=80),
+    day: date | None = Query(None, description="only posts of this UTC day"),
+    page: int = Query(1, ge=1, le=1000),
+    limit: int = Query(20, ge=1, le=100),
+) -> Response:
+    since = datetime.combine(day, time(), tzinfo=timezone.utc) if day else None
+    until = since + timedelta(days=1) if since else None
+
+    def read(conn):
+        event_id = _event_row(conn, event).id if event else None
+        rows, total = post_store.search_posts(
+            conn, q, limit=limit, offset=(page - 1) * limit, event_id=event_id, outlet_slug=outlet,
+            topic=topic, since=since, until=until,
+        )
+        return {"results": [post_store.post_to_dict(r) for r in rows], "total": total, "page": page}
+
+    return etag_json(request, run_read(engine_of(request), read))
+
+
+# ---- streams ------------------------------------------------------------------------
+
+class EventStream(Response):
+    """Hands the connection to the process's hub."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, event_id: int | None, last_event_id: int | None) -> None:
+        self.event_id = event_id
+        self.last_event_id = last_event_id
+        self.background = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        hub = scope["app"].state.hub
+        await hub.serve(scope, receive, send, event_id=self.event_id, last_event_id=self.last_event_id)
+
+
+STREAM_DOC = {
+    200: {"content": {"text/event-stream": {}}, "description": "post.created, post.updated, post.deleted, post.pinned, keypoints.updated, event.updated"}
+}
+
+
+@router.get("/events/{slug}/stream", response_class=EventStream, responses=STREAM_DOC, summary="Live changes of one event (SSE)")
+def event_stream(
+    request: Request,
+    slug: str,
+    last_event_id: str | None = Header(None, max_length=40),
+    since: str | None = Query(None, max_length=40, description="like Last-Event-ID, for clients that cannot set headers"),
+) -> EventStream:
+    event = run_read(engine_of(request), lambda conn: _event_row(conn, slug))
+    return EventStream(event.id, parse_last_event_id(last_event_id or since))
+
+
+@router.get("/stream", response_class=EventStream, responses=STREAM_DOC, summary="Live changes of every event (SSE)")
+def all_stream(
+    last_event_id: str | None = Header(None, max_length=40),
+    since: str | None = Query(None, max_length=40),
+) -> EventStream:
+    return EventStream(None, parse_last_event_id(last_event_id or since))

@@ -1,0 +1,151 @@
+"""Assembles the web app: API, stream, pages; the hub, broker and scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from livedesk.broker import make_broker
+from livedesk.config import Settings, get_settings
+from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
+from livedesk.store.db import make_engine
+from livedesk.store.posts import BadCursor
+from livedesk.web import api
+from livedesk.web.auth import Unauthorized
+from livedesk.web.stream import Hub, RawSendMiddleware
+
+log = logging.getLogger("livedesk")
+
+MAX_REQUEST_BYTES = 1_000_000
+
+
+def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
+    """The app; `background` holds coroutine functions `f(app)` that run while it serves."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings.database_url)
+        broker = make_broker(settings.broker_url)
+        hub = Hub(engine, keepalive_s=settings.keepalive_s, poll_s=settings.catchup_poll_s,
+                  reader_limit=settings.reader_buffer_bytes)
+        app.state.engine, app.state.broker, app.state.hub = engine, broker, hub
+        await hub.start()
+        await broker.start(hub.notify)
+        tasks = [asyncio.create_task(_publish_scheduled(engine, broker, settings.scheduler_interval_s))]
+        tasks += [asyncio.create_task(job(app)) for job in background]
+        gc.collect()
+        gc.freeze()  # long-lived objects stay out of the collector's way: fewer pauses
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await hub.stop()
+            await broker.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="livedesk",
+        version="0.1.0",
+        description="Live coverage: publish a live blog and follow other outlets' coverage of the same story.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.include_router(api.router)
+    _add_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(RawSendMiddleware)
+    return app
+
+
+async def _publish_scheduled(engine, broker, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await anyio.to_thread.run_sync(publish.publish_due, engine, broker)
+        except Exception:
+            log.exception("publishing scheduled posts failed; trying again")
+
+
+def _error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(_r: Request, exc: NotFound):
+        return _error(404, str(exc))
+
+    @app.exception_handler(Invalid)
+    async def invalid(_r: Request, exc: Invalid):
+        return _error(422, str(exc))
+
+    @app.exception_handler(BadCursor)
+    async def bad_cursor(_r: Request, exc: BadCursor):
+        return _error(400, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_r: Request, exc: Forbidden):
+        return _error(403, str(exc))
+
+    @app.exception_handler(Unauthorized)
+    async def unauthorized(_r: Request, exc: Unauthorized):
+        return JSONResponse({"error": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RequestValidationError)
+    async def validation(_r: Request, exc: RequestValidationError):
+        problems = [_describe(e) for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return _error(400, "the request body is not valid JSON")
+        return _error(422, "; ".join(problems[:5]), details=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_r: Request, exc: StarletteHTTPException):
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crash(_r: Request, exc: Exception):
+        log.exception("unexpected error")
+        return _error(500, "internal error; nothing was changed")
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid")
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over 1 MB before reading them."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
+            response = _error(413, f"request body over {MAX_REQUEST_BYTES} bytes")
+            return await response(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_REQUEST_BYTES:
+                raise Invalid(f"request body over {MAX_REQUEST_BYTES} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
