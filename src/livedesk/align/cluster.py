@@ -1,0 +1,225 @@
+"""Developments: posts of different outlets that report the same statement, act or moment.
+
+Batch: `align(posts)`. Live: `Aligner().add(post)` places one post in well under a second,
+and `Aligner.alignment()` settles everything exactly as `align` would.
+
+Clustering runs twice. A first pass keeps only confident links; the times of those links
+place untimed posts on the clock (`times.infer_times`). The second pass then also weighs time
+proximity for untimed posts, which separates look-alike remarks made hours apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from livedesk.align import similar
+from livedesk.align.keypoints import key_point_suggestions
+from livedesk.align.similar import Corpus, Features, Frequencies
+from livedesk.align.times import infer_times
+from livedesk.model import AlignPost, Development, InferredTime, Quote
+
+THRESHOLD = 0.40  # a pair scoring this much reports one development
+CONFIDENT = 0.45  # first-pass links, trusted to place untimed posts
+
+
+class AlignError(ValueError):
+    """Posts that cannot be aligned, such as two posts sharing one id."""
+
+
+@dataclass
+class Alignment:
+    developments: list[Development]
+    inferred: dict[str, InferredTime] = field(default_factory=dict)
+    exclusives: dict[str, list[str]] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
+    key_point_suggestions: list[dict] = field(default_factory=list)
+
+
+def align(
+    posts: list[AlignPost],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    off: frozenset[str] = frozenset(),
+) -> Alignment:
+    """Group the posts of many outlets into developments. `off` switches signals off (ablation)."""
+    _check_ids(posts)
+    feats: list[Features] = []
+    for start in range(0, len(posts), 500):
+        feats.extend(similar.features(p) for p in posts[start : start + 500])
+        if progress:
+            progress(len(feats), len(posts))
+    raw = similar.raw_vectors(feats) if posts else None
+    return _settle(posts, feats, raw, off)
+
+
+def _check_ids(posts: list[AlignPost]) -> None:
+    seen: set[str] = set()
+    for p in posts:
+        if p.id in seen:
+            raise AlignError(f"two posts share the id {p.id!r}")
+        if p.time is not None and p.time.tzinfo is None:
+            raise AlignError(f"post {p.id!r} has a time without a zone; give aware UTC times")
+        seen.add(p.id)
+
+
+def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...]) -> Corpus:
+    freq = Frequencies()
+    freq.add(raw)
+    return Corpus(feats, freq, tuple(similar.weigh(raw[k], freq, k) for k in range(3)))
+
+
+def _settle(posts, feats, raw, off: frozenset[str]) -> Alignment:
+    if not posts:
+        return Alignment(developments=[])
+    corpus = _corpus(feats, raw)
+    i, j = similar.candidate_pairs(corpus, raw[0])
+    base = similar.pair_signals(corpus, i, j, off)
+    time_weight = 0.0 if "time" in off else similar.WEIGHTS["time"]
+    t, u = _times(posts, {})
+    first = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
+    labels = _components(posts, i, j, first, CONFIDENT)
+    inferred = infer_times(posts, labels)
+    t, u = _times(posts, inferred)
+    second = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
+    labels = _components(posts, i, j, second, THRESHOLD)
+    inferred = infer_times(posts, labels)
+    return summarise(posts, feats, labels, inferred)
+
+
+def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray]:
+    """Epoch seconds (NaN if unknown) and their uncertainty, real times first."""
+    t = np.full(len(posts), np.nan)
+    u = np.zeros(len(posts))
+    for k, p in enumerate(posts):
+        if p.time is not None:
+            t[k] = p.time.timestamp()
+        elif p.id in inferred:
+            t[k] = inferred[p.id].time.timestamp()
+            u[k] = inferred[p.id].plus_minus_s
+    return t, u
+
+
+def _components(
+    posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Development label per post: the groups that strong, near-best links join."""
+    keep = score >= threshold
+    keep[keep] = near_best(posts, i[keep], j[keep], score[keep])
+    n = len(posts)
+    graph = sp.coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+NEAR_BEST = 0.75
+
+
+def near_best(posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Keep a link only if it is close to the best link of both its posts into the other outlet.
+
+    One post may report what another outlet split over two posts, but a weaker second
+    link from one post into the same outlet usually joins a different development.
+    """
+    best: dict[tuple[int, str], float] = {}
+    for a, b, s in zip(i.tolist(), j.tolist(), score.tolist()):
+        for x, y in ((a, b), (b, a)):
+            key = (x, posts[y].outlet)
+            best[key] = max(best.get(key, 0.0), s)
+    return np.array(
+        [
+            s >= NEAR_BEST * best[(a, posts[b].outlet)] and s >= NEAR_BEST * best[(b, posts[a].outlet)]
+            for a, b, s in zip(i.tolist(), j.tolist(), score.tolist())
+        ],
+        dtype=bool,
+    )
+
+
+# --- what the groups say ---------------------------------------------------------------
+
+
+def summarise(
+    posts: list[AlignPost],
+    feats: list[Features],
+    labels: np.ndarray,
+    inferred: dict[str, InferredTime],
+) -> Alignment:
+    groups: dict[int, list[int]] = {}
+    for k, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(k)
+    devs = [development(posts, feats, members, inferred) for members in groups.values()]
+    devs.sort(key=lambda d: (d.first_time or datetime.max.replace(tzinfo=timezone.utc), d.id))
+    outlets = sorted({p.outlet for p in posts})
+    exclusives = {o: [d.id for d in devs if d.outlets == [o]] for o in outlets}
+    shares = {o: sum(o in d.outlets for d in devs) / len(devs) for o in outlets}
+    by_id = {p.id: p for p in posts}
+    return Alignment(
+        developments=devs,
+        inferred=inferred,
+        exclusives=exclusives,
+        shares=shares,
+        key_point_suggestions=key_point_suggestions(devs, by_id),
+    )
+
+
+def when(post: AlignPost, inferred: dict[str, InferredTime]) -> datetime | None:
+    if post.time is not None:
+        return post.time
+    guess = inferred.get(post.id)
+    return guess.time if guess else None
+
+
+def development(
+    posts: list[AlignPost], feats: list[Features], members: list[int], inferred: dict[str, InferredTime]
+) -> Development:
+    """One development from the indices of its posts."""
+    never = datetime.max.replace(tzinfo=timezone.utc)
+    members = sorted(members, key=lambda k: (when(posts[k], inferred) or never, posts[k].id))
+    outlets = list(dict.fromkeys(posts[k].outlet for k in members))
+    # Who was first is judged on real times only: an inferred time was itself read off
+    # the other outlets' posts, so it cannot claim a lead over them.
+    timed = sorted((posts[k].time, posts[k].outlet) for k in members if posts[k].time is not None)
+    first_by_outlet = dict(reversed([(o, t) for t, o in timed]))
+    ranked = sorted(first_by_outlet.items(), key=lambda item: item[1])
+    first_reported_by, first_time = ranked[0] if ranked else (None, when(posts[members[0]], inferred))
+    lead = (ranked[1][1] - ranked[0][1]).total_seconds() if len(ranked) > 1 else None
+    return Development(
+        id="d-" + min(posts[k].id for k in members),
+        post_ids=[posts[k].id for k in members],
+        outlets=outlets,
+        label=_label([posts[k] for k in members]),
+        first_reported_by=first_reported_by,
+        first_time=first_time,
+        lead_seconds=lead,
+        quotes=_quotes(posts, feats, members),
+    )
+
+
+def _label(members: list[AlignPost]) -> str:
+    for p in members:
+        if p.headline:
+            return p.headline.strip()
+    text = " ".join(members[0].text.split())
+    sentence = text.split(". ")[0]
+    return sentence if len(sentence) <= 120 else sentence[:117].rstrip() + "..."
+
+
+def _quotes(posts: list[AlignPost], feats: list[Features], members: list[int]) -> list[Quote]:
+    """The quoted remarks; in a shared development only those another outlet also quotes."""
+    outlets = {posts[k].outlet for k in members}
+    out = []
+    for k in members:
+        for q in feats[k].quotes:
+            shared = len(outlets) == 1 or any(
+                len(q.stems & other.stems) >= max(1, min(len(q.stems), len(other.stems)) // 2)
+                for m in members
+                if posts[m].outlet != posts[k].outlet
+                for other in feats[m].quotes
+            )
+            if shared:
+                out.append(Quote(outlet=posts[k].outlet, post_id=posts[k].id, text=q.text, speaker=q.speaker))
+    return out

@@ -1,0 +1,87 @@
+"""Inferred times for posts that their page leaves untimed.
+
+Two clues, combined per outlet page:
+- the times of aligned posts of other outlets (a report of one development appears near
+  the others), and
+- the page order: an untimed post lies between its timed or placed neighbours.
+An isotonic fit (scikit-learn) makes the placed times agree with the page order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timezone
+from statistics import median
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+
+from livedesk.model import AlignPost, InferredTime
+
+MIN_UNCERTAINTY_S = 300.0
+ALIGNED_UNCERTAINTY_S = 900.0  # a report usually follows another outlet's within minutes
+DEFAULT_STEP_S = 1200.0  # spacing of posts when a page gives no better figure
+REAL = 1000.0  # weight of a real time against an estimate in the fit
+
+
+def infer_times(posts: list[AlignPost], labels: np.ndarray) -> dict[str, InferredTime]:
+    """post id -> inferred time, for every untimed post that can be placed."""
+    timed_by_group: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    pages: dict[str, list[int]] = defaultdict(list)
+    for k, p in enumerate(posts):
+        pages[p.outlet].append(k)
+        if p.time is not None:
+            timed_by_group[int(labels[k])].append((p.outlet, p.time.timestamp()))
+    inferred: dict[str, InferredTime] = {}
+    for outlet, members in pages.items():
+        if all(posts[k].time is not None for k in members):
+            continue
+        members.sort(key=lambda k: _chronological(posts[k]))
+        anchors = {}  # rank in time order -> (estimate, weight, uncertainty)
+        for rank, k in enumerate(members):
+            p = posts[k]
+            if p.time is not None:
+                anchors[rank] = (p.time.timestamp(), REAL, 0.0)
+                continue
+            others = [t for o, t in timed_by_group[int(labels[k])] if o != outlet]
+            if others:
+                spread = (max(others) - min(others)) / 2
+                anchors[rank] = (median(others), 1.0, max(ALIGNED_UNCERTAINTY_S, spread))
+        if not anchors:
+            continue
+        for rank, (t, u) in _place(len(members), anchors).items():
+            p = posts[members[rank]]
+            if p.time is None:
+                when = datetime.fromtimestamp(t, tz=timezone.utc)
+                inferred[p.id] = InferredTime(time=when, plus_minus_s=u)
+    return inferred
+
+
+def _chronological(p: AlignPost) -> int:
+    return p.position if p.page_order == "oldest" else -p.position
+
+
+def _place(n: int, anchors: dict[int, tuple[float, float, float]]) -> dict[int, tuple[float, float]]:
+    """Times and uncertainties for every rank 0..n-1 of a page, given the anchored ranks."""
+    ranks = np.array(sorted(anchors))
+    values = np.array([anchors[r][0] for r in ranks])
+    weights = np.array([anchors[r][1] for r in ranks])
+    fitted = IsotonicRegression(increasing=True).fit(ranks, values, sample_weight=weights).predict(ranks)
+    steps = np.diff(fitted) / np.maximum(np.diff(ranks), 1)
+    step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else DEFAULT_STEP_S
+    out: dict[int, tuple[float, float]] = {}
+    for rank in range(n):
+        pos = int(np.searchsorted(ranks, rank))
+        if pos < len(ranks) and ranks[pos] == rank:
+            out[rank] = (float(fitted[pos]), max(anchors[rank][2], MIN_UNCERTAINTY_S))
+        elif 0 < pos < len(ranks):
+            lo, hi = fitted[pos - 1], fitted[pos]
+            share = (rank - ranks[pos - 1]) / (ranks[pos] - ranks[pos - 1])
+            out[rank] = (float(lo + share * (hi - lo)), max(float(hi - lo) / 2, MIN_UNCERTAINTY_S))
+        elif pos == 0:
+            distance = ranks[0] - rank
+            out[rank] = (float(fitted[0] - step * distance), max(step * distance, MIN_UNCERTAINTY_S))
+        else:
+            distance = rank - ranks[-1]
+            out[rank] = (float(fitted[-1] + step * distance), max(step * distance, MIN_UNCERTAINTY_S))
+    return out
