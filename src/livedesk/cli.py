@@ -182,6 +182,43 @@ def token_revoke(token: str = typer.Argument(..., help="The token to revoke.")) 
     console.print("revoked")
 
 
+@app.command()
+def parse(
+    path_or_url: str = typer.Argument(..., help="A saved page (HTML, feed, JSON-LD or copied text) or a URL."),
+    outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the page says."),
+    tz: Optional[str] = typer.Option(None, help="Zone for times the page leaves unzoned, e.g. Europe/Berlin."),
+    date: Optional[str] = typer.Option(None, help="The page's date, YYYY-MM-DD, for times without one."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Split another outlet's live page into posts with UTC times."""
+    import datetime
+    import json
+
+    from livedesk.ingest.fetch import read_source
+    from livedesk.ingest.page import page_to_json
+
+    try:
+        day = datetime.date.fromisoformat(date) if date else None
+    except ValueError:
+        fail(f"bad --date {date!r}: use YYYY-MM-DD")
+    try:
+        page = read_source(path_or_url, outlet=outlet, tz=tz, date=day)
+    except ValueError as exc:  # ParseError, FetchError
+        fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a reader's bug must still end in one line
+        fail(f"could not read {path_or_url}: {type(exc).__name__}")
+    data = page_to_json(page)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{data['title'] or '(no title)'}[/bold]  {data['outlet'] or ''}", highlight=False)
+    table = Table("#", "time (UTC)", "headline / text", "media")
+    for number, post in enumerate(data["posts"], 1):
+        first = post["headline"] or post["text"].split("\n", 1)[0]
+        table.add_row(str(number), post["time"] or "-", first[:100], str(len(post["media"])) if post["media"] else "")
+    console.print(table)
+
+
 def main() -> None:
     from livedesk.newsroom import Forbidden, Invalid, NotFound
 

@@ -1,0 +1,113 @@
+"""RSS 2.0 and Atom (through feedparser) and JSON Feed -> a ParsedPage."""
+
+from __future__ import annotations
+
+import io
+from calendar import timegm
+from datetime import UTC, date, datetime
+
+import feedparser
+
+from livedesk.ingest import ParseError
+from livedesk.ingest.markup import fragment_text
+from livedesk.ingest.outlet import outlet_zone, split_title
+from livedesk.ingest.times import order_of, parse_iso, zone_by_iana
+from livedesk.model import Media, ParsedPage, ParsedPost
+
+
+def _utc(parsed) -> datetime | None:
+    """feedparser's UTC struct_time -> aware datetime."""
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(timegm(parsed), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _entry_media(entry) -> list[Media]:
+    media = []
+    links = [link for link in entry.get("links", []) if link.get("rel") == "enclosure"]
+    for item in links + list(entry.get("media_content", [])):
+        kind = (item.get("type") or item.get("medium") or "").split("/")[0]
+        if kind in ("image", "video") and item.get("href", item.get("url")):
+            media.append(Media(kind=kind, url=item.get("href", item.get("url"))))
+    credit = entry.get("media_credit", {})
+    if media and isinstance(credit, dict) and credit.get("content"):
+        media[0].credit = credit["content"]
+    return media
+
+
+def read_feed(
+    content: bytes, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
+) -> ParsedPage:
+    """An RSS or Atom document. Raises ParseError when feedparser finds no entries."""
+    feed = feedparser.parse(io.BytesIO(content))
+    if not feed.entries:
+        raise ParseError("the feed has no entries")
+    info = feed.feed
+    posts = []
+    for entry in feed.entries:
+        body = entry.get("content", [{}])[0].get("value") if entry.get("content") else entry.get("summary")
+        posts.append(ParsedPost(
+            text=fragment_text(body),
+            headline=fragment_text(entry.get("title")) or None,
+            time=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
+            updated=_utc(entry.get("updated_parsed")),
+            author=entry.get("author") or None,
+            media=_entry_media(entry),
+            anchor=entry.get("id") or entry.get("link") or None,
+        ))
+    title, title_outlet = split_title(fragment_text(info.get("title")))
+    return ParsedPage(
+        posts=posts,
+        title=title or None,
+        outlet=outlet or title_outlet or info.get("publisher") or None,
+        published=_utc(info.get("published_parsed")),
+        standfirst=fragment_text(info.get("subtitle")) or None,
+        order=order_of([p.time for p in posts]),
+    )
+
+
+def read_json_feed(
+    data: dict, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
+) -> ParsedPage:
+    """A JSON Feed (version 1 or 1.1) that is already decoded from JSON."""
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise ParseError("the JSON feed has no items")
+    page_outlet = outlet or _author_name(data)
+    zone = outlet_zone(page_outlet) or zone_by_iana(tz)
+    posts = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        body = item.get("content_html") or item.get("content_text") or item.get("summary")
+        image = item.get("image") or item.get("banner_image")
+        posts.append(ParsedPost(
+            text=fragment_text(body if isinstance(body, str) else None),
+            headline=item.get("title") if isinstance(item.get("title"), str) else None,
+            time=parse_iso(item.get("date_published"), zone),
+            updated=parse_iso(item.get("date_modified"), zone),
+            author=_author_name(item),
+            media=[Media(kind="image", url=image)] if isinstance(image, str) else [],
+            anchor=str(item["id"]) if isinstance(item.get("id"), (str, int)) else None,
+        ))
+    if not posts:
+        raise ParseError("the JSON feed has no readable items")
+    title = data.get("title") if isinstance(data.get("title"), str) else None
+    return ParsedPage(
+        posts=posts,
+        title=title,
+        outlet=page_outlet,
+        standfirst=data.get("description") if isinstance(data.get("description"), str) else None,
+        order=order_of([p.time for p in posts]),
+    )
+
+
+def _author_name(node: dict) -> str | None:
+    authors = node.get("authors") or ([node["author"]] if isinstance(node.get("author"), dict) else [])
+    if not isinstance(authors, list):
+        return None
+    names = [a.get("name") for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    return ", ".join(names) or None

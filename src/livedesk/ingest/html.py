@@ -1,0 +1,129 @@
+"""Live-blog HTML without JSON-LD -> a ParsedPage.
+
+trafilatura takes the main content; its blocks (paragraphs, headings, list items) become the
+blank-line separated blocks that text.py splits into posts. `<time>` elements are turned into
+paragraphs first, because trafilatura drops them and they are exactly where posts begin.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import lxml.etree
+import lxml.html
+import trafilatura
+
+from livedesk.ingest import ParseError
+from livedesk.ingest.text import read_text
+from livedesk.ingest.times import parse_iso
+from livedesk.model import ParsedPage
+
+_XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
+_HTML_BLOCKS = {
+    "html", "body", "main", "article", "section", "div", "p", "h1", "h2", "h3", "h4", "h5", "h6",
+    "li", "ul", "ol", "blockquote", "figure", "figcaption", "header", "time", "table", "tr", "td",
+}
+_HTML_SKIP = {"script", "style", "noscript", "nav", "footer", "aside", "form", "button", "svg", "template"}
+
+
+def _meta(tree, *names: str) -> str | None:
+    for name in names:
+        for node in tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content'):
+            if node.strip():
+                return node.strip()
+    return None
+
+
+_HEADING_TAGS = {"head", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _blocks(root, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
+    """Text of an element tree, one blank line between block elements, and the texts of its
+    headings. `<br>`/`<lb>` break lines."""
+    blocks: list[str] = []
+    headings: set[str] = set()
+    current: list[str] = []
+
+    def flush() -> None:
+        text = "".join(current).strip()
+        if text:
+            blocks.append(text)
+        current.clear()
+
+    stack = [(root, False)]
+    while stack:  # iterative walk: deep trees cannot exhaust the recursion limit
+        element, closing = stack.pop()
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if closing:
+            if tag in _HEADING_TAGS:
+                headings.add(" ".join("".join(current).split()))
+            if tag in block_tags:
+                flush()
+            if element.tail:
+                current.append(element.tail)
+            continue
+        if tag in skip or not tag:
+            if element.tail:
+                current.append(element.tail)
+            continue
+        if tag in block_tags:
+            flush()
+        if tag in ("br", "lb"):
+            current.append("\n")
+        if tag == "item":
+            current.append("• ")
+        if element.text:
+            current.append(element.text)
+        stack.append((element, True))
+        stack.extend((child, False) for child in reversed(element))
+    flush()
+    return "\n\n".join(blocks), headings
+
+
+def _times_as_paragraphs(tree) -> None:
+    for node in tree.iter("time"):
+        text = node.text_content().strip() or node.get("datetime", "")
+        for child in list(node):
+            node.remove(child)
+        node.tag, node.text = "p", text
+        for attribute in list(node.attrib):
+            del node.attrib[attribute]
+
+
+def read_html(
+    page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
+) -> ParsedPage:
+    try:
+        tree = lxml.html.document_fromstring(page)
+    except (lxml.etree.ParserError, ValueError) as error:
+        raise ParseError(f"unreadable HTML: {error}") from None
+    title = _meta(tree, "og:title") or (tree.findtext(".//title") or "").strip() or None
+    site = _meta(tree, "og:site_name")
+    published = parse_iso(_meta(tree, "article:published_time") or "", None)
+    _times_as_paragraphs(tree)
+    options = dict(outlet=outlet, tz=tz, date=date, title_hint=title, outlet_hint=site, published_hint=published)
+    main = _main_text(tree)
+    if main is not None and main[0]:
+        try:
+            return read_text(main[0], headings=main[1], **options)
+        except ParseError:
+            pass  # trafilatura kept too little: read the whole body instead
+    body = tree.find("body")
+    text, headings = _blocks(body if body is not None else tree, _HTML_BLOCKS, _HTML_SKIP)
+    return read_text(text, headings=headings, **options)
+
+
+def _main_text(tree) -> tuple[str, set[str]] | None:
+    """trafilatura's main content as blocks of text, or None when it finds none."""
+    markup = lxml.html.tostring(tree, encoding="unicode")
+    extracted = trafilatura.extract(
+        markup, output_format="xml", favor_recall=True, include_comments=False,
+        include_tables=False, include_images=True, deduplicate=False, with_metadata=False,
+    )
+    if not extracted:
+        return None
+    try:
+        root = lxml.etree.fromstring(extracted.encode(), lxml.etree.XMLParser(huge_tree=True, recover=True))
+    except lxml.etree.XMLSyntaxError:
+        return None
+    return _blocks(root, _XML_BLOCKS, {"comments", "graphic"}) if root is not None else None

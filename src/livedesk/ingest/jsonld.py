@@ -1,0 +1,180 @@
+"""schema.org LiveBlogPosting JSON-LD -> a ParsedPage.
+
+Pages put it in one block, a list, an `@graph`, or spread it over several blocks; every
+LiveBlogPosting found contributes its `liveBlogUpdate` entries, in the order written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date, tzinfo
+
+from livedesk.ingest import ParseError
+from livedesk.ingest.markup import fragment_text
+from livedesk.ingest.outlet import outlet_zone
+from livedesk.ingest.times import order_of, parse_iso, zone_by_iana
+from livedesk.model import Media, ParsedPage, ParsedPost
+
+_SCRIPT_RE = re.compile(
+    r"<script\b[^>]*?type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(?P<body>.*?)</script\s*>",
+    re.I | re.S,
+)
+_DURATION_RE = re.compile(r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?")
+_MAX_DEPTH = 12
+
+
+def json_ld_blocks(page: str) -> list[object]:
+    """Every JSON-LD block of an HTML page that parses as JSON; broken blocks are skipped."""
+    blocks = []
+    for match in _SCRIPT_RE.finditer(page):
+        body = match.group("body").strip()
+        body = re.sub(r"^<!\[CDATA\[|\]\]>$|^<!--|-->$", "", body).strip()
+        try:
+            blocks.append(json.loads(body))
+        except (ValueError, RecursionError):
+            continue
+    return blocks
+
+
+def _types(node: dict) -> set[str]:
+    kind = node.get("@type", [])
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
+
+
+def _live_blogs(node: object, depth: int = 0) -> Iterator[dict]:
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(node, list):
+        for item in node:
+            yield from _live_blogs(item, depth + 1)
+    elif isinstance(node, dict):
+        if "LiveBlogPosting" in _types(node):
+            yield node
+            return
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "hasPart"):
+            if key in node:
+                yield from _live_blogs(node[key], depth + 1)
+
+
+def _listed(value: object) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        return _text(value.get("name") or value.get("@value"))
+    return None
+
+
+def _names(value: object) -> str | None:
+    names = [n for n in (_text(v) for v in _listed(value)) if n]
+    return ", ".join(names) or None
+
+
+def _media(node: dict) -> list[Media]:
+    media = []
+    for image in _listed(node.get("image")):
+        if isinstance(image, str):
+            media.append(Media(kind="image", url=image))
+        elif isinstance(image, dict):
+            media.append(Media(
+                kind="image", url=_text(image.get("url") or image.get("contentUrl")),
+                caption=_text(image.get("caption")), credit=_names(image.get("creditText") or image.get("author")),
+                alt=_text(image.get("description")),
+            ))
+    for video in _listed(node.get("video")):
+        if isinstance(video, dict):
+            media.append(Media(
+                kind="video", url=_text(video.get("contentUrl") or video.get("embedUrl") or video.get("url")),
+                title=_text(video.get("name")), duration_s=iso_duration(video.get("duration")),
+                source=_names(video.get("publisher") or video.get("author")),
+            ))
+    return media
+
+
+def iso_duration(value: object) -> int | None:
+    """`PT2M9S` -> 129."""
+    if not isinstance(value, str):
+        return None
+    match = _DURATION_RE.fullmatch(value.strip())
+    if not match or not any(match.groupdict().values()):
+        return None
+    parts = {k: float(v or 0) for k, v in match.groupdict().items()}
+    return int(parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"])
+
+
+def _post(update: dict, zone: tzinfo | None) -> ParsedPost:
+    body = update.get("articleBody") or update.get("text") or update.get("description")
+    return ParsedPost(
+        text=fragment_text(body if isinstance(body, str) else None),
+        time=parse_iso(update.get("datePublished"), zone),
+        updated=parse_iso(update.get("dateModified"), zone),
+        headline=_text(update.get("headline") or update.get("name")),
+        author=_names(update.get("author")),
+        media=_media(update),
+        anchor=_text(update.get("url")) or _text(update.get("@id")),
+    )
+
+
+def read_json_ld(
+    blocks: list[object],
+    *,
+    outlet: str | None = None,
+    tz: str | None = None,
+    date: date | None = None,
+    outlet_hint: str | None = None,
+    title_hint: str | None = None,
+) -> ParsedPage | None:
+    """The live blog in these JSON-LD blocks, or None when they hold none with updates."""
+    blogs = [blog for block in blocks for blog in _live_blogs(block)]
+    if not blogs:
+        return None
+    first = blogs[0]
+    page_outlet = outlet or _names(first.get("publisher")) or outlet_hint
+    zone = outlet_zone(page_outlet) or zone_by_iana(tz)
+    posts: list[ParsedPost] = []
+    seen: set[str] = set()
+    for blog in blogs:
+        for update in _listed(blog.get("liveBlogUpdate")):
+            if not isinstance(update, dict):
+                continue
+            post = _post(update, zone)
+            if post.anchor and post.anchor in seen:
+                continue
+            if post.anchor:
+                seen.add(post.anchor)
+            if post.text or post.headline:
+                posts.append(post)
+    if not posts:
+        return None
+    published = parse_iso(first.get("datePublished") or first.get("coverageStartTime"), zone)
+    return ParsedPage(
+        posts=posts,
+        title=_text(first.get("headline") or first.get("name")) or title_hint,
+        outlet=page_outlet,
+        published=published,
+        standfirst=fragment_text(_text(first.get("description"))) or None,
+        media=_media(first),
+        order=order_of([p.time for p in posts]),
+    )
+
+
+
+def parse_json_ld_document(text: str, **options) -> ParsedPage:
+    """A file that is JSON-LD itself (not embedded in HTML)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ParseError(f"not valid JSON: {error}") from None
+    page = read_json_ld([data], **options)
+    if page is None:
+        raise ParseError("the JSON holds no LiveBlogPosting with updates")
+    return page
+

@@ -1,0 +1,127 @@
+"""Pick the right reader for a page: JSON-LD in HTML, a feed, HTML, or plain page text."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date as Date
+
+import lxml.etree
+
+from livedesk.ingest import ParseError
+from livedesk.ingest.decode import decode_bytes, ensure_text
+from livedesk.ingest.feeds import read_feed, read_json_feed
+from livedesk.ingest.html import read_html
+from livedesk.ingest.jsonld import json_ld_blocks, parse_json_ld_document, read_json_ld
+from livedesk.ingest.text import read_text
+from livedesk.ingest.times import zone_by_iana
+from livedesk.model import ParsedPage
+
+_FEED_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S | re.I)
+_HTML_RE = re.compile(r"<(?:!doctype\s+html|html|head|body|article|main|div|p|h1|section)\b", re.I)
+_META_RE = re.compile(r"<meta\s[^>]*(?:property|name)\s*=\s*[\"']og:(?:site_name|title)[\"'][^>]*>", re.I)
+
+
+def sniff(text: str, content_type: str | None = None) -> str:
+    """"json", "feed", "html" or "text"."""
+    head = text.lstrip("\ufeff \t\r\n")[:2048]
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if head[:1] in "{[" and head:
+        return "json"
+    if _FEED_RE.match(head) or kind in ("application/rss+xml", "application/atom+xml"):
+        return "feed"
+    if kind in ("text/html", "application/xhtml+xml") or _HTML_RE.search(head):
+        return "html"
+    return "text"
+
+
+def read_page(
+    content: bytes | str,
+    *,
+    url: str | None = None,
+    content_type: str | None = None,
+    outlet: str | None = None,
+    tz: str | None = None,
+    date: Date | None = None,
+) -> ParsedPage:
+    """Read one outlet's live page into posts in page order, with aware UTC times.
+
+    Raises ParseError for empty or binary input, an unknown `tz`, or a page without posts.
+    """
+    if tz is not None and zone_by_iana(tz) is None:
+        raise ParseError(f"unknown time zone: {tz}")
+    if isinstance(content, bytes):
+        if not content.strip():
+            raise ParseError("the page is empty")
+        text, _charset = decode_bytes(content, content_type)
+    else:
+        text = content
+    text = ensure_text(text)
+    if not text.strip():
+        raise ParseError("the page is empty")
+    options = dict(outlet=outlet, tz=tz, date=date)
+    kind = sniff(text, content_type)
+    try:
+        if kind == "json":
+            return _read_json(text, **options)
+        if kind == "feed":
+            return read_feed(content if isinstance(content, bytes) else text.encode(), **options)
+        if kind == "html":
+            return _read_html(text, **options)
+        return read_text(text, **options)
+    except (RecursionError, lxml.etree.LxmlError) as error:
+        raise ParseError(f"unreadable {kind} page: {type(error).__name__}") from None
+
+
+def _read_json(text: str, **options) -> ParsedPage:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ParseError(f"not valid JSON: {error}") from None
+    if isinstance(data, dict) and "jsonfeed" in str(data.get("version", "")):
+        return read_json_feed(data, **options)
+    return parse_json_ld_document(text, **options)
+
+
+def _read_html(text: str, **options) -> ParsedPage:
+    blocks = json_ld_blocks(text)
+    if blocks:
+        meta = _META_RE.findall(text[:200_000])
+        hints = _og_hints(meta)
+        page = read_json_ld(blocks, **options, **hints)
+        if page is not None:
+            return page
+    return read_html(text, **options)
+
+
+def _og_hints(tags: list[str]) -> dict[str, str | None]:
+    hints: dict[str, str | None] = {"outlet_hint": None, "title_hint": None}
+    for tag in tags:
+        content = re.search(r"content\s*=\s*[\"']([^\"']*)[\"']", tag)
+        if content:
+            key = "outlet_hint" if "site_name" in tag else "title_hint"
+            hints[key] = hints[key] or content.group(1).strip() or None
+    return hints
+
+
+def page_to_json(page: ParsedPage) -> dict:
+    """The `livedesk parse --json` shape; times are ISO-8601 UTC strings or null."""
+    return {
+        "title": page.title,
+        "outlet": page.outlet,
+        "published": page.published.isoformat() if page.published else None,
+        "standfirst": page.standfirst,
+        "key_points": list(page.key_points),
+        "declared_post_count": page.declared_post_count,
+        "posts": [
+            {
+                "time": post.time.isoformat() if post.time else None,
+                "headline": post.headline,
+                "text": post.text,
+                "author": post.author,
+                "media": [m.to_dict() for m in post.media],
+            }
+            for post in page.posts
+        ],
+        "media": [m.to_dict() for m in page.media],
+    }

@@ -1,0 +1,445 @@
+"""Clock strings, zone names and date headings -> aware UTC datetimes.
+
+Live pages write times in many ways (`13:37:41 25.04.2019`, `9.05am BST`, `0915`, `21:05:`),
+declare their zone in words (`all times are UK time`, `times in GMT+2`) and set the day with
+headings (`Tuesday March 3`, `Dienstag, 3. März`). This module reads those pieces; `resolve`
+then gives every post its date, crossing midnight in the page's own direction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+# --- zones -------------------------------------------------------------------------------
+
+_FIXED_HOURS = {
+    "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "MEZ": 1, "CEST": 2,
+    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "IST": 5.5, "HKT": 8, "SGT": 8, "JST": 9,
+    "KST": 9, "AEST": 10, "AEDT": 11, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
+    "MDT": -6, "PST": -8, "PDT": -7,
+}
+# Abbreviations that stand for a region whose offset changes with the season.
+_REGION_ABBREVIATIONS = {
+    "ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+    "PT": "America/Los_Angeles",
+}
+# "<place> time", as pages write it.
+_PLACE_ZONES = {
+    "uk": "Europe/London", "british": "Europe/London", "london": "Europe/London",
+    "moscow": "Europe/Moscow", "kyiv": "Europe/Kyiv", "kiev": "Europe/Kyiv",
+    "paris": "Europe/Paris", "berlin": "Europe/Berlin", "brussels": "Europe/Brussels",
+    "central european": "Europe/Berlin", "eastern european": "Europe/Athens",
+    "eastern": "America/New_York", "us eastern": "America/New_York", "central": "America/Chicago",
+    "pacific": "America/Los_Angeles", "tokyo": "Asia/Tokyo", "seoul": "Asia/Seoul",
+    "beijing": "Asia/Shanghai", "hong kong": "Asia/Hong_Kong", "sydney": "Australia/Sydney",
+    "india": "Asia/Kolkata", "tel aviv": "Asia/Jerusalem", "jerusalem": "Asia/Jerusalem",
+}
+ZONE_TOKEN = r"(?:(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Z]{2,5})"
+_OFFSET_RE = re.compile(r"(?:UTC|GMT)\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?", re.I)
+
+
+def _fixed(hours: float) -> tzinfo:
+    return UTC if hours == 0 else timezone(timedelta(hours=hours))
+
+
+def zone_from_name(name: str) -> tzinfo | None:
+    """`BST`, `UTC+3`, `GMT-5:30`, `UK time`, `Europe/Berlin` -> a tzinfo, or None."""
+    text = name.strip().strip("()").strip()
+    if not text or len(text) > 40:
+        return None
+    offset = _OFFSET_RE.fullmatch(text)
+    if offset:
+        sign = -1 if offset.group(1) in "-−" else 1
+        hours, minutes = int(offset.group(2)), int(offset.group(3) or 0)
+        if hours > 14 or minutes > 59:
+            return None
+        return _fixed(sign * (hours + minutes / 60))
+    upper = text.upper()
+    if upper in _FIXED_HOURS:
+        return _fixed(_FIXED_HOURS[upper])
+    if upper in _REGION_ABBREVIATIONS:
+        return ZoneInfo(_REGION_ABBREVIATIONS[upper])
+    place = re.sub(r"\s+time$", "", text.lower()).strip()
+    if place in _PLACE_ZONES:
+        return ZoneInfo(_PLACE_ZONES[place])
+    if "/" in text and re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z_+\-]+){1,2}", text):
+        try:
+            return ZoneInfo(text)
+        except (ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError subclass: below
+            return None
+        except KeyError:
+            return None
+    return None
+
+
+def zone_by_iana(name: str | None) -> tzinfo | None:
+    """An IANA zone name (`Europe/Moscow`) or any name zone_from_name knows; None if unknown."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        return zone_from_name(name)
+
+
+_DECLARATION_RES = [
+    re.compile(
+        r"\b(?:all\s+)?times?\s+(?:are|is|in|shown\s+in|given\s+in|listed\s+in|quoted\s+in)\s+"
+        r"(?:the\s+)?(?:local\s+)?(?P<zone>(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Za-z][\w/ ]{1,30})",
+        re.I,
+    ),
+    re.compile(r"\b(?:alle\s+)?zeit(?:en|angaben)\s+(?:in\s+)?(?P<zone>[A-Za-z][\w+\-: ]{1,12})", re.I),
+]
+
+
+def find_zone_declaration(text: str) -> tzinfo | None:
+    """The zone a page declares in words: `All times are UK time`, `times in GMT+2`, ..."""
+    for pattern in _DECLARATION_RES:
+        for match in pattern.finditer(text):
+            words = re.split(r"[.,;()\n]", match.group("zone"))[0].strip().split()
+            # try the longest prefix first: "UK time and ..." -> "UK time"
+            for end in range(min(len(words), 4), 0, -1):
+                zone = zone_from_name(" ".join(words[:end]))
+                if zone is not None:
+                    return zone
+    return None
+
+
+# --- dates -------------------------------------------------------------------------------
+
+_MONTH_NAMES = {
+    1: "january jan januar janvier janv enero ene gennaio gen janeiro januari январь января янв",
+    2: "february feb februar février fevrier févr fevr febrero febbraio fevereiro februari февраль февраля фев",
+    3: "march mar märz maerz mars marzo março marco maart март марта",
+    4: "april apr avril abril aprile апрель апреля апр",
+    5: "may mai mayo maggio maio mei май мая",
+    6: "june jun juni juin junio giugno junho июнь июня",
+    7: "july jul juli juillet julio luglio julho июль июля",
+    8: "august aug août aout agosto augustus август августа авг",
+    9: "september sep sept septembre septiembre settembre setembro сентябрь сентября сен",
+    10: "october oct oktober octobre octubre ottobre outubro okt октябрь октября",
+    11: "november nov novembre noviembre novembro ноябрь ноября ноя",
+    12: "december dec dezember décembre decembre déc diciembre dicembre dezembro dez декабрь декабря дек",
+}
+MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
+WEEKDAYS = set(
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs "
+    "fri sat sun montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi "
+    "mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes "
+    "sábado sabado domingo lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi "
+    "venerdì venerdi sabato domenica segunda terça terca quarta quinta sexta feira maandag "
+    "dinsdag woensdag donderdag vrijdag zaterdag zondag понедельник вторник среда среду "
+    "четверг пятница пятницу суббота субботу воскресенье".split()
+)
+_DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on"}
+_NUMERIC_DATE_RE = re.compile(
+    r"(?<![\d.:/])(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+    r"|(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}))(?![\d:])"
+)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DayMonth:
+    """A date as a heading writes it: the year may be missing."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def on(self, year: int) -> date | None:
+        return _safe_date(self.year or year, self.month, self.day)
+
+
+def parse_date_text(text: str) -> DayMonth | None:
+    """`Tuesday March 3`, `3. März 2026`, `mardi 3 mars`, `3 марта`, `2026-03-03` -> DayMonth."""
+    text = text.strip()
+    if not text or len(text) > 60:
+        return None
+    numeric = _NUMERIC_DATE_RE.fullmatch(text)
+    if numeric:
+        found = _numeric_date(numeric)
+        return DayMonth(found.month, found.day, found.year) if found else None
+    tokens = re.findall(r"[^\W\d_]+|\d+", text.lower())
+    if re.search(r"[^\w\s,.\-–]", text):
+        return None
+    month = day = year = None
+    for token in tokens:
+        if token.isdigit():
+            if len(token) == 4 and year is None:
+                year = int(token)
+            elif len(token) <= 2 and day is None and 1 <= int(token) <= 31:
+                day = int(token)
+            else:
+                return None
+        elif token in MONTHS and month is None:
+            month = MONTHS[token]
+        elif token in WEEKDAYS or token in _DATE_FILLERS or token in {"st", "nd", "rd", "th"}:
+            continue
+        else:
+            return None
+    if month is None or day is None:
+        return None
+    if _safe_date(year or 2000, month, day) is None:  # 2000 is a leap year: Feb 29 passes
+        return None
+    return DayMonth(month, day, year)
+
+
+def _numeric_date(match: re.Match) -> date | None:
+    if match.group("iy"):
+        return _safe_date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
+    first, second, year = int(match.group("a")), int(match.group("b")), int(match.group("y"))
+    if match.group("sep") == "/" and first <= 12 < second:  # US order, 4/25/2019
+        first, second = second, first
+    return _safe_date(year, second, first)
+
+
+# --- stamps ------------------------------------------------------------------------------
+
+@dataclass
+class Stamp:
+    """A time as a post writes it. `style` tells stamps of one page's posts from a dateline."""
+
+    hour: int
+    minute: int
+    second: int = 0
+    date: date | DayMonth | None = None
+    zone: tzinfo | None = None
+    rest: str = ""  # the paragraph's text after a leading stamp
+    style: str = ""
+
+    @property
+    def clock(self) -> time:
+        return time(self.hour, self.minute, self.second)
+
+
+_CLOCK_RE = re.compile(
+    r"(?<![\d.:])(?:(?P<h>\d{1,2})[:.](?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
+    r"|(?P<h2>\d{1,2})\s*(?P<ap2>[ap])\.?\s?m\b\.?)(?![\d:])",
+    re.I,
+)
+_LEADING_RE = re.compile(
+    r"(?P<clock>\d{1,2}[:.]\d{2}\s*[ap]\.?\s?m\.?|\d{1,2}\s*[ap]\.?\s?m\.?|\d{1,2}:\d{2}(?::\d{2})?)"
+    rf"(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*(?P<sep>[:–—-]|\s)\s*(?P<rest>\S.*)",
+    re.I | re.S,
+)
+_HHMM_RE = re.compile(rf"(?P<hhmm>[01]\d[0-5]\d|2[0-3][0-5]\d)(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>[^\W\d_a-z].*)", re.S)
+_DATELINE_WORDS = re.compile(
+    r"^(?:last\s+)?(?:updated|published|posted|aktualisiert|mis\s+à\s+jour|обновлено)(?:\s+at|\s+on)?\s*:?\s*",
+    re.I,
+)
+_UNIT_WORDS = re.compile(r"^(?:uhr|h|hrs|local time|ч\.?)$", re.I)
+
+
+def _clock_from(match: re.Match) -> tuple[int, int, int] | None:
+    hour = int(match.group("h") or match.group("h2"))
+    minute = int(match.group("m") or 0)
+    second = int(match.group("s") or 0)
+    ampm = (match.group("ap") or match.group("ap2") or "").lower()
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm == "p" else 0)
+    elif hour > 23:
+        return None
+    return hour, minute, second
+
+
+def _style(match: re.Match, has_date: str, zone: bool) -> str:
+    return "|".join((
+        "s" if match.group("s") else "",
+        "ap" if (match.group("ap") or match.group("ap2")) else "24",
+        has_date,
+        "z" if zone else "",
+    ))
+
+
+def parse_stamp_line(line: str) -> Stamp | None:
+    """A line that is only a time, maybe with a date and a zone: `13:37:41 25.04.2019`,
+    `9.05am BST`, `09:12 CET`, `April 25, 6:00 UTC+3`, `Updated 10:41 GMT, 4 March 2026`."""
+    text = line.strip()
+    if not text or len(text) > 48:
+        return None
+    text = _DATELINE_WORDS.sub("", text)
+    found_date: date | DayMonth | None = None
+    date_kind = ""
+    numeric = _NUMERIC_DATE_RE.search(text)
+    if numeric:
+        found_date = _numeric_date(numeric)
+        if found_date is None:
+            return None
+        date_kind = "num"
+        text = (text[: numeric.start()] + " " + text[numeric.end():]).strip()
+    clock_match = _CLOCK_RE.search(text)
+    if not clock_match:
+        return None
+    clock = _clock_from(clock_match)
+    if clock is None:
+        return None
+    before = text[: clock_match.start()].strip(" ,|–—-·")
+    after = text[clock_match.end():].strip(" ,|–—-·")
+    zone = None
+    zone_match = re.match(rf"\(?({ZONE_TOKEN})\)?", after)
+    if zone_match:
+        zone = zone_from_name(zone_match.group(1))
+        if zone is not None:
+            after = after[zone_match.end():].strip(" ,|–—-·")
+    if _UNIT_WORDS.match(after):
+        after = ""
+    leftover = " ".join(part for part in (before, after) if part)
+    if leftover:
+        if found_date is not None:
+            return None
+        found_date = parse_date_text(leftover)
+        if found_date is None:
+            return None
+        date_kind = "text"
+    return Stamp(*clock, date=found_date, zone=zone, style=_style(clock_match, date_kind, zone is not None))
+
+
+def parse_leading_stamp(paragraph: str) -> Stamp | None:
+    """A time that opens a paragraph: `9.40am: ...`, `3.15pm ...`, `21:05: ...`, `0915 ...`."""
+    match = _LEADING_RE.match(paragraph)
+    if match:
+        clock_match = _CLOCK_RE.fullmatch(match.group("clock"))
+        clock = _clock_from(clock_match) if clock_match else None
+        is_24h = not (clock_match and (clock_match.group("ap") or clock_match.group("ap2")))
+        if clock and not (is_24h and match.group("sep").isspace()):
+            zone = zone_from_name(match.group("zone")) if match.group("zone") else None
+            if match.group("zone") and zone is None:
+                return None
+            return Stamp(*clock, zone=zone, rest=match.group("rest").strip(),
+                         style="lead|" + _style(clock_match, "", zone is not None))
+    match = _HHMM_RE.match(paragraph)
+    if match:
+        zone = zone_from_name(match.group("zone")) if match.group("zone") else None
+        if match.group("zone") and zone is None:
+            return None
+        hhmm = match.group("hhmm")
+        return Stamp(int(hhmm[:2]), int(hhmm[2:]), zone=zone, rest=match.group("rest").strip(),
+                     style="hhmm")
+    return None
+
+
+def parse_iso(value: str, zone: tzinfo | None) -> datetime | None:
+    """An ISO-8601 date-time (as in JSON-LD) -> aware UTC; a zone-less value takes `zone`."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return to_utc(parsed, zone)
+
+
+def order_of(times: list[datetime | None]) -> str:
+    """"oldest" when a list of post times runs forward, else "newest" (live blogs' default)."""
+    known = [t for t in times if t is not None]
+    return "oldest" if len(known) >= 2 and known[0] < known[-1] else "newest"
+
+
+def to_utc(value: datetime, zone: tzinfo | None) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone or UTC)
+    return value.astimezone(UTC)
+
+
+# --- giving posts their dates -------------------------------------------------------------
+
+_HALF_DAY = 12 * 3600
+
+
+@dataclass
+class PostClock:
+    """What one post of a page says about its time, before dates are settled."""
+
+    stamp: Stamp
+    heading: DayMonth | None = None  # the date heading the post sits under
+    section: int = 0  # which date heading (0 = none yet)
+
+
+def _seconds(clock: time) -> int:
+    return clock.hour * 3600 + clock.minute * 60 + clock.second
+
+
+def page_order(clocks: list[PostClock | None]) -> str:
+    """"newest" when most neighbouring times go down the page, else "oldest"."""
+    down = up = 0
+    timed = [c for c in clocks if c is not None]
+    for first, second in zip(timed, timed[1:]):
+        if first.section != second.section:
+            continue
+        a, b = _seconds(first.stamp.clock), _seconds(second.stamp.clock)
+        if isinstance(first.stamp.date, date) and isinstance(second.stamp.date, date):
+            a += first.stamp.date.toordinal() * 86400
+            b += second.stamp.date.toordinal() * 86400
+        elif abs(a - b) > _HALF_DAY:
+            continue  # a midnight: says nothing about the order
+        down += a > b
+        up += a < b
+    return "newest" if down >= up else "oldest"
+
+
+def resolve(
+    clocks: list[PostClock | None],
+    *,
+    zone: tzinfo | None,
+    year: int,
+    start: date | None = None,
+    end: date | None = None,
+) -> tuple[list[datetime | None], str]:
+    """Give every timed post an aware UTC datetime; returns (times in page order, page order).
+
+    `start` is the date of the page's first (oldest) post, e.g. its published dateline;
+    `end` the date of its newest post, e.g. the user's --date. Walking the posts in time
+    order, a clock that jumps back by more than half a day means the day changed.
+    """
+    order = page_order(clocks)
+    indices = [i for i, c in enumerate(clocks) if c is not None]
+    chronological = indices[::-1] if order == "newest" else indices
+    days: dict[int, date] = {}
+    _walk(clocks, chronological, start, +1, year, days)
+    if len(days) < len(indices):
+        _walk(clocks, chronological[::-1], end, -1, year, days)
+    times: list[datetime | None] = []
+    for i, clock in enumerate(clocks):
+        if clock is None or i not in days:
+            times.append(None)
+            continue
+        local = datetime.combine(days[i], clock.stamp.clock, tzinfo=clock.stamp.zone or zone or UTC)
+        times.append(local.astimezone(UTC))
+    return times, order
+
+
+def _walk(clocks, indices, running: date | None, step: int, year: int, days: dict[int, date]) -> None:
+    previous: int | None = None
+    section = None
+    for i in indices:
+        clock = clocks[i]
+        seconds = _seconds(clock.stamp.clock)
+        if i in days:  # dated by an earlier walk: carry its day on
+            running, previous, section = days[i], seconds, clock.section
+            continue
+        if clock.section != section:
+            section = clock.section
+            if clock.heading is not None:  # a heading dates the first post of its day
+                running, previous = clock.heading.on(year), None
+        stamp_date = clock.stamp.date
+        if isinstance(stamp_date, DayMonth):
+            stamp_date = stamp_date.on(year)
+        if stamp_date is not None:
+            running = stamp_date
+        elif running is not None and previous is not None and step * (previous - seconds) > _HALF_DAY:
+            running += timedelta(days=step)
+        if running is not None:
+            days[i] = running
+        previous = seconds
