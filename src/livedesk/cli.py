@@ -53,10 +53,17 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
     import uvicorn
 
     from livedesk.config import get_settings
-    from livedesk.web.app import create_app
+    from livedesk.web.app import server_app
 
-    engine = _engine()
     background = []
+    if demo:
+        import os
+
+        from livedesk.demo import load_story
+
+        os.environ.setdefault("LIVEDESK_SITE_OUTLET", load_story()["outlet"]["name"])
+        get_settings.cache_clear()
+    engine = _engine()
     if demo:
         from livedesk.newsroom import demo as demo_run
 
@@ -65,7 +72,7 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
         console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
     engine.dispose()
     uvicorn.run(
-        create_app(get_settings(), background=background),
+        server_app(get_settings(), background=background),
         host=host,
         port=port,
         loop="uvloop",
@@ -73,6 +80,7 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
         log_level="warning",
         timeout_keep_alive=30,
         backlog=4096,
+        timeout_graceful_shutdown=2,  # open streams end; their readers reconnect elsewhere
     )
 
 

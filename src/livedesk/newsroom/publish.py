@@ -86,9 +86,11 @@ def _check_event_values(values: dict) -> None:
         values["title"] = clean_text(values["title"])
     if "standfirst" in values:
         values["standfirst"] = clean_text(values["standfirst"]) or ""
-    for point in values.get("key_points") or []:
-        point["text"] = clean_text(point.get("text")) or ""
-        if not point["text"]:
+    if "key_points" in values:
+        values["key_points"] = [
+            {"text": clean_text(p.get("text")) or "", "post_id": p.get("post_id")} for p in values["key_points"] or []
+        ]
+        if any(not p["text"] for p in values["key_points"]):
             raise Invalid("a key point needs text")
 
 

@@ -293,7 +293,7 @@ STREAM_DOC = {
 }
 
 
-@router.get("/events/{slug}/stream", response_class=EventStream, responses=STREAM_DOC, summary="Live changes of one event (SSE)")
+@router.get("/events/{slug}/stream", status_code=200, response_class=EventStream, responses=STREAM_DOC, summary="Live changes of one event (SSE)")
 def event_stream(
     request: Request,
     slug: str,
@@ -304,7 +304,7 @@ def event_stream(
     return EventStream(event.id, parse_last_event_id(last_event_id or since))
 
 
-@router.get("/stream", response_class=EventStream, responses=STREAM_DOC, summary="Live changes of every event (SSE)")
+@router.get("/stream", status_code=200, response_class=EventStream, responses=STREAM_DOC, summary="Live changes of every event (SSE)")
 def all_stream(
     last_event_id: str | None = Header(None, max_length=40),
     since: str | None = Query(None, max_length=40),

@@ -63,8 +63,12 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.include_router(api.router)
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(RawSendMiddleware)
     return app
+
+
+def server_app(settings: Settings | None = None, *, background=()) -> RawSendMiddleware:
+    """What `livedesk serve` runs: the app, under the layer that lets streams reach the socket."""
+    return RawSendMiddleware(create_app(settings, background=background))
 
 
 async def _publish_scheduled(engine, broker, interval: float) -> None:

@@ -1,0 +1,67 @@
+"""The broker for many nodes: Redis pub/sub carries change ids between processes.
+
+If Redis is away, announcements are dropped (readers' timers catch up from the
+database) and the subscriber keeps reconnecting until it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Callable
+
+import redis
+import redis.asyncio as aredis
+
+log = logging.getLogger("livedesk.broker")
+
+CHANNEL = "livedesk:changes"
+
+
+class RedisBroker:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
+        self.url = url
+        self.channel = channel
+        self._publisher = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._task: asyncio.Task | None = None
+        self.connected = False
+
+    async def start(self, on_change: Callable[[int | None], None]) -> None:
+        self._task = asyncio.create_task(self._listen(on_change))
+
+    def announce(self, change_id: int) -> None:
+        try:
+            self._publisher.publish(self.channel, str(change_id))
+        except redis.RedisError as exc:
+            log.warning("could not announce change %s: %s", change_id, exc)
+
+    async def _listen(self, on_change: Callable[[int | None], None]) -> None:
+        delay = 0.2
+        while True:
+            client = aredis.Redis.from_url(self.url, socket_connect_timeout=1, health_check_interval=5)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(self.channel)
+                    self.connected, delay = True, 0.2
+                    on_change(None)  # look for anything announced while we were away
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            with contextlib.suppress(ValueError):
+                                on_change(int(message["data"]))
+            except (redis.RedisError, OSError) as exc:
+                if self.connected:
+                    log.warning("lost Redis (%s); readers fall back to polling the database", exc)
+                self.connected = False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        self._publisher.close()

@@ -1,0 +1,99 @@
+"""`livedesk demo`: the fictional harbour summit, stored once, then kept alive."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from datetime import datetime, timedelta, timezone
+
+import anyio
+from sqlalchemy import Engine
+
+from livedesk.broker import Broker
+from livedesk.demo import load_story
+from livedesk.newsroom import publish
+from livedesk.newsroom.publish import Actor
+from livedesk.store import events as event_store
+from livedesk.store.db import run_read
+
+log = logging.getLogger("livedesk.demo")
+
+TICK_SECONDS = 6.0
+
+
+def _actor(story: dict) -> Actor:
+    return Actor(None, story["outlet"]["name"], "admin")
+
+
+def _post_data(item: dict) -> dict:
+    media = [{"kind": "image", **image} for image in item.get("images", [])]
+    if item.get("video"):
+        media.append({"kind": "video", **item["video"]})
+    return {
+        "body": item["body"].strip(),
+        "headline": item.get("headline"),
+        "media": media,
+        "authors": item.get("authors") or [],
+        "topics": item.get("topics") or [],
+        "pinned": bool(item.get("pinned")),
+        "key_event": bool(item.get("key_event")),
+    }
+
+
+def seed(engine: Engine, broker: Broker | None = None) -> str:
+    """Store the demo event unless it is there; returns its slug.
+
+    The story's clock is moved so that its last post was written just now.
+    """
+    from livedesk.broker.memory import MemoryBroker
+
+    broker = broker or MemoryBroker()
+    story = load_story()
+    slug = story["slug"]
+    if run_read(engine, lambda conn: event_store.get_event(conn, slug)) is not None:
+        return slug
+    actor = _actor(story)
+    last = max(p["time"] for p in story["posts"])
+    shift = datetime.now(timezone.utc) - timedelta(minutes=1) - last
+    publish.create_event(
+        engine,
+        {
+            "slug": slug,
+            "title": story["title"],
+            "standfirst": story["standfirst"],
+            "lead_media": {"kind": "image", **story["lead_image"]},
+            "coverage_start": story["start"] + shift,
+            "topics": story.get("topics", []),
+            "links": story.get("related", []),
+        },
+        actor,
+    )
+    ids: dict[str, str] = {}
+    for item in story["posts"]:
+        data = _post_data(item)
+        data["published_at"] = item["time"] + shift
+        correction = item.get("correction")
+        if correction:
+            data["body"] = correction["original_body"].strip()
+        _status, post = publish.create_post(engine, broker, slug, data, actor)
+        ids[item["key"]] = post["id"]
+        if correction:
+            publish.edit_post(engine, broker, slug, post["id"], {"body": item["body"].strip()}, actor, correction=correction["note"])
+    key_points = [{"text": k["text"], "post_id": ids.get(k.get("post"))} for k in story.get("key_points", [])]
+    publish.update_event(engine, broker, slug, {"key_points": key_points}, actor)
+    return slug
+
+
+async def ticker(app) -> None:
+    """Adds one of the story's extra posts every few seconds, so visitors see live push."""
+    story = load_story()
+    actor = _actor(story)
+    for item in itertools.cycle(story.get("ticker", [])):
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: publish.create_post(app.state.engine, app.state.broker, story["slug"], _post_data(item), actor)
+            )
+        except Exception:
+            log.exception("demo post failed; trying the next one")

@@ -1,0 +1,135 @@
+"""Server-Sent Events read by a real HTTP client from a real server."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from conftest import Server, SSEReader, server_env, unique
+from test_api import post
+
+
+def test_published_post_arrives(server, editor, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    created = post(editor, event, body="on the wire")
+    got = reader.wait_for(lambda e: e["event"] == "post.created")
+    assert got[0]["data"]["id"] == created["id"] and got[0]["data"]["body"] == "on the wire"
+    assert int(got[0]["id"]) > 0
+    reader.close()
+
+
+def test_every_change_kind(server, editor, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    p = post(editor, event, body="first")
+    editor.patch(f"/api/events/{event}/posts/{p['id']}", json={"body": "second", "correction": "typo"})
+    editor.post(f"/api/events/{event}/posts/{p['id']}/pin")
+    editor.patch(f"/api/events/{event}", json={"key_points": [{"text": "Ferry resumes", "post_id": p["id"]}]})
+    editor.patch(f"/api/events/{event}", json={"title": "Renamed"})
+    editor.delete(f"/api/events/{event}/posts/{p['id']}")
+    events = reader.wait_count(6)
+    kinds = [e["event"] for e in events]
+    assert kinds == ["post.created", "post.updated", "post.pinned", "keypoints.updated", "event.updated", "post.deleted"]
+    assert events[1]["data"]["correction_note"] == "typo"
+    assert events[3]["data"]["key_points"][0]["text"] == "Ferry resumes"
+    ids = [int(e["id"]) for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    reader.close()
+
+
+def test_reconnect_replays_exactly_the_missed(server, editor, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    post(editor, event, body="seen")
+    last = reader.wait_for(lambda e: e["event"] == "post.created")[-1]["id"]
+    reader.close()
+    missed = [post(editor, event, body=f"missed {i}")["id"] for i in range(3)]
+    again = SSEReader(f"{server.url}/api/events/{event}/stream", last_event_id=last)
+    time.sleep(1.5)
+    assert [e["data"]["id"] for e in again.events] == missed
+    later = post(editor, event, body="live again")
+    again.wait_for(lambda e: e["data"].get("id") == later["id"])
+    assert [e["data"]["id"] for e in again.events] == [*missed, later["id"]]
+    again.close()
+
+
+def test_drafts_never_reach_the_stream(server, editor, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    draft = post(editor, event, body="secret", status="draft")
+    editor.patch(f"/api/events/{event}/posts/{draft['id']}", json={"body": "still secret"})
+    contributor = server.client(server.token("contributor"))
+    pending = post(contributor, event, body="awaiting approval")
+    marker = post(editor, event, body="public")
+    reader.wait_for(lambda e: e["data"].get("id") == marker["id"])
+    replay = SSEReader(f"{server.url}/api/events/{event}/stream", last_event_id="0")
+    replay.wait_for(lambda e: e["data"].get("id") == marker["id"])
+    for stream in (reader, replay):
+        seen = {e["data"].get("id") for e in stream.events}
+        assert draft["id"] not in seen and pending["id"] not in seen
+    reader.close()
+    replay.close()
+
+
+def test_scheduled_post_reaches_the_stream_when_due(server, editor, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
+    scheduled = post(editor, event, body="at its time", published_at=when)
+    time.sleep(0.5)
+    assert not reader.events
+    got = reader.wait_for(lambda e: e["data"].get("id") == scheduled["id"], timeout=10)
+    assert got[0]["event"] == "post.created" and got[0]["data"]["status"] == "published"
+    reader.close()
+
+
+def test_keepalive_comment(server, event):
+    reader = SSEReader(f"{server.url}/api/events/{event}/stream")
+    deadline = time.monotonic() + 5
+    while not reader.comments and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reader.comments and reader.comments[0].startswith(":")
+    reader.close()
+
+
+def test_all_events_stream(server, editor):
+    reader = SSEReader(f"{server.url}/api/stream")
+    slugs = [unique("g") for _ in range(2)]
+    ids = []
+    for slug in slugs:
+        editor.post("/api/events", json={"slug": slug, "title": slug})
+        ids.append(post(editor, slug, body="everywhere")["id"])
+    reader.wait_for(lambda e: e["data"].get("id") == ids[1])
+    seen = [e["data"]["id"] for e in reader.events if e["event"] == "post.created"]
+    assert seen[-2:] == ids
+    reader.close()
+
+
+def test_unknown_event_stream_is_404(server):
+    import httpx
+
+    assert httpx.get(f"{server.url}/api/events/nope/stream").status_code == 404
+
+
+def test_stalled_reader_is_dropped_and_others_keep_up(tmp_path):
+    srv = Server(server_env(tmp_path, LIVEDESK_READER_BUFFER_BYTES="20000")).start()
+    try:
+        editor = srv.client(srv.token("editor"))
+        slug = unique("slow")
+        editor.post("/api/events", json={"slug": slug, "title": "slow"})
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", srv.port))
+        stalled.sendall(f"GET /api/events/{slug}/stream HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        healthy = SSEReader(f"{srv.url}/api/events/{slug}/stream")
+        big = "word " * 19_000
+        ids = [post(editor, slug, body=big)["id"] for _ in range(60)]
+        healthy.wait_for(lambda e: e["data"].get("id") == ids[-1], timeout=20)
+        assert [e["data"]["id"] for e in healthy.events] == ids
+        stalled.settimeout(5)
+        received = 0
+        try:
+            while chunk := stalled.recv(1 << 20):
+                received += len(chunk)
+        except TimeoutError:
+            raise AssertionError("the stalled reader was never disconnected")
+        assert received < 60 * len(big)
+        healthy.close()
+    finally:
+        srv.stop()
