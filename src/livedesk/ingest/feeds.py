@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from calendar import timegm
 from datetime import UTC, date, datetime
 
@@ -23,6 +24,14 @@ def _utc(parsed) -> datetime | None:
         return datetime.fromtimestamp(timegm(parsed), UTC)
     except (OverflowError, ValueError, OSError):
         return None
+
+
+def _author(author: str | None) -> str | None:
+    """RSS writes `desk@example.org (Jane Roe)`: keep the name."""
+    if not author:
+        return None
+    match = re.fullmatch(r"\S+@\S+\s*\((?P<name>[^)]+)\)", author.strip())
+    return match.group("name").strip() if match else author.strip()
 
 
 def _entry_media(entry) -> list[Media]:
@@ -52,9 +61,9 @@ def read_feed(
         posts.append(ParsedPost(
             text=fragment_text(body),
             headline=fragment_text(entry.get("title")) or None,
-            time=_utc(entry.get("published_parsed") or entry.get("updated_parsed")),
-            updated=_utc(entry.get("updated_parsed")),
-            author=entry.get("author") or None,
+            time=_utc(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
+            updated=_utc(dict.get(entry, "updated_parsed")),
+            author=_author(entry.get("author")),
             media=_entry_media(entry),
             anchor=entry.get("id") or entry.get("link") or None,
         ))
@@ -63,7 +72,7 @@ def read_feed(
         posts=posts,
         title=title or None,
         outlet=outlet or title_outlet or info.get("publisher") or None,
-        published=_utc(info.get("published_parsed")),
+        published=_utc(dict.get(info, "published_parsed")),
         standfirst=fragment_text(info.get("subtitle")) or None,
         order=order_of([p.time for p in posts]),
     )

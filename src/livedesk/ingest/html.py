@@ -1,7 +1,9 @@
 """Live-blog HTML without JSON-LD -> a ParsedPage.
 
 trafilatura takes the main content; its blocks (paragraphs, headings, list items) become the
-blank-line separated blocks that text.py splits into posts. `<time>` elements are turned into
+blank-line separated blocks that text.py splits into posts. trafilatura drops some headings
+of short posts, so the page's own block structure is read too, and the reading with more
+posts (then more headlines) wins. `<time>` elements are turned into
 paragraphs first, because trafilatura drops them and they are exactly where posts begin.
 """
 
@@ -14,6 +16,7 @@ import lxml.html
 import trafilatura
 
 from livedesk.ingest import ParseError
+from livedesk.ingest.outlet import split_title
 from livedesk.ingest.text import read_text
 from livedesk.ingest.times import parse_iso
 from livedesk.model import ParsedPage
@@ -80,6 +83,13 @@ def _blocks(root, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
     return "\n\n".join(blocks), headings
 
 
+def _drop_site_headers(tree) -> None:
+    """A `<header>` without a heading is the site's bar (sign in, menu), not the article's."""
+    for header in list(tree.iter("header")):
+        if not header.xpath(".//h1|.//h2") and header.getparent() is not None:
+            header.drop_tree()
+
+
 def _times_as_paragraphs(tree) -> None:
     for node in tree.iter("time"):
         text = node.text_content().strip() or node.get("datetime", "")
@@ -97,20 +107,28 @@ def read_html(
         tree = lxml.html.document_fromstring(page)
     except (lxml.etree.ParserError, ValueError) as error:
         raise ParseError(f"unreadable HTML: {error}") from None
-    title = _meta(tree, "og:title") or (tree.findtext(".//title") or "").strip() or None
-    site = _meta(tree, "og:site_name")
+    h1 = tree.find(".//h1")
+    title = _meta(tree, "og:title") or (h1.text_content().strip() if h1 is not None else None)
+    title = title or (tree.findtext(".//title") or "").strip() or None
+    site = _meta(tree, "og:site_name") or split_title(tree.findtext(".//title") or "")[1]
     published = parse_iso(_meta(tree, "article:published_time") or "", None)
     _times_as_paragraphs(tree)
+    _drop_site_headers(tree)
     options = dict(outlet=outlet, tz=tz, date=date, title_hint=title, outlet_hint=site, published_hint=published)
-    main = _main_text(tree)
-    if main is not None and main[0]:
-        try:
-            return read_text(main[0], headings=main[1], **options)
-        except ParseError:
-            pass  # trafilatura kept too little: read the whole body instead
     body = tree.find("body")
-    text, headings = _blocks(body if body is not None else tree, _HTML_BLOCKS, _HTML_SKIP)
-    return read_text(text, headings=headings, **options)
+    sources = [_main_text(tree), _blocks(body if body is not None else tree, _HTML_BLOCKS, _HTML_SKIP)]
+    readings = []
+    for source in sources:
+        if source is None or not source[0].strip():
+            continue
+        try:
+            readings.append(read_text(source[0], headings=source[1], **options))
+        except ParseError:
+            continue
+    if not readings:
+        raise ParseError("no posts found in the HTML page")
+    # trafilatura's reading unless the page's own blocks show more posts or headlines
+    return max(readings, key=lambda page: (len(page.posts), sum(p.headline is not None for p in page.posts)))
 
 
 def _main_text(tree) -> tuple[str, set[str]] | None:

@@ -40,6 +40,7 @@ _FURNITURE = {
     "related", "related stories", "related articles", "most read", "more on this story",
     "recommended", "top stories", "sign up", "subscribe", "newsletter", "comments",
     "pinned", "pinned post", "key event", "key events", "latest", "live", "live updates",
+    "sign in", "log in", "menu", "search", "close",
 }
 # A marker whose next block of short lines is a list of links, not prose.
 _LINK_LIST_MARKERS = {
@@ -52,6 +53,7 @@ _FURNITURE_RES = [
     re.compile(r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?", re.I),
     re.compile(r"(?:follow|subscribe)\s+(?:us\s+)?(?:on|to)\s+\w+", re.I),
     re.compile(r"(?:\d+|one)\s+(?:comments?|shares?)", re.I),
+    re.compile(r"(?:photos?|pictures?|images?|gallery)\s*:?\s*\d+\s*(?:of|/)\s*\d+", re.I),
 ]
 _COUNT_RE = re.compile(r"(?P<n>\d{1,5})\s+(?:posts?|updates?|entries)", re.I)
 _DURATION_RE = re.compile(
@@ -226,8 +228,8 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     for i in candidates:
         stamp = lines[i].stamp
         seen_dominant = seen_dominant or stamp.style == dominant
-        if stamp.style == "hhmm" and styles["hhmm"] < 2:
-            continue
+        if stamp.style.startswith(("hhmm", "spaced")) and styles[stamp.style] < 2:
+            continue  # `0915 Text` and `21:05 Text` count only when the page repeats them
         if not seen_dominant and stamp.date is not None and stamp.style != dominant:
             datelines.append(i)
             continue
@@ -362,6 +364,8 @@ def _read_head_blocks(lines: list[Line], start: int, end: int, head: Head) -> No
             continue
         in_key_points = False
         paragraph = "\n".join(prose)
+        if len(paragraph) < 80 and find_zone_declaration(paragraph) is not None:
+            continue  # `All times are UK time.` is a note on the times, not a standfirst
         if last_credit is not None and last_credit.caption is None:
             last_credit.caption = paragraph  # the lead picture's caption follows its credit
         else:
@@ -407,15 +411,14 @@ def _post(lines: list[Line], start: int, end: int, headline_mode: bool) -> Parse
             first.stamp, headline = inner, inner.rest
     elif first.kind == "lead":
         paragraphs.append([first.stamp.rest])
-    if first.kind == "stamp":
+    if body and (byline := _BYLINE_RE.match(lines[body[0]].text)) and looks_like_name(byline.group("name").split(",")[0]):
+        author, body = byline.group("name"), body[1:]
+    if first.kind == "stamp" and author is None:
         author, body = _author(lines, body)
-        if author is None and len(body) >= 2 and _alone(lines, body[0]) and looks_like_headline(lines[body[0]].text):
+        opens = body and (_alone(lines, body[0]) or lines[body[0]].block == first.block)
+        if author is None and len(body) >= 2 and opens and looks_like_headline(lines[body[0]].text):
             headline, body = lines[body[0]].text, body[1:]
     media = _body(lines, body, paragraphs)
-    if author is None and paragraphs and len(paragraphs[0]) == 1 and (byline := _BYLINE_RE.match(paragraphs[0][0])):
-        if looks_like_name(byline.group("name").split(",")[0]):
-            author = byline.group("name")
-            paragraphs = paragraphs[1:]
     text = "\n\n".join("\n".join(p) for p in paragraphs)
     return ParsedPost(text=text, headline=headline, author=author, media=media)
 
@@ -432,19 +435,21 @@ def _author(lines: list[Line], body: list[int]) -> tuple[str | None, list[int]]:
 def _body(lines: list[Line], body: list[int], paragraphs: list[list[str]]) -> list[Media]:
     media: list[Media] = []
     block = None
+    skip = -1
     for j in body:
         line = lines[j]
-        if line.kind in ("furniture", "count", "keyhead", "heading"):
+        if line.kind in ("furniture", "count", "keyhead", "heading") or j == skip:
             continue
         if line.block != block or not paragraphs:
             paragraphs.append([])
             block = line.block
         if line.kind == "credit":
-            credit = _credit(line.text)
             caption = None
-            if paragraphs[-1] and j > 0 and lines[j - 1].block == line.block:
+            if paragraphs[-1] and lines[j - 1].block == line.block:
                 caption = paragraphs[-1].pop()  # the line above a credit, in the same block
-            media.append(Media(kind="image", caption=caption, credit=credit))
+            elif j + 1 < len(lines) and lines[j + 1].block == line.block and lines[j + 1].kind == "text":
+                caption, skip = lines[j + 1].text, j + 1  # or the line below it
+            media.append(Media(kind="image", caption=caption, credit=_credit(line.text)))
         elif line.kind == "duration":
             match = _DURATION_RE.fullmatch(line.text)
             title = paragraphs[-1].pop() if paragraphs[-1] else None
@@ -520,6 +525,8 @@ def read_text(
         post.time = when
     if headings:
         _move_trailing_headings(posts, headings)
+        if head.standfirst and head.standfirst[-1] in headings and posts[0].headline is None:
+            posts[0].headline = head.standfirst.pop()
     return ParsedPage(
         posts=posts,
         title=head.title,

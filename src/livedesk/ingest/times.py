@@ -37,7 +37,7 @@ _PLACE_ZONES = {
     "beijing": "Asia/Shanghai", "hong kong": "Asia/Hong_Kong", "sydney": "Australia/Sydney",
     "india": "Asia/Kolkata", "tel aviv": "Asia/Jerusalem", "jerusalem": "Asia/Jerusalem",
 }
-ZONE_TOKEN = r"(?:(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Z]{2,5})"
+ZONE_TOKEN = r"(?-i:(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Z]{2,5})"
 _OFFSET_RE = re.compile(r"(?:UTC|GMT)\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?", re.I)
 
 
@@ -232,7 +232,7 @@ _LEADING_RE = re.compile(
     rf"(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*(?P<sep>[:–—-]|\s)\s*(?P<rest>\S.*)",
     re.I | re.S,
 )
-_HHMM_RE = re.compile(rf"(?P<hhmm>[01]\d[0-5]\d|2[0-3][0-5]\d)(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>[^\W\d_a-z].*)", re.S)
+_HHMM_RE = re.compile(rf"(?P<hhmm>[01]\d[0-5]\d|2[0-3][0-5]\d)(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
     r"^(?:last\s+)?(?:updated|published|posted|aktualisiert|mis\s+à\s+jour|обновлено)(?:\s+at|\s+on)?\s*:?\s*",
     re.I,
@@ -313,21 +313,34 @@ def parse_leading_stamp(paragraph: str) -> Stamp | None:
         clock_match = _CLOCK_RE.fullmatch(match.group("clock"))
         clock = _clock_from(clock_match) if clock_match else None
         is_24h = not (clock_match and (clock_match.group("ap") or clock_match.group("ap2")))
-        if clock and not (is_24h and match.group("sep").isspace()):
-            zone = zone_from_name(match.group("zone")) if match.group("zone") else None
-            if match.group("zone") and zone is None:
-                return None
-            return Stamp(*clock, zone=zone, rest=match.group("rest").strip(),
-                         style="lead|" + _style(clock_match, "", zone is not None))
+        spaced = is_24h and match.group("sep").isspace()  # `21:05 Text`: gated like `0915`
+        zone, rest = _zone_and_rest(match)
+        if clock and not (spaced and not _opens_sentence(rest)):
+            return Stamp(*clock, zone=zone, rest=rest,
+                         style=("spaced|" if spaced else "lead|") + _style(clock_match, "", zone is not None))
     match = _HHMM_RE.match(paragraph)
     if match:
-        zone = zone_from_name(match.group("zone")) if match.group("zone") else None
-        if match.group("zone") and zone is None:
-            return None
+        zone, rest = _zone_and_rest(match)
         hhmm = match.group("hhmm")
-        return Stamp(int(hhmm[:2]), int(hhmm[2:]), zone=zone, rest=match.group("rest").strip(),
+        if not _opens_sentence(rest):
+            return None
+        return Stamp(int(hhmm[:2]), int(hhmm[2:]), zone=zone, rest=rest,
                      style="hhmm")
     return None
+
+
+def _zone_and_rest(match: re.Match) -> tuple[tzinfo | None, str]:
+    """The zone after a leading clock; a word that only looks like one (`UN`) is text."""
+    rest = match.group("rest").strip()
+    if not match.group("zone"):
+        return None, rest
+    zone = zone_from_name(match.group("zone"))
+    return (zone, rest) if zone is not None else (None, f"{match.group('zone')} {rest}")
+
+
+def _opens_sentence(text: str) -> bool:
+    first = text.lstrip("\"'“‘«„")[:1]
+    return bool(first) and (first.isupper() or first.isdigit())
 
 
 def parse_iso(value: str, zone: tzinfo | None) -> datetime | None:
