@@ -3,7 +3,8 @@ against private addresses on every redirect hop.
 
 The guard resolves the host before connecting and checks the address actually connected to,
 so a name that resolves to 127.0.0.1, 10.x, 169.254.169.254 (cloud metadata) and the like is
-refused unless the operator allows it (`allow_private=True` or `LIVEDESK_FETCH_ALLOW_PRIVATE=1`).
+refused unless the operator allows it (`allow_private=True` or `LIVEDESK_FETCH_ALLOW_PRIVATE=1`,
+or a list of networks in that variable to allow only those).
 """
 
 from __future__ import annotations
@@ -51,24 +52,40 @@ class FetchResult:
     charset: str | None = None
 
 
-def private_allowed(allow_private: bool | None) -> bool:
+Private = bool | list  # True: every address; a list of networks: only those; False: none
+
+
+def private_allowed(allow_private: bool | None) -> Private:
+    """The caller's choice, else LIVEDESK_FETCH_ALLOW_PRIVATE: `1` allows every private
+    address, a comma-separated list of networks (`127.0.0.1/32,10.1.0.0/16`) only those."""
     if allow_private is not None:
         return allow_private
-    return os.environ.get("LIVEDESK_FETCH_ALLOW_PRIVATE", "") == "1"
+    setting = os.environ.get("LIVEDESK_FETCH_ALLOW_PRIVATE", "").strip()
+    if setting.lower() in ("", "0", "false", "no"):
+        return False
+    if setting.lower() in ("1", "true", "yes"):
+        return True
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()]
+    except ValueError:
+        raise FetchError(f"LIVEDESK_FETCH_ALLOW_PRIVATE is neither 1 nor a list of networks: {setting}") from None
 
 
-def _check_address(host: str, address: str) -> None:
+def _check_address(host: str, address: str, allowed: Private) -> None:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     mapped = getattr(ip, "ipv4_mapped", None)
-    if not ip.is_global or (mapped is not None and not mapped.is_global):
-        raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+    if ip.is_global and (mapped is None or mapped.is_global):
+        return
+    if allowed is True or (isinstance(allowed, list) and any(ip in network for network in allowed)):
+        return
+    raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
 
 
-def _check_url(url: str, allow_private: bool) -> None:
+def _check_url(url: str, allow_private: Private) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"not an http(s) URL: {url}")
-    if allow_private:
+    if allow_private is True:
         return
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -76,17 +93,17 @@ def _check_url(url: str, allow_private: bool) -> None:
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise FetchError(f"cannot resolve {parts.hostname}: {error}") from None
     for info in infos:
-        _check_address(parts.hostname, info[4][0])
+        _check_address(parts.hostname, info[4][0], allow_private)
 
 
-def _check_peer(response: httpx.Response, host: str, allow_private: bool) -> None:
+def _check_peer(response: httpx.Response, host: str, allow_private: Private) -> None:
     """The address really connected to, in case DNS answered differently the second time."""
-    if allow_private:
+    if allow_private is True:
         return
     stream = response.extensions.get("network_stream")
     peer = stream.get_extra_info("server_addr") if stream is not None else None
     if peer:
-        _check_address(host, peer[0])
+        _check_address(host, peer[0], allow_private)
 
 
 class _Inflater:
@@ -134,7 +151,7 @@ def _client(timeout: float) -> httpx.Client:
     )
 
 
-def _get(client: httpx.Client, url: str, headers: dict, allow_private: bool, max_bytes: int,
+def _get(client: httpx.Client, url: str, headers: dict, allow_private: Private, max_bytes: int,
          deadline: float, robots: bool = True):
     """Guarded GETs, one per redirect hop. Returns (response, body, final url)."""
     for _hop in range(MAX_REDIRECTS + 1):
@@ -164,7 +181,7 @@ def _get(client: httpx.Client, url: str, headers: dict, allow_private: bool, max
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
-def _check_robots(client: httpx.Client, url: str, allow_private: bool, deadline: float) -> None:
+def _check_robots(client: httpx.Client, url: str, allow_private: Private, deadline: float) -> None:
     """Refuse a URL its site's robots.txt disallows for livedesk (cached for an hour).
 
     As RFC 9309 says: a missing robots.txt (4xx) allows everything, a failing one (5xx)
