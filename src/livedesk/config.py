@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     max_media: int = 20
     rates_path: str | None = None  # ECB-style XML or CSV file or URL
     partner_feeds: str = ""  # comma-separated feed URLs or paths
+    secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
+    login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
 
 
 @lru_cache

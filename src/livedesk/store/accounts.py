@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
-from livedesk.store.tables import idempotency_keys, tokens, users
+from livedesk.store.tables import idempotency_keys, login_failures, site_secrets, tokens, users
 
 _hasher = PasswordHasher()
 
@@ -82,3 +83,38 @@ def stored_response(conn: Connection, key: str, scope: str):
 def store_response(conn: Connection, key: str, scope: str, status: int, body: str) -> None:
     """Remember a response; raises IntegrityError when the key was used meanwhile."""
     conn.execute(insert(idempotency_keys).values(key=key, scope=scope, status=status, body=body, created_at=now()))
+
+
+def site_secret(engine, name: str) -> str:
+    """A random secret made once and stored, so that every node on the database shares it."""
+    from livedesk.store.db import run_read, run_write
+
+    def read(conn: Connection) -> str | None:
+        return conn.execute(select(site_secrets.c.value).where(site_secrets.c.name == name)).scalar()
+
+    value = run_read(engine, read)
+    if value is None:
+        try:
+            run_write(engine, lambda conn: conn.execute(
+                insert(site_secrets).values(name=name, value=secrets.token_urlsafe(48), created_at=now())
+            ))
+        except IntegrityError:
+            pass  # another node made it first; use theirs
+        value = run_read(engine, read)
+    return value
+
+
+def recent_login_failures(conn: Connection, key: str, window: timedelta) -> int:
+    query = select(func.count()).select_from(login_failures).where(
+        login_failures.c.key == key, login_failures.c.failed_at > now() - window
+    )
+    return conn.execute(query).scalar_one()
+
+
+def record_login_failure(conn: Connection, key: str, keep: timedelta = timedelta(hours=1)) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.failed_at < now() - keep))
+    conn.execute(insert(login_failures).values(key=key, failed_at=now()))
+
+
+def clear_login_failures(conn: Connection, key: str) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.key == key))

@@ -212,6 +212,25 @@ developments = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Server-wide secrets (the CSRF key), made once and shared by every node on the database.
+site_secrets = Table(
+    "site_secrets",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Failed logins, kept briefly: the login rate limit counts them per user and address.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_key_time", "key", "failed_at"),
+)
+
 __all__ = [
     "metadata",
     "outlets",
@@ -226,4 +245,6 @@ __all__ = [
     "counters",
     "idempotency_keys",
     "developments",
+    "site_secrets",
+    "login_failures",
 ]
