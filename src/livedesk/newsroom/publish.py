@@ -212,30 +212,21 @@ def create_post(
             if seen is not None:
                 return seen.status, json.loads(seen.body)
         event = _event(conn, slug)
-        outlet = _own_outlet(conn)
-        post_id = new_post_id()
-        topics = values.pop("topics")
-        conn.execute(
-            insert(posts).values(
-                id=post_id,
-                event_id=event.id,
-                outlet_id=outlet.id,
-                published_at=when,
-                updated_at=now(),
-                created_at=now(),
-                status=status,
-                pinned=bool(data.get("pinned")) and actor.role in EDITORS,
-                key_event=bool(data.get("key_event")),
-                created_by=actor.id,
-                topics=topics,
+        post, change_id = insert_post(
+            conn,
+            event.id,
+            {
                 **values,
-            )
+                "outlet_id": _own_outlet(conn).id,
+                "published_at": when,
+                "status": status,
+                "pinned": bool(data.get("pinned")) and actor.role in EDITORS,
+                "key_event": bool(data.get("key_event")),
+                "created_by": actor.id,
+            },
         )
-        post_store.set_topics(conn, post_id, topics)
-        post = post_store.post_to_dict(post_store.get_post(conn, event.id, post_id))
-        if status == VISIBLE:
-            announced.append(changes.append_change(conn, event.id, "post.created", post, post_id))
-            _touch_event(conn, event.id)
+        if change_id is not None:
+            announced.append(change_id)
         if idempotency_key:
             accounts.store_response(conn, idempotency_key, scope, 201, json.dumps(post))
         return 201, post
@@ -249,6 +240,62 @@ def create_post(
     for change_id in announced:
         broker.announce(change_id)
     return result
+
+
+def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, int | None]:
+    """Insert a post from `_content` values plus its columns (outlet_id, published_at, status ...).
+
+    Returns the post and, when it is visible, the id of its `post.created` change.
+    """
+    values = dict(values)
+    topics = values.pop("topics", [])
+    post_id = new_post_id()
+    conn.execute(
+        insert(posts).values(id=post_id, event_id=event_id, updated_at=now(), created_at=now(), topics=topics, **values)
+    )
+    post_store.set_topics(conn, post_id, topics)
+    post = post_store.post_to_dict(post_store.get_post(conn, event_id, post_id))
+    if values["status"] != VISIBLE:
+        return post, None
+    return post, record_change(conn, event_id, "post.created", post, post_id)
+
+
+def record_change(conn: Connection, event_id: int, kind: str, payload: dict, post_id: str | None) -> int:
+    """The change readers see, in the caller's transaction; the event counts as updated."""
+    change_id = changes.append_change(conn, event_id, kind, payload, post_id)
+    _touch_event(conn, event_id)
+    return change_id
+
+
+def update_post(conn: Connection, row, values: dict, *, correction: str | None = None) -> dict:
+    """Apply `_content` values (and columns) to the post `row`, keeping the replaced version.
+
+    Returns the post as it is now; the caller records the change readers see.
+    """
+    update_values = dict(values)
+    update_values.pop("topics", None)
+    if any(k in values for k in ("body_md", "headline", "media")):
+        conn.execute(
+            insert(post_versions).values(
+                post_id=row.id,
+                version=row.version,
+                headline=row.headline,
+                body_md=row.body_md,
+                body_html=row.body_html,
+                media=row.media,
+                replaced_at=now(),
+                note=clean_text(correction) if correction else None,
+            )
+        )
+        update_values["version"] = row.version + 1
+    if correction:
+        update_values["corrected_at"] = now()
+        update_values["correction_note"] = clean_text(correction)
+    update_values["updated_at"] = now()
+    conn.execute(update(posts).where(posts.c.id == row.id).values(**update_values, **_topics(values)))
+    if "topics" in values:
+        post_store.set_topics(conn, row.id, values["topics"])
+    return post_store.post_to_dict(post_store.get_post(conn, row.event_id, row.id))
 
 
 def _initial_status(requested: str | None, actor: Actor, when: datetime) -> str:
@@ -309,36 +356,11 @@ def edit_post(
         status = row.status
         if data.get("status") is not None:
             status = _initial_status(data["status"], actor, values.get("published_at", row.published_at))
-        content_changed = any(k in values for k in ("body_md", "headline", "media"))
-        update_values = dict(values)
-        update_values.pop("topics", None)
-        if content_changed:
-            conn.execute(
-                insert(post_versions).values(
-                    post_id=row.id,
-                    version=row.version,
-                    headline=row.headline,
-                    body_md=row.body_md,
-                    body_html=row.body_html,
-                    media=row.media,
-                    replaced_at=now(),
-                    note=clean_text(correction) if correction else None,
-                )
-            )
-            update_values["version"] = row.version + 1
-        if correction:
-            update_values["corrected_at"] = now()
-            update_values["correction_note"] = clean_text(correction)
-        update_values.update(updated_at=now(), status=status)
-        conn.execute(update(posts).where(posts.c.id == row.id).values(**update_values, **_topics(values)))
-        if "topics" in values:
-            post_store.set_topics(conn, row.id, values["topics"])
-        post = post_store.post_to_dict(post_store.get_post(conn, event.id, row.id))
+        post = update_post(conn, row, {**values, "status": status}, correction=correction)
         kind = _visible_change(row.status, status, "post.updated")
         if kind:
             payload = post if kind != "post.deleted" else {"id": row.id, "event": slug}
-            announced.append(changes.append_change(conn, event.id, kind, payload, row.id))
-            _touch_event(conn, event.id)
+            announced.append(record_change(conn, event.id, kind, payload, row.id))
         return post
 
     post = run_write(engine, work)
@@ -406,8 +428,7 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
         visible = _visible_change(row.status, status, kind)
         if visible:
             payload = post if visible != "post.deleted" else {"id": row.id, "event": slug}
-            announced.append(changes.append_change(conn, event.id, visible, payload, row.id))
-            _touch_event(conn, event.id)
+            announced.append(record_change(conn, event.id, visible, payload, row.id))
         return post
 
     post = run_write(engine, work)
@@ -435,8 +456,7 @@ def publish_due(engine: Engine, broker: Broker) -> int:
             if result.rowcount != 1:
                 return  # another node took it
             post = post_store.post_to_dict(post_store.get_post_by_id(conn, post_id))
-            announced.append(changes.append_change(conn, event_id, "post.created", post, post_id))
-            _touch_event(conn, event_id)
+            announced.append(record_change(conn, event_id, "post.created", post, post_id))
 
         run_write(engine, work)
         for change_id in announced:
