@@ -169,9 +169,22 @@ def search_posts(
     until: datetime | None = None,
 ) -> tuple[list, int]:
     """Published posts matching `q`, best first, with the total count."""
+    where = _search_where(conn, q, event_id=event_id, outlet_slug=outlet_slug, topic=topic, since=since, until=until)
+    if where is None:
+        return [], 0
+    total = conn.execute(
+        select(func.count()).select_from(posts.join(outlets, outlets.c.id == posts.c.outlet_id)).where(*where)
+    ).scalar_one()
+    rank = rank_expression(conn, q)
+    query = _base().where(*where).order_by(desc(rank), desc(posts.c.published_at)).limit(limit).offset(offset)
+    return list(conn.execute(query)), total
+
+
+def _search_where(conn: Connection, q: str, *, event_id=None, outlet_slug=None, topic=None, since=None, until=None):
+    """The WHERE clauses of a search, or None when `q` holds no words."""
     match = match_expression(conn, q)
     if match is None:
-        return [], 0
+        return None
     where = [posts.c.status == "published", match]
     if event_id is not None:
         where.append(posts.c.event_id == event_id)
@@ -183,12 +196,61 @@ def search_posts(
         where.append(posts.c.published_at >= since)
     if until:
         where.append(posts.c.published_at < until)
-    total = conn.execute(
-        select(func.count()).select_from(posts.join(outlets, outlets.c.id == posts.c.outlet_id)).where(*where)
-    ).scalar_one()
-    rank = rank_expression(conn, q)
-    query = _base().where(*where).order_by(desc(rank), desc(posts.c.published_at)).limit(limit).offset(offset)
-    return list(conn.execute(query)), total
+    return where
+
+
+def search_facets(conn: Connection, q: str, **filters) -> dict[str, list[tuple[str, str, int]]]:
+    """For a search: (value, label, count) per event, outlet, topic and UTC day, largest first."""
+    where = _search_where(conn, q, **filters)
+    if where is None:
+        return {"event": [], "outlet": [], "topic": [], "day": []}
+    joined = posts.join(outlets, outlets.c.id == posts.c.outlet_id).join(events, events.c.id == posts.c.event_id)
+    day = func.date(posts.c.published_at)
+
+    def count_by(*columns, source=joined, order=None):
+        query = select(*columns, func.count()).select_from(source).where(*where).group_by(*columns)
+        return conn.execute(query.order_by(order if order is not None else desc(func.count())).limit(30)).all()
+
+    with_topics = joined.join(post_topics, post_topics.c.post_id == posts.c.id)
+    return {
+        "event": [(s, t, n) for s, t, n in count_by(events.c.slug, events.c.title)],
+        "outlet": [(s, name, n) for s, name, n in count_by(outlets.c.slug, outlets.c.name)],
+        "topic": [(t, t, n) for t, n in count_by(post_topics.c.topic, source=with_topics)],
+        "day": [(str(d), str(d), n) for d, n in count_by(day, order=desc(day))],
+    }
+
+
+def latest_posts(
+    conn: Connection, *, limit: int = 20, before: str | None = None, topic: str | None = None
+) -> tuple[list, str | None]:
+    """Published posts of every event, newest first, a page at a time."""
+    where = [posts.c.status == "published"]
+    if topic:
+        where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
+    if before:
+        moment, post_id = decode_cursor(before)
+        where.append(or_(posts.c.published_at < moment, and_(posts.c.published_at == moment, posts.c.id < post_id)))
+    query = _base().where(*where).order_by(desc(posts.c.published_at), desc(posts.c.id)).limit(limit + 1)
+    rows = list(conn.execute(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+
+def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict]]:
+    """Previous versions of several posts at once, newest first: post id -> versions."""
+    found: dict[str, list[dict]] = {}
+    if not post_ids:
+        return found
+    rows = conn.execute(
+        select(post_versions).where(post_versions.c.post_id.in_(post_ids)).order_by(desc(post_versions.c.version))
+    )
+    for r in rows:
+        found.setdefault(r.post_id, []).append(
+            {"version": r.version, "headline": r.headline, "body_html": r.body_html,
+             "replaced_at": _iso(r.replaced_at), "note": r.note}
+        )
+    return found
 
 
 def set_topics(conn: Connection, post_id: str, topics: list[str]) -> None:

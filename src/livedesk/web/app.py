@@ -11,6 +11,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.broker import make_broker
@@ -18,7 +19,7 @@ from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
 from livedesk.store.db import make_engine
 from livedesk.store.posts import BadCursor
-from livedesk.web import api
+from livedesk.web import api, feeds, pages
 from livedesk.web.auth import Unauthorized
 from livedesk.web.stream import Hub, RawSendMiddleware
 
@@ -61,8 +62,12 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     )
     app.state.settings = settings
     app.include_router(api.router)
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(pages.SecurityHeaders)
     return app
 
 

@@ -1,0 +1,240 @@
+"""Syndication out: RSS 2.0, Atom and JSON Feed 1.1 per event and site-wide; LiveBlogPosting JSON-LD."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from fastapi import APIRouter, Request, Response
+from feedgen.feed import FeedGenerator
+from markupsafe import Markup
+
+from livedesk.markup import html_to_text
+from livedesk.newsroom import NotFound
+from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
+from livedesk.store.db import run_read
+from livedesk.web.api import engine_of, etag_json
+
+router = APIRouter()
+
+FEED_SIZE = 50
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def script_json(data) -> Markup:
+    """JSON that is safe inside a <script> element: no `</script>` breakout, no HTML entities."""
+    return Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES))
+
+
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso) if iso else None
+
+
+def post_title(post: dict, limit: int = 90) -> str:
+    """The headline, or the start of the text for posts without one."""
+    if post.get("headline"):
+        return post["headline"]
+    text = html_to_text(post.get("body_html") or "")
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def absolute(base_url: str, url: str | None) -> str | None:
+    if not url:
+        return None
+    return url if url.startswith(("http://", "https://")) else base_url.rstrip("/") + url
+
+
+def post_url(base_url: str, post: dict) -> str:
+    return f"{base_url.rstrip('/')}/e/{post['event']}#post-{post['id']}"
+
+
+def _images(post: dict) -> list[dict]:
+    return [m for m in post.get("media") or [] if m.get("kind") == "image" and m.get("url")]
+
+
+def live_blog_jsonld(event: dict, posts: list[dict], base_url: str) -> dict:
+    """schema.org LiveBlogPosting for an event page, one BlogPosting per post shown."""
+    page_url = f"{base_url.rstrip('/')}/e/{event['slug']}"
+    data = {
+        "@context": "https://schema.org",
+        "@type": "LiveBlogPosting",
+        "@id": page_url,
+        "url": page_url,
+        "headline": event["title"],
+        "description": event.get("standfirst") or event["title"],
+        "coverageStartTime": event.get("coverage_start") or event["created_at"],
+        "datePublished": event["created_at"],
+        "dateModified": event["updated_at"],
+        "liveBlogUpdate": [],
+    }
+    if event["status"] == "ended":
+        data["coverageEndTime"] = event.get("coverage_end") or event["updated_at"]
+    lead = event.get("lead_media") or {}
+    if lead.get("url") and lead.get("kind", "image") == "image":
+        data["image"] = absolute(base_url, lead["url"])
+    for post in posts:
+        update = {
+            "@type": "BlogPosting",
+            "headline": post_title(post, 110),
+            "articleBody": html_to_text(post.get("body_html") or ""),
+            "datePublished": post["published_at"],
+            "dateModified": post.get("corrected_at") or post["updated_at"],
+            "url": post_url(base_url, post),
+        }
+        images = [absolute(base_url, m["url"]) for m in _images(post)]
+        if images:
+            update["image"] = images if len(images) > 1 else images[0]
+        if post.get("authors"):
+            update["author"] = [{"@type": "Person", "name": name} for name in post["authors"]]
+        elif post.get("outlet"):
+            update["author"] = {"@type": "Organization", "name": post["outlet"]["name"]}
+        data["liveBlogUpdate"].append(update)
+    return data
+
+
+# ---- the feeds ----------------------------------------------------------------------
+
+def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
+    """The channel (title, link, description, updated) and its latest posts."""
+    settings = request.app.state.settings
+    base = settings.base_url.rstrip("/")
+
+    def read(conn):
+        if slug is None:
+            rows, _ = post_store.latest_posts(conn, limit=FEED_SIZE)
+            channel = {"title": f"{settings.site_name}: all news", "link": base + "/",
+                       "description": f"The latest posts of every event on {settings.site_name}", "id": base + "/"}
+        else:
+            event = event_store.get_event(conn, slug)
+            if event is None:
+                raise NotFound(f"no event {slug!r}")
+            rows, _ = post_store.list_posts(conn, event.id, limit=FEED_SIZE)
+            rows.sort(key=lambda r: (r.published_at, r.id), reverse=True)  # pinned posts are not first in a feed
+            channel = {"title": event.title, "link": f"{base}/e/{slug}", "id": f"{base}/e/{slug}",
+                       "description": event.standfirst or event.title}
+            channel["updated"] = event.updated_at
+        return channel, [post_store.post_to_dict(r) for r in rows]
+
+    channel, posts = run_read(engine_of(request), read)
+    newest = max((_when(p["updated_at"]) for p in posts), default=None)
+    channel["updated"] = max(filter(None, [channel.get("updated"), newest]), default=datetime.now(timezone.utc))
+    channel["base"] = base
+    return channel, posts
+
+
+def _generator(channel: dict, posts: list[dict], self_url: str) -> FeedGenerator:
+    gen = FeedGenerator()
+    gen.id(channel["id"])
+    gen.title(channel["title"])
+    gen.subtitle(channel["description"])
+    gen.link(href=channel["link"], rel="alternate")
+    gen.link(href=self_url, rel="self")
+    gen.language("en")
+    gen.updated(channel["updated"])
+    for post in reversed(posts):  # feedgen puts the last added entry first
+        entry = gen.add_entry()
+        link = post_url(channel["base"], post)
+        entry.id(link)
+        entry.guid(link, permalink=True)
+        entry.title(post_title(post))
+        entry.link(href=link)
+        entry.published(_when(post["published_at"]))
+        entry.updated(_when(post.get("corrected_at") or post["updated_at"]))
+        entry.description(post.get("body_html") or post_title(post))
+        entry.content(post.get("body_html") or "", type="html")
+        for name in post.get("authors") or []:
+            entry.author(name=name)
+        for topic in post.get("topics") or []:
+            entry.category(term=topic)
+    return gen
+
+
+def etag_response(request: Request, body: bytes, media_type: str) -> Response:
+    """`body` with a strong ETag; answers a matching If-None-Match with 304."""
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": "no-cache"}
+    wanted = request.headers.get("if-none-match", "")
+    if tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def rss(request: Request, slug: str | None) -> Response:
+    channel, posts = _feed_data(request, slug)
+    gen = _generator(channel, posts, str(request.url))
+    return etag_response(request, gen.rss_str(pretty=False), "application/rss+xml; charset=utf-8")
+
+
+def atom(request: Request, slug: str | None) -> Response:
+    channel, posts = _feed_data(request, slug)
+    gen = _generator(channel, posts, str(request.url))
+    return etag_response(request, gen.atom_str(pretty=False), "application/atom+xml; charset=utf-8")
+
+
+def json_feed(request: Request, slug: str | None) -> Response:
+    """JSON Feed 1.1 (https://jsonfeed.org/version/1.1)."""
+    channel, posts = _feed_data(request, slug)
+    items = []
+    for post in posts:
+        item = {
+            "id": post["id"],
+            "url": post_url(channel["base"], post),
+            "title": post_title(post),
+            "content_html": post.get("body_html") or "",
+            "content_text": html_to_text(post.get("body_html") or ""),
+            "date_published": post["published_at"],
+            "date_modified": post.get("corrected_at") or post["updated_at"],
+            "tags": post.get("topics") or [],
+        }
+        if post.get("authors"):
+            item["authors"] = [{"name": name} for name in post["authors"]]
+        images = _images(post)
+        if images:
+            item["image"] = absolute(channel["base"], images[0]["url"])
+        items.append(item)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": channel["title"],
+        "home_page_url": channel["link"],
+        "feed_url": str(request.url),
+        "description": channel["description"],
+        "language": "en",
+        "items": items,
+    }
+    response = etag_json(request, feed)
+    if response.status_code == 200:
+        response.headers["content-type"] = "application/feed+json; charset=utf-8"
+    return response
+
+
+@router.get("/rss.xml", include_in_schema=False)
+def site_rss(request: Request) -> Response:
+    return rss(request, None)
+
+
+@router.get("/atom.xml", include_in_schema=False)
+def site_atom(request: Request) -> Response:
+    return atom(request, None)
+
+
+@router.get("/feed.json", include_in_schema=False)
+def site_json(request: Request) -> Response:
+    return json_feed(request, None)
+
+
+@router.get("/e/{slug}/rss.xml", include_in_schema=False)
+def event_rss(request: Request, slug: str) -> Response:
+    return rss(request, slug)
+
+
+@router.get("/e/{slug}/atom.xml", include_in_schema=False)
+def event_atom(request: Request, slug: str) -> Response:
+    return atom(request, slug)
+
+
+@router.get("/e/{slug}/feed.json", include_in_schema=False)
+def event_json(request: Request, slug: str) -> Response:
+    return json_feed(request, slug)
