@@ -9,6 +9,7 @@ paragraphs first, because trafilatura drops them and they are exactly where post
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import lxml.etree
@@ -37,6 +38,7 @@ def _meta(tree, *names: str) -> str | None:
     return None
 
 
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HEADING_TAGS = {"head", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
@@ -103,6 +105,7 @@ def _times_as_paragraphs(tree) -> None:
 def read_html(
     page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
 ) -> ParsedPage:
+    page = _NOT_XML_RE.sub("", page)  # lxml refuses control characters and lone surrogates
     try:
         tree = lxml.html.document_fromstring(page)
     except (lxml.etree.ParserError, ValueError) as error:

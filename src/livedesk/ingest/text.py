@@ -48,16 +48,16 @@ _LINK_LIST_MARKERS = {
     "in other media", "partner news", "most read", "show more", "recommended", "top stories",
 }
 _FURNITURE_RES = [
-    re.compile(r"\d+\s+pages?\s+in\s+this\s+article", re.I),
+    re.compile(r"[0-9]+\s+pages?\s+in\s+this\s+article", re.I),
     re.compile(r"share\s+(?:this\s+)?(?:post|article|page|story)?\s*(?:on|via)\s+\w+", re.I),
     re.compile(r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?", re.I),
     re.compile(r"(?:follow|subscribe)\s+(?:us\s+)?(?:on|to)\s+\w+", re.I),
-    re.compile(r"(?:\d+|one)\s+(?:comments?|shares?)", re.I),
-    re.compile(r"(?:photos?|pictures?|images?|gallery)\s*:?\s*\d+\s*(?:of|/)\s*\d+", re.I),
+    re.compile(r"(?:[0-9]+|one)\s+(?:comments?|shares?)", re.I),
+    re.compile(r"(?:photos?|pictures?|images?|gallery)\s*:?\s*[0-9]+\s*(?:of|/)\s*[0-9]+", re.I),
 ]
-_COUNT_RE = re.compile(r"(?P<n>\d{1,5})\s+(?:posts?|updates?|entries)", re.I)
+_COUNT_RE = re.compile(r"(?P<n>[0-9]{1,5})\s+(?:posts?|updates?|entries)", re.I)
 _DURATION_RE = re.compile(
-    r"(?:(?:video|duration|length)\s*:?\s*)?\(?(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>[0-5]\d)\)?"
+    r"(?:(?:video|duration|length)\s*:?\s*)?\(?(?:(?P<h>[0-9]{1,2}):)?(?P<m>[0-9]{1,2}):(?P<s>[0-5][0-9])\)?"
     r"\s*(?:[-–—|]\s*)?(?:source\s*:\s*(?P<source>.+))?",
     re.I,
 )
@@ -80,7 +80,7 @@ _INLINE_CREDIT_RE = re.compile(
     re.I,
 )
 _PAREN_CREDIT_RE = re.compile(r"\s*\((?P<credit>[^()]{0,30}\b(?:photo|photograph|picture|credit)\b[^()]{0,80})\)$", re.I)
-_NUMBERED_RE = re.compile(r"^(?P<n>\d{1,3})[.)]\s+(?P<text>\S.*)$")
+_NUMBERED_RE = re.compile(r"^(?P<n>[0-9]{1,3})[.)]\s+(?P<text>\S.*)$")
 _BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s+(?P<name>\S.{1,60})$", re.I)
 _CONNECTORS = {"van", "von", "de", "da", "der", "den", "la", "le", "bin", "al", "el", "du", "y", "and"}
 
@@ -113,7 +113,7 @@ def _words(line: str) -> list[str]:
 
 def looks_like_name(line: str) -> bool:
     words = _words(line)
-    if not 2 <= len(words) <= 4 or len(line) > 40 or re.search(r"[\d,;:!?()]", line):
+    if not 2 <= len(words) <= 4 or len(line) > 40 or re.search(r"[0-9,;:!?()]", line):
         return False
     return all(w[0].isupper() or w.lower() in _CONNECTORS for w in words) and not line.endswith(".")
 

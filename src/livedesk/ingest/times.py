@@ -37,8 +37,8 @@ _PLACE_ZONES = {
     "beijing": "Asia/Shanghai", "hong kong": "Asia/Hong_Kong", "sydney": "Australia/Sydney",
     "india": "Asia/Kolkata", "tel aviv": "Asia/Jerusalem", "jerusalem": "Asia/Jerusalem",
 }
-ZONE_TOKEN = r"(?-i:(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Z]{2,5})"
-_OFFSET_RE = re.compile(r"(?:UTC|GMT)\s*([+\-−])\s*(\d{1,2})(?::?(\d{2}))?", re.I)
+ZONE_TOKEN = r"(?-i:(?:UTC|GMT)\s*[+\-−]\s*[0-9]{1,2}(?::?[0-9]{2})?|[A-Z]{2,5})"
+_OFFSET_RE = re.compile(r"(?:UTC|GMT)\s*([+\-−])\s*([0-9]{1,2})(?::?([0-9]{2}))?", re.I)
 
 
 def _fixed(hours: float) -> tzinfo:
@@ -88,7 +88,7 @@ def zone_by_iana(name: str | None) -> tzinfo | None:
 _DECLARATION_RES = [
     re.compile(
         r"\b(?:all\s+)?times?\s+(?:are|is|in|shown\s+in|given\s+in|listed\s+in|quoted\s+in)\s+"
-        r"(?:the\s+)?(?:local\s+)?(?P<zone>(?:UTC|GMT)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?|[A-Za-z][\w/ ]{1,30})",
+        r"(?:the\s+)?(?:local\s+)?(?P<zone>(?:UTC|GMT)\s*[+\-−]\s*[0-9]{1,2}(?::?[0-9]{2})?|[A-Za-z][\w/ ]{1,30})",
         re.I,
     ),
     re.compile(r"\b(?:alle\s+)?zeit(?:en|angaben)\s+(?:in\s+)?(?P<zone>[A-Za-z][\w+\-: ]{1,12})", re.I),
@@ -136,8 +136,8 @@ WEEKDAYS = set(
 )
 _DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on"}
 _NUMERIC_DATE_RE = re.compile(
-    r"(?<![\d.:/])(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
-    r"|(?P<a>\d{1,2})(?P<sep>[./])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}))(?![\d:])"
+    r"(?<![0-9.:/])(?:(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2})"
+    r"|(?P<a>[0-9]{1,2})(?P<sep>[./])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}))(?![0-9:])"
 )
 
 
@@ -169,12 +169,12 @@ def parse_date_text(text: str) -> DayMonth | None:
     if numeric:
         found = _numeric_date(numeric)
         return DayMonth(found.month, found.day, found.year) if found else None
-    tokens = re.findall(r"[^\W\d_]+|\d+", text.lower())
+    tokens = re.findall(r"[^\W\d_]+|[0-9]+", text.lower())
     if re.search(r"[^\w\s,.\-–]", text):
         return None
     month = day = year = None
     for token in tokens:
-        if token.isdigit():
+        if token.isascii() and token.isdigit():
             if len(token) == 4 and year is None:
                 year = int(token)
             elif len(token) <= 2 and day is None and 1 <= int(token) <= 31:
@@ -223,16 +223,16 @@ class Stamp:
 
 
 _CLOCK_RE = re.compile(
-    r"(?<![\d.:])(?:(?P<h>\d{1,2})[:.](?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
-    r"|(?P<h2>\d{1,2})\s*(?P<ap2>[ap])\.?\s?m\b\.?)(?![\d:])",
+    r"(?<![0-9.:])(?:(?P<h>[0-9]{1,2})[:.](?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
+    r"|(?P<h2>[0-9]{1,2})\s*(?P<ap2>[ap])\.?\s?m\b\.?)(?![0-9:])",
     re.I,
 )
 _LEADING_RE = re.compile(
-    r"(?P<clock>\d{1,2}[:.]\d{2}\s*[ap]\.?\s?m\.?|\d{1,2}\s*[ap]\.?\s?m\.?|\d{1,2}:\d{2}(?::\d{2})?)"
+    r"(?P<clock>[0-9]{1,2}[:.][0-9]{2}\s*[ap]\.?\s?m\.?|[0-9]{1,2}\s*[ap]\.?\s?m\.?|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)"
     rf"(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*(?P<sep>[:–—-]|\s)\s*(?P<rest>\S.*)",
     re.I | re.S,
 )
-_HHMM_RE = re.compile(rf"(?P<hhmm>[01]\d[0-5]\d|2[0-3][0-5]\d)(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
+_HHMM_RE = re.compile(rf"(?P<hhmm>[01][0-9][0-5][0-9]|2[0-3][0-5][0-9])(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
     r"^(?:last\s+)?(?:updated|published|posted|aktualisiert|mis\s+à\s+jour|обновлено)(?:\s+at|\s+on)?\s*:?\s*",
     re.I,
