@@ -78,7 +78,7 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
 
 
 def _check_event_values(values: dict) -> None:
-    if "title" in values and not str(values["title"]).strip():
+    if "title" in values and not (values["title"] or "").strip():
         raise Invalid("title must not be empty")
     if "status" in values and values["status"] not in ("live", "ended"):
         raise Invalid("status must be live or ended")
