@@ -19,10 +19,12 @@ event_app = typer.Typer(no_args_is_help=True, help="Create and list events.")
 post_app = typer.Typer(no_args_is_help=True, help="Add posts.")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+user_app = typer.Typer(no_args_is_help=True, help="Desk users.")
 app.add_typer(event_app, name="event")
 app.add_typer(post_app, name="post")
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
 console = Console()
 
 CLI_ACTOR_NAME = "desk"
@@ -177,6 +179,35 @@ def token_create(
     token = run_write(_engine(), work)
     console.print(f"token for {user} ({role}); keep it secret, it is not shown again:", highlight=False)
     print(token)
+
+
+@user_app.command("password")
+def user_password(
+    name: str = typer.Argument(..., help="User name; created if new."),
+    role: Optional[str] = typer.Option(None, help="admin, editor, contributor or reader (new users: editor)."),
+) -> None:
+    """Set a user's desk password, read from stdin or asked for."""
+    from livedesk.model import Role
+    from livedesk.store import accounts
+    from livedesk.store.db import run_write
+
+    if role is not None and role not in {r.value for r in Role}:
+        fail(f"unknown role {role!r}; use admin, editor, contributor or reader")
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        fail("the password needs at least 8 characters")
+
+    def work(conn):
+        existing = accounts.get_user(conn, name)
+        row = accounts.ensure_user(conn, name, role or (existing.role if existing else "editor"))
+        accounts.set_password(conn, row.id, password)
+        return row.role
+
+    given_role = run_write(_engine(), work)
+    console.print(f"password set for {name} ({given_role})", highlight=False)
 
 
 @token_app.command("revoke")

@@ -1,0 +1,544 @@
+"""The desk (/desk): sign in, create events, compose, publish, correct, approve.
+
+Every page is a server-rendered form that works without JavaScript; desk.js adds a live
+preview, Ctrl+Enter, local and server autosave. Writes go through newsroom.publish.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from markupsafe import Markup
+from starlette.datastructures import FormData
+
+from livedesk.markup import render_markdown
+from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
+from livedesk.newsroom.publish import EDITORS, Actor
+from livedesk.store import accounts
+from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
+from livedesk.store.db import run_read, run_write
+from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
+from livedesk.web.pages import CRITICAL_CSS, static_url
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+LOGIN_NONCE_COOKIE = "livedesk_login"
+SESSION_DAYS = 14
+DESK_ROLES = ("admin", "editor", "contributor")
+NOTICES = {
+    "published": "Published.",
+    "pending": "Sent for approval: an editor will publish it.",
+    "draft": "Draft saved.",
+    "scheduled": "Scheduled.",
+    "saved": "Saved.",
+    "corrected": "Correction published.",
+    "pinned": "Pinned.",
+    "unpinned": "Unpinned.",
+    "key": "Marked as a key event.",
+    "unkey": "No longer a key event.",
+    "deleted": "Deleted.",
+    "approved": "Approved and published.",
+    "keypoints": "Key points saved.",
+    "ended": "Coverage ended.",
+    "live": "Coverage is live again.",
+    "created": "Event created.",
+    "out": "You are signed out.",
+}
+
+
+class DeskProblem(Exception):
+    """An error shown as a desk page."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SignInNeeded(Exception):
+    """No valid session: go to the login page."""
+
+
+@dataclass(frozen=True)
+class Desk:
+    actor: Actor
+    token: str
+
+    @property
+    def is_editor(self) -> bool:
+        return self.actor.role in EDITORS
+
+
+def install(app: FastAPI) -> None:
+    """Add the desk's routes and its HTML error pages to the app."""
+    app.include_router(router)
+
+    @app.exception_handler(DeskProblem)
+    async def problem(request: Request, exc: DeskProblem):
+        return render(request, "desk/problem.html", status=exc.status, message=str(exc), desk=None)
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in(request: Request, _exc: SignInNeeded):
+        return RedirectResponse(f"/desk/login?next={quote(request.url.path)}", status_code=303)
+
+
+# ---- helpers --------------------------------------------------------------------------
+
+def engine_of(request: Request):
+    return request.app.state.engine
+
+
+def render(request: Request, template: str, *, status: int = 200, **context) -> HTMLResponse:
+    settings = request.app.state.settings
+    desk = context.get("desk")
+    context.setdefault("csrf", csrf_token(request, desk.token) if desk else "")
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    response = templates.TemplateResponse(
+        request, template, {"site_name": settings.site_name, "notice": notice, **context}, status_code=status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+templates.env.globals.update(static_url=static_url, critical_css=Markup(CRITICAL_CSS))
+
+
+def done(url: str, what: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"{url}?done={what}{anchor}", status_code=303)
+
+
+def is_tls(request: Request) -> bool:
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def read_form(request: Request) -> FormData:
+    return await request.form()
+
+
+def current_desk(request: Request) -> Desk | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    row = run_read(engine_of(request), lambda conn: accounts.user_for_token(conn, token))
+    if row is None:
+        return None
+    return Desk(Actor(row.id, row.name, row.role), token)
+
+
+def signed_in(request: Request) -> Desk:
+    desk = current_desk(request)
+    if desk is None:
+        raise SignInNeeded()
+    if desk.actor.role not in DESK_ROLES:
+        raise DeskProblem(403, f"A {desk.actor.role} account has no access to the desk.")
+    return desk
+
+
+def desk_form(request: Request, form: FormData = Depends(read_form), desk: Desk = Depends(signed_in)) -> tuple[Desk, FormData]:
+    """A signed-in user's form POST, with its CSRF token checked."""
+    if not csrf_valid(request, desk.token, _field(form, "csrf")):
+        raise DeskProblem(403, "This form is missing its security token or the token is stale. Reload the page and try again.")
+    return desk, form
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _newsroom_call(work):
+    """Run a newsroom write; its refusals become desk pages."""
+    try:
+        return work()
+    except Invalid as exc:
+        raise DeskProblem(422, str(exc)) from exc
+    except Forbidden as exc:
+        raise DeskProblem(403, str(exc)) from exc
+    except NotFound as exc:
+        raise DeskProblem(404, str(exc)) from exc
+
+
+# ---- sign in and out ------------------------------------------------------------------
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/desk") -> HTMLResponse:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE) or secrets.token_urlsafe(24)
+    response = _login_form(request, nonce, next)
+    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=is_tls(request), path="/desk")
+    return response
+
+
+def _login_form(request: Request, nonce: str, next_url: str, *, error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
+    return render(
+        request, "desk/login.html", status=status, desk=current_desk(request), error=error, name=name,
+        login_csrf=csrf_token(request, "login:" + nonce), next=_safe_next(next_url),
+    )
+
+
+def _safe_next(url: str) -> str:
+    return url if re.fullmatch(r"/desk(/[\w\-/.]*)?", url or "") else "/desk"
+
+
+@router.post("/login")
+def login(request: Request, form: FormData = Depends(read_form)) -> Response:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
+    if not nonce or not csrf_valid(request, "login:" + nonce, _field(form, "csrf")):
+        raise DeskProblem(403, "The login form's security token is missing or stale. Reload the login page and try again.")
+    name, password, token = _field(form, "name"), str(form.get("password") or ""), _field(form, "token")
+    next_url = _field(form, "next")
+    if not token and not (name and password):
+        return _login_form(request, nonce, next_url, error="Enter your user name and password, or an API token.", name=name, status=422)
+    key = f"token|{client_address(request)}" if token else f"{name.lower()}|{client_address(request)}"
+    limit = request.app.state.settings.login_failures_per_minute
+    failures = run_read(engine_of(request), lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
+    if failures >= limit:
+        return _login_form(
+            request, nonce, next_url, name=name, status=429,
+            error="Too many failed logins for this account from your address. Wait a minute, then try again.",
+        )
+
+    def check(conn):
+        if token:
+            return accounts.user_for_token(conn, token)
+        row = accounts.get_user(conn, name)
+        return row if accounts.check_password(row, password) else None
+
+    user = run_read(engine_of(request), check)
+    if user is None:
+        run_write(engine_of(request), lambda conn: accounts.record_login_failure(conn, key))
+        wrong = "That token is unknown or revoked." if token else "Wrong user name or password."
+        return _login_form(request, nonce, next_url, error=wrong, name=name, status=401)
+    if user.role not in DESK_ROLES:
+        return _login_form(request, nonce, next_url, error=f"A {user.role} account has no access to the desk.", name=name, status=403)
+
+    def start_session(conn) -> str:
+        accounts.clear_login_failures(conn, key)
+        return accounts.create_token(conn, user.id)
+
+    session = run_write(engine_of(request), start_session)
+    response = RedirectResponse(_safe_next(next_url), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
+        secure=is_tls(request), path="/",
+    )
+    response.delete_cookie(LOGIN_NONCE_COOKIE, path="/desk")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    desk, _form = posted
+    run_write(engine_of(request), lambda conn: accounts.revoke_token(conn, desk.token))
+    response = done("/desk/login", "out")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- events ---------------------------------------------------------------------------
+
+@router.get("")
+def home(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+    def read(conn):
+        return [event_store.event_to_dict(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
+
+    return render(request, "desk/home.html", desk=desk, events=run_read(engine_of(request), read), form={}, error="")
+
+
+@router.post("/events")
+def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    desk, form = posted
+    data = {"slug": _field(form, "slug").lower(), "title": _field(form, "title"), "standfirst": _field(form, "standfirst")}
+    try:
+        event = publish.create_event(engine_of(request), data, desk.actor)
+    except (Invalid, Forbidden) as exc:
+        events = run_read(engine_of(request), lambda conn: [event_store.event_to_dict(r) for r in event_store.list_events(conn)])
+        status = 403 if isinstance(exc, Forbidden) else 422
+        return render(request, "desk/home.html", status=status, desk=desk, events=events, form=data, error=str(exc))
+    return done(f"/desk/e/{event['slug']}", "created")
+
+
+@router.post("/e/{slug}/status")
+def set_status(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    desk, form = posted
+    status = "ended" if _field(form, "status") == "ended" else "live"
+    data = {"status": status} if status == "ended" else {"status": "live", "coverage_end": None}
+    _newsroom_call(lambda: publish.update_event(engine_of(request), request.app.state.broker, slug, data, desk.actor))
+    return done(f"/desk/e/{slug}", status)
+
+
+@router.post("/e/{slug}/key-points")
+def key_points(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    """Save the key points; the pressed button may also move or remove one."""
+    desk, form = posted
+    texts = [str(t).strip() for t in form.getlist("kp_text")]
+    links = [str(p).strip() or None for p in form.getlist("kp_post")]
+    points = [{"text": t, "post_id": p} for t, p in zip(texts, links + [None] * len(texts))]
+    points = move_point(points, _field(form, "op"))
+    if _field(form, "kp_new"):
+        points.append({"text": _field(form, "kp_new"), "post_id": None})
+    points = [p for p in points if p["text"]]
+    _newsroom_call(lambda: publish.update_event(
+        engine_of(request), request.app.state.broker, slug, {"key_points": points}, desk.actor
+    ))
+    return done(f"/desk/e/{slug}", "keypoints", "#key-points")
+
+
+def move_point(points: list[dict], op: str) -> list[dict]:
+    """Apply 'up:N', 'down:N' or 'remove:N' to the list of key points."""
+    verb, _, number = op.partition(":")
+    if not number.isdigit() or int(number) >= len(points):
+        return points
+    i = int(number)
+    points = list(points)
+    if verb == "remove":
+        del points[i]
+    elif verb == "up" and i > 0:
+        points[i - 1], points[i] = points[i], points[i - 1]
+    elif verb == "down" and i < len(points) - 1:
+        points[i + 1], points[i] = points[i], points[i + 1]
+    return points
+
+
+# ---- the event's desk: compose and manage posts --------------------------------------
+
+@router.get("/e/{slug}")
+def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+    form: dict = {}
+    if draft:
+        post = _own_post(request, slug, draft, desk)
+        if post["status"] != "draft":
+            return RedirectResponse(f"/desk/e/{slug}/posts/{draft}/edit", status_code=303)
+        form = form_from_post(post)
+        form["draft_id"] = post["id"]
+    return _event_page(request, slug, desk, form)
+
+
+def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: str = "", preview: str = "", status: int = 200) -> HTMLResponse:
+    def read(conn):
+        row = event_store.get_event(conn, slug)
+        if row is None:
+            raise DeskProblem(404, f"There is no event {slug!r}.")
+        lists = {}
+        for name in ("published", "pending", "draft", "scheduled"):
+            rows, _next = post_store.list_posts(conn, row.id, order="newest", limit=50, statuses=(name,))
+            mine = desk.is_editor or name == "published"
+            lists[name] = [post_store.post_to_dict(r) for r in rows if mine or r.created_by == desk.actor.id]
+        return event_store.event_to_dict(row, event_store.count_published(conn, row.id)), lists
+
+    event, lists = run_read(engine_of(request), read)
+    return render(
+        request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
+        error=error, preview=preview,
+    )
+
+
+def _own_post(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
+    def read(conn):
+        event = event_store.get_event(conn, slug)
+        row = post_store.get_post(conn, event.id, post_id) if event else None
+        if row is None or row.status == "deleted":
+            raise DeskProblem(404, f"There is no post {post_id!r} in this event.")
+        if not desk.is_editor and row.created_by != desk.actor.id:
+            raise DeskProblem(403, "A contributor may open only their own posts.")
+        post = post_store.post_to_dict(row)
+        post["history"] = post_store.versions(conn, row.id)
+        return post
+
+    return run_read(engine_of(request), read)
+
+
+@router.post("/e/{slug}/posts")
+def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    """The compose form: publish, save a draft, schedule, or (without JavaScript) preview."""
+    desk, form = posted
+    values = {name: _field(form, name) for name in COMPOSE_FIELDS}
+    values["body"] = str(form.get("body") or "")
+    action = _field(form, "action") or "publish"
+    try:
+        data = post_from_form(values)
+        if action == "preview":
+            preview = render_markdown(data["body"])
+            return _event_page(request, slug, desk, values, preview=preview)
+        data.update(_status_for(action, values))
+        post = _save(request, slug, desk, values.get("draft_id"), data)
+    except (Invalid, Forbidden, NotFound) as exc:
+        code = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 422
+        return _event_page(request, slug, desk, values, error=str(exc), status=code)
+    if post["status"] == "draft":
+        return RedirectResponse(f"/desk/e/{slug}?draft={post['id']}&done=draft#compose", status_code=303)
+    return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
+
+
+def _save(request: Request, slug: str, desk: Desk, draft_id: str | None, data: dict) -> dict:
+    engine, broker = engine_of(request), request.app.state.broker
+    if draft_id:
+        return publish.edit_post(engine, broker, slug, draft_id, data, desk.actor)
+    return publish.create_post(engine, broker, slug, data, desk.actor)[1]
+
+
+def _status_for(action: str, values: dict) -> dict:
+    if action == "draft":
+        return {"status": "draft"}
+    if action == "schedule":
+        when = local_to_utc(values.get("scheduled_at", ""), values.get("tz", ""))
+        if when <= datetime.now(timezone.utc):
+            raise Invalid("the scheduled time has passed; pick a time in the future")
+        return {"status": "published", "published_at": when}
+    return {"status": "published", "published_at": datetime.now(timezone.utc)}
+
+
+@router.get("/e/{slug}/posts/{post_id}/edit")
+def edit_page(request: Request, slug: str, post_id: str, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+    post = _own_post(request, slug, post_id, desk)
+    return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form_from_post(post), error="")
+
+
+@router.post("/e/{slug}/posts/{post_id}/edit")
+def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    desk, form = posted
+    values = {name: _field(form, name) for name in COMPOSE_FIELDS}
+    values["body"] = str(form.get("body") or "")
+    correction = _field(form, "correction") or None
+    try:
+        data = post_from_form(values)
+        post = publish.edit_post(
+            engine_of(request), request.app.state.broker, slug, post_id, data, desk.actor, correction=correction
+        )
+    except (Invalid, Forbidden, NotFound) as exc:
+        post = _own_post(request, slug, post_id, desk)
+        values["correction"] = correction or ""
+        return render(request, "desk/edit.html", status=422, desk=desk, slug=slug, post=post, form=values, error=str(exc))
+    return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
+
+
+ACTIONS = {
+    "pin": (lambda e, b, s, p, a: publish.set_pinned(e, b, s, p, a, True), "pinned"),
+    "unpin": (lambda e, b, s, p, a: publish.set_pinned(e, b, s, p, a, False), "unpinned"),
+    "key": (lambda e, b, s, p, a: publish.set_key_event(e, b, s, p, a, True), "key"),
+    "unkey": (lambda e, b, s, p, a: publish.set_key_event(e, b, s, p, a, False), "unkey"),
+    "approve": (publish.approve_post, "approved"),
+    "delete": (publish.delete_post, "deleted"),
+}
+
+
+@router.post("/e/{slug}/posts/{post_id}/{action}")
+def post_action(request: Request, slug: str, post_id: str, action: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+    desk, _form = posted
+    if action not in ACTIONS:
+        raise DeskProblem(404, f"There is no post action {action!r}.")
+    work, notice = ACTIONS[action]
+    _newsroom_call(lambda: work(engine_of(request), request.app.state.broker, slug, post_id, desk.actor))
+    anchor = "" if action == "delete" else f"#post-{post_id}"
+    return done(f"/desk/e/{slug}", notice, anchor)
+
+
+class PreviewIn(BaseModel):
+    body: str = Field("", max_length=200_000)
+
+
+@router.post("/preview")
+def preview(request: Request, body: PreviewIn, desk: Desk = Depends(signed_in)) -> JSONResponse:
+    """Markdown rendered through the same sanitiser as publishing (needs the X-CSRF-Token header)."""
+    if not csrf_valid(request, desk.token, request.headers.get("x-csrf-token")):
+        raise DeskProblem(403, "a preview needs a valid X-CSRF-Token header")
+    return JSONResponse({"html": render_markdown(body.body)}, headers={"Cache-Control": "no-store"})
+
+
+# ---- the compose form <-> a post ------------------------------------------------------
+
+COMPOSE_FIELDS = (
+    "headline", "topics", "key_event", "image_url", "image_alt", "image_caption", "image_credit",
+    "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
+    "scheduled_at", "tz", "draft_id",
+)
+
+
+def post_from_form(values: dict) -> dict:
+    """The newsroom's post data from the compose form's fields."""
+    body = values.get("body", "").strip()
+    if values.get("quote_text"):
+        body = (body + "\n\n" if body else "") + quote_block(values["quote_text"], values.get("quote_speaker", ""))
+    media = []
+    if values.get("image_url"):
+        media.append({
+            "kind": "image", "url": values["image_url"], "alt": values.get("image_alt") or None,
+            "caption": values.get("image_caption") or None, "credit": values.get("image_credit") or None,
+        })
+    if values.get("video_url"):
+        media.append({
+            "kind": "video", "url": values["video_url"], "title": values.get("video_title") or None,
+            "duration_s": parse_duration(values.get("video_duration", "")), "source": values.get("video_source") or None,
+        })
+    topics = [t.strip() for t in values.get("topics", "").split(",") if t.strip()]
+    return {
+        "headline": values.get("headline") or None, "body": body, "media": media, "topics": topics,
+        "key_event": values.get("key_event") == "on",
+    }
+
+
+def quote_block(text: str, speaker: str) -> str:
+    """A quote as Markdown: a blockquote with an attribution line."""
+    lines = [f"> {line}".rstrip() for line in text.strip().splitlines()]
+    if speaker.strip():
+        lines += [">", f"> — {speaker.strip()}"]
+    return "\n".join(lines)
+
+
+def parse_duration(text: str) -> int | None:
+    """'95', '1:35' or '1:01:35' -> seconds."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,6}(:\d{1,2}){0,2}", text):
+        raise Invalid(f"video duration {text!r} is not seconds or m:ss")
+    seconds = 0
+    for part in text.split(":"):
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def local_to_utc(local: str, zone: str) -> datetime:
+    """A datetime-local value in the editor's zone (an IANA name; UTC if none) -> aware UTC."""
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError as exc:
+        raise Invalid("pick a date and time to schedule the post") from exc
+    try:
+        tz = ZoneInfo(zone) if zone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"unknown time zone {zone!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def form_from_post(post: dict) -> dict:
+    """The compose form's fields for a stored post."""
+    form = {
+        "headline": post.get("headline") or "", "body": post.get("body") or "",
+        "topics": ", ".join(post.get("topics") or []), "key_event": "on" if post.get("key_event") else "",
+    }
+    for item in post.get("media") or []:
+        if item.get("kind") == "video" and "video_url" not in form:
+            form.update(video_url=item.get("url") or "", video_title=item.get("title") or "",
+                        video_duration=str(item.get("duration_s") or ""), video_source=item.get("source") or "")
+        elif item.get("kind") == "image" and "image_url" not in form:
+            form.update(image_url=item.get("url") or "", image_alt=item.get("alt") or "",
+                        image_caption=item.get("caption") or "", image_credit=item.get("credit") or "")
+    return form

@@ -1,0 +1,192 @@
+// The desk's small helpers: live preview, Ctrl+Enter, quotes, local times, autosave.
+// Every form also works without this file.
+(function () {
+  "use strict";
+
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.content : "";
+  document.documentElement.classList.add("js");
+
+  function debounce(fn, ms) {
+    let timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  function sendJSON(method, url, data) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(data),
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  // Times: shown in UTC by the server, in the editor's own zone here.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const clock = new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+  });
+  document.querySelectorAll("time[datetime]").forEach(function (el) {
+    const when = new Date(el.getAttribute("datetime"));
+    if (!isNaN(when)) el.textContent = clock.format(when);
+  });
+
+  // Confirm before destructive buttons.
+  document.querySelectorAll("form.confirm").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.dataset.confirm || "Are you sure?")) e.preventDefault();
+    });
+  });
+
+  const form = document.getElementById("compose-form") || document.getElementById("edit-form");
+  if (!form) return;
+  const body = form.querySelector("#f-body");
+  const preview = document.getElementById("preview");
+  const status = document.getElementById("autosave");
+  const submitButton = document.getElementById("publish") || document.getElementById("save-edit");
+
+  // The schedule input is read in the editor's zone; the server converts it to UTC.
+  const tzField = document.getElementById("f-tz");
+  if (tzField) tzField.value = zone;
+  const tzName = document.getElementById("tz-name");
+  if (tzName) tzName.textContent = "(your time, " + zone + ")";
+
+  // Live preview through the same sanitiser as publishing.
+  const refresh = debounce(function () {
+    sendJSON("POST", "/desk/preview", { body: body.value })
+      .then(function (data) {
+        preview.innerHTML = data.html || '<p class="muted">Nothing to preview yet.</p>';
+      })
+      .catch(function () {
+        preview.textContent = "The preview is not available right now.";
+      });
+  }, 250);
+  body.addEventListener("input", refresh);
+  if (body.value.trim()) refresh();
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) publishes.
+  form.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      form.requestSubmit(submitButton);
+    }
+  });
+
+  // A quote goes into the text as a blockquote with an attribution line.
+  const quoteButton = document.getElementById("insert-quote");
+  if (quoteButton) {
+    quoteButton.addEventListener("click", function () {
+      const text = form.querySelector("#f-quote");
+      const speaker = form.querySelector("#f-speaker");
+      if (!text.value.trim()) { text.focus(); return; }
+      let block = text.value.trim().split("\n").map(function (l) { return ("> " + l).trimEnd(); }).join("\n");
+      if (speaker.value.trim()) block += "\n>\n> — " + speaker.value.trim();
+      const at = body.selectionEnd || body.value.length;
+      const before = body.value.slice(0, at).replace(/\s*$/, "");
+      const after = body.value.slice(at).replace(/^\s*/, "");
+      body.value = (before ? before + "\n\n" : "") + block + "\n\n" + after;
+      text.value = "";
+      speaker.value = "";
+      body.focus();
+      body.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+  }
+
+  if (form.id !== "compose-form") return;
+
+  // Autosave, 1: every keystroke to this browser, so a closed tab loses nothing.
+  const slug = form.dataset.slug;
+  const localKey = "livedesk:compose:" + slug;
+  const fieldNames = ["headline", "body", "topics", "image_url", "image_alt", "image_caption", "image_credit",
+    "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker"];
+
+  function fields() {
+    const values = {};
+    fieldNames.forEach(function (name) { values[name] = form.elements[name].value; });
+    return values;
+  }
+
+  function hasContent(values) {
+    return Boolean(values.body.trim() || values.headline.trim());
+  }
+
+  function say(text) { if (status) status.textContent = text; }
+
+  if (!form.dataset.draft && !hasContent(fields())) {
+    try {
+      const saved = JSON.parse(localStorage.getItem(localKey) || "null");
+      if (saved && hasContent(saved)) {
+        fieldNames.forEach(function (name) { if (saved[name]) form.elements[name].value = saved[name]; });
+        say("Restored the text you had not published.");
+        refresh();
+      }
+    } catch (err) { /* storage unavailable or corrupt: start empty */ }
+  }
+
+  let dirty = false;
+  let submitted = false;
+  form.addEventListener("input", function () {
+    dirty = true;
+    try { localStorage.setItem(localKey, JSON.stringify(fields())); } catch (err) { /* full or blocked */ }
+  });
+  form.addEventListener("submit", function () {
+    submitted = true;
+    try { localStorage.removeItem(localKey); } catch (err) { /* nothing to clear */ }
+  });
+
+  // Autosave, 2: every few seconds to the server, as one draft post that is then patched.
+  function duration(text) {
+    if (!/^\d{1,6}(:\d{1,2}){0,2}$/.test(text.trim())) return null;
+    return text.trim().split(":").reduce(function (sum, part) { return sum * 60 + Number(part); }, 0);
+  }
+
+  function draftData(values) {
+    const media = [];
+    if (values.image_url) {
+      media.push({ kind: "image", url: values.image_url, alt: values.image_alt || null,
+        caption: values.image_caption || null, credit: values.image_credit || null });
+    }
+    if (values.video_url) {
+      media.push({ kind: "video", url: values.video_url, title: values.video_title || null,
+        duration_s: duration(values.video_duration), source: values.video_source || null });
+    }
+    const topics = values.topics.split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+    return { headline: values.headline || null, body: values.body, media: media, topics: topics };
+  }
+
+  let saving = false;
+  function autosave() {
+    if (!dirty || saving || submitted) return;
+    const values = fields();
+    if (!hasContent(values)) return;
+    const draft = form.dataset.draft;
+    const data = draftData(values);
+    const url = "/api/events/" + encodeURIComponent(slug) + "/posts";
+    saving = true;
+    dirty = false;
+    const request = draft
+      ? sendJSON("PATCH", url + "/" + encodeURIComponent(draft), data)
+      : sendJSON("POST", url, Object.assign({ status: "draft" }, data));
+    request
+      .then(function (post) {
+        if (!draft) {
+          form.dataset.draft = post.id;
+          form.elements.draft_id.value = post.id;
+          history.replaceState(null, "", "?draft=" + encodeURIComponent(post.id) + "#compose");
+        }
+        say("Draft saved " + new Date().toLocaleTimeString());
+      })
+      .catch(function () {
+        dirty = true;
+        say("Not saved to the server yet; your text is kept in this browser.");
+      })
+      .finally(function () { saving = false; });
+  }
+  setInterval(autosave, 5000);
+})();

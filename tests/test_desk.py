@@ -1,0 +1,323 @@
+"""The desk in real Chromium against a real server: sign-in, compose, publish, correct, approve."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from conftest import ROOT, Server, run_cli, server_env, unique
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+ARTIFACTS = ROOT / "artifacts"
+PASSWORD = "harbour-lights-42"
+
+
+@pytest.fixture(scope="module")
+def desk_server(tmp_path_factory) -> Server:
+    srv = Server(server_env(tmp_path_factory.mktemp("desk"))).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Browser:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def make_user(server: Server, role: str) -> str:
+    """A user with a desk password, set through the CLI as an operator would."""
+    name = unique(role)
+    run_cli("user", "password", name, "--role", role, input=PASSWORD + "\n", env=server.env)
+    return name
+
+
+@pytest.fixture
+def context(browser: Browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+def log_in(page: Page, server: Server, name: str, password: str = PASSWORD) -> None:
+    page.goto(server.url + "/desk")
+    expect(page).to_have_url(re.compile(r"/desk/login\?next=/desk$"))
+    page.fill("#login-name", name)
+    page.fill("#login-password", password)
+    page.click("#login-form button.primary")
+    expect(page).to_have_url(server.url + "/desk")
+
+
+def create_event(page: Page, title: str = "Quay fire in Velmora") -> str:
+    slug = unique("quay")
+    page.fill("#ev-title", title)
+    page.fill("#ev-slug", slug)
+    page.fill("#ev-standfirst", "Crews fight a warehouse blaze on the old quay.")
+    page.click("text=Create event")
+    expect(page.locator("h1")).to_contain_text(title)
+    return slug
+
+
+def api_posts(server: Server, slug: str, token: str | None = None, status: str = "published") -> list[dict]:
+    with server.client(token) as client:
+        response = client.get(f"/api/events/{slug}/posts", params={"status": status, "limit": 100})
+    assert response.status_code == 200, response.text
+    return response.json()["posts"]
+
+
+def test_log_in_compose_preview_publish_pin_and_correct(desk_server, context):
+    page = context.new_page()
+    log_in(page, desk_server, make_user(desk_server, "editor"))
+    slug = create_event(page)
+
+    page.fill("#f-headline", "Fire crews reach the quay")
+    page.fill("#f-body", "Smoke is **visible** across the bay.\n\n<script>window.pwned = 1</script>")
+    preview = page.locator("#preview")
+    expect(preview.locator("strong")).to_have_text("visible")
+    assert preview.locator("script").count() == 0
+    assert page.evaluate("window.pwned") is None
+
+    page.click("summary:has-text('Quote')")
+    page.fill("#f-quote", "Everyone is out of the building.")
+    page.fill("#f-speaker", "Ilse Marrow, fire chief")
+    page.click("#insert-quote")
+    assert "> Everyone is out of the building.\n>\n> — Ilse Marrow, fire chief" in page.input_value("#f-body")
+    expect(preview.locator("blockquote")).to_contain_text("Ilse Marrow")
+
+    page.click("summary:has-text('Image')")
+    page.fill("#f-image", "/static/demo/fog.svg")
+    page.fill("#f-caption", "Smoke over the quay")
+    page.fill("#f-credit", "Desk photographer")
+    page.focus("#f-body")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".notice")).to_have_text("Published.")
+
+    [post] = api_posts(desk_server, slug)
+    assert post["headline"] == "Fire crews reach the quay"
+    assert "<blockquote>" in post["body_html"] and "<script" not in post["body_html"]
+    assert post["media"][0]["caption"] == "Smoke over the quay" and post["media"][0]["credit"] == "Desk photographer"
+
+    row = page.locator(f"#post-{post['id']}")
+    row.locator("button:has-text('Pin')").click()
+    expect(page.locator(".notice")).to_have_text("Pinned.")
+    page.locator(f"#post-{post['id']} button:has-text('Mark key event')").click()
+    expect(page.locator(".notice")).to_have_text("Marked as a key event.")
+    [post] = api_posts(desk_server, slug)
+    assert post["pinned"] and post["key_event"]
+
+    page.locator(f"#post-{post['id']} a:has-text('Edit')").click()
+    page.fill("#f-headline", "Fire crews reach the old quay")
+    page.fill("#f-correction", "An earlier version named the wrong quay.")
+    page.click("#save-edit")
+    expect(page.locator(".notice")).to_have_text("Correction published.")
+    with desk_server.client() as client:
+        corrected = client.get(f"/api/events/{slug}/posts/{post['id']}").json()
+        reader_page = client.get(f"/e/{slug}")
+    assert corrected["correction_note"] == "An earlier version named the wrong quay."
+    assert corrected["headline"] == "Fire crews reach the old quay"
+    assert corrected["history"][0]["headline"] == "Fire crews reach the quay"
+    if reader_page.status_code == 200:  # the reader page shows the note too
+        assert "An earlier version named the wrong quay." in reader_page.text
+
+
+def test_contributor_post_waits_for_an_editor(desk_server, browser):
+    editor_ctx, contributor_ctx = browser.new_context(), browser.new_context()
+    try:
+        editor_page, contributor_page = editor_ctx.new_page(), contributor_ctx.new_page()
+        log_in(editor_page, desk_server, make_user(desk_server, "editor"))
+        slug = create_event(editor_page)
+
+        log_in(contributor_page, desk_server, make_user(desk_server, "contributor"))
+        contributor_page.click(f"a[href='/desk/e/{slug}']")
+        expect(contributor_page.locator("#publish")).to_have_text("Submit for approval")
+        assert contributor_page.locator("#ev-title").count() == 0  # no event creation for contributors
+        contributor_page.fill("#f-headline", "Ferry service suspended")
+        contributor_page.fill("#f-body", "The harbour office stopped all crossings.")
+        contributor_page.click("#publish")
+        expect(contributor_page.locator(".notice")).to_contain_text("Sent for approval")
+        assert api_posts(desk_server, slug) == []  # readers see nothing yet
+
+        editor_page.reload()
+        waiting = editor_page.locator("section.waiting")
+        expect(waiting).to_contain_text("Ferry service suspended")
+        waiting.locator("button:has-text('Approve')").click()
+        expect(editor_page.locator(".notice")).to_have_text("Approved and published.")
+        [post] = api_posts(desk_server, slug)
+        assert post["headline"] == "Ferry service suspended" and post["status"] == "published"
+    finally:
+        editor_ctx.close()
+        contributor_ctx.close()
+
+
+def test_writes_without_a_csrf_token_are_refused(desk_server, context):
+    page = context.new_page()
+    log_in(page, desk_server, make_user(desk_server, "editor"))
+    slug = unique("csrf")
+    form = {"slug": slug, "title": "Forged event"}
+    assert page.request.post(desk_server.url + "/desk/events", form=form).status == 403
+    assert page.request.post(desk_server.url + "/desk/events", form={**form, "csrf": "0" * 64}).status == 403
+    # JSON API writes by session cookie need the X-CSRF-Token header; the page's own token works.
+    api = desk_server.url + "/api/events"
+    assert page.request.post(api, data={"slug": slug, "title": "Forged event"}).status == 403
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert page.request.post(api, data={"slug": slug, "title": "Event"}, headers={"X-CSRF-Token": token}).status == 201
+    # The login form is protected too.
+    assert page.request.post(desk_server.url + "/desk/login", form={"name": "x", "password": "y"}).status == 403
+
+
+def test_wrong_password_then_rate_limit(desk_server, context):
+    name = make_user(desk_server, "editor")
+    page = context.new_page()
+    page.goto(desk_server.url + "/desk/login")
+    for _ in range(5):
+        page.fill("#login-name", name)
+        page.fill("#login-password", "not-the-password")
+        with page.expect_response(lambda r: r.url.endswith("/desk/login") and r.request.method == "POST") as answer:
+            page.click("#login-form button.primary")
+        assert answer.value.status == 401
+        expect(page.locator(".error")).to_have_text("Wrong user name or password.")
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)  # even the right password waits now
+    with page.expect_response(lambda r: r.url.endswith("/desk/login") and r.request.method == "POST") as answer:
+        page.click("#login-form button.primary")
+    assert answer.value.status == 429
+    expect(page.locator(".error")).to_contain_text("Too many failed logins")
+    assert "livedesk_session" not in [c["name"] for c in context.cookies()]
+
+
+def test_session_cookie_flags_and_logout_revokes(desk_server, context):
+    page = context.new_page()
+    log_in(page, desk_server, make_user(desk_server, "editor"))
+    [cookie] = [c for c in context.cookies() if c["name"] == "livedesk_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
+    assert page.evaluate("document.cookie").find("livedesk_session") == -1
+    session = cookie["value"]
+    with desk_server.client(session) as client:
+        assert client.get("/api/events/x/posts", params={"status": "draft"}).status_code == 404  # known user
+        page.click("text=Log out")
+        expect(page.locator(".notice")).to_have_text("You are signed out.")
+        assert client.post("/api/events", json={"slug": unique("x"), "title": "t"}).status_code == 401
+    page.goto(desk_server.url + "/desk")
+    expect(page).to_have_url(re.compile(r"/desk/login"))
+
+
+def test_cookie_is_secure_behind_tls(desk_server):
+    name = make_user(desk_server, "editor")
+    with httpx.Client(base_url=desk_server.url, headers={"X-Forwarded-Proto": "https"}) as client:
+        login = client.get("/desk/login")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
+        client.cookies.set("livedesk_login", login.cookies["livedesk_login"])  # a Secure cookie: set by hand over http
+        answer = client.post("/desk/login", data={"csrf": csrf, "name": name, "password": PASSWORD})
+    assert answer.status_code == 303
+    cookie = answer.headers["set-cookie"].lower()
+    assert "livedesk_session=" in cookie and "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
+
+
+def test_autosave_keeps_a_server_draft_and_local_text(desk_server, context):
+    page = context.new_page()
+    log_in(page, desk_server, make_user(desk_server, "editor"))
+    slug = create_event(page)
+    editor_token = desk_server.token("editor")
+
+    page.fill("#f-headline", "Tugs standing by")
+    page.fill("#f-body", "Two tugs wait at the harbour mouth.")
+    expect(page).to_have_url(re.compile(r"\?draft=\w+"), timeout=12_000)
+    expect(page.locator("#autosave")).to_contain_text("Draft saved")
+    [draft] = api_posts(desk_server, slug, editor_token, status="draft")
+    assert draft["body"] == "Two tugs wait at the harbour mouth."
+
+    page.fill("#f-body", "Three tugs wait at the harbour mouth.")
+    deadline = datetime.now() + timedelta(seconds=12)
+    while api_posts(desk_server, slug, editor_token, status="draft")[0]["body"].startswith("Two") and datetime.now() < deadline:
+        page.wait_for_timeout(300)
+    [draft_again] = api_posts(desk_server, slug, editor_token, status="draft")
+    assert draft_again["id"] == draft["id"] and draft_again["body"].startswith("Three")
+
+    page.reload()  # the draft opens again in the form; publishing it keeps one post
+    expect(page.locator("#f-body")).to_have_value("Three tugs wait at the harbour mouth.")
+    page.click("#publish")
+    expect(page.locator(".notice")).to_have_text("Published.")
+    assert [p["id"] for p in api_posts(desk_server, slug)] == [draft["id"]]
+    assert api_posts(desk_server, slug, editor_token, status="draft") == []
+
+    # Text typed into a new post survives leaving the page before any save.
+    page.fill("#f-body", "Unsent words about the tide.")
+    page.goto(desk_server.url + "/desk")
+    page.goto(f"{desk_server.url}/desk/e/{slug}")
+    expect(page.locator("#f-body")).to_have_value("Unsent words about the tide.")
+    expect(page.locator("#autosave")).to_contain_text("Restored")
+
+
+def test_schedule_in_the_editors_zone(desk_server, browser):
+    ctx = browser.new_context(timezone_id="Europe/Berlin")
+    try:
+        page = ctx.new_page()
+        log_in(page, desk_server, make_user(desk_server, "editor"))
+        slug = create_event(page)
+        berlin = ZoneInfo("Europe/Berlin")
+        local = (datetime.now(berlin) + timedelta(days=2)).replace(second=0, microsecond=0)
+        page.fill("#f-body", "The inquiry opens on Thursday.")
+        page.click("summary:has-text('Schedule')")
+        expect(page.locator("#tz-name")).to_contain_text("Europe/Berlin")
+        page.fill("#f-when", local.strftime("%Y-%m-%dT%H:%M"))
+        page.click("button[value=schedule]")
+        expect(page.locator(".notice")).to_have_text("Scheduled.")
+        [post] = api_posts(desk_server, slug, desk_server.token("editor"), status="scheduled")
+        expected = local.astimezone(timezone.utc)
+        assert datetime.fromisoformat(post["published_at"].replace("Z", "+00:00")) == expected
+        assert api_posts(desk_server, slug) == []
+    finally:
+        ctx.close()
+
+
+def test_key_points_reorder_and_end_coverage(desk_server, context):
+    page = context.new_page()
+    log_in(page, desk_server, make_user(desk_server, "editor"))
+    slug = create_event(page)
+    for text in ("Warehouse fire on the old quay", "No injuries reported", "Ferries suspended"):
+        page.fill("#kp-new", text)
+        page.click("button[value=save]")
+        expect(page.locator(".notice")).to_have_text("Key points saved.")
+    page.click("button[aria-label='Move key point 3 up']")
+    page.click("button[aria-label='Remove key point 1']")
+    with httpx.Client(base_url=desk_server.url) as client:
+        points = [p["text"] for p in client.get(f"/api/events/{slug}").json()["key_points"]]
+    assert points == ["Ferries suspended", "No injuries reported"]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=End coverage")
+    expect(page.locator(".notice")).to_have_text("Coverage ended.")
+    with httpx.Client(base_url=desk_server.url) as client:
+        event = client.get(f"/api/events/{slug}").json()
+    assert event["status"] == "ended" and event["coverage_end"]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_compose_screenshots(desk_server, browser, width):
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = ctx.new_page()
+        log_in(page, desk_server, make_user(desk_server, "editor"))
+        create_event(page)
+        page.fill("#kp-new", "Warehouse fire on the old quay")
+        page.click("button[value=save]")
+        page.fill("#f-headline", "Fire crews reach the quay")
+        page.fill("#f-body", "Smoke is **visible** across the bay.\n\n> Everyone is out.\n>\n> — Ilse Marrow")
+        expect(page.locator("#preview blockquote")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing sticks out sideways
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"desk-compose-{width}.png"), full_page=True)
+        assert (ARTIFACTS / f"desk-compose-{width}.png").stat().st_size > 10_000
+    finally:
+        ctx.close()
