@@ -80,7 +80,7 @@ def _blocks(root, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
         if element.text:
             current.append(element.text)
         stack.append((element, True))
-        stack.extend((child, False) for child in reversed(element))
+        stack.extend((child, False) for child in list(element)[::-1])  # lxml indexes children in O(n)
     flush()
     return "\n\n".join(blocks), headings
 

@@ -47,14 +47,14 @@ _LINK_LIST_MARKERS = {
     "read more", "related", "related stories", "related articles", "more on this story",
     "in other media", "partner news", "most read", "show more", "recommended", "top stories",
 }
-_FURNITURE_RES = [
-    re.compile(r"[0-9]+\s+pages?\s+in\s+this\s+article", re.I),
-    re.compile(r"share\s+(?:this\s+)?(?:post|article|page|story)?\s*(?:on|via)\s+\w+", re.I),
-    re.compile(r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?", re.I),
-    re.compile(r"(?:follow|subscribe)\s+(?:us\s+)?(?:on|to)\s+\w+", re.I),
-    re.compile(r"(?:[0-9]+|one)\s+(?:comments?|shares?)", re.I),
-    re.compile(r"(?:photos?|pictures?|images?|gallery)\s*:?\s*[0-9]+\s*(?:of|/)\s*[0-9]+", re.I),
-]
+_FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in [
+    r"[0-9]+\s+pages?\s+in\s+this\s+article",
+    r"share\s+(?:this\s+)?(?:post|article|page|story)?\s*(?:on|via)\s+\w+",
+    r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?",
+    r"(?:follow|subscribe)\s+(?:us\s+)?(?:on|to)\s+\w+",
+    r"(?:[0-9]+|one)\s+(?:comments?|shares?)",
+    r"(?:photos?|pictures?|images?|gallery)\s*:?\s*[0-9]+\s*(?:of|/)\s*[0-9]+",
+]), re.I)
 _COUNT_RE = re.compile(r"(?P<n>[0-9]{1,5})\s+(?:posts?|updates?|entries)", re.I)
 _DURATION_RE = re.compile(
     r"(?:(?:video|duration|length)\s*:?\s*)?\(?(?:(?P<h>[0-9]{1,2}):)?(?P<m>[0-9]{1,2}):(?P<s>[0-5][0-9])\)?"
@@ -104,7 +104,7 @@ def _norm(line: str) -> str:
 
 def is_furniture(line: str) -> bool:
     key = _norm(line)
-    return key in _FURNITURE or any(p.fullmatch(line.strip()) for p in _FURNITURE_RES)
+    return key in _FURNITURE or _FURNITURE_RE.fullmatch(line.strip()) is not None
 
 
 def _words(line: str) -> list[str]:
