@@ -9,7 +9,7 @@
 
   // ---- times: the reader's own zone, named, and "5 min ago" --------------------------------
 
-  var clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  var clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
   var dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
   var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
 
@@ -295,7 +295,11 @@
   function connect() {
     if (source) source.close();
     source = new EventSource(config.stream + "?since=" + encodeURIComponent(lastId));
-    source.onopen = function () { lastMessageAt = Date.now(); connectionOk(); };
+    source.onopen = function () {
+      lastMessageAt = Date.now();
+      document.documentElement.setAttribute("data-live", "open");
+      connectionOk();
+    };
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) { connectionLost(); setTimeout(connect, 3000); }
       else connectionLost();  // the browser retries by itself, sending Last-Event-ID
@@ -313,6 +317,7 @@
   }
 
   function connectionLost() {
+    document.documentElement.setAttribute("data-live", "lost");
     if (lostTimer) return;
     lostTimer = setTimeout(function () { if (connNote) connNote.hidden = false; }, 1500);
   }

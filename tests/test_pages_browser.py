@@ -1,0 +1,244 @@
+"""The reader pages in a real Chromium against a real server: live updates, filters, tools.
+
+Every test records the browser's requests and checks that none leaves 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from conftest import ROOT, unique
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "artifacts"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser page (Berlin time) whose every request is checked to stay local."""
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB", viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    requests: list[str] = []
+    tab.on("request", lambda r: requests.append(r.url))
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+    outside = [u for u in requests if not u.startswith(("http://127.0.0.1:", "data:", "about:"))]
+    assert requests and not outside, f"requests left the machine: {outside}"
+
+
+def make_event(editor, *, posts: int = 0, topics=lambda i: [], **extra) -> tuple[str, list[dict]]:
+    slug = unique("pg")
+    response = editor.post("/api/events", json={"slug": slug, "title": f"Ferry strike at Tarnholm {slug}",
+                                                "standfirst": "Crews walk out over the winter timetable.", **extra})
+    assert response.status_code == 201, response.text
+    made = [publish(editor, slug, f"Update number {i}", f"Harbour note {i}: the queue moves slowly.", topics=topics(i))
+            for i in range(posts)]
+    return slug, made
+
+
+def publish(editor, slug: str, headline: str, body: str, **extra) -> dict:
+    response = editor.post(f"/api/events/{slug}/posts", json={"headline": headline, "body": body, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_live(page: Page) -> None:
+    page.wait_for_selector("html[data-live=open]", state="attached")
+
+
+def card(page: Page, post_id: str):
+    return page.locator(f"#post-{post_id}")
+
+
+def test_a_published_post_appears_without_reload(page, server, editor):
+    slug, _ = make_event(editor, posts=2)
+    page.goto(f"{server.url}/e/{slug}")
+    expect(page.locator(".post")).to_have_count(2)
+    wait_live(page)
+    post = publish(editor, slug, "Talks resume at noon", "Both unions are back at the table.")
+    expect(card(page, post["id"])).to_be_visible()
+    expect(page.locator(".post").first).to_have_id(f"post-{post['id']}")
+    expect(page.locator("[data-post-count]")).to_have_text("3")
+    # the time is shown in the reader's own zone, with the zone named
+    expect(card(page, post["id"]).locator("time[data-local]")).not_to_contain_text("UTC")
+    expect(card(page, post["id"]).locator("time[data-rel]")).to_contain_text("now")
+
+
+def test_a_scrolled_down_reader_gets_the_new_posts_button(page, server, editor):
+    slug, _ = make_event(editor, posts=15)
+    page.goto(f"{server.url}/e/{slug}")
+    page.mouse.wheel(0, 4000)
+    page.wait_for_function("() => window.scrollY > 1000")
+    anchor = page.locator(".post").nth(10)
+    top_before = anchor.bounding_box()["y"]
+    first = publish(editor, slug, "Second walkout called", "The night crews join in.")
+    second = publish(editor, slug, "Police at the gates", "Officers keep the entrance clear.")
+    button = page.locator("[data-newposts]")
+    expect(button).to_have_text("2 new posts")
+    expect(page.locator(".newposts")).to_have_attribute("aria-live", "polite")
+    assert card(page, first["id"]).count() == 0
+    assert abs(anchor.bounding_box()["y"] - top_before) < 2  # the text under the reader stayed put
+    button.click()
+    expect(card(page, second["id"])).to_be_visible()
+    expect(page.locator(".post").nth(0)).to_have_id(f"post-{second['id']}")
+    expect(page.locator(".post").nth(1)).to_have_id(f"post-{first['id']}")
+    expect(button).to_be_hidden()
+
+
+def test_an_edit_shows_in_place_with_its_correction(page, server, editor):
+    slug, made = make_event(editor, posts=3)
+    target = made[1]
+    page.goto(f"{server.url}/e/{slug}")
+    expect(card(page, target["id"])).to_contain_text("Harbour note 1")
+    response = editor.patch(f"/api/events/{slug}/posts/{target['id']}",
+                            json={"body": "Harbour note 1: the queue has cleared.", "correction": "The queue had cleared, not grown."})
+    assert response.status_code == 200, response.text
+    edited = card(page, target["id"])
+    expect(edited).to_contain_text("the queue has cleared")
+    expect(edited.locator(".tag-updated")).to_have_text("Updated")
+    expect(edited.locator(".history summary")).to_contain_text("Corrected")
+    expect(edited.locator(".history summary")).to_contain_text("The queue had cleared, not grown.")
+    edited.locator(".history summary").click()
+    expect(edited.locator(".history ol")).to_contain_text("the queue moves slowly")
+    expect(page.locator(".post")).to_have_count(3)  # in place: no duplicate
+    # a delete removes the post
+    assert editor.delete(f"/api/events/{slug}/posts/{made[0]['id']}").status_code == 204
+    expect(card(page, made[0]["id"])).to_have_count(0)
+
+
+def test_show_more_and_oldest_first(page, server, editor):
+    slug, made = make_event(editor, posts=25)
+    page.goto(f"{server.url}/e/{slug}")
+    expect(page.locator(".post")).to_have_count(20)
+    page.get_by_role("link", name="Show more").click()
+    expect(page.locator(".post")).to_have_count(25)
+    expect(page.locator(".post").last).to_have_id(f"post-{made[0]['id']}")
+    expect(page.get_by_role("link", name="Show more")).to_have_count(0)
+    page.get_by_role("link", name="Show oldest first").click()
+    expect(page).to_have_url(f"{server.url}/e/{slug}?order=oldest")
+    expect(page.locator(".post").first).to_have_id(f"post-{made[0]['id']}")
+    expect(page.locator(".post").nth(1)).to_have_id(f"post-{made[1]['id']}")
+
+
+def test_topic_chip_filters_and_search_finds(page, server, editor):
+    slug, made = make_event(editor, posts=6, topics=lambda i: ["police"] if i % 2 else ["timetable"])
+    publish(editor, slug, "Mayor visits the quay", "She brings coffee for the pickets.", topics=["politics"])
+    page.goto(f"{server.url}/e/{slug}")
+    page.get_by_role("navigation", name="Topics").get_by_role("link", name="police").click()
+    expect(page.locator(".post")).to_have_count(3)
+    for post in made[1::2]:
+        expect(card(page, post["id"])).to_be_visible()
+    page.get_by_role("link", name="All", exact=True).click()
+    expect(page.locator(".post")).to_have_count(7)
+    page.get_by_placeholder("Search this coverage").fill("coffee")
+    page.get_by_placeholder("Search this coverage").press("Enter")
+    expect(page.locator(".post")).to_have_count(1)
+    expect(page.locator(".post")).to_contain_text("Mayor visits the quay")
+    # the site search highlights what it found
+    page.goto(f"{server.url}/search?q=coffee")
+    expect(page.locator(".results mark").first).to_have_text("coffee")
+
+
+def test_the_feed_filter_persists_across_a_reload(page, server, editor):
+    slug, made = make_event(editor, posts=4, topics=lambda i: ["weather"] if i < 2 else ["ferries"])
+    page.goto(f"{server.url}/e/{slug}")
+    page.locator("#myfeed summary").click()
+    page.locator("#myfeed").get_by_label("weather").check()
+    expect(card(page, made[3]["id"])).to_be_hidden()
+    expect(card(page, made[0]["id"])).to_be_visible()
+    expect(page.locator("[data-myfeed-note]")).to_contain_text("2 posts hidden")
+    page.reload()
+    expect(card(page, made[3]["id"])).to_be_hidden()
+    expect(card(page, made[1]["id"])).to_be_visible()
+    page.locator("#myfeed summary").click()
+    expect(page.locator("#myfeed").get_by_label("weather")).to_be_checked()
+    # it filters all news too, and a live post outside the chosen topics stays hidden
+    page.goto(f"{server.url}/")
+    expect(page.locator(f"#post-{made[3]['id']}")).to_be_hidden()
+    expect(page.locator(f"#post-{made[0]['id']}")).to_be_visible()
+    page.locator("[data-myfeed-clear]").click()
+    expect(page.locator(f"#post-{made[3]['id']}")).to_be_visible()
+
+
+def test_the_currency_converter(page, server):
+    page.goto(f"{server.url}/tools/currency")
+    expect(page.locator("main")).to_contain_text("Reference rates of 20 November 2026")
+    page.get_by_label("Amount").fill("100")
+    page.get_by_label("From").select_option("EUR")
+    page.get_by_label("To").select_option("GBP")
+    page.get_by_role("button", name="Convert").click()
+    expect(page.locator("[data-result]")).to_have_text("100 EUR = 85.67 GBP")
+    page.get_by_role("link", name="Swap GBP → EUR").click()
+    expect(page.locator("[data-result]")).to_have_text("100 GBP = 116.73 EUR")
+    page.get_by_label("Amount").fill("abc")
+    page.get_by_role("button", name="Convert").click()
+    expect(page.get_by_role("alert")).to_contain_text("“abc” is not an amount")
+    expect(page.locator("[data-result]")).to_have_count(0)
+
+
+def test_the_embed_view_updates_live(page, server, editor):
+    slug, _ = make_event(editor, posts=2)
+    page.goto(f"{server.url}/embed/{slug}")
+    expect(page.locator(".post")).to_have_count(2)
+    wait_live(page)
+    post = publish(editor, slug, "Embedded update", "Seen inside the frame.")
+    expect(card(page, post["id"])).to_be_visible()
+    page.goto(f"{server.url}/e/{slug}")
+    snippet = page.locator("#embed-snippet").input_value()
+    assert snippet.startswith("<iframe") and f"/embed/{slug}\"" in snippet
+
+
+def test_key_points_update_live_and_share_links_highlight(page, server, editor):
+    slug, made = make_event(editor, posts=3)
+    page.goto(f"{server.url}/e/{slug}")
+    wait_live(page)
+    response = editor.patch(f"/api/events/{slug}", json={"key_points": [{"text": "Crews return on Monday", "post_id": made[0]["id"]}]})
+    assert response.status_code == 200, response.text
+    box = page.locator("[data-keypoints]")
+    expect(box).to_contain_text("Crews return on Monday")
+    box.get_by_role("link", name="Crews return on Monday").click()
+    expect(card(page, made[0]["id"])).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(page).to_have_url(f"{server.url}/e/{slug}#post-{made[0]['id']}")
+    expect(card(page, made[0]["id"])).to_be_in_viewport()
+
+
+def test_screenshots_at_phone_and_desktop_width(browser, server, editor):
+    slug, _ = make_event(editor, posts=0, lead_media={"url": "/static/demo/harbour-skyline.svg", "alt": "A harbour at dawn",
+                                                     "caption": "The quay at first light.", "credit": "Illustration: livedesk"},
+                         key_points=[{"text": "The strike is in its second day."}, {"text": "Ferries to Skerrvik are cancelled."}],
+                         links=[{"url": "/topics", "title": "All topics"}])
+    publish(editor, slug, "Pickets at gate three", "About **forty** crew members stand at the gate.", topics=["strike"],
+            media=[{"url": "/static/demo/crowd.svg", "caption": "Pickets at the gate.", "credit": "Illustration: livedesk"}],
+            key_event=True)
+    publish(editor, slug, None, "> We are not going anywhere.\n\nA union steward, speaking at the gate.", topics=["strike"])
+    publish(editor, slug, "Statement from the operator", "The operator says talks can resume on Monday.",
+            media=[{"kind": "video", "title": "Operator statement", "duration_s": 95, "source": "Harbour TV"}], pinned=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width, height in ((360, 780), (1280, 900)):
+        context = browser.new_context(viewport={"width": width, "height": height}, timezone_id="Europe/Berlin")
+        tab = context.new_page()
+        tab.goto(f"{server.url}/e/{slug}")
+        expect(tab.locator(".post")).to_have_count(3)
+        overflow = tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        path = ARTIFACTS / f"event-{width}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        context.close()
+        assert path.stat().st_size > 10_000
+        assert overflow <= 0, f"the page scrolls sideways at {width} px"
