@@ -57,7 +57,9 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
     from livedesk.config import get_settings
     from livedesk.web.app import server_app
 
-    background = []
+    from livedesk.newsroom.follow import poller
+
+    background = [poller]  # this node's share of polling other outlets' sources
     if demo:
         import os
 
@@ -256,6 +258,50 @@ def parse(
         first = post["headline"] or post["text"].split("\n", 1)[0]
         table.add_row(str(number), post["time"] or "-", first[:100], str(len(post["media"])) if post["media"] else "")
     console.print(table)
+
+
+@app.command()
+def ingest(
+    event: str = typer.Argument(..., help="The event's slug."),
+    paths_or_urls: list[str] = typer.Argument(..., help="Saved pages (attached as pasted text) or URLs (followed)."),
+    outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the pages say."),
+    tz: Optional[str] = typer.Option(None, help="Zone for times the pages leave unzoned, e.g. Europe/Berlin."),
+) -> None:
+    """Attach other outlets' coverage to an event and ingest it once (URLs stay followed)."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.ingest.decode import decode_bytes
+    from livedesk.newsroom import follow
+
+    engine, broker, actor = _engine(), MemoryBroker(), _actor()
+    data = {"outlet": outlet, "timezone": tz}
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("ingesting", total=len(paths_or_urls))
+        for item in paths_or_urls:
+            progress.update(task, description=item[-60:])
+            if item.lower().startswith(("http://", "https://")):
+                known = {s["id"] for s in follow.list_sources(engine, event)}
+                source = follow.add_source(engine, broker, event, {**data, "url": item}, actor)
+                result = follow.refresh(engine, broker, source["id"])
+                if result.error and source["id"] not in known:
+                    follow.remove_source(engine, event, source["id"], actor)
+                if result.error:
+                    fail(f"{item}: {result.error}")
+                count = len(result.created)
+                source = follow.get_source(engine, event, source["id"])
+            else:
+                try:
+                    text, _charset = decode_bytes(Path(item).read_bytes(), None)
+                except OSError as exc:
+                    fail(f"cannot read {item}: {exc.strerror or exc}")
+                source = follow.add_source(engine, broker, event, {**data, "text": text}, actor)
+                count = source["post_count"]
+            name = source["outlet"]["name"] if source["outlet"] else "?"
+            console.print(f"source {source['id']}: {item} ({name}): {count} new posts", highlight=False)
+            progress.advance(task)
 
 
 def main() -> None:

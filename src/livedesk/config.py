@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected
     scheduler_interval_s: float = 1.0
     fetch_allow_private: bool = False
+    poll_sources: bool = True  # this node takes its share of polling other outlets' sources
+    poll_tick_s: float = 1.0  # how often a node looks for sources that are due
+    min_poll_interval_s: int = 15  # the shortest poll interval a source may ask for
+    node_id: str = ""  # names this node in source leases; default: host and process id
     max_body_bytes: int = 100_000
     max_media: int = 20
     rates_path: str | None = None  # ECB-style XML or CSV file or URL

@@ -159,7 +159,7 @@ def _clean_media(items: list[dict] | None) -> list[dict]:
     return cleaned
 
 
-def _content(data: dict) -> dict:
+def post_content(data: dict) -> dict:
     """Validated, rendered content fields of a post from the given data."""
     settings = get_settings()
     values: dict = {}
@@ -196,7 +196,7 @@ def create_post(
     A repeated idempotency key returns the first response and writes nothing.
     """
     require(actor, WRITERS)
-    values = _content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data})
+    values = post_content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data})
     if not values["body_md"].strip() and not values.get("headline"):
         raise Invalid("a post needs a body or a headline")
     when = data.get("published_at") or now()
@@ -341,7 +341,7 @@ def edit_post(
 ) -> dict:
     """Change a post, keeping the previous version; a correction note is shown to readers."""
     require(actor, WRITERS)
-    values = _content(data)
+    values = post_content(data)
     if "key_event" in data:
         values["key_event"] = bool(data["key_event"])
     if data.get("published_at") is not None:

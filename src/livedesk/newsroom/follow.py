@@ -1,0 +1,511 @@
+"""Other outlets' coverage attached to an event: sources, polling, and their posts.
+
+A source is a URL that is polled, or page text pasted once. Each poll fetches with
+the stored ETag / Last-Modified, parses the page, and upserts its posts: a post
+keeps its identity across polls (the source's own id, or else a fingerprint of
+its time and text), so re-polling never duplicates, and a changed body becomes an
+edit readers see as `post.updated`.
+
+Polling is shared by every node through leases in the sources table: a node
+claims due sources (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serialises
+writers), holds them for one poll interval at most, and releases them after the
+poll. A node that dies leaves leases that expire, and another node takes over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+from urllib.parse import urlsplit
+
+import anyio
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
+
+from livedesk.broker import Broker
+from livedesk.config import get_settings
+from livedesk.ingest import FetchError, ParseError
+from livedesk.ingest.fetch import TIMEOUT_S, fetch
+from livedesk.ingest.page import read_page
+from livedesk.ingest.times import zone_by_iana
+from livedesk.markup import clean_text
+from livedesk.model import Media, ParsedPage, ParsedPost
+from livedesk.newsroom import Invalid, NotFound, publish
+from livedesk.newsroom.publish import EDITORS, Actor, now, require
+from livedesk.store import events as event_store
+from livedesk.store.db import run_read, run_write
+from livedesk.store.events import _iso
+from livedesk.store.tables import events, outlets, posts, sources
+
+log = logging.getLogger("livedesk.follow")
+
+# Called as f(engine, event_id, post_ids) after new or changed posts of a source are stored.
+ON_POSTS_STORED: list[Callable[[Engine, int, list[str]], None]] = []
+
+DEFAULT_INTERVAL_S = 60
+MAX_BACKOFF_S = 3600
+MAX_ANCHOR = 200
+_SPACE = re.compile(r"\s+")
+_URL = re.compile(r"^https?://", re.I)
+
+
+class LeaseLost(Exception):
+    """Another node holds this source now; the poll's result is dropped."""
+
+
+@dataclass
+class Stored:
+    """What one poll or paste did to the event's posts."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    error: str | None = None
+    not_modified: bool = False
+
+
+# ---- sources ----------------------------------------------------------------------------
+
+def add_source(engine: Engine, broker: Broker, slug: str, data: dict, actor: Actor, *, ingest: bool = True) -> dict:
+    """Attach a `url` to poll, or pasted `text` (parsed at once unless `ingest` is False).
+
+    Optional: `outlet` (name), `timezone` (IANA zone for unzoned times), `poll_interval` (seconds).
+    Attaching a URL the event follows already, or pasting the same outlet's page again, updates
+    that source instead of adding another, so nothing is stored twice.
+    Raises Invalid for bad input, including pasted text that is not a live page.
+    """
+    require(actor, EDITORS)
+    url, text = (data.get("url") or "").strip() or None, data.get("text") or None
+    if (url is None) == (text is None):
+        raise Invalid("give either a url to follow or the page text, not both")
+    if url is not None and (not _URL.match(url) or not urlsplit(url).hostname):
+        raise Invalid(f"not an http(s) URL: {url}")
+    if text is not None and not text.strip():
+        raise Invalid("the pasted text is empty")
+    zone = (data.get("timezone") or "").strip() or None
+    if zone is not None and zone_by_iana(zone) is None:
+        raise Invalid(f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin")
+    interval = data.get("poll_interval")
+    interval = DEFAULT_INTERVAL_S if interval is None else interval
+    shortest = get_settings().min_poll_interval_s
+    if int(interval) < shortest:
+        raise Invalid(f"poll_interval must be at least {shortest} seconds")
+    outlet = clean_text(data.get("outlet")) or None
+    page = _read_pasted(text, outlet, zone) if text is not None and ingest else None
+
+    def work(conn: Connection) -> int:
+        event = _event(conn, slug)
+        name = outlet or (page.outlet if page else None)
+        outlet_id = event_store.ensure_outlet(conn, name, timezone=zone).id if name else None
+        same = _same_source(conn, event.id, url, outlet_id)
+        if same is not None:  # following it already, or a fresh paste of the same outlet's page
+            conn.execute(update(sources).where(sources.c.id == same).values(text=text, timezone=zone, poll_interval_s=int(interval)))
+            return same
+        return conn.execute(
+            insert(sources).values(
+                event_id=event.id, outlet_id=outlet_id, url=url, text=text, timezone=zone,
+                poll_interval_s=int(interval), error_count=0, created_at=now(),
+                next_poll_at=now() if url else None,
+            )
+        ).inserted_primary_key[0]
+
+    source_id = run_write(engine, work)
+    if page is not None:
+        store_page(engine, broker, source_id, page)
+    return get_source(engine, slug, source_id)
+
+
+def _same_source(conn: Connection, event_id: int, url: str | None, outlet_id: int | None) -> int | None:
+    query = select(sources.c.id).where(sources.c.event_id == event_id)
+    if url is not None:
+        query = query.where(sources.c.url == url)
+    elif outlet_id is not None:
+        query = query.where(sources.c.url.is_(None), sources.c.outlet_id == outlet_id)
+    else:
+        return None
+    return conn.execute(query.order_by(sources.c.id).limit(1)).scalar()
+
+
+def _read_pasted(text: str, outlet: str | None, zone: str | None) -> ParsedPage:
+    try:
+        return read_page(text, outlet=outlet, tz=zone)
+    except ParseError as exc:
+        raise Invalid(f"the pasted text is not a live page: {exc}") from None
+
+
+def get_source(engine: Engine, slug: str, source_id: int) -> dict:
+    found = [s for s in list_sources(engine, slug) if s["id"] == source_id]
+    if not found:
+        raise NotFound(f"no source {source_id} in event {slug!r}")
+    return found[0]
+
+
+def list_sources(engine: Engine, slug: str) -> list[dict]:
+    """The event's sources with their polling status."""
+
+    def read(conn: Connection) -> list[dict]:
+        event = _event(conn, slug)
+        counts = dict(
+            conn.execute(
+                select(posts.c.source_id, func.count())
+                .where(posts.c.event_id == event.id, posts.c.status == "published", posts.c.source_id.is_not(None))
+                .group_by(posts.c.source_id)
+            ).all()
+        )
+        rows = conn.execute(
+            select(sources, outlets.c.slug.label("outlet_slug"), outlets.c.name.label("outlet_name"))
+            .outerjoin(outlets, outlets.c.id == sources.c.outlet_id)
+            .where(sources.c.event_id == event.id)
+            .order_by(sources.c.id)
+        )
+        return [_source_to_dict(row, slug, counts.get(row.id, 0)) for row in rows]
+
+    return run_read(engine, read)
+
+
+def _source_to_dict(row, slug: str, post_count: int) -> dict:
+    return {
+        "id": row.id,
+        "event": slug,
+        "kind": "url" if row.url else "text",
+        "url": row.url,
+        "outlet": {"slug": row.outlet_slug, "name": row.outlet_name} if row.outlet_slug else None,
+        "timezone": row.timezone,
+        "poll_interval": row.poll_interval_s,
+        "post_count": post_count,
+        "last_fetch_at": _iso(row.last_fetch_at),
+        "last_error": row.last_error,
+        "error_count": row.error_count,
+        "next_poll_at": _iso(row.next_poll_at),
+        "created_at": _iso(row.created_at),
+    }
+
+
+def remove_source(engine: Engine, slug: str, source_id: int, actor: Actor) -> None:
+    """Stop following a source; the posts it brought stay."""
+    require(actor, EDITORS)
+
+    def work(conn: Connection) -> None:
+        event = _event(conn, slug)
+        where = (sources.c.id == source_id, sources.c.event_id == event.id)
+        if conn.execute(select(sources.c.id).where(*where)).first() is None:
+            raise NotFound(f"no source {source_id} in event {slug!r}")
+        conn.execute(update(posts).where(posts.c.source_id == source_id).values(source_id=None))
+        conn.execute(delete(sources).where(*where))
+
+    run_write(engine, work)
+
+
+def _event(conn: Connection, slug: str):
+    row = event_store.get_event(conn, slug)
+    if row is None:
+        raise NotFound(f"no event {slug!r}")
+    return row
+
+
+# ---- one poll ------------------------------------------------------------------------------
+
+def refresh(engine: Engine, broker: Broker, source_id: int, owner: str | None = None) -> Stored:
+    """Fetch, parse and store one URL source now, and record how it went. Never raises.
+
+    `owner` is the node holding the source's lease; the lease is released at the end.
+    """
+    source = run_read(engine, lambda conn: _source_with_outlet(conn, source_id))
+    if source is None or source.url is None:
+        return Stored(error="no such URL source")
+    outcome = Stored()
+    try:
+        result = fetch(
+            source.url, etag=source.etag, last_modified=source.last_modified,
+            allow_private=get_settings().fetch_allow_private or None, timeout=_fetch_timeout(source.poll_interval_s),
+        )
+        done = {"last_fetch_at": now(), "next_poll_at": now() + timedelta(seconds=source.poll_interval_s),
+                "error_count": 0, "last_error": None}
+        if result.status == 304:
+            outcome.not_modified = True
+            _finish(engine, source_id, owner, done)
+            return outcome
+        page = read_page(result.content, url=result.final_url, content_type=result.content_type,
+                         outlet=source.outlet_name, tz=source.timezone or source.outlet_timezone)
+        done.update(etag=result.etag, last_modified=result.last_modified)
+        return _store(engine, broker, source_id, page, owner=owner, done=done)
+    except LeaseLost:
+        log.info("source %s: lease lost during the poll; its result is dropped", source_id)
+        return Stored(error="lease lost")
+    except (FetchError, ParseError) as exc:
+        outcome.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - one broken source must not stop the others
+        log.exception("source %s: poll failed", source_id)
+        outcome.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    errors = source.error_count + 1
+    backoff = min(source.poll_interval_s * 2**min(errors, 12), max(MAX_BACKOFF_S, source.poll_interval_s))
+    _finish(engine, source_id, owner, {"last_fetch_at": now(), "last_error": outcome.error[:2000],
+                                       "error_count": errors, "next_poll_at": now() + timedelta(seconds=backoff)})
+    return outcome
+
+
+def _fetch_timeout(interval_s: int) -> float:
+    """A poll ends well inside its lease, which lasts one interval."""
+    return min(TIMEOUT_S, interval_s * 0.75)
+
+
+def _source_with_outlet(conn: Connection, source_id: int):
+    query = (
+        select(sources, outlets.c.name.label("outlet_name"), outlets.c.timezone.label("outlet_timezone"))
+        .outerjoin(outlets, outlets.c.id == sources.c.outlet_id)
+        .where(sources.c.id == source_id)
+    )
+    return conn.execute(query).first()
+
+
+def _finish(engine: Engine, source_id: int, owner: str | None, values: dict) -> None:
+    def work(conn: Connection) -> None:
+        _hold(conn, source_id, owner)
+        conn.execute(update(sources).where(sources.c.id == source_id).values(**values, **_released(owner)))
+
+    try:
+        run_write(engine, work)
+    except LeaseLost:
+        log.info("source %s: lease lost before its status was saved", source_id)
+
+
+def _released(owner: str | None) -> dict:
+    return {"lease_owner": None, "lease_until": None} if owner else {}
+
+
+def _hold(conn: Connection, source_id: int, owner: str | None):
+    """The source row, locked for this transaction; LeaseLost if `owner` no longer holds it."""
+    row = conn.execute(select(sources).where(sources.c.id == source_id).with_for_update()).first()
+    if row is None:
+        raise LeaseLost(f"source {source_id} was removed")
+    if owner is not None and row.lease_owner != owner:
+        raise LeaseLost(f"source {source_id} is leased by {row.lease_owner}")
+    return row
+
+
+# ---- storing a page's posts --------------------------------------------------------------
+
+def store_page(engine: Engine, broker: Broker, source_id: int, page: ParsedPage) -> Stored:
+    """Upsert the posts of one parsed page of a source (used for pasted text and by the demo)."""
+    return _store(engine, broker, source_id, page, owner=None, done={"last_fetch_at": now(), "error_count": 0, "last_error": None})
+
+
+def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, owner: str | None, done: dict) -> Stored:
+    stored = Stored()
+    announced: list[int] = []
+
+    def work(conn: Connection) -> int:
+        for done_list in (stored.created, stored.updated, announced):
+            done_list.clear()  # a retried transaction starts over
+        source = _hold(conn, source_id, owner)
+        outlet_id = source.outlet_id or _page_outlet(conn, source, page)
+        existing = list(conn.execute(select(posts).where(posts.c.source_id == source_id)))
+        matches = _match(existing, page.posts)
+        seen_at = now()
+        for position, parsed in enumerate(page.posts):
+            anchor = matches.identity[position]
+            row = matches.rows.get(position)
+            if row is None:
+                when = parsed.time or _placeholder(seen_at, position, len(page.posts), page.order)
+                post, change_id = publish.insert_post(conn, source.event_id, {
+                    **_content(parsed), "outlet_id": outlet_id, "published_at": when, "status": publish.VISIBLE,
+                    "source_id": source_id, "anchor": anchor, "position": position, "time_known": parsed.time is not None,
+                })
+                stored.created.append(post["id"])
+                announced.append(change_id)
+            elif row.status != "deleted":
+                _update(conn, row, parsed, anchor, position, stored, announced)
+        conn.execute(update(sources).where(sources.c.id == source_id).values(outlet_id=outlet_id, **done, **_released(owner)))
+        return source.event_id
+
+    event_id = run_write(engine, work)
+    for change_id in announced:
+        broker.announce(change_id)
+    changed = stored.created + stored.updated
+    if changed:
+        for callback in ON_POSTS_STORED:
+            try:
+                callback(engine, event_id, changed)
+            except Exception:  # noqa: BLE001 - a hook's failure must not undo the poll
+                log.exception("on_posts_stored callback %r failed", callback)
+    return stored
+
+
+def _update(conn: Connection, row, parsed: ParsedPost, anchor: str, position: int, stored: Stored, announced: list[int]) -> None:
+    content = _content(parsed)
+    values = {k: content[k] for k in ("headline", "body_md", "body_html", "media", "search_text")
+              if k == "search_text" or content[k] != getattr(row, k)}
+    if len(values) == 1:
+        values = {}  # only search_text: nothing a reader sees changed
+    if parsed.time is not None and (not row.time_known or parsed.time != row.published_at):
+        values.update(published_at=parsed.time, time_known=True)
+    if anchor != row.anchor:
+        values["anchor"] = anchor
+    if not values:
+        if row.position != position:
+            conn.execute(update(posts).where(posts.c.num == row.num).values(position=position))
+        return
+    post = publish.update_post(conn, row, {**values, "position": position})
+    stored.updated.append(row.id)
+    announced.append(publish.record_change(conn, row.event_id, "post.updated", post, row.id))
+
+
+def _page_outlet(conn: Connection, source, page: ParsedPage) -> int:
+    name = page.outlet or (urlsplit(source.url).hostname if source.url else None) or "Unnamed outlet"
+    return event_store.ensure_outlet(conn, name[:200], timezone=source.timezone).id
+
+
+def _content(parsed: ParsedPost) -> dict:
+    """Sanitised post fields from a parsed post: plain text goes through Markdown to clean HTML."""
+    settings = get_settings()
+    body = parsed.text.encode()[: settings.max_body_bytes].decode(errors="ignore")
+    return publish.post_content({
+        "body": body,
+        "headline": (parsed.headline or "")[:500] or None,
+        "media": [_media(m) for m in parsed.media[: settings.max_media]],
+        "authors": [parsed.author[:120]] if parsed.author else [],
+        "topics": [],
+    })
+
+
+def _media(item: Media) -> dict:
+    data = item.to_dict()
+    if data.get("url") and not _URL.match(data["url"]):
+        data["url"] = None  # relative or data: URLs of another site lead nowhere here
+    return data
+
+
+def _placeholder(seen_at: datetime, position: int, count: int, order: str) -> datetime:
+    """A time for an untimed post that keeps the page's order: first seen, nudged by position."""
+    rank = position if order != "oldest" else count - 1 - position
+    return seen_at - timedelta(milliseconds=rank)
+
+
+# ---- identity ------------------------------------------------------------------------------
+
+def fingerprint(post: ParsedPost) -> str:
+    """Identity of a post without an id of its own: its time and normalised text."""
+    text = _SPACE.sub(" ", f"{post.headline or ''} {post.text}").strip().lower()
+    stamp = post.time.isoformat() if post.time else "untimed"
+    return "fp:" + hashlib.sha256(f"{stamp}|{text}".encode()).hexdigest()[:40]
+
+
+def _own_anchor(post: ParsedPost) -> str | None:
+    if not post.anchor:
+        return None
+    if len(post.anchor) <= MAX_ANCHOR:
+        return post.anchor
+    return "id:" + hashlib.sha256(post.anchor.encode()).hexdigest()[:40]
+
+
+@dataclass
+class _Matches:
+    identity: list[str]  # the anchor each parsed post is stored under
+    rows: dict[int, object]  # position -> the stored row it updates
+
+
+def _match(existing: list, parsed: list[ParsedPost]) -> _Matches:
+    """Pair each parsed post with its stored row, if any.
+
+    First by identity; then a post whose fingerprint changed (its text was edited) is paired
+    with a leftover fingerprinted row of the same time and headline, so the edit updates it.
+    """
+    by_anchor = {row.anchor: row for row in existing}
+    identity: list[str] = []
+    rows: dict[int, object] = {}
+    for position, post in enumerate(parsed):
+        anchor = _own_anchor(post)
+        if anchor is None or anchor in identity:
+            anchor = fingerprint(post)
+        while anchor in identity:  # the same post twice on one page: keep both, apart
+            anchor = "fp:" + hashlib.sha256(anchor.encode()).hexdigest()[:40]
+        identity.append(anchor)
+        if anchor in by_anchor:
+            rows[position] = by_anchor.pop(anchor)
+    leftovers: dict[tuple, object] = {}
+    for row in by_anchor.values():
+        if row.anchor and row.anchor.startswith("fp:"):
+            leftovers.setdefault(_edit_key(row.published_at if row.time_known else None, row.headline), row)
+    for position, post in enumerate(parsed):
+        if position in rows or not identity[position].startswith("fp:"):
+            continue
+        key = _edit_key(post.time, clean_text(post.headline) or None)
+        if key[0] is None and key[1] is None:
+            continue  # untimed and without a headline: nothing to tell an edit by
+        row = leftovers.pop(key, None)
+        if row is not None:
+            rows[position] = row
+    return _Matches(identity, rows)
+
+
+def _edit_key(time: datetime | None, headline: str | None) -> tuple:
+    return (time, (headline or "").strip().lower() or None)
+
+
+# ---- shared polling ---------------------------------------------------------------------------
+
+def default_node_id() -> str:
+    return get_settings().node_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim_due(engine: Engine, owner: str, limit: int = 4) -> list[int]:
+    """Lease up to `limit` due URL sources of live events to `owner`; returns their ids.
+
+    Each lease lasts one poll interval, so a dead node's sources are polled again within one.
+    """
+
+    def work(conn: Connection) -> list[int]:
+        moment = now()
+        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < moment)
+        due = conn.execute(
+            select(sources.c.id, sources.c.poll_interval_s)
+            .where(
+                sources.c.url.is_not(None), sources.c.next_poll_at <= moment, free,
+                sources.c.event_id.in_(select(events.c.id).where(events.c.status == "live")),
+            )
+            .order_by(sources.c.next_poll_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        claimed = []
+        for source_id, interval in due:
+            taken = conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id, free)
+                .values(lease_owner=owner, lease_until=moment + timedelta(seconds=interval))
+            )
+            if taken.rowcount == 1:
+                claimed.append(source_id)
+        return claimed
+
+    return run_write(engine, work)
+
+
+async def poll_forever(engine: Engine, broker: Broker, *, node_id: str, tick_s: float = 1.0, concurrency: int = 4) -> None:
+    """This node's share of polling: claim due sources every tick, poll each in a thread."""
+    running: set[asyncio.Task] = set()
+    while True:
+        room = concurrency - len(running)
+        if room > 0:
+            try:
+                claimed = await anyio.to_thread.run_sync(claim_due, engine, node_id, room)
+            except Exception:  # noqa: BLE001 - the database is away: try again next tick
+                log.exception("could not claim sources")
+                claimed = []
+            for source_id in claimed:
+                task = asyncio.create_task(anyio.to_thread.run_sync(refresh, engine, broker, source_id, node_id))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        await asyncio.sleep(tick_s)
+
+
+async def poller(app) -> None:
+    """The background job `livedesk serve` runs (see create_app's `background`)."""
+    settings = get_settings()
+    if settings.poll_sources:
+        await poll_forever(app.state.engine, app.state.broker, node_id=default_node_id(), tick_s=settings.poll_tick_s)

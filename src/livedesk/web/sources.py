@@ -1,0 +1,42 @@
+"""Sources of other outlets' coverage attached to an event (JSON API)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from livedesk.newsroom import follow
+from livedesk.newsroom.publish import Actor
+from livedesk.web.api import broker_of, engine_of, etag_json
+from livedesk.web.auth import required_actor
+
+router = APIRouter(prefix="/api")
+
+
+class SourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, max_length=2000, description="a live page or feed to poll")
+    text: str | None = Field(None, max_length=900_000, description="page text pasted from a browser, parsed once")
+    outlet: str | None = Field(None, max_length=200, description="the outlet's name; else read from the page")
+    timezone: str | None = Field(None, max_length=64, description="IANA zone for times the page leaves unzoned")
+    poll_interval: int | None = Field(None, le=86_400, description="seconds between polls (at least 15, default 60)")
+
+
+@router.post("/events/{slug}/sources", status_code=201, summary="Follow another outlet's coverage")
+def add_source(request: Request, slug: str, body: SourceIn, actor: Actor = Depends(required_actor)) -> JSONResponse:
+    data = body.model_dump(exclude_none=True)
+    source = follow.add_source(engine_of(request), broker_of(request), slug, data, actor)
+    return JSONResponse(source, status_code=201)
+
+
+@router.get("/events/{slug}/sources", summary="Sources of an event with their polling status")
+def list_sources(request: Request, slug: str, actor: Actor = Depends(required_actor)) -> Response:
+    return etag_json(request, {"sources": follow.list_sources(engine_of(request), slug)})
+
+
+@router.delete("/events/{slug}/sources/{source_id}", status_code=204, summary="Stop following a source (its posts stay)")
+def remove_source(request: Request, slug: str, source_id: int, actor: Actor = Depends(required_actor)) -> Response:
+    follow.remove_source(engine_of(request), slug, source_id, actor)
+    return Response(status_code=204)
