@@ -343,3 +343,28 @@ def test_leases_give_each_source_to_one_node_and_expire(own_database, monkeypatc
         assert sorted(follow.claim_due(own_database, "third-node", limit=10)) == sorted(ids)
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_follows_five_outlets_on_the_story_clock(own_database):
+    from datetime import datetime, timedelta, timezone
+
+    from livedesk.demo import load_outlets
+    from livedesk.newsroom import demo, follow
+    from livedesk.store import events as event_store
+    from livedesk.store import posts as post_store
+    from livedesk.store.db import run_read
+
+    slug = demo.seed(own_database)
+    listed = follow.list_sources(own_database, slug)
+    assert sorted(s["outlet"]["name"] for s in listed) == sorted(o["name"] for o in load_outlets())
+    assert all(s["kind"] == "text" and s["post_count"] >= 10 and s["last_error"] is None for s in listed)
+
+    def read(conn):
+        event = event_store.get_event(conn, slug)
+        return event, post_store.list_posts(conn, event.id, limit=100, outlet_own=False)[0]
+
+    event, others = run_read(own_database, read)
+    timed = [p.published_at for p in others if p.time_known]
+    assert len(timed) >= 40
+    now = datetime.now(timezone.utc)
+    assert all(event.coverage_start - timedelta(hours=1) <= t <= now + timedelta(minutes=15) for t in timed)

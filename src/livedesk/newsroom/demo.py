@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import anyio
 from sqlalchemy import Engine
 
 from livedesk.broker import Broker
-from livedesk.demo import load_story
-from livedesk.newsroom import publish
+from livedesk.demo import load_outlets, load_story, outlet_pages
+from livedesk.ingest.page import read_page
+from livedesk.newsroom import follow, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
@@ -82,7 +83,25 @@ def seed(engine: Engine, broker: Broker | None = None) -> str:
             publish.edit_post(engine, broker, slug, post["id"], {"body": item["body"].strip()}, actor, correction=correction["note"])
     key_points = [{"text": k["text"], "post_id": ids.get(k.get("post"))} for k in story.get("key_points", [])]
     publish.update_event(engine, broker, slug, {"key_points": key_points}, actor)
+    _follow_outlets(engine, broker, slug, actor, story["start"].date(), shift)
     return slug
+
+
+def _follow_outlets(engine: Engine, broker: Broker, slug: str, actor: Actor, day: date, shift: timedelta) -> None:
+    """Attach the other outlets' pages as pasted sources, their clocks moved like the story's.
+
+    `day` is the story's date, for pages that give clock times only.
+    """
+    zones = {outlet["name"]: outlet.get("timezone") for outlet in load_outlets()}
+    for name, _file, content in outlet_pages():
+        text = content.decode("utf-8")
+        data = {"text": text, "outlet": name, "timezone": zones.get(name)}
+        source = follow.add_source(engine, broker, slug, data, actor, ingest=False)
+        page = read_page(text, outlet=name, tz=zones.get(name), date=day)
+        for post in page.posts:
+            post.time = post.time + shift if post.time else None
+        page.published = page.published + shift if page.published else None
+        follow.store_page(engine, broker, source["id"], page)
 
 
 async def ticker(app) -> None:
