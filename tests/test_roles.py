@@ -1,0 +1,217 @@
+"""Every write route of the JSON API, called by every role and anonymously, on a real server.
+
+The table must name each non-GET route under /api: a new write route fails the test until
+someone decides who may call it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+import httpx
+import pytest
+
+from conftest import unique
+from livedesk.web.app import create_app
+
+ROLES = ("admin", "editor", "contributor", "reader")
+WHO = (*ROLES, "anonymous", "cookie-without-csrf")
+
+
+def by_role(admin: int, editor: int, contributor: int, reader: int) -> dict[str, int]:
+    """Expected statuses; anonymous callers always get 401, cookie writes without CSRF 403."""
+    return {"admin": admin, "editor": editor, "contributor": contributor, "reader": reader,
+            "anonymous": 401, "cookie-without-csrf": 403}
+
+
+EDITORS_ONLY = by_role(200, 200, 403, 403)
+
+
+@dataclass
+class Target:
+    """What a route acts on, made fresh for each call by an editor."""
+
+    slug: str
+    post_id: str = ""
+    source_id: int = 0
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    expect: dict[str, int]
+    body: Callable[[], dict] | None = None
+    needs: str = "event"  # event | published | pending | source
+
+
+ROUTES = [
+    Route("POST", "/api/events", by_role(201, 201, 403, 403), lambda: {"slug": unique("role"), "title": "Tide gauge failure"}),
+    Route("PATCH", "/api/events/{slug}", EDITORS_ONLY, lambda: {"standfirst": "Gauges on the north pier stopped at dawn."}),
+    Route("POST", "/api/events/{slug}/posts", by_role(201, 201, 201, 403), lambda: {"body": "Water is rising at the pier."}),
+    Route("PATCH", "/api/events/{slug}/posts/{post_id}", EDITORS_ONLY, lambda: {"body": "Water rose 40 cm."}, "published"),
+    Route("DELETE", "/api/events/{slug}/posts/{post_id}", by_role(204, 204, 403, 403), None, "published"),
+    Route("POST", "/api/events/{slug}/posts/{post_id}/pin", EDITORS_ONLY, None, "published"),
+    Route("POST", "/api/events/{slug}/posts/{post_id}/unpin", EDITORS_ONLY, None, "published"),
+    Route("POST", "/api/events/{slug}/posts/{post_id}/key-event", EDITORS_ONLY, lambda: {"key_event": True}, "published"),
+    Route("POST", "/api/events/{slug}/posts/{post_id}/approve", EDITORS_ONLY, None, "pending"),
+    Route("POST", "/api/events/{slug}/sources", by_role(201, 201, 403, 403),
+          lambda: {"url": f"https://news.example.org/live/{unique('gauge')}", "outlet": "Pier Gazette"}),
+    Route("DELETE", "/api/events/{slug}/sources/{source_id}", by_role(204, 204, 403, 403), None, "source"),
+]
+
+
+def write_routes() -> set[tuple[str, str]]:
+    """(method, path) of every non-GET route under /api, as the app builds them."""
+
+    def walk(routes):
+        for route in routes:
+            if hasattr(route, "effective_route_contexts"):  # an included router
+                for context in route.effective_route_contexts():
+                    yield context.path, context.methods
+            elif hasattr(route, "methods"):
+                yield route.path, route.methods
+
+    return {
+        (method, path)
+        for path, methods in walk(create_app().routes)
+        if path.startswith("/api")
+        for method in methods or ()
+        if method not in ("GET", "HEAD", "OPTIONS")
+    }
+
+
+def test_every_write_route_is_in_the_table():
+    assert ("POST", "/api/events") in write_routes()  # the route walk sees the API at all
+    missing = write_routes() - {(r.method, r.path) for r in ROUTES}
+    assert not missing, f"add these write routes to the roles table: {sorted(missing)}"
+
+
+@pytest.fixture(scope="module")
+def tokens(server) -> dict[str, str]:
+    return {role: server.token(role) for role in ROLES}
+
+
+@pytest.fixture(scope="module")
+def setup(server, tokens) -> httpx.Client:
+    with server.client(tokens["editor"]) as client:
+        yield client
+
+
+def make_target(server, tokens, setup: httpx.Client, needs: str) -> Target:
+    slug = unique("roles")
+    assert setup.post("/api/events", json={"slug": slug, "title": "Tide gauges"}).status_code == 201
+    target = Target(slug)
+    if needs == "published":
+        target.post_id = setup.post(f"/api/events/{slug}/posts", json={"body": "Gauges are down."}).json()["id"]
+    elif needs == "pending":
+        with server.client(tokens["contributor"]) as contributor:
+            post = contributor.post(f"/api/events/{slug}/posts", json={"body": "Gauges are back."}).json()
+        assert post["status"] == "pending"
+        target.post_id = post["id"]
+    elif needs == "source":
+        response = setup.post(f"/api/events/{slug}/sources", json={"url": f"https://news.example.org/{unique('s')}"})
+        assert response.status_code == 201, response.text
+        target.source_id = response.json()["id"]
+    return target
+
+
+def call(server, tokens, who: str, route: Route, target: Target) -> httpx.Response:
+    headers, cookies = {}, {}
+    if who in ROLES:
+        headers["Authorization"] = f"Bearer {tokens[who]}"
+    elif who == "cookie-without-csrf":
+        cookies["livedesk_session"] = tokens["editor"]  # a valid session, but a forged request
+    path = route.path.format(slug=target.slug, post_id=target.post_id, source_id=target.source_id)
+    with httpx.Client(base_url=server.url, headers=headers, cookies=cookies, timeout=15) as client:
+        return client.request(route.method, path, json=route.body() if route.body else None)
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_write_route_by_role(server, tokens, setup, route: Route, who: str):
+    if (route.method, route.path) not in write_routes():
+        pytest.skip("this route is not in the app")
+    target = make_target(server, tokens, setup, route.needs)
+    response = call(server, tokens, who, route, target)
+    assert response.status_code == route.expect[who], response.text
+    if response.status_code >= 400:
+        assert response.json()["error"]  # a clear message, never a traceback
+    if route.path.endswith("/posts") and response.status_code == 201:
+        expected = "pending" if who == "contributor" else "published"
+        assert response.json()["status"] == expected  # contributors cannot publish
+
+
+def test_contributors_cannot_publish_even_when_they_ask(server, tokens, setup):
+    slug = make_target(server, tokens, setup, "event").slug
+    with server.client(tokens["contributor"]) as contributor:
+        post = contributor.post(f"/api/events/{slug}/posts", json={"body": "Pier closed.", "status": "published"}).json()
+        assert post["status"] == "pending"
+        own = f"/api/events/{slug}/posts/{post['id']}"
+        edited = contributor.patch(own, json={"body": "North pier closed.", "status": "published"})
+        assert edited.status_code == 200 and edited.json()["status"] == "pending"
+        assert contributor.post(own + "/approve").status_code == 403
+        assert contributor.post(own + "/pin").status_code == 403
+    assert setup.post(own + "/approve").json()["status"] == "published"
+    with server.client(tokens["contributor"]) as contributor:
+        assert contributor.patch(own, json={"body": "changed after publishing"}).status_code == 403
+        assert contributor.delete(own).status_code == 403
+
+
+def test_cookie_writes_pass_with_the_csrf_header(server, tokens):
+    """The desk's own fetch calls: the session cookie plus the page's CSRF token."""
+    with httpx.Client(base_url=server.url, timeout=15) as client:
+        client.cookies.set("livedesk_session", tokens["editor"])
+        login = httpx.get(server.url + "/desk", cookies={"livedesk_session": tokens["editor"]})
+        csrf = login.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        slug = unique("cookie")
+        assert client.post("/api/events", json={"slug": slug, "title": "t"}).status_code == 403
+        made = client.post("/api/events", json={"slug": slug, "title": "t"}, headers={"X-CSRF-Token": csrf})
+        assert made.status_code == 201
+        wrong = client.post("/api/events", json={"slug": unique("c"), "title": "t"}, headers={"X-CSRF-Token": csrf[::-1]})
+        assert wrong.status_code == 403
+
+
+def hidden_from(server, token: str | None, slug: str, post_ids: list[str], word: str) -> None:
+    """Assert that a reader (token) or anonymous caller sees none of the posts anywhere."""
+    with server.client(token) as client:
+        listed = [p["id"] for p in client.get(f"/api/events/{slug}/posts", params={"limit": 100}).json()["posts"]]
+        assert not set(post_ids) & set(listed)
+        for status in ("draft", "pending", "scheduled"):
+            assert client.get(f"/api/events/{slug}/posts", params={"status": status}).status_code == 404
+        for post_id in post_ids:
+            assert client.get(f"/api/events/{slug}/posts/{post_id}").status_code == 404
+        assert client.get("/api/search", params={"q": word}).json()["total"] == 0
+        for page in (f"/e/{slug}", f"/e/{slug}/feed.json", "/feed.json"):
+            response = client.get(page)
+            if response.status_code == 200:  # pages and feeds, where they exist
+                assert word not in response.text
+
+
+def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup):
+    slug = make_target(server, tokens, setup, "event").slug
+    word = "zephyrgauge" + unique("w").split("-")[1]
+    soon = datetime.now(timezone.utc) + timedelta(seconds=4)
+    later = datetime.now(timezone.utc) + timedelta(days=1)
+    posts = setup.post
+    draft = posts(f"/api/events/{slug}/posts", json={"body": f"Draft {word}", "status": "draft"}).json()
+    scheduled = posts(f"/api/events/{slug}/posts", json={"body": f"Later {word}", "published_at": later.isoformat()}).json()
+    due = posts(f"/api/events/{slug}/posts", json={"body": f"Soon {word}", "published_at": soon.isoformat()}).json()
+    with server.client(tokens["contributor"]) as contributor:
+        pending = contributor.post(f"/api/events/{slug}/posts", json={"body": f"Pending {word}"}).json()
+    assert (draft["status"], scheduled["status"], due["status"], pending["status"]) == ("draft", "scheduled", "scheduled", "pending")
+    hidden = [draft["id"], scheduled["id"], due["id"], pending["id"]]
+    for token in (tokens["reader"], None):
+        hidden_from(server, token, slug, hidden, word)
+
+    deadline = time.monotonic() + 15  # once its time comes, the scheduled post is public
+    while time.monotonic() < deadline:
+        listed = [p["id"] for p in httpx.get(f"{server.url}/api/events/{slug}/posts").json()["posts"]]
+        if listed:
+            break
+        time.sleep(0.2)
+    assert listed == [due["id"]]
+    assert datetime.now(timezone.utc) >= soon
