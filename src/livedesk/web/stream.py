@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from dataclasses import dataclass, field
 
 import anyio
 from sqlalchemy import Engine
@@ -34,40 +33,53 @@ def chunk(message: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(message), message)
 
 
-@dataclass(eq=False)
 class Reader:
-    event_id: int | None  # None: every event
-    send: object  # the ASGI send, used when there is no raw socket
-    transport: asyncio.Transport | None  # the raw socket, when the server exposes it
-    limit: int
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    pending: list | None = field(default_factory=list)  # changes that arrive during catch-up
-    queue: asyncio.Queue | None = None
+    """One SSE connection: the raw socket when the server exposes it, else a queue its own task drains."""
+
+    __slots__ = ("event_id", "transport", "queue", "limit", "pending", "closed")
+
+    def __init__(self, event_id: int | None, transport: asyncio.Transport | None, limit: int) -> None:
+        self.event_id = event_id  # None: every event
+        self.transport = transport
+        self.queue: asyncio.Queue | None = None if transport is not None else asyncio.Queue()
+        self.limit = limit
+        self.pending: list | None = []  # changes that arrive during catch-up
+        self.closed = False
 
     def deliver(self, change_id: int, message: bytes, framed: bytes) -> None:
         if self.pending is not None:
             self.pending.append((change_id, message))
-            return
-        self.write(message, framed)
+        else:
+            self.write(message, framed)
 
     def write(self, message: bytes, framed: bytes | None = None) -> None:
-        if self.done.is_set():
+        if self.closed:
             return
+        transport = self.transport
+        if transport is None:
+            if self.queue.qsize() >= QUEUE_LIMIT:
+                self.close()
+            else:
+                self.queue.put_nowait(message)
+            return
+        if transport.is_closing():
+            self.closed = True
+        elif transport.get_write_buffer_size() > self.limit:
+            log.info("reader fell too far behind; disconnecting it")
+            self.close()
+        else:
+            transport.write(framed if framed is not None else chunk(message))
+
+    def close(self) -> None:
+        """End the stream: the client reconnects and catches up from the store."""
+        self.closed = True
         if self.transport is not None:
-            if self.transport.is_closing():
-                self.done.set()
-                return
-            if self.transport.get_write_buffer_size() > self.limit:
-                log.info("reader fell too far behind; disconnecting it")
-                self.transport.close()
-                self.done.set()
-                return
-            self.transport.write(framed if framed is not None else chunk(message))
-            return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
-            self.done.set()
+            self.transport.close()  # the server sees the disconnect and ends the request
+        else:
+            self.queue.put_nowait(None)  # tells the writer task to finish
+
+
+QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
 
 
 class Hub:
@@ -95,8 +107,8 @@ class Hub:
         for task in self._tasks:
             task.cancel()
         for readers in self.by_event.values():
-            for reader in readers:
-                reader.done.set()
+            for reader in list(readers):
+                reader.close()
 
     async def _every(self, seconds: float, action) -> None:
         while True:
@@ -137,6 +149,7 @@ class Hub:
         return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, limit=500))
 
     def _publish(self, change_id: int, event_id: int, message: bytes) -> None:
+        """The hot loop: one framed message, written to every reader in turn."""
         framed = chunk(message)
         for key in (event_id, None):
             for reader in list(self.by_event.get(key, ())):
@@ -145,6 +158,7 @@ class Hub:
     # ---- one reader's connection ----------------------------------------------------
 
     async def serve(self, scope, receive, send, *, event_id: int | None, last_event_id: int | None) -> None:
+        """Answer an SSE request; called from inside the web framework's layers."""
         await send(
             {
                 "type": "http.response.start",
@@ -157,27 +171,56 @@ class Hub:
             }
         )
         transport = _raw_transport(scope)
-        reader = Reader(event_id, send, transport, self.reader_limit)
-        writer_task = None
-        if transport is None:
-            reader.queue = asyncio.Queue(maxsize=1000)
-            writer_task = asyncio.create_task(_write_queue(reader, send))
-        reader.write(RETRY)
-        self.by_event.setdefault(event_id, set()).add(reader)
+        handoff = scope.get("livedesk.handoff")
+        if transport is not None and handoff is not None:
+            # Return at once, so the framework's layers (request, middleware, exit stacks) are
+            # freed; RawSendMiddleware, the outermost layer, then calls `_serve_raw`. A reader
+            # held open for hours costs a socket, uvicorn's connection and one small coroutine.
+            handoff.append(lambda raw_receive, raw_send: self._serve_raw(
+                transport, raw_receive, raw_send, event_id, last_event_id))
+            return
+        await self._serve_queued(receive, send, event_id, last_event_id)
+
+    async def _serve_raw(self, transport, receive, send, event_id: int | None, last_event_id: int | None) -> None:
+        """Live delivery writes straight to the socket; this coroutine only waits for the end."""
+        reader = Reader(event_id, transport, self.reader_limit)
         try:
-            await self._catch_up(reader, last_event_id)
-            waiter = asyncio.create_task(_wait_disconnect(receive))
-            done_wait = asyncio.create_task(reader.done.wait())
-            await asyncio.wait({waiter, done_wait}, return_when=asyncio.FIRST_COMPLETED)
-            for task in (waiter, done_wait):
-                task.cancel()
+            await self._join(reader, last_event_id)
+            await _wait_disconnect(receive)  # a dropped reader's socket is closed, which ends this too
         finally:
-            self.by_event.get(event_id, set()).discard(reader)
-            reader.done.set()
-            if writer_task is not None:
-                writer_task.cancel()
+            self._leave(reader)
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _serve_queued(self, receive, send, event_id: int | None, last_event_id: int | None) -> None:
+        """For servers without a reachable socket: a queue and a writer task per reader."""
+        reader = Reader(event_id, None, self.reader_limit)
+        writer = asyncio.create_task(_write_queue(reader, send))
+        waiter = None
+        try:
+            await self._join(reader, last_event_id)
+            waiter = asyncio.create_task(_wait_disconnect(receive))
+            await asyncio.wait({waiter, writer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._leave(reader)
+            for task in (waiter, writer):
+                if task is not None:
+                    task.cancel()
+            with contextlib.suppress(Exception):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _join(self, reader: Reader, last_event_id: int | None) -> None:
+        reader.write(RETRY)
+        self.by_event.setdefault(reader.event_id, set()).add(reader)
+        await self._catch_up(reader, last_event_id)
+
+    def _leave(self, reader: Reader) -> None:
+        reader.closed = True
+        readers = self.by_event.get(reader.event_id)
+        if readers is not None:
+            readers.discard(reader)
+            if not readers:
+                del self.by_event[reader.event_id]
 
     async def _catch_up(self, reader: Reader, last_event_id: int | None) -> None:
         """Replay what the reader missed from the store, then switch it to live delivery."""
@@ -208,12 +251,9 @@ async def _wait_disconnect(receive) -> None:
 
 
 async def _write_queue(reader: Reader, send) -> None:
-    try:
-        while True:
-            message = await reader.queue.get()
+    with contextlib.suppress(Exception):
+        while (message := await reader.queue.get()) is not None:
             await send({"type": "http.response.body", "body": message, "more_body": True})
-    except Exception:
-        reader.done.set()
 
 
 def _raw_transport(scope) -> asyncio.Transport | None:
@@ -228,15 +268,28 @@ def _raw_transport(scope) -> asyncio.Transport | None:
 
 
 class RawSendMiddleware:
-    """Outermost layer: keeps the server's own `send` so the stream can reach the socket."""
+    """Outermost layer: keeps the server's own `send`, so a stream can reach the socket, and
+    runs a stream handed off by `Hub.serve` after the framework's layers have returned."""
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            scope["livedesk.raw_send"] = send
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        handoff: list = []
+        scope["livedesk.raw_send"] = send
+        scope["livedesk.handoff"] = handoff
         await self.app(scope, receive, send)
+        if handoff:
+            stream = handoff.pop()
+            for key in scope.keys() - ASGI_SCOPE_KEYS:
+                del scope[key]  # the framework's per-request objects: uvicorn keeps the scope alive
+            await stream(receive, send)
+
+
+ASGI_SCOPE_KEYS = {"type", "asgi", "http_version", "server", "client", "scheme", "method", "root_path", "path",
+                   "raw_path", "query_string", "headers", "state", "extensions"}
 
 
 def parse_last_event_id(value: str | None) -> int | None:

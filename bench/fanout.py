@@ -1,0 +1,514 @@
+"""SSE fan-out benchmark: livedesk against a bare uvloop reference server.
+
+For each reader count, one client process opens N SSE readers over raw sockets (one
+uvloop loop), then 200 posts are published at 10 per second. Each post's headline
+carries its publish time, so latency = receive time - publish time on one clock.
+Printed per server: p50/p99/max latency, missed deliveries, peak RSS, CPU, and the
+ratio of livedesk's p99 to the reference's. A real polling reader (10 s interval)
+runs against the livedesk API once, for contrast.
+
+    python bench/fanout.py [--readers 1000,5000,10000] [--posts 200] [--rate 10]
+                           [--nodes 1|2|3] [--skip-reference]
+
+--nodes 1 runs one `livedesk serve` on SQLite with the in-process broker. --nodes 2 or 3
+runs that many nodes on one fresh PostgreSQL database and Redis (LIVEDESK_PG_URL and
+LIVEDESK_BENCH_REDIS_URL override the defaults), readers spread evenly, posts
+published on node 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import multiprocessing
+import os
+import random
+import re
+import resource
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import uvloop
+
+PG_URL = os.environ.get("LIVEDESK_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("LIVEDESK_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+POLL_INTERVAL_S = 10.0
+CONNECT_BATCH = 250
+MARK = re.compile(rb'"headline":"bench (\d+) (\d+\.\d+)"')
+BODY = (
+    "The ferry to the northern quay has been held at the breakwater while harbour staff "
+    "clear a loose mooring line. Passengers on board were told the delay should be short; "
+    "the next crossing is expected to leave on time. We will update this post when the "
+    "harbour office confirms the new schedule, and add the pilot's statement if one comes."
+)
+
+
+# ---- processes ----------------------------------------------------------------------
+
+def raise_nofile() -> int:
+    """Lift the open-file limit to the hard limit; return it."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def reset_peak_rss(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := current RSS
+
+
+def wait_listening(port: int, proc: subprocess.Popen, log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server exited:\n{log.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"server on port {port} did not start")
+
+
+@dataclass
+class Server:
+    name: str
+    procs: list[subprocess.Popen]
+    ports: list[int]
+    stream_path: str
+    baseline_kb: list[int] = field(default_factory=list)
+    cleanup: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for action in self.cleanup:
+            action()
+
+
+def spawn(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=out, preexec_fn=raise_nofile)
+
+
+def livedesk_cli(env: dict, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "livedesk", *args], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"livedesk {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def start_livedesk(workdir: Path, nodes: int) -> tuple[Server, str, str]:
+    """`nodes` livedesk processes on a fresh database; returns the server, event slug and token."""
+    env = {**os.environ, "LIVEDESK_KEEPALIVE_S": "15"}
+    cleanup = []
+    if nodes == 1:
+        env |= {"LIVEDESK_DATABASE_URL": f"sqlite:///{workdir}/bench.db", "LIVEDESK_BROKER_URL": "memory://"}
+    else:
+        db = f"livedesk_fanout_{os.getpid()}_{int(time.time())}"
+        admin = ["-h", "127.0.0.1", "-U", "postgres"]
+        subprocess.run(["createdb", *admin, db], check=True)
+        cleanup.append(lambda: subprocess.run(["dropdb", *admin, "--force", db], check=False))
+        env |= {"LIVEDESK_DATABASE_URL": f"{PG_URL}/{db}", "LIVEDESK_BROKER_URL": REDIS_URL}
+    slug = "bench-fanout"
+    livedesk_cli(env, "event", "create", slug, "--title", "Fan-out benchmark")  # also migrates
+    token = livedesk_cli(env, "token", "create", "--user", "bench", "--role", "editor").strip().splitlines()[-1]
+    ports = [free_port() for _ in range(nodes)]
+    log = workdir / "livedesk.log"
+    procs = [spawn([sys.executable, "-m", "livedesk", "serve", "--port", str(p)], env, log) for p in ports]
+    for port, proc in zip(ports, procs):
+        wait_listening(port, proc, log)
+    server = Server(f"livedesk x{nodes}" if nodes > 1 else "livedesk", procs, ports,
+                    f"/api/events/{slug}/stream", cleanup=cleanup)
+    with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", headers={"Authorization": f"Bearer {token}"}) as client:
+        client.post(f"/api/events/{slug}/posts", json={"headline": "warm-up", "body": BODY}).raise_for_status()
+        for port in ports:  # every node's code paths warmed once
+            httpx.get(f"http://127.0.0.1:{port}/api/events/{slug}/posts?limit=5").raise_for_status()
+    return server, slug, token
+
+
+def start_reference(workdir: Path) -> tuple[Server, int]:
+    port, control = free_port(), free_port()
+    log = workdir / "reference.log"
+    proc = spawn([sys.executable, __file__, "--serve-reference", str(port), str(control)], os.environ.copy(), log)
+    wait_listening(port, proc, log)
+    wait_listening(control, proc, log)
+    return Server("reference", [proc], [port], "/stream"), control
+
+
+# ---- the reference server: a bare uvloop loop writing to every socket in turn ---------------
+
+def serve_reference(port: int, control_port: int) -> None:
+    raise_nofile()
+    readers: dict[asyncio.Transport, None] = {}  # insertion-ordered set
+    head = (b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\n"
+            b"cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n")
+
+    class Reader(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport, self.request = transport, b""
+
+        def data_received(self, data):
+            if self.request is None:
+                return
+            self.request += data
+            if b"\r\n\r\n" in self.request:
+                self.request = None
+                retry = b"retry: 2000\n\n"
+                self.transport.write(head + b"%x\r\n%s\r\n" % (len(retry), retry))
+                readers[self.transport] = None
+
+        def connection_lost(self, exc):
+            if self.request is None:
+                readers.pop(self.transport, None)
+
+    class Control(asyncio.Protocol):
+        """One JSON post per line; each becomes one SSE message written to every reader."""
+
+        def connection_made(self, transport):
+            self.buffer, self.next_id = b"", 1
+
+        def data_received(self, data):
+            *lines, self.buffer = (self.buffer + data).split(b"\n")
+            for line in lines:
+                message = b"id: %d\nevent: post.created\ndata: %s\n\n" % (self.next_id, line)
+                framed = b"%x\r\n%s\r\n" % (len(message), message)
+                self.next_id += 1
+                for transport in readers:
+                    transport.write(framed)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        await loop.create_server(Reader, "127.0.0.1", port, backlog=4096)
+        await loop.create_server(Control, "127.0.0.1", control_port)
+        gc.collect()
+        gc.freeze()
+        await asyncio.Event().wait()
+
+    uvloop.run(main())
+
+
+# ---- publishing (in its own process, so the readers' loop never delays it) ----------------
+
+def post_json(seq: int, sent: float) -> dict:
+    return {"headline": f"bench {seq} {sent:.6f}", "body": BODY}
+
+
+def paced(posts: int, rate: float):
+    start = time.time() + 0.2
+    for seq in range(posts):
+        delay = start + seq / rate - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        yield seq, time.time()
+
+
+def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, poll: bool, results) -> None:
+    import threading
+
+    poller_result: list = []
+    stop = threading.Event()
+    if poll:
+        thread = threading.Thread(target=poll_livedesk, args=(url, slug, posts, stop, poller_result), daemon=True)
+        thread.start()
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        for seq, sent in paced(posts, rate):
+            client.post(f"/api/events/{slug}/posts", json=post_json(seq, sent)).raise_for_status()
+    if poll:
+        thread.join(timeout=POLL_INTERVAL_S * 3)
+        stop.set()
+    results.put(poller_result)
+
+
+def poll_livedesk(url: str, slug: str, posts: int, stop, found: list) -> None:
+    """A reader that fetches the newest posts every 10 s, like a polling live-blog plugin."""
+    seen: set[str] = set()
+    time.sleep(random.uniform(0, POLL_INTERVAL_S))  # a random phase against the publishing
+    with httpx.Client(base_url=url, timeout=30) as client:
+        while len(found) < posts and not stop.is_set():
+            polled = time.time()
+            params: dict = {"order": "newest", "limit": 100}
+            while True:
+                page = client.get(f"/api/events/{slug}/posts", params=params).json()
+                fresh = [p for p in page["posts"] if p["id"] not in seen]
+                for post in fresh:
+                    seen.add(post["id"])
+                    parts = (post.get("headline") or "").split()
+                    if len(parts) == 3 and parts[0] == "bench":
+                        found.append(polled - float(parts[2]))
+                if len(fresh) < len(page["posts"]) or not page.get("next"):
+                    break
+                params["before"] = page["next"]
+            stop.wait(max(0.0, polled + POLL_INTERVAL_S - time.time()))
+
+
+def publish_reference(control_port: int, posts: int, rate: float, results) -> None:
+    with socket.create_connection(("127.0.0.1", control_port)) as conn:
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for seq, sent in paced(posts, rate):
+            conn.sendall(json.dumps(post_json(seq, sent), separators=(",", ":")).encode() + b"\n")
+    results.put([])
+
+
+# ---- the client: N readers on raw sockets in one loop ---------------------------------
+
+class Tally:
+    def __init__(self, readers: int, posts: int) -> None:
+        self.posts = posts
+        self.latencies = array("d")
+        self.counts = bytearray(readers * posts)
+        self.received = 0
+        self.closed = 0
+
+
+class SSEReader(asyncio.Protocol):
+    __slots__ = ("index", "tally", "request", "ready", "tail", "transport")
+
+    def __init__(self, index: int, tally: Tally, request: bytes, ready: asyncio.Future) -> None:
+        self.index, self.tally, self.request, self.ready, self.tail = index, tally, request, ready, b""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        data = self.tail + data if self.tail else data
+        end = data.rfind(b"\n\n")
+        if end < 0:
+            self.tail = data
+            return
+        self.tail = data[end + 2:]
+        if not self.ready.done():
+            if data.startswith(b"HTTP/1.1 200") and b"retry:" in data:
+                self.ready.set_result(None)
+            else:
+                self.ready.set_exception(ConnectionError(data[:200].decode(errors="replace")))
+        tally, base = self.tally, self.index * self.tally.posts
+        for match in MARK.finditer(data, 0, end):
+            seq = int(match[1])
+            tally.latencies.append(now - float(match[2]))
+            tally.counts[base + seq] += 1
+            tally.received += 1
+
+    def connection_lost(self, exc) -> None:
+        self.tally.closed += 1
+        if not self.ready.done():
+            self.ready.set_exception(ConnectionError(str(exc or "closed before the stream started")))
+
+
+async def open_readers(ports: list[int], path: str, count: int, tally: Tally) -> list[asyncio.Transport]:
+    loop = asyncio.get_running_loop()
+    transports: list[asyncio.Transport] = []
+
+    async def one(index: int) -> None:
+        port = ports[index % len(ports)]
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
+        ready = loop.create_future()
+        for attempt in range(5):
+            try:
+                transport, _ = await loop.create_connection(
+                    lambda: SSEReader(index, tally, request, ready), "127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.2 * (attempt + 1))
+        else:
+            raise ConnectionError(f"reader {index} could not connect")
+        transports.append(transport)
+        await ready
+
+    for start in range(0, count, CONNECT_BATCH):
+        await asyncio.gather(*(one(i) for i in range(start, min(start + CONNECT_BATCH, count))))
+    return transports
+
+
+@dataclass
+class Result:
+    server: str
+    readers: int
+    connect_s: float
+    latencies: np.ndarray
+    missed: int
+    duplicates: int
+    closed: int
+    baseline_kb: list[int]
+    peak_kb: list[int]
+    cpu_s: list[float]
+    window_s: float
+    poller: list[float]
+    client_cpu_s: float
+
+    def p(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q)) * 1000 if len(self.latencies) else float("nan")
+
+
+async def measure(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
+    tally = Tally(readers, posts)
+    started = time.monotonic()
+    transports = await open_readers(server.ports, server.stream_path, readers, tally)
+    connect_s = time.monotonic() - started
+    gc.collect()
+    gc.freeze()
+    gc.disable()  # the client's own pauses would show as server latency
+    await asyncio.sleep(1.0)
+    pids = [p.pid for p in server.procs]
+    cpu_before = [cpu_seconds(pid) for pid in pids]
+    client_before = client_cpu()
+    window = time.monotonic()
+    results = multiprocessing.get_context("spawn").Queue()
+    proc = multiprocessing.get_context("spawn").Process(target=publisher, args=(*args, results))
+    proc.start()
+    expected = readers * posts
+    last, quiet_since = -1, time.monotonic()
+    while tally.received < expected and time.monotonic() - quiet_since < 10:
+        await asyncio.sleep(0.25)
+        if tally.received != last or proc.is_alive():
+            last, quiet_since = tally.received, time.monotonic()
+    window_s = time.monotonic() - window
+    dropped = tally.closed  # closed by the server, before the client closes anything
+    client_s = client_cpu() - client_before
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before)]
+    peak = [proc_kb(pid, "VmHWM") for pid in pids]
+    poller = await asyncio.to_thread(results.get, True, 60)
+    await asyncio.to_thread(proc.join)
+    for transport in transports:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # reset, not FIN: no TIME_WAIT pile-up between runs
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.close()
+    await asyncio.sleep(0.5)
+    gc.enable()
+    counts = np.frombuffer(tally.counts, dtype=np.uint8)
+    return Result(server.name, readers, connect_s, np.frombuffer(tally.latencies, dtype=np.float64).copy(),
+                  int((counts == 0).sum()), int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()),
+                  dropped,
+                  server.baseline_kb, peak, cpu, window_s, poller, client_s)
+
+
+def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
+    pids = [p.pid for p in server.procs]
+    server.baseline_kb = [proc_kb(pid, "VmRSS") for pid in pids]
+    for pid in pids:
+        reset_peak_rss(pid)
+    return uvloop.run(measure(server, readers, posts, publisher, args))
+
+
+# ---- output -----------------------------------------------------------------------------
+
+def report(result: Result, posts: int) -> None:
+    nodes = len(result.peak_kb)
+    growth = sum(p - b for p, b in zip(result.peak_kb, result.baseline_kb))
+    rss = ", ".join(f"{p / 1024:.0f} MB" for p in result.peak_kb)
+    cpu = ", ".join(f"{c:.1f} s" for c in result.cpu_s)
+    print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s")
+    print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
+          f"   ({len(result.latencies)} deliveries)")
+    print(f"    missed {result.missed}   duplicates {result.duplicates}   readers dropped {result.closed}")
+    print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); growth over baseline "
+          f"{growth / result.readers:.1f} KB per reader")
+    print(f"    CPU {cpu} over the {result.window_s:.1f} s publish window "
+          f"({sum(result.cpu_s) / result.window_s * 100:.0f}% of one core); client {result.client_cpu_s:.1f} s")
+    sys.stdout.flush()
+
+
+def report_poller(latencies: list[float], posts: int) -> None:
+    if not latencies:
+        return
+    values = np.array(latencies)
+    print(f"  polling reader, every {POLL_INTERVAL_S:.0f} s (measured: a real client polling the livedesk API"
+          f" for the same posts; {len(values)} of {posts} posts seen)")
+    print(f"    latency ms   mean {values.mean() * 1000:7.0f}   p99 {np.percentile(values, 99) * 1000:7.0f}"
+          f"   max {values.max() * 1000:7.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readers", default=None, help="comma-separated reader counts (default 1000,5000,10000;"
+                        " 10000 with --nodes 2 or 3)")
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=10.0, help="posts per second")
+    parser.add_argument("--nodes", type=int, choices=(1, 2, 3), default=1)
+    parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--serve-reference", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_reference:
+        return serve_reference(*args.serve_reference)
+    counts = [int(n) for n in (args.readers or ("10000" if args.nodes > 1 else "1000,5000,10000")).split(",")]
+    hard = raise_nofile()
+    if max(counts) + 100 > hard:
+        sys.exit(f"the open-file hard limit is {hard}; {max(counts)} readers need more (raise `ulimit -Hn`)")
+    print(f"fan-out: {args.posts} posts at {args.rate:g}/s; readers {counts}; livedesk nodes {args.nodes}"
+          f" ({'SQLite, in-process broker' if args.nodes == 1 else 'PostgreSQL + Redis'}); open-file limit {hard}")
+    print(f"note: the client (one process, all readers) and the publisher share this machine's {os.cpu_count()} cores"
+          " with the servers; its own delay counts in every latency")
+    p99: dict[tuple[str, int], float] = {}
+    polled = False
+    with tempfile.TemporaryDirectory(prefix="livedesk-fanout-") as tmp:
+        for readers in counts:
+            print(f"\n{readers} readers")
+            if not args.skip_reference:
+                ref, control = start_reference(Path(tmp))
+                try:
+                    result = run_case(ref, readers, args.posts, publish_reference, (control, args.posts, args.rate))
+                finally:
+                    ref.stop()
+                report(result, args.posts)
+                p99["reference", readers] = result.p(99)
+            workdir = Path(tmp) / f"livedesk-{readers}"
+            workdir.mkdir()
+            server, slug, token = start_livedesk(workdir, args.nodes)
+            try:
+                url = f"http://127.0.0.1:{server.ports[0]}"
+                result = run_case(server, readers, args.posts, publish_livedesk,
+                                  (url, slug, token, args.posts, args.rate, not polled))
+            finally:
+                server.stop()
+            report(result, args.posts)
+            p99["livedesk", readers] = result.p(99)
+            if not polled:
+                report_poller(result.poller, args.posts)
+                polled = True
+            if ("reference", readers) in p99:
+                print(f"  livedesk p99 / reference p99 = {p99['livedesk', readers] / p99['reference', readers]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
