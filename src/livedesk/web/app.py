@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(pages.CachedPages)
     app.add_middleware(pages.SecurityHeaders)
     return app
 

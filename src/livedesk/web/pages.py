@@ -158,12 +158,23 @@ def partners_of(request: Request) -> PartnerNews:
     return _state(request, "partner_news", lambda: PartnerNews(request.app.state.settings.partner_feeds))
 
 
+def page_key(state, path: str, query_string: str) -> tuple:
+    """What a cached page depends on: its URL, the newest change seen, the partner items."""
+    hub = getattr(state, "hub", None)
+    partners = getattr(state, "partner_news", None)
+    return (path, query_string, hub.last_id if hub is not None else 0, partners.generation if partners else 0)
+
+
+def _not_modified(tag: str, if_none_match: str) -> bool:
+    return tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+
+
 async def cached_page(request: Request, build: Callable[[int], str]) -> Response:
     """Serve from the cache while nothing changed; else `build(since)` in a thread and keep it."""
     cache = _state(request, "page_cache", PageCache)
-    hub = getattr(request.app.state, "hub", None)
-    since = hub.last_id if hub is not None else 0  # read before the store: the page is at least this new
-    key = (request.url.path, request.url.query, since, partners_of(request).generation)
+    partners_of(request)
+    key = page_key(request.app.state, request.url.path, request.scope["query_string"].decode("latin-1"))
+    since = key[2]  # read before the store: the page is at least this new
     entry = cache.get(key)
     if entry is None:
         try:
@@ -175,9 +186,41 @@ async def cached_page(request: Request, build: Callable[[int], str]) -> Response
         entry = cache.put(key, body)
     tag, body = entry
     headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    if tag in [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]:
+    if _not_modified(tag, request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=HTML, headers=headers)
+
+
+class CachedPages:
+    """Pure ASGI: answers a GET for a page that is in the cache and still current, before routing.
+
+    The same look-up as `cached_page`, without building a request and a response object.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            state = scope["app"].state
+            cache = getattr(state, "page_cache", None)
+            if cache is not None:
+                entry = cache.get(page_key(state, scope["path"], scope["query_string"].decode("latin-1")))
+                if entry is not None:
+                    return await _send_page(scope, send, *entry)
+        await self.app(scope, receive, send)
+
+
+async def _send_page(scope, send, tag: str, body: bytes) -> None:
+    if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), b"").decode("latin-1")
+    headers = [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
+    if _not_modified(tag, if_none_match):
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_page(request: Request, status: int, message: str) -> Response:
@@ -266,8 +309,7 @@ async def embed_page(request: Request, slug: str) -> Response:
         context["live"] = _live_config(context["event"], filters, context["next"], since, embed=True)
         return render(request, "embed.html", **context)
 
-    response = await cached_page(request, build)
-    return response
+    return await cached_page(request, build)
 
 
 @router.get("/e/{slug}/p/{post_id}")
