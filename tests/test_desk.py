@@ -127,8 +127,12 @@ def test_log_in_compose_preview_publish_pin_and_correct(desk_server, context):
     assert corrected["correction_note"] == "An earlier version named the wrong quay."
     assert corrected["headline"] == "Fire crews reach the old quay"
     assert corrected["history"][0]["headline"] == "Fire crews reach the quay"
-    if reader_page.status_code == 200:  # the reader page shows the note too
-        assert "An earlier version named the wrong quay." in reader_page.text
+    assert reader_page.status_code == 200 and "An earlier version named the wrong quay." in reader_page.text
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(f"#post-{post['id']} button:has-text('Delete')").click()
+    expect(page.locator(".notice")).to_have_text("Deleted.")
+    assert api_posts(desk_server, slug) == []
 
 
 def test_contributor_post_waits_for_an_editor(desk_server, browser):
@@ -210,6 +214,21 @@ def test_session_cookie_flags_and_logout_revokes(desk_server, context):
         assert client.post("/api/events", json={"slug": unique("x"), "title": "t"}).status_code == 401
     page.goto(desk_server.url + "/desk")
     expect(page).to_have_url(re.compile(r"/desk/login"))
+
+
+def test_log_in_with_an_api_token_gets_its_own_session(desk_server, context):
+    api_token = desk_server.token("editor")
+    page = context.new_page()
+    page.goto(desk_server.url + "/desk/login")
+    page.click("summary:has-text('API token')")
+    page.fill("#login-token", api_token)
+    page.click("text=Log in with token")
+    expect(page).to_have_url(desk_server.url + "/desk")
+    [cookie] = [c for c in context.cookies() if c["name"] == "livedesk_session"]
+    assert cookie["value"] != api_token  # a fresh token: logging out leaves the API token alone
+    page.click("text=Log out")
+    with desk_server.client(api_token) as client:
+        assert client.post("/api/events", json={"slug": unique("tok"), "title": "Still valid"}).status_code == 201
 
 
 def test_cookie_is_secure_behind_tls(desk_server):
@@ -312,6 +331,10 @@ def test_compose_screenshots(desk_server, browser, width):
         create_event(page)
         page.fill("#kp-new", "Warehouse fire on the old quay")
         page.click("button[value=save]")
+        page.fill("#f-headline", "Crews on the scene")
+        page.fill("#f-body", "Four engines arrived at the old quay shortly after **nine**.")
+        page.click("#publish")
+        page.click("#published-posts button:has-text('Pin')")
         page.fill("#f-headline", "Fire crews reach the quay")
         page.fill("#f-body", "Smoke is **visible** across the bay.\n\n> Everyone is out.\n>\n> — Ilse Marrow")
         expect(page.locator("#preview blockquote")).to_be_visible()
@@ -319,5 +342,27 @@ def test_compose_screenshots(desk_server, browser, width):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"desk-compose-{width}.png"), full_page=True)
         assert (ARTIFACTS / f"desk-compose-{width}.png").stat().st_size > 10_000
+    finally:
+        ctx.close()
+
+
+def test_the_desk_works_without_javascript(desk_server, browser):
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        log_in(page, desk_server, make_user(desk_server, "editor"))
+        slug = create_event(page)
+        page.fill("#f-body", "Divers found the *second* hull.")
+        page.click("summary:has-text('Quote')")
+        page.fill("#f-quote", "We will keep looking.")
+        page.fill("#f-speaker", "Oren Pask, dive lead")
+        page.click("button[value=preview]")
+        expect(page.locator("#preview em")).to_have_text("second")
+        expect(page.locator("#preview blockquote")).to_contain_text("Oren Pask, dive lead")
+        assert page.input_value("#f-quote") == "We will keep looking."  # nothing typed is lost
+        page.click("#publish")
+        expect(page.locator(".notice")).to_have_text("Published.")
+        [post] = api_posts(desk_server, slug)
+        assert "<blockquote>" in post["body_html"] and "Oren Pask, dive lead" in post["body_html"]
     finally:
         ctx.close()
