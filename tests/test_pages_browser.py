@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT, unique
+from conftest import ROOT, Server, server_env, unique
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -242,3 +242,30 @@ def test_screenshots_at_phone_and_desktop_width(browser, server, editor):
         context.close()
         assert path.stat().st_size > 10_000
         assert overflow <= 0, f"the page scrolls sideways at {width} px"
+
+
+def test_the_page_catches_up_after_the_server_restarts(browser, tmp_path):
+    """The stream drops; posts published meanwhile arrive once each, and the indicator comes and goes."""
+    srv = Server(server_env(tmp_path, LIVEDESK_KEEPALIVE_S="1")).start()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        with srv.client(srv.token("editor")) as desk:
+            slug, _ = make_event(desk, posts=2)
+            tab = context.new_page()
+            tab.goto(f"{srv.url}/e/{slug}")
+            wait_live(tab)
+            srv.stop()
+            expect(tab.locator("[data-conn]")).to_be_visible()
+            srv.start()
+            during = [publish(desk, slug, f"While away {i}", "Published as the page reconnects.") for i in range(3)]
+            for post in during:
+                expect(tab.locator(f"#post-{post['id']}")).to_have_count(1)
+            expect(tab.locator("[data-conn]")).to_be_hidden()
+            after = publish(desk, slug, "Back to normal", "Live again.")
+            expect(tab.locator(f"#post-{after['id']}")).to_be_visible()
+            expect(tab.locator(".post")).to_have_count(6)
+            ids = tab.eval_on_selector_all(".post", "els => els.map(e => e.id)")
+            assert len(ids) == len(set(ids))
+    finally:
+        context.close()
+        srv.stop()
