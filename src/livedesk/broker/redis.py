@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Callable
 
 import redis
@@ -17,6 +18,7 @@ import redis.asyncio as aredis
 log = logging.getLogger("livedesk.broker")
 
 CHANNEL = "livedesk:changes"
+QUIET_AFTER_FAILURE_S = 1.0  # while Redis is away, writers do not wait on it for every change
 
 
 class RedisBroker:
@@ -25,15 +27,19 @@ class RedisBroker:
         self.channel = channel
         self._publisher = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._task: asyncio.Task | None = None
+        self._quiet_until = 0.0
         self.connected = False
 
     async def start(self, on_change: Callable[[int | None], None]) -> None:
         self._task = asyncio.create_task(self._listen(on_change))
 
     def announce(self, change_id: int) -> None:
+        if time.monotonic() < self._quiet_until:
+            return  # Redis failed a moment ago; readers' timers find this change in the database
         try:
             self._publisher.publish(self.channel, str(change_id))
-        except redis.RedisError as exc:
+        except (redis.RedisError, OSError) as exc:
+            self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
             log.warning("could not announce change %s: %s", change_id, exc)
 
     async def _listen(self, on_change: Callable[[int | None], None]) -> None:
@@ -49,7 +55,7 @@ class RedisBroker:
                         if message.get("type") == "message":
                             with contextlib.suppress(ValueError):
                                 on_change(int(message["data"]))
-            except (redis.RedisError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever broke, keep trying: push must come back by itself
                 if self.connected:
                     log.warning("lost Redis (%s); readers fall back to polling the database", exc)
                 self.connected = False

@@ -6,7 +6,7 @@ import base64
 import re
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, and_, delete, desc, func, insert, or_, select, text, true
+from sqlalchemy import Connection, Float, Integer, and_, delete, desc, func, insert, or_, select, text, true
 
 from livedesk.store.events import _iso
 from livedesk.store.tables import events, outlets, post_topics, post_versions, posts
@@ -99,12 +99,8 @@ def match_expression(conn: Connection, q: str):
 
 
 def rank_expression(conn: Connection, q: str):
-    """Relevance, larger is better; headline words weigh more on both engines."""
+    """PostgreSQL relevance, larger is better; headline words weigh more (SQLite: bm25 in search_posts)."""
     terms = _query_terms(conn.dialect.name, q)
-    if conn.dialect.name == "sqlite":
-        return text(
-            "(SELECT -bm25(posts_fts, 4.0, 1.0) FROM posts_fts WHERE posts_fts MATCH :fts2 AND rowid = posts.num)"
-        ).bindparams(fts2=terms)
     return text("ts_rank_cd(posts.search_vector, to_tsquery('simple', :tsq2))").bindparams(tsq2=terms)
 
 
@@ -175,9 +171,18 @@ def search_posts(
     total = conn.execute(
         select(func.count()).select_from(posts.join(outlets, outlets.c.id == posts.c.outlet_id)).where(*where)
     ).scalar_one()
-    rank = rank_expression(conn, q)
-    query = _base().where(*where).order_by(desc(rank), desc(posts.c.published_at)).limit(limit).offset(offset)
-    return list(conn.execute(query)), total
+    if conn.dialect.name == "sqlite":
+        # bm25 in the same FTS pass that finds the matches: once per match, not one MATCH per row
+        hits = (
+            text("SELECT rowid AS num, bm25(posts_fts, 4.0, 1.0) AS score FROM posts_fts WHERE posts_fts MATCH :hits")
+            .bindparams(hits=_query_terms("sqlite", q))
+            .columns(num=Integer, score=Float)
+            .subquery("hits")
+        )
+        query = _base().join(hits, hits.c.num == posts.c.num).order_by(hits.c.score, desc(posts.c.published_at))
+    else:
+        query = _base().order_by(desc(rank_expression(conn, q)), desc(posts.c.published_at))
+    return list(conn.execute(query.where(*where).limit(limit).offset(offset))), total
 
 
 def _search_where(conn: Connection, q: str, *, event_id=None, outlet_slug=None, topic=None, since=None, until=None):
