@@ -1,0 +1,151 @@
+"""The head of a copied live page: what comes before its first post.
+
+Navigation, the title (a browser tab title `Live: ... | Outlet`, or the line before the
+dateline), the dateline, the standfirst, lead media (credits, captions, a video), the key
+points under "What we're covering here", and the declared post count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from livedesk.ingest.lines import (
+    BULLET_RE,
+    COUNT_RE,
+    PAREN_CREDIT_RE,
+    Line,
+    alone,
+    credit_of,
+    video_from,
+)
+from livedesk.ingest.outlet import split_title
+from livedesk.ingest.times import DayMonth, Stamp, find_zone_declaration
+from livedesk.model import Media
+
+
+@dataclass
+class Head:
+    title: str | None = None
+    title_outlet: str | None = None
+    dateline: Stamp | None = None
+    standfirst: list[str] = field(default_factory=list)
+    key_points: list[str] = field(default_factory=list)
+    declared: int | None = None
+    media: list[Media] = field(default_factory=list)
+    heading: DayMonth | None = None
+
+
+def title_index(lines: list[Line], end: int, dateline: int | None) -> int | None:
+    if dateline is not None and dateline > 0 and lines[dateline - 1].kind == "text" and alone(lines, dateline - 1):
+        return dateline - 1
+    for i in range(end):
+        text = lines[i].text
+        if lines[i].kind == "text" and alone(lines, i) and len(text.split()) >= 4 and text[0].isupper() and text[-1] not in ",:;":
+            return i
+    return None
+
+
+def read_head(lines: list[Line], end: int, datelines: list[int], title_hint: str | None) -> Head:
+    head = Head()
+    start = 0
+    if title_hint:
+        head.title, head.title_outlet = split_title(title_hint)
+    elif end and lines[0].kind == "text":
+        title, outlet = split_title(lines[0].text)
+        if outlet:  # a browser tab title: `Live: ... | Outlet`
+            head.title, head.title_outlet, start = title, outlet, 1
+    if head.title is None:
+        title_at = title_index(lines, end, datelines[0] if datelines else None)
+        if title_at is not None:
+            head.title, start = lines[title_at].text, title_at + 1
+    if datelines:
+        head.dateline = lines[datelines[0]].stamp
+    _read_head_blocks(lines, start, end, head)
+    return head
+
+
+def _read_head_blocks(lines: list[Line], start: int, end: int, head: Head) -> None:
+    in_key_points = False
+    last_credit: Media | None = None
+    i = start
+    while i < end:
+        j = i
+        while j < end and lines[j].block == lines[i].block:
+            j += 1
+        block = [k for k in range(i, j) if lines[k].kind != "furniture"]
+        i = j
+        if block and head.title and lines[block[0]].text == head.title:
+            block = block[1:]
+        if not block:
+            continue
+        texts = [lines[k].text for k in block]
+        kinds = [lines[k].kind for k in block]
+        for j, kind in zip(block, kinds):
+            if kind == "count":
+                head.declared = int(COUNT_RE.fullmatch(lines[j].text).group("n"))
+            elif kind == "keyhead":
+                in_key_points = True
+            elif kind == "bullet" and in_key_points:
+                head.key_points.append(BULLET_RE.match(lines[j].text).group("text"))
+            elif kind == "heading":
+                head.heading = lines[j].date
+        if "duration" in kinds:
+            head.media.extend(_media_block(texts, kinds))
+            last_credit = None
+            continue
+        if kinds == ["credit"]:
+            last_credit = Media(kind="image", credit=credit_of(texts[0]))
+            head.media.append(last_credit)
+            continue
+        prose = [t for t, k in zip(texts, kinds) if k == "text"]
+        if not prose:
+            continue
+        in_key_points = False
+        paragraph = "\n".join(prose)
+        if len(paragraph) < 80 and find_zone_declaration(paragraph) is not None:
+            continue  # `All times are UK time.` is a note on the times, not a standfirst
+        if last_credit is not None and last_credit.caption is None:
+            last_credit.caption = paragraph  # the lead picture's caption follows its credit
+        else:
+            head.standfirst.append(paragraph)
+        last_credit = None
+
+
+def captioned_image(caption: str) -> Media:
+    """A caption, with its credit split off when it ends in `(Agency Photo/Jane Roe)`."""
+    match = PAREN_CREDIT_RE.search(caption)
+    if match is None:
+        return Media(kind="image", caption=caption)
+    return Media(kind="image", caption=caption[: match.start()].strip(), credit=match.group("credit").strip())
+
+
+def _media_block(texts: list[str], kinds: list[str]) -> list[Media]:
+    """`caption / video title / 02:09 - Source: X` -> a lead image caption and a video."""
+    at = kinds.index("duration")
+    caption_lines = texts[: max(at - 1, 0)]
+    media = [captioned_image("\n".join(caption_lines))] if caption_lines else []
+    media.append(video_from(texts[at], texts[at - 1] if at > 0 else None))
+    return media
+
+
+def head_floor(lines: list[Line], datelines: list[int], title_hint: str | None) -> int:
+    """Where headline posts may begin: after the title, and after the post count if any."""
+    floor = 0
+    if not title_hint:
+        title, outlet = split_title(lines[0].text)
+        if outlet:
+            floor = 2 if len(lines) > 1 and lines[1].text == title else 1
+        else:
+            title_at = title_index(lines, len(lines), datelines[0] if datelines else None)
+            floor = title_at + 1 if title_at is not None else 0
+    for i, line in enumerate(lines[:200]):
+        if line.kind == "count":
+            return max(floor, i + 1)
+    return floor
+
+
+def declared_count(lines: list[Line]) -> int | None:
+    for line in lines[:200]:
+        if line.kind == "count":
+            return int(COUNT_RE.fullmatch(line.text).group("n"))
+    return None

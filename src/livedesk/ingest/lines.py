@@ -1,0 +1,197 @@
+"""What each line of copied page text is: text, a time stamp, a date heading, a photo credit,
+a video's duration, a key-points bullet, the post count, or page furniture."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from livedesk.ingest.times import DayMonth, Stamp, parse_date_text, parse_leading_stamp, parse_stamp_line
+from livedesk.model import Media
+
+_FURNITURE = {
+    "show more", "show more posts", "read more", "read more here", "load more", "load more posts",
+    "see more", "see all", "partner news", "in other media", "advertisement", "ad", "share",
+    "share this", "share this post", "share this article", "share this page", "copy link",
+    "link copied", "tweet", "facebook", "twitter", "x", "whatsapp", "telegram", "email",
+    "print", "skip to content", "skip to main content", "skip advertisement", "back to top",
+    "related", "related stories", "related articles", "most read", "more on this story",
+    "recommended", "top stories", "sign up", "subscribe", "newsletter", "comments",
+    "pinned", "pinned post", "key event", "key events", "latest", "live", "live updates",
+    "sign in", "log in", "menu", "search", "close",
+}
+# A marker whose next block of short lines is a list of links, not prose.
+_LINK_LIST_MARKERS = {
+    "read more", "related", "related stories", "related articles", "more on this story",
+    "in other media", "partner news", "most read", "show more", "recommended", "top stories",
+}
+_FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in [
+    r"[0-9]+\s+pages?\s+in\s+this\s+article",
+    r"share\s+(?:this\s+)?(?:post|article|page|story)?\s*(?:on|via)\s+\w+",
+    r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?",
+    r"(?:follow|subscribe)\s+(?:us\s+)?(?:on|to)\s+\w+",
+    r"(?:[0-9]+|one)\s+(?:comments?|shares?)",
+    r"(?:photos?|pictures?|images?|gallery)\s*:?\s*[0-9]+\s*(?:of|/)\s*[0-9]+",
+]), re.I)
+COUNT_RE = re.compile(r"(?P<n>[0-9]{1,5})\s+(?:posts?|updates?|entries)", re.I)
+DURATION_RE = re.compile(
+    r"(?:(?:video|duration|length)\s*:?\s*)?\(?(?:(?P<h>[0-9]{1,2}):)?(?P<m>[0-9]{1,2}):(?P<s>[0-5][0-9])\)?"
+    r"\s*(?:[-–—|]\s*)?(?:source\s*:\s*(?P<source>.+))?",
+    re.I,
+)
+_KEY_HEADINGS_RE = re.compile(
+    r"(?:what we(?:'|’)re covering(?: here)?|what we know(?: so far)?|key points|key developments"
+    r"|summary|the latest|das wichtigste|l'essentiel|главное)\s*:?",
+    re.I,
+)
+BULLET_RE = re.compile(r"^[•·▪●◦‣*–-]\s+(?P<text>\S.*)$")
+_CREDIT_LINE_RE = re.compile(
+    r"^(?:(?:©|\(c\)|copyright)\s*|(?:photo(?:graph)?|picture|image|credit|foto|photo credit)s?\s*:\s*)"
+    r"(?P<credit>\S.{1,80})$",
+    re.I,
+)
+_PHOTO_WORD_RE = re.compile(r"^(?:photo|picture|image|foto)s?\s*:", re.I)
+_CREDIT_WORDS = {"via", "for", "and", "&", "of", "/", "-", "–"}
+INLINE_CREDIT_RE = re.compile(
+    r"^(?P<caption>.{3,300}?)\s*(?:©\s*|\b(?:photograph|photo|picture|credit|foto)\s*:\s*)"
+    r"(?P<credit>[^©.]{2,80}?)\.?$",
+    re.I,
+)
+PAREN_CREDIT_RE = re.compile(r"\s*\((?P<credit>[^()]{0,30}\b(?:photo|photograph|picture|credit)\b[^()]{0,80})\)$", re.I)
+NUMBERED_RE = re.compile(r"^(?P<n>[0-9]{1,3})[.)]\s+(?P<text>\S.*)$")
+BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s+(?P<name>\S.{1,60})$", re.I)
+_CONNECTORS = {"van", "von", "de", "da", "der", "den", "la", "le", "bin", "al", "el", "du", "y", "and"}
+
+
+def credit_of(line: str) -> str | None:
+    """The credit of a credit line (`© Jane Roe/Agency`, `Credit: AP`), or None."""
+    match = _CREDIT_LINE_RE.match(line)
+    if not match:
+        return None
+    credit = match.group("credit").strip()
+    if _PHOTO_WORD_RE.match(line):  # `Photo: Leaders meet` is a headline, `Photo: Jane Roe` a credit
+        words = credit.replace("/", " / ").split()
+        if len(words) > 8 or not all(w[0].isupper() or w.lower() in _CREDIT_WORDS for w in words):
+            return None
+    return credit
+
+
+def _norm(line: str) -> str:
+    return line.strip().strip(".:!").strip().lower()
+
+
+def is_furniture(line: str) -> bool:
+    key = _norm(line)
+    return key in _FURNITURE or _FURNITURE_RE.fullmatch(line.strip()) is not None
+
+
+def _words(line: str) -> list[str]:
+    return line.split()
+
+
+def looks_like_name(line: str) -> bool:
+    words = _words(line)
+    if not 2 <= len(words) <= 4 or len(line) > 40 or re.search(r"[0-9,;:!?()]", line):
+        return False
+    return all(w[0].isupper() or w.lower() in _CONNECTORS for w in words) and not line.endswith(".")
+
+
+def looks_like_outlet_line(line: str) -> bool:
+    words = _words(line)
+    return 1 <= len(words) <= 5 and len(line) <= 40 and line[0].isupper() and line[-1] not in ".,;:"
+
+
+def looks_like_headline(line: str) -> bool:
+    """A short line that reads as a title: no closing full stop, comma or colon."""
+    words = _words(line)
+    if not 2 <= len(words) <= 25 or len(line) > 160:
+        return False
+    first = line.lstrip("\"'“‘«„")[:1]
+    if not first or not (first.isupper() or first.isdigit()):
+        return False
+    end = line.rstrip("\"'”’»)]").rstrip()
+    return bool(end) and end[-1] not in ".,;:…" and not BULLET_RE.match(line)
+
+
+@dataclass
+class Line:
+    text: str
+    block: int
+    kind: str = "text"  # text | furniture | count | duration | credit | bullet | keyhead | heading
+    stamp: Stamp | None = None
+    date: DayMonth | None = None
+
+
+def split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    block = 0
+    for raw in text.splitlines():
+        clean = " ".join(raw.replace("\u00a0", " ").replace("\u200b", "").split())
+        if not clean:
+            block += 1
+            continue
+        lines.append(Line(clean, block))
+    return lines
+
+
+def classify(lines: list[Line]) -> None:
+    """Mark every line's kind; drop link lists that follow a 'Read more' style marker."""
+    drop_block: int | None = None
+    for i, line in enumerate(lines):
+        text = line.text
+        if drop_block == line.block:
+            line.kind = "furniture"
+            continue
+        if is_furniture(text):
+            line.kind = "furniture"
+            if _norm(text) in _LINK_LIST_MARKERS:
+                drop_block = _link_list_after(lines, i)
+        elif COUNT_RE.fullmatch(text):
+            line.kind = "count"
+        elif _is_duration(text):
+            line.kind = "duration"
+        elif credit_of(text) is not None:
+            line.kind = "credit"
+        elif _KEY_HEADINGS_RE.fullmatch(text):
+            line.kind = "keyhead"
+        elif BULLET_RE.match(text):
+            line.kind = "bullet"
+        elif (stamp := parse_stamp_line(text)) is not None:
+            line.kind, line.stamp = "stamp", stamp
+        elif (heading := parse_date_text(text)) is not None and alone(lines, i):
+            line.kind, line.date = "heading", heading
+        elif _starts_block(lines, i) and (stamp := parse_leading_stamp(text)) is not None:
+            line.kind, line.stamp = "lead", stamp
+
+
+def _is_duration(text: str) -> bool:
+    match = DURATION_RE.fullmatch(text)
+    return bool(match) and (match.group("source") is not None or text.lower().startswith(("video", "duration", "length", "(")))
+
+
+def _starts_block(lines: list[Line], i: int) -> bool:
+    return i == 0 or lines[i - 1].block != lines[i].block
+
+
+def alone(lines: list[Line], i: int) -> bool:
+    before = i == 0 or lines[i - 1].block != lines[i].block
+    after = i + 1 == len(lines) or lines[i + 1].block != lines[i].block
+    return before and after
+
+
+def _link_list_after(lines: list[Line], i: int) -> int | None:
+    """The block after a marker, when it is two or more short lines without full stops."""
+    j = i + 1
+    while j < len(lines) and lines[j].block == lines[i].block:
+        j += 1
+    members = [line for line in lines[j : j + 30] if line.block == lines[j].block] if j < len(lines) else []
+    if len(members) >= 2 and all(len(m.text) <= 120 and not m.text.endswith(".") for m in members):
+        return members[0].block
+    return None
+
+
+def video_from(line: str, title: str | None) -> Media:
+    """`02:09 - Source: X` (and the title line above it) -> a video."""
+    match = DURATION_RE.fullmatch(line)
+    seconds = int(match.group("h") or 0) * 3600 + int(match.group("m")) * 60 + int(match.group("s"))
+    return Media(kind="video", title=title, duration_s=seconds, source=(match.group("source") or "").strip() or None)
