@@ -187,3 +187,11 @@ def test_text_without_posts_is_a_parse_error() -> None:
         read_page("   \n\n  ")
     with pytest.raises(ParseError):
         read_page(b"")
+
+
+def test_updated_lines_date_the_newest_post_and_never_start_posts() -> None:
+    page = read("updated_notes.txt", date=date(2030, 1, 1))  # the page's own date wins
+    assert (page.title, page.outlet, page.published) == ("Storm Ada hits the coast", "Westshore Echo", None)
+    assert [p.time for p in page.posts] == [utc(2026, 3, 4, 0, 5), utc(2026, 3, 3, 23, 40)]
+    assert [p.headline for p in page.posts] == ["Power cut in Harwick", "Trains stopped"]
+    assert page.posts[0].text == "About 3,000 homes are without power."

@@ -27,12 +27,27 @@ from livedesk.model import Media
 class Head:
     title: str | None = None
     title_outlet: str | None = None
-    dateline: Stamp | None = None
+    dateline: Stamp | None = None  # when the page began: its published time
+    updated: Stamp | None = None  # `Updated 10:41 GMT, 4 March`: the time of its newest post
     standfirst: list[str] = field(default_factory=list)
     key_points: list[str] = field(default_factory=list)
     declared: int | None = None
     media: list[Media] = field(default_factory=list)
     heading: DayMonth | None = None
+
+
+def tab_title(lines: list[Line]) -> tuple[str, str, int] | None:
+    """A browser tab title on the first line, `Live: Storm Ada | Echo` -> (title, outlet, lines
+    used). The page's own heading below it, saying the same at more length, is the better title."""
+    if lines[0].kind != "text":
+        return None
+    title, outlet = split_title(lines[0].text)
+    if outlet is None:
+        return None
+    below = lines[1] if len(lines) > 1 else None
+    if below is not None and below.kind == "text" and alone(lines, 1) and (title in below.text or below.text in title):
+        return below.text, outlet, 2
+    return title, outlet, 1
 
 
 def title_index(lines: list[Line], end: int, dateline: int | None) -> int | None:
@@ -50,16 +65,18 @@ def read_head(lines: list[Line], end: int, datelines: list[int], title_hint: str
     start = 0
     if title_hint:
         head.title, head.title_outlet = split_title(title_hint)
-    elif end and lines[0].kind == "text":
-        title, outlet = split_title(lines[0].text)
-        if outlet:  # a browser tab title: `Live: ... | Outlet`
-            head.title, head.title_outlet, start = title, outlet, 1
+    elif end and (tab := tab_title(lines)) is not None:
+        head.title, head.title_outlet, start = tab
     if head.title is None:
         title_at = title_index(lines, end, datelines[0] if datelines else None)
         if title_at is not None:
             head.title, start = lines[title_at].text, title_at + 1
-    if datelines:
-        head.dateline = lines[datelines[0]].stamp
+    for i in datelines:
+        stamp = lines[i].stamp
+        if stamp.style.startswith("updated|"):
+            head.updated = head.updated or stamp
+        else:
+            head.dateline = head.dateline or stamp
     _read_head_blocks(lines, start, end, head)
     return head
 
@@ -132,9 +149,8 @@ def head_floor(lines: list[Line], datelines: list[int], title_hint: str | None) 
     """Where headline posts may begin: after the title, and after the post count if any."""
     floor = 0
     if not title_hint:
-        title, outlet = split_title(lines[0].text)
-        if outlet:
-            floor = 2 if len(lines) > 1 and lines[1].text == title else 1
+        if (tab := tab_title(lines)) is not None:
+            floor = tab[2]
         else:
             title_at = title_index(lines, len(lines), datelines[0] if datelines else None)
             floor = title_at + 1 if title_at is not None else 0

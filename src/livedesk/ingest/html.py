@@ -142,10 +142,13 @@ def read_html(
 def _main_text(tree) -> tuple[str, set[str]] | None:
     """trafilatura's main content as blocks of text, or None when it finds none."""
     markup = lxml.html.tostring(tree, encoding="unicode")
-    extracted = trafilatura.extract(
-        markup, output_format="xml", favor_recall=True, include_comments=False,
-        include_tables=False, include_images=True, deduplicate=False, with_metadata=False,
-    )
+    try:
+        extracted = trafilatura.extract(
+            markup, output_format="xml", favor_recall=True, include_comments=False,
+            include_tables=False, include_images=True, deduplicate=False, with_metadata=False,
+        )
+    except lxml.etree.LxmlError:  # trafilatura can write XML it cannot read back; the blocks still can
+        return None
     if not extracted:
         return None
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from datetime import date as Date
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 import lxml.etree
 
@@ -22,9 +24,14 @@ _HTML_RE = re.compile(r"<(?:!doctype\s+html|html|head|body|article|main|div|p|h1
 _META_RE = re.compile(r"<meta\s[^>]*(?:property|name)\s*=\s*[\"']og:(?:site_name|title)[\"'][^>]*>", re.I)
 
 
-def sniff(text: str, content_type: str | None = None) -> str:
-    """"json", "feed", "html" or "text"."""
+_SUFFIX_TYPES = {".rss": "application/rss+xml", ".atom": "application/atom+xml", ".html": "text/html", ".htm": "text/html"}
+
+
+def sniff(text: str, content_type: str | None = None, url: str | None = None) -> str:
+    """"json", "feed", "html" or "text", from the content first, then its type or URL."""
     head = text.lstrip("\ufeff \t\r\n")[:2048]
+    if not content_type and url:
+        content_type = _SUFFIX_TYPES.get(PurePosixPath(urlsplit(url).path).suffix.lower())
     kind = (content_type or "").split(";")[0].strip().lower()
     if head[:1] in "{[" and head:
         return "json"
@@ -60,7 +67,7 @@ def read_page(
     if not text.strip():
         raise ParseError("the page is empty")
     options = dict(outlet=outlet, tz=tz, date=date)
-    kind = sniff(text, content_type)
+    kind = sniff(text, content_type, url)
     try:
         if kind == "json":
             return _read_json(text, **options)

@@ -30,7 +30,15 @@ from livedesk.ingest.lines import (
     video_from,
 )
 from livedesk.ingest.outlet import outlet_from_credits, outlet_zone
-from livedesk.ingest.times import DayMonth, PostClock, find_zone_declaration, parse_leading_stamp, resolve, zone_by_iana
+from livedesk.ingest.times import (
+    DayMonth,
+    PostClock,
+    Stamp,
+    find_zone_declaration,
+    parse_leading_stamp,
+    resolve,
+    zone_by_iana,
+)
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 
@@ -39,7 +47,7 @@ from livedesk.model import Media, ParsedPage, ParsedPost
 def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     """Indices of lines that start posts, and of datelines (page-level stamps before them)."""
     candidates = [i for i, line in enumerate(lines) if line.kind in ("stamp", "lead")]
-    styles = Counter(lines[i].stamp.style for i in candidates)
+    styles = Counter(lines[i].stamp.style for i in candidates if not lines[i].stamp.style.startswith("updated|"))
     if not styles:
         return [], []
     dominant = styles.most_common(1)[0][0]
@@ -47,6 +55,10 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     seen_dominant = False
     for i in candidates:
         stamp = lines[i].stamp
+        if stamp.style.startswith("updated|"):  # `Updated 9.20am BST`: the page's or a post's note
+            if not starts:
+                datelines.append(i)
+            continue
         seen_dominant = seen_dominant or stamp.style == dominant
         if stamp.style.startswith(("hhmm", "spaced")) and styles[stamp.style] < 2:
             continue  # `0915 Text` and `21:05 Text` count only when the page repeats them
@@ -145,8 +157,8 @@ def _body(lines: list[Line], body: list[int], paragraphs: list[list[str]]) -> li
     skip = -1
     for j in body:
         line = lines[j]
-        if line.kind in ("furniture", "count", "keyhead", "heading") or j == skip:
-            continue
+        if line.kind in ("furniture", "count", "keyhead", "heading", "stamp") or j == skip:
+            continue  # a stamp inside a post is its `Updated at ...` note
         if line.block != block or not paragraphs:
             paragraphs.append([])
             block = line.block
@@ -223,7 +235,7 @@ def read_text(
     times, order = resolve(
         clocks, zone=zone, year=year,
         start=published.astimezone(start_zone).date() if published else None,
-        end=date or datetime.now(UTC).date(),
+        end=_day(head.updated, year) or date or datetime.now(UTC).date(),
     )
     for post, when in zip(posts, times):
         post.time = when
@@ -256,14 +268,16 @@ def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tzi
     declared = find_zone_declaration(text)
     if declared is not None:
         return declared
-    if head.dateline is not None and head.dateline.zone is not None:
-        return head.dateline.zone
+    for stamp in (head.dateline, head.updated):
+        if stamp is not None and stamp.zone is not None:
+            return stamp.zone
     return outlet_zone(outlet) or zone_by_iana(tz)
 
 
 def _year(given: date | None, head: Head, clocks: list[PostClock | None], published: datetime | None) -> int:
-    if head.dateline is not None and isinstance(head.dateline.date, DayMonth) and head.dateline.date.year:
-        return head.dateline.date.year
+    for stamp in (head.dateline, head.updated):
+        if stamp is not None and isinstance(stamp.date, DayMonth) and stamp.date.year:
+            return stamp.date.year
     for clock in clocks:
         if clock is not None and clock.stamp.date is not None and getattr(clock.stamp.date, "year", None):
             return clock.stamp.date.year
@@ -276,9 +290,13 @@ def _year(given: date | None, head: Head, clocks: list[PostClock | None], publis
 
 def _published(head: Head, zone: tzinfo | None, year: int) -> datetime | None:
     stamp = head.dateline
-    if stamp is None or stamp.date is None:
-        return None
-    day = stamp.date.on(year) if isinstance(stamp.date, DayMonth) else stamp.date
+    day = _day(stamp, year)
     if day is None:
         return None
     return datetime.combine(day, stamp.clock, tzinfo=stamp.zone or zone or UTC).astimezone(UTC)
+
+
+def _day(stamp: Stamp | None, year: int) -> date | None:
+    if stamp is None or stamp.date is None:
+        return None
+    return stamp.date.on(year) if isinstance(stamp.date, DayMonth) else stamp.date

@@ -215,7 +215,7 @@ class Stamp:
     date: date | DayMonth | None = None
     zone: tzinfo | None = None
     rest: str = ""  # the paragraph's text after a leading stamp
-    style: str = ""
+    style: str = ""  # how the stamp is written; "updated|..." for `Updated 10:41 GMT` notes
 
     @property
     def clock(self) -> time:
@@ -269,6 +269,7 @@ def parse_stamp_line(line: str) -> Stamp | None:
     text = line.strip()
     if not text or len(text) > 48:
         return None
+    updated = _DATELINE_WORDS.match(text) is not None
     text = _DATELINE_WORDS.sub("", text)
     found_date: date | DayMonth | None = None
     date_kind = ""
@@ -303,7 +304,8 @@ def parse_stamp_line(line: str) -> Stamp | None:
         if found_date is None:
             return None
         date_kind = "text"
-    return Stamp(*clock, date=found_date, zone=zone, style=_style(clock_match, date_kind, zone is not None))
+    style = _style(clock_match, date_kind, zone is not None)
+    return Stamp(*clock, date=found_date, zone=zone, style=("updated|" if updated else "") + style)
 
 
 def parse_leading_stamp(paragraph: str) -> Stamp | None:
