@@ -178,8 +178,14 @@
     if (config.filters && config.filters.order === "oldest") {
       list.appendChild(card);
     } else {
-      var firstUnpinned = list.querySelector(".post:not([data-pinned])");
-      list.insertBefore(card, firstUnpinned);
+      // newest first, in time order: a post may carry an earlier time than the top one
+      var when = Date.parse(card.getAttribute("data-published"));
+      var next = null;
+      list.querySelectorAll(".post:not([data-pinned])").forEach(function (other) {
+        if (!next && Date.parse(other.getAttribute("data-published")) <= when) next = other;
+      });
+      if (!next && !config.atEnd && list.querySelector(".post:not([data-pinned])")) return;  // older than all shown: "Show more" brings it
+      list.insertBefore(card, next);
     }
     applyFeedFilter(list);
     if (config.embed) trimEmbed();
