@@ -232,7 +232,8 @@ def post_json(seq: int, sent: float) -> dict:
     return {"headline": f"bench {seq} {sent:.6f}", "body": BODY}
 
 
-def paced(posts: int, rate: float):
+def paced(posts: int, rate: float, started):
+    started.set()
     start = time.time() + 0.2
     for seq in range(posts):
         delay = start + seq / rate - time.time()
@@ -241,7 +242,7 @@ def paced(posts: int, rate: float):
         yield seq, time.time()
 
 
-def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, poll: bool, results) -> None:
+def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, poll: bool, started, results) -> None:
     import threading
 
     poller_result: list = []
@@ -250,7 +251,7 @@ def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, p
         thread = threading.Thread(target=poll_livedesk, args=(url, slug, posts, stop, poller_result), daemon=True)
         thread.start()
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
-        for seq, sent in paced(posts, rate):
+        for seq, sent in paced(posts, rate, started):
             client.post(f"/api/events/{slug}/posts", json=post_json(seq, sent)).raise_for_status()
     if poll:
         thread.join(timeout=POLL_INTERVAL_S * 3)
@@ -280,10 +281,10 @@ def poll_livedesk(url: str, slug: str, posts: int, stop, found: list) -> None:
             stop.wait(max(0.0, polled + POLL_INTERVAL_S - time.time()))
 
 
-def publish_reference(control_port: int, posts: int, rate: float, results) -> None:
+def publish_reference(control_port: int, posts: int, rate: float, started, results) -> None:
     with socket.create_connection(("127.0.0.1", control_port)) as conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for seq, sent in paced(posts, rate):
+        for seq, sent in paced(posts, rate, started):
             conn.sendall(json.dumps(post_json(seq, sent), separators=(",", ":")).encode() + b"\n")
     results.put([])
 
@@ -375,6 +376,7 @@ class Result:
     window_s: float
     poller: list[float]
     client_cpu_s: float
+    load: str
 
     def p(self, q: float) -> float:
         return float(np.percentile(self.latencies, q)) * 1000 if len(self.latencies) else float("nan")
@@ -382,20 +384,22 @@ class Result:
 
 async def measure(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
     tally = Tally(readers, posts)
-    started = time.monotonic()
+    t0 = time.monotonic()
     transports = await open_readers(server.ports, server.stream_path, readers, tally)
-    connect_s = time.monotonic() - started
+    connect_s = time.monotonic() - t0
     gc.collect()
     gc.freeze()
     gc.disable()  # the client's own pauses would show as server latency
     await asyncio.sleep(1.0)
     pids = [p.pid for p in server.procs]
+    spawn = multiprocessing.get_context("spawn")
+    results, started = spawn.Queue(), spawn.Event()
+    proc = spawn.Process(target=publisher, args=(*args, started, results))
+    proc.start()
+    await asyncio.to_thread(started.wait, 60)
     cpu_before = [cpu_seconds(pid) for pid in pids]
     client_before = client_cpu()
     window = time.monotonic()
-    results = multiprocessing.get_context("spawn").Queue()
-    proc = multiprocessing.get_context("spawn").Process(target=publisher, args=(*args, results))
-    proc.start()
     expected = readers * posts
     last, quiet_since = -1, time.monotonic()
     while tally.received < expected and time.monotonic() - quiet_since < 10:
@@ -404,6 +408,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
             last, quiet_since = tally.received, time.monotonic()
     window_s = time.monotonic() - window
     dropped = tally.closed  # closed by the server, before the client closes anything
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     client_s = client_cpu() - client_before
     cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before)]
     peak = [proc_kb(pid, "VmHWM") for pid in pids]
@@ -420,7 +425,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     return Result(server.name, readers, connect_s, np.frombuffer(tally.latencies, dtype=np.float64).copy(),
                   int((counts == 0).sum()), int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()),
                   dropped,
-                  server.baseline_kb, peak, cpu, window_s, poller, client_s)
+                  server.baseline_kb, peak, cpu, window_s, poller, client_s, load)
 
 
 def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
@@ -436,13 +441,14 @@ def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -
 def report(result: Result, posts: int) -> None:
     nodes = len(result.peak_kb)
     growth = sum(p - b for p, b in zip(result.peak_kb, result.baseline_kb))
-    rss = ", ".join(f"{p / 1024:.0f} MB" for p in result.peak_kb)
+    rss = ", ".join(f"{p / 1024:.0f} MB (+{(p - b) / 1024:.0f})" for p, b in zip(result.peak_kb, result.baseline_kb))
     cpu = ", ".join(f"{c:.1f} s" for c in result.cpu_s)
-    print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s")
+    print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s"
+          f"   (machine load average {result.load})")
     print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
           f"   ({len(result.latencies)} deliveries)")
     print(f"    missed {result.missed}   duplicates {result.duplicates}   readers dropped {result.closed}")
-    print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); growth over baseline "
+    print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); peak minus baseline "
           f"{growth / result.readers:.1f} KB per reader")
     print(f"    CPU {cpu} over the {result.window_s:.1f} s publish window "
           f"({sum(result.cpu_s) / result.window_s * 100:.0f}% of one core); client {result.client_cpu_s:.1f} s")
