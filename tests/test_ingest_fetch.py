@@ -197,8 +197,9 @@ def test_robots_txt_is_respected(server: str) -> None:
 def test_errors_are_fetch_errors(server: str) -> None:
     with pytest.raises(FetchError, match="404"):
         fetch(server + "/missing")
-    with pytest.raises(FetchError, match="http"):
-        fetch("ftp://example.org/page")
+    for bad in ("ftp://example.org/page", "http://[::1/page", "http://example.org:99999/", "http:///path", "quay"):
+        with pytest.raises(FetchError):
+            fetch(bad)
 
 
 def test_read_source_fetches_and_parses(server: str) -> None:

@@ -82,13 +82,16 @@ def _check_address(host: str, address: str, allowed: Private) -> None:
 
 
 def _check_url(url: str, allow_private: Private) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchError(f"not a valid URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"not an http(s) URL: {url}")
+        raise FetchError(f"not an http(s) URL: {url[:200]}")
     if allow_private is True:
         return
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError) as error:
         raise FetchError(f"cannot resolve {parts.hostname}: {error}") from None
@@ -176,7 +179,7 @@ def _get(client: httpx.Client, url: str, headers: dict, allow_private: Private, 
                 return response, bytes(body), url
         except httpx.TimeoutException:
             raise FetchError(f"timed out fetching {url}") from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise FetchError(f"cannot fetch {url}: {type(error).__name__}: {error}".splitlines()[0]) from None
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
