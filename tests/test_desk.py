@@ -195,7 +195,7 @@ def test_wrong_password_then_rate_limit(desk_server, context):
     page.fill("#login-password", PASSWORD)  # even the right password waits now
     with page.expect_response(lambda r: r.url.endswith("/desk/login") and r.request.method == "POST") as answer:
         page.click("#login-form button.primary")
-    assert answer.value.status == 429
+    assert answer.value.status == 429 and answer.value.headers["retry-after"] == "60"
     expect(page.locator(".error")).to_contain_text("Too many failed logins")
     assert "livedesk_session" not in [c["name"] for c in context.cookies()]
 

@@ -208,10 +208,12 @@ def login(request: Request, form: FormData = Depends(read_form)) -> Response:
     limit = request.app.state.settings.login_failures_per_minute
     failures = run_read(engine_of(request), lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
     if failures >= limit:
-        return _login_form(
+        refused = _login_form(
             request, nonce, next_url, name=name, status=429,
             error="Too many failed logins for this account from your address. Wait a minute, then try again.",
         )
+        refused.headers["Retry-After"] = "60"
+        return refused
 
     def check(conn):
         if token:
@@ -318,10 +320,10 @@ def move_point(points: list[dict], op: str) -> list[dict]:
 # ---- the event's desk: compose and manage posts --------------------------------------
 
 @router.get("/e/{slug}")
-def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk = Depends(signed_in)) -> Response:
     form: dict = {}
     if draft:
-        post = _own_post(request, slug, draft, desk)
+        post = _post_for(request, slug, draft, desk)
         if post["status"] != "draft":
             return RedirectResponse(f"/desk/e/{slug}/posts/{draft}/edit", status_code=303)
         form = form_from_post(post)
@@ -348,7 +350,8 @@ def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: s
     )
 
 
-def _own_post(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
+def _post_for(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
+    """A post with its history, if this desk user may open it."""
     def read(conn):
         event = event_store.get_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id) if event else None
@@ -405,7 +408,7 @@ def _status_for(action: str, values: dict) -> dict:
 
 @router.get("/e/{slug}/posts/{post_id}/edit")
 def edit_page(request: Request, slug: str, post_id: str, desk: Desk = Depends(signed_in)) -> HTMLResponse:
-    post = _own_post(request, slug, post_id, desk)
+    post = _post_for(request, slug, post_id, desk)
     return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form_from_post(post), error="")
 
 
@@ -421,7 +424,7 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData
             engine_of(request), request.app.state.broker, slug, post_id, data, desk.actor, correction=correction
         )
     except (Invalid, Forbidden, NotFound) as exc:
-        post = _own_post(request, slug, post_id, desk)
+        post = _post_for(request, slug, post_id, desk)
         values["correction"] = correction or ""
         return render(request, "desk/edit.html", status=422, desk=desk, slug=slug, post=post, form=values, error=str(exc))
     return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
