@@ -143,6 +143,8 @@ def test_time_pieces(text: str) -> None:
         "09:12\n\n" * 3000,
         "1. A\n\n" * 2000,
         "\x00\x01\x02" * 1000,
+        "Edge of the calendar\n\n23:30:00 31.12.9999\n\nLast.\n\n00:10:00 31.12.9999\n\nFirst.\n\n23:00 UTC-12\n\nX.",
+        "Start of the calendar\n\n00:10:00 01.01.0001\n\nFirst.\n\n23:30\n\nEarlier.\n\n00:05 UTC+14\n\nY.",
     ],
 )
 def test_pathological_inputs(nasty: str) -> None:

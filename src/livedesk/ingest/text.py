@@ -37,6 +37,7 @@ from livedesk.ingest.times import (
     find_zone_declaration,
     parse_leading_stamp,
     resolve,
+    to_utc,
     zone_by_iana,
 )
 from livedesk.model import Media, ParsedPage, ParsedPost
@@ -231,10 +232,9 @@ def read_text(
     zone = _page_zone(text, head, page_outlet, tz)
     year = _year(date, head, clocks, published_hint)
     published = _published(head, zone, year) or published_hint
-    start_zone = head.dateline.zone if head.dateline and head.dateline.zone else zone or UTC
     times, order = resolve(
         clocks, zone=zone, year=year,
-        start=published.astimezone(start_zone).date() if published else None,
+        start=_day(head.dateline, year) or (published_hint.date() if published_hint else None),
         end=_day(head.updated, year) or date or datetime.now(UTC).date(),
     )
     for post, when in zip(posts, times):
@@ -293,7 +293,7 @@ def _published(head: Head, zone: tzinfo | None, year: int) -> datetime | None:
     day = _day(stamp, year)
     if day is None:
         return None
-    return datetime.combine(day, stamp.clock, tzinfo=stamp.zone or zone or UTC).astimezone(UTC)
+    return to_utc(datetime.combine(day, stamp.clock, tzinfo=stamp.zone or zone or UTC), None)
 
 
 def _day(stamp: Stamp | None, year: int) -> date | None:

@@ -68,9 +68,7 @@ def zone_from_name(name: str) -> tzinfo | None:
     if "/" in text and re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z_+\-]+){1,2}", text):
         try:
             return ZoneInfo(text)
-        except (ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError subclass: below
-            return None
-        except KeyError:
+        except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
             return None
     return None
 
@@ -362,10 +360,14 @@ def order_of(times: list[datetime | None]) -> str:
     return "oldest" if len(known) >= 2 and known[0] < known[-1] else "newest"
 
 
-def to_utc(value: datetime, zone: tzinfo | None) -> datetime:
+def to_utc(value: datetime, zone: tzinfo | None) -> datetime | None:
+    """Aware UTC; a naive value is read in `zone`. None when UTC would fall outside years 1-9999."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone or UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 # --- giving posts their dates -------------------------------------------------------------
@@ -431,8 +433,15 @@ def resolve(
             times.append(None)
             continue
         local = datetime.combine(days[i], clock.stamp.clock, tzinfo=clock.stamp.zone or zone or UTC)
-        times.append(local.astimezone(UTC))
+        times.append(to_utc(local, None))
     return times, order
+
+
+def _next_day(day: date, step: int) -> date | None:
+    try:
+        return day + timedelta(days=step)
+    except OverflowError:  # past year 9999 or before year 1
+        return None
 
 
 def _walk(clocks, indices, running: date | None, step: int, year: int, days: dict[int, date]) -> None:
@@ -454,7 +463,7 @@ def _walk(clocks, indices, running: date | None, step: int, year: int, days: dic
         if stamp_date is not None:
             running = stamp_date
         elif running is not None and previous is not None and step * (previous - seconds) > _HALF_DAY:
-            running += timedelta(days=step)
+            running = _next_day(running, step)
         if running is not None:
             days[i] = running
         previous = seconds
