@@ -26,6 +26,7 @@ from livedesk.model import AlignPost, Development, InferredTime, Quote
 
 THRESHOLD = 0.40  # a pair scoring this much reports one development
 CONFIDENT = 0.45  # first-pass links, trusted to place untimed posts
+SETTLE_BELOW = 300  # the live aligner re-clusters small events whole on every post
 
 
 class AlignError(ValueError):
@@ -77,6 +78,12 @@ def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...]) -> Corpus:
 def _settle(posts, feats, raw, off: frozenset[str]) -> Alignment:
     if not posts:
         return Alignment(developments=[])
+    labels, inferred = _cluster(posts, feats, raw, off)
+    return summarise(posts, feats, labels, inferred)
+
+
+def _cluster(posts, feats, raw, off: frozenset[str]) -> tuple[np.ndarray, dict[str, InferredTime]]:
+    """Development label per post, and the inferred times, in two passes."""
     corpus = _corpus(feats, raw)
     i, j = similar.candidate_pairs(corpus, raw[0])
     base = similar.pair_signals(corpus, i, j, off)
@@ -88,8 +95,7 @@ def _settle(posts, feats, raw, off: frozenset[str]) -> Alignment:
     t, u = _times(posts, inferred)
     second = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
     labels = _components(posts, i, j, second, THRESHOLD)
-    inferred = infer_times(posts, labels)
-    return summarise(posts, feats, labels, inferred)
+    return labels, infer_times(posts, labels)
 
 
 def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,18 +131,16 @@ def near_best(posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.nd
     One post may report what another outlet split over two posts, but a weaker second
     link from one post into the same outlet usually joins a different development.
     """
-    best: dict[tuple[int, str], float] = {}
-    for a, b, s in zip(i.tolist(), j.tolist(), score.tolist()):
-        for x, y in ((a, b), (b, a)):
-            key = (x, posts[y].outlet)
-            best[key] = max(best.get(key, 0.0), s)
-    return np.array(
-        [
-            s >= NEAR_BEST * best[(a, posts[b].outlet)] and s >= NEAR_BEST * best[(b, posts[a].outlet)]
-            for a, b, s in zip(i.tolist(), j.tolist(), score.tolist())
-        ],
-        dtype=bool,
-    )
+    names = sorted({p.outlet for p in posts})
+    outlet = np.array([names.index(p.outlet) for p in posts]) if len(names) < 64 else np.unique(
+        [p.outlet for p in posts], return_inverse=True
+    )[1]
+    key_i = i * len(names) + outlet[j]  # post i's links into j's outlet
+    key_j = j * len(names) + outlet[i]
+    best = np.zeros(len(posts) * len(names))
+    np.maximum.at(best, key_i, score)
+    np.maximum.at(best, key_j, score)
+    return (score >= NEAR_BEST * best[key_i]) & (score >= NEAR_BEST * best[key_j])
 
 
 # --- what the groups say ---------------------------------------------------------------
@@ -223,3 +227,151 @@ def _quotes(posts: list[AlignPost], feats: list[Features], members: list[int]) -
             if shared:
                 out.append(Quote(outlet=posts[k].outlet, post_id=posts[k].id, text=q.text, speaker=q.speaker))
     return out
+
+
+class Aligner:
+    """Live alignment: one post at a time, each placed against an index of the earlier ones.
+
+    `add` scores the new post against its blocked candidates only, with the document
+    frequencies seen so far, and joins or starts a development. `alignment` settles the
+    whole event as `align` does, with the final frequencies and both passes.
+    """
+
+    def __init__(self) -> None:
+        self.posts: list[AlignPost] = []
+        self.feats: list[Features] = []
+        self.rows: list[tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]] = []
+        self.freq = Frequencies()
+        self.postings: dict[int, list[int]] = {}
+        self.parent: list[int] = []
+        self.members: dict[int, list[int]] = {}
+        self.ids: set[str] = set()
+        self.best: dict[tuple[int, str], float] = {}  # a post's best link score into an outlet
+
+    def add(self, post: AlignPost) -> list[Development]:
+        """Place one post; return the developments that changed (the post's own among them)."""
+        if post.id in self.ids:
+            raise AlignError(f"two posts share the id {post.id!r}")
+        _check_ids([post])
+        k = len(self.posts)
+        feat = similar.features(post)
+        rows = similar.raw_vectors([feat])
+        self.freq.add(rows)
+        words = similar.single_word_columns(feat)
+        candidates = self._candidates(post, words)
+        self._index(k, words)
+        self.posts.append(post)
+        self.feats.append(feat)
+        self.rows.append(rows)
+        self.ids.add(post.id)
+        self.parent.append(k)
+        self.members[k] = [k]
+        if k < SETTLE_BELOW:
+            return self._resettle()
+        for c in self._links(k, candidates):
+            self._union(k, c)
+        root = self._find(k)
+        inferred = self._inferred(self.members[root])
+        return [development(self.posts, self.feats, self.members[root], inferred)]
+
+    def _resettle(self) -> list[Development]:
+        """Cluster everything afresh (small events, while word statistics are still young)."""
+        before = {frozenset(m) for m in self.members.values()}
+        raw = tuple(sp.vstack([r[m] for r in self.rows]).tocsr() for m in range(3))
+        labels, inferred = _cluster(self.posts, self.feats, raw, frozenset())
+        self.members = {}
+        for k, label in enumerate(labels.tolist()):
+            self.members.setdefault(label, []).append(k)
+        self.members = {m[0]: m for m in self.members.values()}
+        for root, members in self.members.items():
+            for k in members:
+                self.parent[k] = root
+        return [
+            development(self.posts, self.feats, m, inferred)
+            for m in self.members.values()
+            if frozenset(m) not in before or len(self.posts) - 1 in m
+        ]
+
+    def alignment(self) -> Alignment:
+        if not self.posts:
+            return Alignment(developments=[])
+        raw = tuple(sp.vstack([r[m] for r in self.rows]).tocsr() for m in range(3))
+        return _settle(self.posts, self.feats, raw, frozenset())
+
+    # --- the index -----------------------------------------------------------------
+
+    def _candidates(self, post: AlignPost, words: np.ndarray) -> list[int]:
+        if len(self.posts) < similar.EXHAUSTIVE_BELOW:
+            found = range(len(self.posts))
+        else:
+            cap = similar.df_cap(len({p.outlet for p in self.posts[-2000:]}))
+            found = {c for col in similar.rare_terms(words, self.freq, cap) for c in self.postings.get(int(col), [])}
+        out = []
+        for c in sorted(found):
+            other = self.posts[c]
+            if other.outlet == post.outlet:
+                continue
+            if post.time and other.time and abs((post.time - other.time).total_seconds()) > similar.TIME_WINDOW_S:
+                continue
+            out.append(c)
+        return out
+
+    def _index(self, k: int, words: np.ndarray) -> None:
+        for col in words.tolist():
+            self.postings.setdefault(col, []).append(k)
+
+    def _links(self, k: int, candidates: list[int]) -> list[int]:
+        """The candidates the new post k links to."""
+        if not candidates:
+            return []
+        feats = [self.feats[c] for c in candidates] + [self.feats[k]]
+        mats = tuple(
+            similar.weigh(sp.vstack([self.rows[c][m] for c in candidates] + [self.rows[k][m]]).tocsr(), self.freq, m)
+            for m in range(3)
+        )
+        n = len(candidates)
+        i, j = np.arange(n), np.full(n, n)
+        score = similar.pair_signals(Corpus(feats, self.freq, mats), i, j)
+        inferred = self._inferred(sorted({m for c in candidates for m in self.members[self._find(c)]}))
+        t, u = _times([self.posts[c] for c in candidates] + [self.posts[k]], inferred)
+        score += similar.time_adjustment(t[i], u[i], t[j], u[j])
+        outlet = self.posts[k].outlet
+        best: dict[str, float] = {}
+        for c, s in zip(candidates, score):
+            best[self.posts[c].outlet] = max(best.get(self.posts[c].outlet, 0.0), s)
+        links = [
+            (c, s) for c, s in zip(candidates, score.tolist())
+            if s >= THRESHOLD
+            and s >= NEAR_BEST * best[self.posts[c].outlet]
+            and s >= NEAR_BEST * self.best.get((c, outlet), 0.0)
+        ]
+        for c, s in links:
+            self.best[(c, outlet)] = max(self.best.get((c, outlet), 0.0), s)
+            self.best[(k, self.posts[c].outlet)] = max(self.best.get((k, self.posts[c].outlet), 0.0), s)
+        return [c for c, _ in links]
+
+    def _inferred(self, members: list[int]) -> dict[str, InferredTime]:
+        """Inferred times of the given posts, from their pages and their developments."""
+        if all(self.posts[m].time is not None for m in members):
+            return {}
+        outlets = {self.posts[m].outlet for m in members}
+        scope = [k for k, p in enumerate(self.posts) if p.outlet in outlets]
+        groups = {self._find(k) for k in scope}
+        scope = sorted(set(scope) | {m for g in groups for m in self.members[g]})
+        labels = np.array([self._find(k) for k in scope])
+        return infer_times([self.posts[k] for k in scope], labels)
+
+    def _find(self, k: int) -> int:
+        while self.parent[k] != k:
+            self.parent[k] = self.parent[self.parent[k]]
+            k = self.parent[k]
+        return k
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if len(self.members[ra]) < len(self.members[rb]):
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra].extend(self.members.pop(rb))

@@ -177,8 +177,12 @@ def _speaker(paragraph: str, start: int, end: int) -> str | None:
     )
     if not match:
         return None
-    who = next(g for g in match.groups() if g)
-    return re.sub(r"^the ", "", who.strip())
+    words = next(g for g in match.groups() if g).split()
+    while len(words) > 1 and words[0].lower() in _NOT_NAMES and words[1][0].isupper():
+        words.pop(0)  # "the", "Mayor", "President" before a name
+    if len(words) == 1 and words[0].lower() in _NOT_NAMES:
+        return None
+    return " ".join(words)
 
 
 # --- numbers ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,10 +32,11 @@ def _identity(tokens: list[str]) -> list[str]:
 _WORDS = HashingVectorizer(analyzer=_identity, n_features=N_FEATURES, alternate_sign=False, norm=None)
 _NAMES = HashingVectorizer(analyzer=_identity, n_features=N_FEATURES, alternate_sign=False, norm=None)
 _CHARS = HashingVectorizer(
-    analyzer="char_wb", ngram_range=(3, 5), n_features=N_FEATURES, alternate_sign=False, norm=None
+    analyzer="char_wb", ngram_range=(4, 4), n_features=N_FEATURES, alternate_sign=False, norm=None
 )
 
 
+@lru_cache(maxsize=500_000)
 def term_index(term: str) -> int:
     """The column a word lands in, as HashingVectorizer computes it."""
     return abs(murmurhash3_32(term, seed=0)) % N_FEATURES
@@ -54,6 +56,7 @@ class Features:
     outlet: str
     time: float | None  # seconds since the epoch, UTC
     words: list[str]  # stemmed content words, then word pairs
+    unigrams: int  # how many of `words` are single words
     names: list[str]
     quotes: list[QuoteStems]
     numbers: set[tuple[str, float]]
@@ -74,6 +77,7 @@ def features(post: AlignPost) -> Features:
         outlet=post.outlet,
         time=post.time.timestamp() if post.time else None,
         words=stems + pairs,
+        unigrams=len(stems),
         names=sorted(normalize.names(text)),
         quotes=[q for q in quotes if q.stems],
         numbers=normalize.numbers(text),
@@ -102,26 +106,35 @@ class Frequencies:
     def __init__(self) -> None:
         self.n = 0
         self.df = [np.zeros(N_FEATURES, dtype=np.int32) for _ in range(3)]
+        self._word_idf: dict[str, float] = {}
 
     def add(self, rows: tuple[sp.csr_matrix, ...]) -> None:
         self.n += rows[0].shape[0]
+        self._word_idf.clear()
         for df, m in zip(self.df, rows):
-            np.add.at(df, m.indices, 1)
+            df += np.bincount(m.indices, minlength=N_FEATURES).astype(np.int32)
 
     def idf(self, kind: int, columns: np.ndarray) -> np.ndarray:
         return np.log((1.0 + self.n) / (1.0 + self.df[kind][columns])) + 1.0
 
     def word_idf(self, term: str) -> float:
-        return math.log((1.0 + self.n) / (1.0 + self.df[0][term_index(term)])) + 1.0
+        idf = self._word_idf.get(term)
+        if idf is None:
+            idf = math.log((1.0 + self.n) / (1.0 + int(self.df[0][term_index(term)]))) + 1.0
+            self._word_idf[term] = idf
+        return idf
 
 
 def weigh(raw: sp.csr_matrix, freq: Frequencies, kind: int) -> sp.csr_matrix:
     """Apply IDF and scale each row to unit length."""
     m = raw.copy()
     m.data = m.data * freq.idf(kind, m.indices)
-    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    lengths = np.diff(m.indptr)
+    squares = np.concatenate([[0.0], np.cumsum(m.data**2)])
+    norms = np.sqrt(squares[m.indptr[1:]] - squares[m.indptr[:-1]])
     norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ m)
+    m.data = m.data / np.repeat(norms, lengths)
+    return m
 
 
 def rowwise_cosine(a: sp.csr_matrix, b: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -202,7 +215,8 @@ def number_agreement(a: Features, b: Features) -> float:
 # the same development. Tuned on the project's own labelled events (tests/fixtures/align).
 WEIGHTS = {"words": 0.5, "chars": 0.5, "names": 0.1, "quotes": 0.5, "numbers": 0.08, "time": 0.15}
 NUMBER_CLASH = -0.15  # a clash of figures weighs more than an agreement
-TEXT_GATE = 0.06  # pairs with less text in common than this are not examined further
+WORD_GATE = 0.04  # pairs sharing fewer words than this are not examined further
+TEXT_GATE = 0.10  # quotes and figures are read only for pairs with this much text in common
 
 
 @dataclass
@@ -217,12 +231,19 @@ class Corpus:
 def pair_signals(
     corpus: Corpus, i: np.ndarray, j: np.ndarray, off: frozenset[str] = frozenset()
 ) -> np.ndarray:
-    """Score of each pair (i[k], j[k]) from every signal but time. `off` switches signals off."""
+    """Score of each pair (i[k], j[k]) from every signal but time. `off` switches signals off.
+
+    Word overlap is cheap and comes first: pairs with almost no words in common cannot
+    reach the threshold, so the costlier signals are computed for the others only.
+    """
     w = {k: (0.0 if k in off else v) for k, v in WEIGHTS.items()}
-    words, chars, names = (rowwise_cosine(m, m, i, j) for m in corpus.matrices)
-    score = w["words"] * words + w["chars"] * chars + w["names"] * names
-    text = 0.5 * words + 0.5 * chars
-    for k in np.flatnonzero(text >= TEXT_GATE):
+    word_m, char_m, name_m = corpus.matrices
+    words = rowwise_cosine(word_m, word_m, i, j)
+    score = w["words"] * words
+    live = np.flatnonzero(words >= WORD_GATE)
+    chars = rowwise_cosine(char_m, char_m, i[live], j[live])
+    score[live] += w["chars"] * chars + w["names"] * rowwise_cosine(name_m, name_m, i[live], j[live])
+    for k in live[0.5 * words[live] + 0.5 * chars >= TEXT_GATE]:
         a, b = corpus.feats[i[k]], corpus.feats[j[k]]
         if w["quotes"] and (a.quotes or b.quotes):
             score[k] += w["quotes"] * quote_similarity(a, b, corpus.freq)
@@ -251,25 +272,34 @@ def time_adjustment(
 # --- candidate blocking ---------------------------------------------------------------
 
 EXHAUSTIVE_BELOW = 400  # smaller events are compared pair by pair
-RARE_TERMS = 10  # each post is indexed under its rarest words
+RARE_TERMS = 5  # each post meets the posts sharing one of its rarest words
 TIME_WINDOW_S = 12 * 3600  # timed posts further apart are never compared
 
 
-def rare_terms(raw_words: sp.csr_matrix, freq: Frequencies, cap: int) -> np.ndarray:
-    """The columns of one post's rarest words that are not too common to block on."""
-    cols = raw_words.indices
+def single_word_columns(feat: Features) -> np.ndarray:
+    """Word columns of a post's single words (word pairs are too often rare by chance)."""
+    return np.array(sorted({term_index(w) for w in feat.words[: feat.unigrams]}), dtype=np.int64)
+
+
+def rare_terms(cols: np.ndarray, freq: Frequencies, cap: int) -> np.ndarray:
+    """A post's rarest single words that some other post shares, within the cap."""
     df = freq.df[0][cols]
-    cols = cols[df <= cap]
-    df = df[df <= cap]
+    usable = (df >= 2) & (df <= cap)
+    cols, df = cols[usable], df[usable]
     return cols[np.argsort(df, kind="stable")[:RARE_TERMS]]
 
 
 def df_cap(n_outlets: int) -> int:
-    return max(32, 3 * n_outlets)
+    """Words in more posts than this are too common to block on."""
+    return max(32, 2 * n_outlets)
 
 
 def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of posts of different outlets worth scoring, as two index arrays (i < j)."""
+    """Pairs of posts of different outlets worth scoring, as two index arrays (i < j).
+
+    Small events: every pair. Larger ones: each post meets the posts that share one of its
+    rarest words (a sparse product, no all-pairs); timed posts far apart never meet.
+    """
     feats = corpus.feats
     n = len(feats)
     outlets = np.array([f.outlet for f in feats])
@@ -278,18 +308,18 @@ def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarra
         i, j = np.triu_indices(n, k=1)
     else:
         cap = df_cap(len(set(outlets)))
-        postings: dict[int, list[int]] = defaultdict(list)
-        for k in range(n):
-            for col in rare_terms(raw_words[k], corpus.freq, cap):
-                postings[int(col)].append(k)
-        pairs = set()
-        for members in postings.values():
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    pairs.add((members[x], members[y]))
-        if not pairs:
-            return np.zeros(0, int), np.zeros(0, int)
-        i, j = np.array(sorted(pairs)).T
+        picked = [rare_terms(single_word_columns(f), corpus.freq, cap) for f in feats]
+        queries = sp.csr_matrix(
+            (np.ones(sum(map(len, picked))), np.concatenate(picked), np.cumsum([0] + [len(p) for p in picked])),
+            shape=raw_words.shape,
+        )
+        present = raw_words.copy()
+        present.data[:] = 1.0
+        met = (queries @ present.T).tocoo()
+        i, j = np.minimum(met.row, met.col), np.maximum(met.row, met.col)
+        unique = np.unique(i.astype(np.int64) * n + j)
+        i, j = unique // n, unique % n
+        i, j = i[i < j], j[i < j]
     keep = outlets[i] != outlets[j]
     gap = np.abs(times[i] - times[j])
     keep &= ~(gap > TIME_WINDOW_S)

@@ -1,0 +1,151 @@
+"""Alignment on the project's own labelled fictional events (tests/fixtures/align/events)."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
+from labelled import bcubed_f1, load_events, pairs_of, pairwise  # noqa: E402
+
+from livedesk.align import cluster, similar  # noqa: E402
+from livedesk.align.cluster import AlignError, Aligner, align  # noqa: E402
+from livedesk.align.report import alignment_to_json  # noqa: E402
+from livedesk.model import AlignPost  # noqa: E402
+
+EVENTS = load_events()
+
+
+def _groups(result) -> dict[str, str]:
+    return {pid: d.id for d in result.developments for pid in d.post_ids}
+
+
+def test_the_set_is_what_the_goal_asks_for():
+    assert len(EVENTS) >= 3
+    for _, posts, gold, _ in EVENTS:
+        assert len({p.outlet for p in posts}) >= 3
+        assert any(p.time is None for p in posts)
+        assert len(pairs_of(gold)) >= 5
+
+
+def test_pairwise_and_bcubed_f1_over_all_events():
+    pred, gold = {}, {}
+    for name, posts, labels, _ in EVENTS:
+        pred |= {pid: f"{name}/{d}" for pid, d in _groups(align(posts)).items()}
+        gold |= {pid: f"{name}/{d}" for pid, d in labels.items()}
+    precision, recall, f1 = pairwise(pred, gold)
+    assert f1 >= 0.9, (precision, recall)
+    assert bcubed_f1(pred, gold) >= 0.9
+    singletons = {pid: pid for pid in gold}
+    assert pairwise(singletons, gold)[2] == 0.0  # the baseline the figures are read against
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[e[0] for e in EVENTS])
+def test_near_miss_distractors_stay_apart(event):
+    _, posts, gold, _ = event
+    pred = _groups(align(posts))
+    wrong = {p for p in pairs_of(pred) if len({gold[x] for x in p}) > 1}
+    assert not wrong
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[e[0] for e in EVENTS])
+def test_inferred_times_are_close_and_honest_about_uncertainty(event):
+    _, posts, _, truth = event
+    result = align(posts)
+    untimed = [p for p in posts if p.time is None]
+    assert {p.id for p in untimed} == set(result.inferred)
+    errors = [abs((result.inferred[p.id].time - truth[p.id]).total_seconds()) for p in untimed]
+    assert sum(errors) / len(errors) <= 30 * 60
+    inside = sum(e <= result.inferred[p.id].plus_minus_s + 15 * 60 for e, p in zip(errors, untimed))
+    assert inside >= 0.8 * len(untimed)
+
+
+def test_blocking_finds_what_comparing_every_pair_finds(monkeypatch):
+    for _, posts, _, _ in EVENTS:
+        every_pair = pairs_of(_groups(align(posts)))
+        monkeypatch.setattr(similar, "EXHAUSTIVE_BELOW", 0)
+        assert pairs_of(_groups(align(posts))) == every_pair
+        monkeypatch.undo()
+
+
+def _live(posts, truth) -> dict[str, str]:
+    aligner = Aligner()
+    live: dict[str, str] = {}
+    for post in sorted(posts, key=lambda p: truth[p.id]):
+        for dev in aligner.add(post):
+            for pid in dev.post_ids:
+                live[pid] = dev.id
+    return live, aligner
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[e[0] for e in EVENTS])
+def test_adding_posts_one_by_one_gives_the_batch_developments(event):
+    _, posts, _, truth = event
+    batch = _groups(align(posts))
+    live, aligner = _live(posts, truth)
+    assert pairs_of(live) == pairs_of(batch)
+    assert _groups(aligner.alignment()) == batch
+
+
+def test_the_index_path_of_the_live_aligner_keeps_quality(monkeypatch):
+    """Beyond small events the live aligner no longer re-clusters: it scores the new post
+    against its blocked candidates only. Force that path on the labelled set."""
+    monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)
+    monkeypatch.setattr(similar, "EXHAUSTIVE_BELOW", 0)
+    pred, gold = {}, {}
+    for name, posts, labels, truth in EVENTS:
+        live, aligner = _live(posts, truth)
+        pred |= {pid: f"{name}/{d}" for pid, d in live.items()}
+        gold |= {pid: f"{name}/{d}" for pid, d in labels.items()}
+        assert _groups(aligner.alignment()) == _groups(align(posts))
+    precision, recall, f1 = pairwise(pred, gold)
+    assert precision == 1.0 and f1 >= 0.9, (precision, recall)
+
+
+def test_outlet_figures_and_key_points():
+    _, posts, gold, _ = EVENTS[0]
+    result = align(posts)
+    outlets = {p.outlet for p in posts}
+    assert set(result.exclusives) == set(result.shares) == outlets
+    for outlet, dev_ids in result.exclusives.items():
+        for d in result.developments:
+            assert (d.id in dev_ids) == (d.outlets == [outlet])
+    for outlet, share in result.shares.items():
+        assert share == sum(outlet in d.outlets for d in result.developments) / len(result.developments)
+    top = result.key_point_suggestions[0]
+    assert len(top["outlets"]) == 3
+    dev = next(d for d in result.developments if d.id == top["development_id"])
+    texts = " ".join(p.text for p in posts if p.id in dev.post_ids)
+    assert top["text"] in texts  # extractive: one sentence as written
+
+
+def test_json_report_shape():
+    _, posts, _, _ = EVENTS[1]
+    result = align(posts)
+    data = alignment_to_json(posts, result)
+    assert set(data) >= {"posts", "developments", "exclusives", "key_point_suggestions"}
+    untimed = [p for p in data["posts"] if p["time_inferred"]]
+    assert untimed and all(p["time"].endswith("Z") and p["time_uncertainty_s"] > 0 for p in untimed)
+    signed = next(d for d in data["developments"] if len(d["outlets"]) == 3 and "pipeline" in d["label"].lower())
+    assert signed["first_reported_by"] == "Velor News Agency"
+    assert signed["lead_seconds"] == 30 * 60
+    assert set(signed) >= {"id", "post_ids", "outlets", "first_reported_by", "first_time", "label", "quotes"}
+
+
+def test_shared_remark_keeps_each_outlets_wording():
+    _, posts, gold, _ = EVENTS[0]
+    result = align(posts)
+    dev = next(d for d in result.developments if "hc-2" in d.post_ids)
+    wordings = {q.outlet: q.text for q in dev.quotes}
+    assert len(wordings) == 3 and len(set(wordings.values())) == 3
+
+
+def test_bad_input_gets_a_clear_error():
+    post = AlignPost(id="a-1", outlet="A", text="Something happened.")
+    with pytest.raises(AlignError, match="share the id"):
+        align([post, post])
+    aligner = Aligner()
+    aligner.add(post)
+    with pytest.raises(AlignError):
+        aligner.add(post)
+    assert align([]).developments == []
