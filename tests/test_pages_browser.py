@@ -219,6 +219,15 @@ def test_key_points_update_live_and_share_links_highlight(page, server, editor):
     expect(card(page, made[0]["id"])).to_be_in_viewport()
 
 
+def test_a_link_to_an_older_post_shows_it(page, server, editor):
+    slug, made = make_event(editor, posts=22)
+    page.goto(f"{server.url}/e/{slug}#post-{made[0]['id']}")  # not on the first page
+    linked = card(page, made[0]["id"])
+    expect(linked).to_be_visible()
+    expect(linked).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(linked).to_be_in_viewport()
+
+
 def test_screenshots_at_phone_and_desktop_width(browser, server, editor):
     slug, _ = make_event(editor, posts=0, lead_media={"url": "/static/demo/harbour-skyline.svg", "alt": "A harbour at dawn",
                                                      "caption": "The quay at first light.", "credit": "Illustration: livedesk"},

@@ -84,8 +84,12 @@ def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     assert first.headers["x-content-type-options"] == "nosniff"
     assert first.headers["referrer-policy"]
     assert not re.search(r"<script(?![^>]*(type=\"application/(ld\+)?json\"|src=))", first.text), "inline script found"
+    assert first.headers["content-encoding"] == "gzip" and first.headers["vary"] == "Accept-Encoding"
     again = httpx.get(f"{site.url}/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
+    plain = httpx.get(f"{site.url}/e/{slug}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == first.text
+    assert plain.headers["etag"] != first.headers["etag"]
     embed = httpx.get(f"{site.url}/embed/{slug}")
     assert embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]
     assert "x-frame-options" not in embed.headers

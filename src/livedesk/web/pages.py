@@ -6,10 +6,12 @@ seen, so repeated loads cost a dictionary look-up; browsers revalidate with ETag
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 from base64 import b64encode
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -119,21 +121,29 @@ def set_other_media(provider: OtherMedia | None) -> None:
 
 # ---- the page cache --------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class CachedEntry:
+    tag: str  # the ETag of the plain body; the gzip body's ends in -gz
+    body: bytes
+    gzipped: bytes
+
+
 class PageCache:
-    """A small LRU of rendered pages: key -> (ETag, body)."""
+    """A small LRU of rendered pages: key -> CachedEntry."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self.items: OrderedDict = OrderedDict()
 
-    def get(self, key):
+    def get(self, key) -> CachedEntry | None:
         found = self.items.get(key)
         if found is not None:
             self.items.move_to_end(key)
         return found
 
-    def put(self, key, body: bytes) -> tuple[str, bytes]:
-        entry = ('"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"', body)
+    def put(self, key, body: bytes) -> CachedEntry:
+        tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        entry = CachedEntry(tag, body, gzip.compress(body, 6, mtime=0))
         self.items[key] = entry
         if len(self.items) > self.size:
             self.items.popitem(last=False)
@@ -184,11 +194,18 @@ async def cached_page(request: Request, build: Callable[[int], str]) -> Response
         except (BadCursor, PageError) as exc:
             return error_page(request, getattr(exc, "status", 400), str(exc))
         entry = cache.put(key, body)
-    tag, body = entry
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    if _not_modified(tag, request.headers.get("if-none-match", "")):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=HTML, headers=headers)
+    return CachedPage(entry)
+
+
+class CachedPage(Response):
+    """A response that sends a cache entry as it is (gzip when the client takes it)."""
+
+    def __init__(self, entry: CachedEntry) -> None:
+        self.entry = entry
+        self.background = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        await _send_page(scope, send, self.entry)
 
 
 class CachedPages:
@@ -207,19 +224,24 @@ class CachedPages:
             if cache is not None:
                 entry = cache.get(page_key(state, scope["path"], scope["query_string"].decode("latin-1")))
                 if entry is not None:
-                    return await _send_page(scope, send, *entry)
+                    return await _send_page(scope, send, entry)
         await self.app(scope, receive, send)
 
 
-async def _send_page(scope, send, tag: str, body: bytes) -> None:
-    if_none_match = next((v for k, v in scope["headers"] if k == b"if-none-match"), b"").decode("latin-1")
-    headers = [(b"etag", tag.encode()), (b"cache-control", b"no-cache")]
-    if _not_modified(tag, if_none_match):
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
+async def _send_page(scope, send, entry: CachedEntry) -> None:
+    headers = dict(scope["headers"])
+    zipped = b"gzip" in headers.get(b"accept-encoding", b"")
+    tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
+    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding")]
+    if _not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
+        await send({"type": "http.response.start", "status": 304, "headers": reply})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    body = entry.gzipped if zipped else entry.body
+    reply += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
+    if zipped:
+        reply.append((b"content-encoding", b"gzip"))
+    await send({"type": "http.response.start", "status": 200, "headers": reply})
     await send({"type": "http.response.body", "body": body})
 
 

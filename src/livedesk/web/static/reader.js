@@ -114,7 +114,26 @@
     share.firstChild.textContent = "Link copied";
     setTimeout(function () { share.firstChild.textContent = "Share"; }, 2000);
   });
-  window.addEventListener("hashchange", function () { highlight(location.hash.slice(1)); });
+  window.addEventListener("hashchange", showLinkedPost);
+
+  // a link to a post that is not on this page (an older one): fetch it and show it on top
+  function showLinkedPost() {
+    var id = location.hash.slice(1);
+    if (id.indexOf("post-") !== 0) return;
+    if (document.getElementById(id) || !list || !config || !config.fragment) return highlight(id);
+    fetch(config.fragment + encodeURIComponent(id.slice(5)), { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error("fragment " + r.status);
+      return r.text();
+    }).then(function (html) {
+      var holder = document.createElement("ol");
+      holder.className = "posts";
+      holder.setAttribute("aria-label", "The post you followed a link to");
+      holder.innerHTML = html.trim();
+      localise(holder);
+      list.parentNode.insertBefore(holder, list);
+      highlight(id);
+    }).catch(function () {});
+  }
 
   // ---- live updates -----------------------------------------------------------------------
 
@@ -407,5 +426,5 @@
     setUpMore();
     if (!config.paged) connect();
   }
-  if (location.hash.indexOf("#post-") === 0) highlight(location.hash.slice(1));
+  showLinkedPost();
 })();
