@@ -10,12 +10,14 @@ doubling of the post count (2.0 is linear growth; 4.0 would be quadratic).
 from __future__ import annotations
 
 import math
+import os
 import time
 from datetime import datetime, timedelta
 
 from livedesk.ingest.page import read_page
 
 SIZES = (100, 1_000, 10_000)
+REPEATS = 3
 START = datetime(2026, 3, 20, 23, 59, 30)
 PLACES = ["the north quay", "the ring road", "the river bank", "the old mill", "the harbour office"]
 WHAT = ["crews report", "officials confirm", "residents describe", "the council says", "engineers expect"]
@@ -63,7 +65,7 @@ def html_page(posts: int) -> str:
 
 def measure(page: str, expected_posts: int) -> float:
     best = math.inf
-    for _ in range(3 if expected_posts <= 1_000 else 1):
+    for _ in range(REPEATS):  # the best of a few runs: other work on the machine only adds time
         started = time.perf_counter()
         parsed = read_page(page, date=START.date())
         best = min(best, time.perf_counter() - started)
@@ -73,6 +75,7 @@ def measure(page: str, expected_posts: int) -> float:
 
 
 def main() -> None:
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {REPEATS} runs")
     print(f"{'form':<5} {'posts':>7} {'bytes':>11} {'seconds':>9} {'posts/s':>10} {'ratio per 2x':>13}")
     for form, make in (("text", text_page), ("html", html_page)):
         previous: tuple[int, float] | None = None

@@ -101,6 +101,7 @@ def test_html_without_json_ld() -> None:
     # `Saturday 6 June 2026` sets the date; UK time in June is UTC+1
     assert [p.time for p in page.posts] == [utc(2026, 6, 6, 15, 20), utc(2026, 6, 6, 12, 5), utc(2026, 6, 6, 8, 30)]
     assert [p.headline for p in page.posts] == ["The lamp is lit again", "Paint runs short", "Scaffolding goes up"]
+    assert [p.anchor for p in page.posts] == ["post-3", "post-2", "post-1"]  # the posts' own element ids
     lamp = page.posts[0].media[0]
     assert (lamp.caption, lamp.credit) == ("The restored lamp room.", "Nell Harrow/Saltmarsh Herald")
     for post in page.posts:

@@ -10,6 +10,7 @@ paragraphs first, because trafilatura drops them and they are exactly where post
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date
 
 import lxml.etree
@@ -20,7 +21,7 @@ from livedesk.ingest import ParseError
 from livedesk.ingest.outlet import split_title
 from livedesk.ingest.text import read_text
 from livedesk.ingest.times import parse_iso
-from livedesk.model import ParsedPage
+from livedesk.model import ParsedPage, ParsedPost
 
 _XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
 _HTML_BLOCKS = {
@@ -136,7 +137,24 @@ def read_html(
     if not readings:
         raise ParseError("no posts found in the HTML page")
     # trafilatura's reading unless the page's own blocks show more posts or headlines
-    return max(readings, key=lambda page: (len(page.posts), sum(p.headline is not None for p in page.posts)))
+    best = max(readings, key=lambda page: (len(page.posts), sum(p.headline is not None for p in page.posts)))
+    _give_anchors(best.posts, tree)
+    return best
+
+
+def _give_anchors(posts: list[ParsedPost], tree) -> None:
+    """A post's anchor is the `id` of the element around its headline or first paragraph,
+    when that element holds this post alone: re-polling then knows the post by its own id."""
+    owners: dict[str, str] = {}
+    for element in tree.iter("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote"):
+        owner = next((a.get("id") for a in element.iterancestors() if a.get("id")), None)
+        if owner:
+            owners.setdefault(" ".join(element.text_content().split()), owner)
+    found = [owners.get(p.headline or "") or owners.get(p.text.split("\n", 1)[0]) for p in posts]
+    shared = {anchor for anchor, count in Counter(found).items() if count > 1}
+    for post, anchor in zip(posts, found):
+        if anchor and anchor not in shared and post.anchor is None:
+            post.anchor = anchor
 
 
 def _main_text(tree) -> tuple[str, set[str]] | None:

@@ -328,6 +328,7 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk
             return RedirectResponse(f"/desk/e/{slug}/posts/{draft}/edit", status_code=303)
         form = form_from_post(post)
         form["draft_id"] = post["id"]
+        return _event_page(request, slug, desk, form, preview=post["body_html"])
     return _event_page(request, slug, desk, form)
 
 
@@ -409,7 +410,8 @@ def _status_for(action: str, values: dict) -> dict:
 @router.get("/e/{slug}/posts/{post_id}/edit")
 def edit_page(request: Request, slug: str, post_id: str, desk: Desk = Depends(signed_in)) -> HTMLResponse:
     post = _post_for(request, slug, post_id, desk)
-    return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form_from_post(post), error="")
+    form = form_from_post(post)
+    return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form, error="", preview=post["body_html"])
 
 
 @router.post("/e/{slug}/posts/{post_id}/edit")
