@@ -5,14 +5,15 @@ from __future__ import annotations
 import io
 import re
 from calendar import timegm
-from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from datetime import UTC, date, datetime, tzinfo
 
 import feedparser
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.markup import fragment_text
 from livedesk.ingest.outlet import outlet_zone, split_title
-from livedesk.ingest.times import order_of, parse_iso, zone_by_iana
+from livedesk.ingest.times import order_of, parse_iso, to_utc, zone_by_iana
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 
@@ -23,6 +24,31 @@ def _utc(parsed) -> datetime | None:
     try:
         return datetime.fromtimestamp(timegm(parsed), UTC)
     except (OverflowError, ValueError, OSError):
+        return None
+
+
+_ZONED_RE = re.compile(r"(?:[+-][0-9]{2}:?[0-9]{2}|Z|\b[A-Z]{1,5})\s*$")
+
+
+def _when(node, key: str, zone: tzinfo | None) -> datetime | None:
+    """feedparser takes a date without a zone as UTC (or cannot read it); such a date is read
+    in the page's zone instead."""
+    raw = dict.get(node, key)
+    if isinstance(raw, str) and raw.strip() and not _ZONED_RE.search(raw.strip()):
+        local = _naive(raw.strip())
+        if local is not None:
+            return to_utc(local, zone)
+    return _utc(dict.get(node, f"{key}_parsed"))
+
+
+def _naive(raw: str) -> datetime | None:
+    try:
+        return parsedate_to_datetime(raw).replace(tzinfo=None)
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=None)
+    except ValueError:
         return None
 
 
@@ -55,24 +81,26 @@ def read_feed(
     if not feed.entries:
         raise ParseError("the feed has no entries")
     info = feed.feed
+    title, title_outlet = split_title(fragment_text(info.get("title")))
+    page_outlet = outlet or title_outlet or info.get("publisher") or None
+    zone = outlet_zone(page_outlet) or zone_by_iana(tz)
     posts = []
     for entry in feed.entries:
         body = entry.get("content", [{}])[0].get("value") if entry.get("content") else entry.get("summary")
         posts.append(ParsedPost(
             text=fragment_text(body),
             headline=fragment_text(entry.get("title")) or None,
-            time=_utc(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
-            updated=_utc(dict.get(entry, "updated_parsed")),
+            time=_when(entry, "published", zone) or _when(entry, "updated", zone),
+            updated=_when(entry, "updated", zone),
             author=_author(entry.get("author")),
             media=_entry_media(entry),
             anchor=entry.get("id") or entry.get("link") or None,
         ))
-    title, title_outlet = split_title(fragment_text(info.get("title")))
     return ParsedPage(
         posts=posts,
         title=title or None,
-        outlet=outlet or title_outlet or info.get("publisher") or None,
-        published=_utc(dict.get(info, "published_parsed")),
+        outlet=page_outlet,
+        published=_when(info, "published", zone),
         standfirst=fragment_text(info.get("subtitle")) or None,
         order=order_of([p.time for p in posts]),
     )
