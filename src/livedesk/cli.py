@@ -228,7 +228,7 @@ def parse(
     path_or_url: str = typer.Argument(..., help="A saved page (HTML, feed, JSON-LD or copied text) or a URL."),
     outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the page says."),
     tz: Optional[str] = typer.Option(None, help="Zone for times the page leaves unzoned, e.g. Europe/Berlin."),
-    date: Optional[str] = typer.Option(None, help="The page's date, YYYY-MM-DD, for times without one."),
+    date: Optional[str] = typer.Option(None, help="Date of the newest post, YYYY-MM-DD, for times the page leaves undated."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Split another outlet's live page into posts with UTC times."""
