@@ -27,6 +27,7 @@ import os
 import random
 import re
 import resource
+import signal
 import socket
 import struct
 import subprocess
@@ -451,7 +452,9 @@ def report(result: Result, posts: int) -> None:
     print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); peak minus baseline "
           f"{growth / result.readers:.1f} KB per reader")
     print(f"    CPU {cpu} over the {result.window_s:.1f} s publish window "
-          f"({sum(result.cpu_s) / result.window_s * 100:.0f}% of one core); client {result.client_cpu_s:.1f} s")
+          f"({sum(result.cpu_s) / result.window_s * 100:.0f}% of one core); "
+          f"{sum(result.cpu_s) / max(len(result.latencies), 1) * 1e6:.1f} µs server CPU per delivery; "
+          f"client {result.client_cpu_s:.1f} s")
     sys.stdout.flush()
 
 
@@ -477,6 +480,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.serve_reference:
         return serve_reference(*args.serve_reference)
+    # Stop cleanly (servers and the PostgreSQL database go away) on Ctrl-C or kill, even when started in
+    # the background, where the shell leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     counts = [int(n) for n in (args.readers or ("10000" if args.nodes > 1 else "1000,5000,10000")).split(",")]
     hard = raise_nofile()
     if max(counts) + 100 > hard:
@@ -485,6 +492,13 @@ def main() -> None:
           f" ({'SQLite, in-process broker' if args.nodes == 1 else 'PostgreSQL + Redis'}); open-file limit {hard}")
     print(f"note: the client (one process, all readers) and the publisher share this machine's {os.cpu_count()} cores"
           " with the servers; its own delay counts in every latency")
+    try:
+        run(counts, args)
+    except KeyboardInterrupt:
+        sys.exit("fan-out: interrupted")
+
+
+def run(counts: list[int], args: argparse.Namespace) -> None:
     p99: dict[tuple[str, int], float] = {}
     polled = False
     with tempfile.TemporaryDirectory(prefix="livedesk-fanout-") as tmp:
