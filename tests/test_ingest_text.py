@@ -195,3 +195,8 @@ def test_updated_lines_date_the_newest_post_and_never_start_posts() -> None:
     assert [p.time for p in page.posts] == [utc(2026, 3, 4, 0, 5), utc(2026, 3, 3, 23, 40)]
     assert [p.headline for p in page.posts] == ["Power cut in Harwick", "Trains stopped"]
     assert page.posts[0].text == "About 3,000 homes are without power."
+
+
+def test_a_weekday_heading_without_a_year_finds_its_year() -> None:
+    page = read("midnight_heading.txt", tz="UTC")  # no --date: `Tuesday March 3` is in 2026
+    assert page.posts[-1].time == utc(2026, 3, 3, 23, 10)

@@ -76,18 +76,25 @@ def test_not_leading_stamps(paragraph: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Tuesday March 3", DayMonth(3, 3)),
-        ("Tuesday, March 3, 2026", DayMonth(3, 3, 2026)),
-        ("Dienstag, 3. März", DayMonth(3, 3)),
-        ("mardi 3 mars", DayMonth(3, 3)),
-        ("martes 3 de marzo de 2026", DayMonth(3, 3, 2026)),
-        ("вторник, 3 марта", DayMonth(3, 3)),
+        ("Tuesday March 3", DayMonth(3, 3, None, 1)),
+        ("Tuesday, March 3, 2026", DayMonth(3, 3, 2026, 1)),
+        ("Dienstag, 3. März", DayMonth(3, 3, None, 1)),
+        ("mardi 3 mars", DayMonth(3, 3, None, 1)),
+        ("martes 3 de marzo de 2026", DayMonth(3, 3, 2026, 1)),
+        ("вторник, 3 марта", DayMonth(3, 3, None, 1)),
+        ("3 March", DayMonth(3, 3)),
         ("3 марта 2026 года", DayMonth(3, 3, 2026)),
         ("2026-03-03", DayMonth(3, 3, 2026)),
     ],
 )
 def test_date_headings(text: str, expected: DayMonth) -> None:
     assert parse_date_text(text) == expected
+
+
+def test_a_named_weekday_gives_the_year() -> None:
+    assert parse_date_text("Thursday April 25").likely_year(2020) == 2019
+    assert parse_date_text("Tuesday March 3").likely_year(2029) == 2026
+    assert parse_date_text("March 3").likely_year(2029) is None
 
 
 @pytest.mark.parametrize("text", ["Tuesday", "March", "The March 3 rally", "February 30", "March 3 and 4"])

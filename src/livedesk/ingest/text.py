@@ -285,7 +285,9 @@ def _year(given: date | None, head: Head, clocks: list[PostClock | None], publis
         return head.heading.year
     if published is not None:
         return published.year
-    return (given or datetime.now(UTC).date()).year
+    near = (given or datetime.now(UTC).date()).year
+    headings = [c.heading for c in clocks if c is not None and c.heading is not None]
+    return next((y for h in headings[:1] if (y := h.likely_year(near)) is not None), near)
 
 
 def _published(head: Head, zone: tzinfo | None, year: int) -> datetime | None:

@@ -123,15 +123,16 @@ _MONTH_NAMES = {
     12: "december dec dezember décembre decembre déc diciembre dicembre dezembro dez декабрь декабря дек",
 }
 MONTHS = {name: number for number, names in _MONTH_NAMES.items() for name in names.split()}
-WEEKDAYS = set(
-    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs "
-    "fri sat sun montag dienstag mittwoch donnerstag freitag samstag sonntag lundi mardi "
-    "mercredi jeudi vendredi samedi dimanche lunes martes miércoles miercoles jueves viernes "
-    "sábado sabado domingo lunedì lunedi martedì martedi mercoledì mercoledi giovedì giovedi "
-    "venerdì venerdi sabato domenica segunda terça terca quarta quinta sexta feira maandag "
-    "dinsdag woensdag donderdag vrijdag zaterdag zondag понедельник вторник среда среду "
-    "четверг пятница пятницу суббота субботу воскресенье".split()
-)
+_WEEKDAY_NAMES = [  # Monday first; short forms and the accusative Russian ones too
+    "monday mon montag lundi lunes lunedì lunedi segunda maandag понедельник",
+    "tuesday tue tues dienstag mardi martes martedì martedi terça terca dinsdag вторник",
+    "wednesday wed mittwoch mercredi miércoles miercoles mercoledì mercoledi quarta woensdag среда среду",
+    "thursday thu thur thurs donnerstag jeudi jueves giovedì giovedi quinta donderdag четверг",
+    "friday fri freitag vendredi viernes venerdì venerdi sexta vrijdag пятница пятницу",
+    "saturday sat samstag samedi sábado sabado zaterdag суббота субботу",
+    "sunday sun sonntag dimanche domingo domenica zondag воскресенье",
+]
+WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
 _DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on"}
 _NUMERIC_DATE_RE = re.compile(
     r"(?<![0-9.:/])(?:(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2})"
@@ -153,9 +154,20 @@ class DayMonth:
     month: int
     day: int
     year: int | None = None
+    weekday: int | None = None  # 0 = Monday, when the heading names the day
 
     def on(self, year: int) -> date | None:
         return _safe_date(self.year or year, self.month, self.day)
+
+    def likely_year(self, near: int) -> int | None:
+        """The year closest to `near` in which this day falls on the weekday the heading names."""
+        if self.year or self.weekday is None:
+            return self.year
+        for offset in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6):
+            day = _safe_date(near + offset, self.month, self.day)
+            if day is not None and day.weekday() == self.weekday:
+                return near + offset
+        return None
 
 
 def parse_date_text(text: str) -> DayMonth | None:
@@ -170,7 +182,7 @@ def parse_date_text(text: str) -> DayMonth | None:
     tokens = re.findall(r"[^\W\d_]+|[0-9]+", text.lower())
     if re.search(r"[^\w\s,.\-–]", text):
         return None
-    month = day = year = None
+    month = day = year = weekday = None
     for token in tokens:
         if token.isascii() and token.isdigit():
             if len(token) == 4 and year is None:
@@ -181,7 +193,9 @@ def parse_date_text(text: str) -> DayMonth | None:
                 return None
         elif token in MONTHS and month is None:
             month = MONTHS[token]
-        elif token in WEEKDAYS or token in _DATE_FILLERS or token in {"st", "nd", "rd", "th"}:
+        elif token in WEEKDAYS and weekday is None:
+            weekday = WEEKDAYS[token]
+        elif token in _DATE_FILLERS or token in {"st", "nd", "rd", "th", "feira"}:
             continue
         else:
             return None
@@ -189,7 +203,7 @@ def parse_date_text(text: str) -> DayMonth | None:
         return None
     if _safe_date(year or 2000, month, day) is None:  # 2000 is a leap year: Feb 29 passes
         return None
-    return DayMonth(month, day, year)
+    return DayMonth(month, day, year, weekday)
 
 
 def _numeric_date(match: re.Match) -> date | None:
