@@ -143,3 +143,17 @@ def test_charsets() -> None:
     assert "Café" in text
     # byte order marks win
     assert decode_bytes("Title".encode("utf-16"))[0] == "Title"
+
+
+def test_html_time_elements_prefer_their_datetime_attribute() -> None:
+    page = read_page(
+        "<html><head><title>Quay live | Harbour Lamp</title></head><body><main><h1>Quay live</h1>"
+        '<article id="a2"><time datetime="2026-10-02T23:50:00-04:00">2 hours ago</time>'
+        "<p>The night ferry has docked with every passenger on board.</p></article>"
+        '<article id="a1"><time datetime="2026-10-02T21:05:00-04:00">5 hours ago</time>'
+        "<p>The night ferry has left the outer harbour two hours late.</p></article>"
+        "</main></body></html>",
+        tz="Asia/Tokyo",  # the attributes carry their own offset: --tz is not needed
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 10, 3, 3, 50), utc(2026, 10, 3, 1, 5)]
+    assert all("ago" not in p.text for p in page.posts)

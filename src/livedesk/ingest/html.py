@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import lxml.etree
 import lxml.html
@@ -97,13 +97,30 @@ MAX_TRAFILATURA_ELEMENTS = 100_000  # a 10,000-post live page has about 60,000
 
 
 def _times_as_paragraphs(tree) -> None:
+    """`<time>` -> a paragraph with a stamp text.py reads. A machine-readable `datetime` with a
+    clock time wins over the visible text (`4.20pm`, `2 hours ago`): it has the date and zone."""
     for node in tree.iter("time"):
-        text = node.text_content().strip() or node.get("datetime", "")
+        text = _stamp_text(node.get("datetime", "")) or node.text_content().strip()
         for child in list(node):
             node.remove(child)
         node.tag, node.text = "p", text
         for attribute in list(node.attrib):
             del node.attrib[attribute]
+
+
+def _stamp_text(value: str) -> str | None:
+    """`2026-06-06T16:20:00+01:00` -> `16:20:00 06.06.2026 UTC+01:00`."""
+    if "T" not in value and " " not in value.strip():
+        return None  # a date alone says nothing about the clock
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if not 1900 < moment.year < 2200:
+        return None
+    stamp = moment.strftime("%H:%M:%S %d.%m.%Y")
+    offset = moment.strftime("%z")  # "+0100", or "" for a zone-less value
+    return f"{stamp} UTC{offset[:3]}:{offset[3:]}" if offset else stamp
 
 
 def read_html(
