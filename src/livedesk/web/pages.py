@@ -6,6 +6,7 @@ seen, so repeated loads cost a dictionary look-up; browsers revalidate with ETag
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import re
@@ -134,6 +135,10 @@ class PageCache:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self.items: OrderedDict = OrderedDict()
+        self.latest: dict = {}  # (path, query) -> the newest entry built for that URL
+
+    def newest_for(self, key) -> CachedEntry | None:
+        return self.latest.get(key[:2])
 
     def get(self, key) -> CachedEntry | None:
         found = self.items.get(key)
@@ -145,8 +150,11 @@ class PageCache:
         tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
         entry = CachedEntry(tag, body, gzip.compress(body, 6, mtime=0))
         self.items[key] = entry
+        self.latest[key[:2]] = entry
         if len(self.items) > self.size:
-            self.items.popitem(last=False)
+            old_key, old_entry = self.items.popitem(last=False)
+            if self.latest.get(old_key[:2]) is old_entry:
+                del self.latest[old_key[:2]]
         return entry
 
 
@@ -187,14 +195,29 @@ async def cached_page(request: Request, build: Callable[[int], str]) -> Response
     since = key[2]  # read before the store: the page is at least this new
     entry = cache.get(key)
     if entry is None:
+        previous = cache.newest_for(key)
+        if previous is not None and key in _state(request, "page_builds", dict):
+            # another request is building the new version: take the last one rather than wait;
+            # its stream position is older, so its live updates replay what it misses
+            return CachedPage(previous)
         try:
-            body = (await anyio.to_thread.run_sync(build, since)).encode()
+            entry = await _build_once(request, key, lambda: cache.put(key, build(since).encode()))
         except NotFound as exc:
             return error_page(request, 404, str(exc))
         except (BadCursor, PageError) as exc:
             return error_page(request, getattr(exc, "status", 400), str(exc))
-        entry = cache.put(key, body)
     return CachedPage(entry)
+
+
+async def _build_once(request: Request, key, build: Callable[[], CachedEntry]) -> CachedEntry:
+    """Build a page in a thread; requests for the same page meanwhile wait for that one build."""
+    builds = _state(request, "page_builds", dict)
+    task = builds.get(key)
+    if task is None:
+        task = asyncio.ensure_future(anyio.to_thread.run_sync(build))
+        builds[key] = task
+        task.add_done_callback(lambda _done: builds.pop(key, None))
+    return await asyncio.shield(task)
 
 
 class CachedPage(Response):
