@@ -78,12 +78,14 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
 
 
 def _check_event_values(values: dict) -> None:
-    if "title" in values and not (values["title"] or "").strip():
-        raise Invalid("title must not be empty")
-    if "status" in values and values["status"] not in ("live", "ended"):
-        raise Invalid("status must be live or ended")
     if "title" in values:
         values["title"] = clean_text(values["title"])
+        if not values["title"]:
+            raise Invalid("title must not be empty")
+    if "status" in values and values["status"] not in ("live", "ended"):
+        raise Invalid("status must be live or ended")
+    if values.get("lead_media"):
+        values["lead_media"] = _clean_media([values["lead_media"]])[0]
     if "standfirst" in values:
         values["standfirst"] = clean_text(values["standfirst"]) or ""
     if "key_points" in values:
