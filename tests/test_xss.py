@@ -21,13 +21,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from conftest import Server, server_env, unique
+from test_pages_browser import CHROMIUM, browser  # noqa: F401 - the shared Chromium fixture
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 VECTORS = [
     line.replace("\\n", "\n")
     for line in (Path(__file__).parent / "fixtures" / "xss" / "vectors.txt").read_text(encoding="utf-8").splitlines()
@@ -299,14 +297,6 @@ class Watch:
 
     def close(self) -> None:
         self.context.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
