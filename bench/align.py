@@ -1,17 +1,22 @@
 """Scale benchmark for livedesk.align: synthetic events of 10, 20 and 50 outlets.
 
-Prints wall time and peak memory of a batch `align` for each size, the growth ratio per
-doubling of the post count, and the latency of `Aligner.add` on an event of 10k posts.
+Prints wall time, peak memory (max RSS of a fresh process) and pairwise F1 against the
+generator's truth of a batch `align` for each size, the growth ratio per doubling of the
+post count, and the latency of `Aligner.add` on an event of 10k posts.
 Run: python bench/align.py [--quick]
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import math
+import os
 import random
+import resource
+import subprocess
 import sys
 import time
-import tracemalloc
 from datetime import datetime, timedelta, timezone
 
 from livedesk.align.cluster import Aligner, align
@@ -70,48 +75,73 @@ def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tup
     return posts, truth
 
 
-def measure(posts: list[AlignPost]) -> tuple[float, float]:
-    tracemalloc.start()
-    started = time.perf_counter()
-    align(posts)
-    wall = time.perf_counter() - started
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return wall, peak
+def measure(n_outlets: int, per_outlet: int) -> None:
+    """Child process: align one synthetic event, print wall time, peak memory and accuracy."""
+    posts, truth = synthetic_event(n_outlets, per_outlet)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    result = align(posts)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    found = {pid: d.id for d in result.developments for pid in d.post_ids}
+    print(json.dumps({"posts": len(posts), "wall": wall, "cpu": cpu, "peak": peak, "f1": pairwise_f1(found, truth)}))
 
 
-def add_latency(posts: list[AlignPost], probes: int) -> list[float]:
-    aligner = Aligner()
+def pairwise_f1(found: dict[str, str], truth: dict[str, int]) -> float:
+    def pairs(groups: dict) -> set[tuple[str, str]]:
+        members: dict = {}
+        for post, group in groups.items():
+            members.setdefault(group, []).append(post)
+        return {tuple(sorted(p)) for m in members.values() for p in itertools.combinations(m, 2)}
+
+    got, want = pairs(found), pairs(truth)
+    tp = len(got & want)
+    return 2 * tp / (len(got) + len(want)) if got or want else 1.0
+
+
+def add_latency(posts: list[AlignPost], probes: int) -> tuple[list[float], float]:
     order = sorted(posts, key=lambda p: (p.time or START, p.id))
-    for p in order[:-probes]:
-        aligner.add(p)
+    started = time.perf_counter()
+    aligner = Aligner(order[:-probes])  # the event so far, as a restarted server loads it
+    build = time.perf_counter() - started
     latencies = []
     for p in order[-probes:]:
         started = time.perf_counter()
         aligner.add(p)
         latencies.append(time.perf_counter() - started)
-    return sorted(latencies)
+    return sorted(latencies), build
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--one"]:
+        measure(int(sys.argv[2]), int(sys.argv[3]))
+        return
     quick = "--quick" in sys.argv
     sizes = [(10, 250), (20, 250), (50, 400)] if not quick else [(10, 100), (20, 100)]
-    print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'peak MiB':>9} {'growth per doubling':>20}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'pair F1':>8} "
+          f"{'growth per doubling (wall, cpu)':>32}")
     previous = None
     for n_outlets, per_outlet in sizes:
-        posts = synthetic_event(n_outlets, per_outlet)
-        wall, peak = measure(posts)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(n_outlets), str(per_outlet)],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        r = json.loads(out.strip().splitlines()[-1])
         growth = ""
         if previous:
-            doublings = math.log2(len(posts) / previous[0])
-            growth = f"{(wall / previous[1]) ** (1 / doublings):.2f}x"
-        print(f"{n_outlets:>8} {len(posts):>7} {wall:>8.2f} {peak:>9.0f} {growth:>20}")
-        previous = (len(posts), wall)
-    posts = synthetic_event(25, 400, seed=2) if not quick else synthetic_event(10, 100, seed=2)
-    latencies = add_latency(posts, probes=200 if not quick else 20)
+            doublings = math.log2(r["posts"] / previous[0])
+            growth = (f"{(r['wall'] / previous[1]) ** (1 / doublings):.2f}x, "
+                      f"{(r['cpu'] / previous[2]) ** (1 / doublings):.2f}x")
+        print(f"{n_outlets:>8} {r['posts']:>7} {r['wall']:>8.2f} {r['cpu']:>7.2f} {r['peak']:>9.0f} "
+              f"{r['f1']:>8.3f} {growth:>32}")
+        previous = (r["posts"], r["wall"], r["cpu"])
+    posts, _ = synthetic_event(25, 400, seed=2) if not quick else synthetic_event(10, 100, seed=2)
+    latencies, build = add_latency(posts, probes=200 if not quick else 20)
     p50 = latencies[len(latencies) // 2] * 1000
     p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-    print(f"Aligner.add at {len(posts)} posts: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    print(f"Aligner loaded with {len(posts) - len(latencies)} posts in {build:.0f} s; then "
+          f"{len(latencies)} adds one by one up to {len(posts)}: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

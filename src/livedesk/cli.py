@@ -304,6 +304,142 @@ def ingest(
             progress.advance(task)
 
 
+@app.command()
+def align(
+    sources: Optional[list[str]] = typer.Argument(None, help="Saved pages or URLs of other outlets' live coverage."),
+    manifest: Optional[str] = typer.Option(
+        None, help="A TOML file with one \\[\\[source]] table per source: path or url, outlet, timezone, date."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
+) -> None:
+    """Link the posts of several outlets that report the same development."""
+    import json
+
+    from livedesk.align.cluster import align as align_posts
+    from livedesk.align.report import alignment_to_json
+
+    specs = _align_specs(sources or [], manifest)
+    posts = _align_posts(specs)
+    with _align_progress(len(posts) > 500 and not as_json) as progress:
+        result = align_posts(posts, progress=progress)
+    data = alignment_to_json(posts, result)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _align_report(data)
+
+
+def _align_specs(sources: list[str], manifest: Optional[str]) -> list[dict]:
+    """One dict per source: path or url, outlet, timezone, date."""
+    import datetime
+    import tomllib
+    from pathlib import Path
+
+    if sources and manifest:
+        fail("give sources or --manifest, not both")
+    if not manifest:
+        if not sources:
+            fail("give one or more sources, or --manifest FILE")
+        return [{"source": s} for s in sources]
+    try:
+        tables = tomllib.loads(Path(manifest).read_text(encoding="utf-8")).get("source", [])
+    except OSError as exc:
+        fail(f"cannot read {manifest}: {exc.strerror or exc}")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{manifest} is not valid TOML: {exc}")
+    if not isinstance(tables, list) or not tables:
+        fail(f"{manifest} has no [[source]] tables")
+    specs = []
+    for number, table in enumerate(tables, 1):
+        where = table.get("path") or table.get("url") if isinstance(table, dict) else None
+        if not isinstance(where, str):
+            fail(f"{manifest}: source {number} needs a path or a url")
+        if "path" in table:
+            where = str((Path(manifest).parent / where).resolve())
+        day = table.get("date")
+        if isinstance(day, str):
+            try:
+                day = datetime.date.fromisoformat(day)
+            except ValueError:
+                fail(f"{manifest}: source {number} has a bad date {day!r}: use YYYY-MM-DD")
+        specs.append({"source": where, "outlet": table.get("outlet"), "tz": table.get("timezone"), "date": day})
+    return specs
+
+
+def _align_posts(specs: list[dict]) -> list:
+    """Parse every source and number its posts <outlet-slug>-<n>, oldest first, so ids stay put."""
+    import re
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from livedesk.ingest.fetch import read_source
+    from livedesk.model import AlignPost
+
+    posts, slugs = [], set()
+    for spec in specs:
+        try:
+            page = read_source(spec["source"], outlet=spec.get("outlet"), tz=spec.get("tz"), date=spec.get("date"))
+        except ValueError as exc:  # ParseError, FetchError
+            fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a reader's bug must still end in one line
+            fail(f"could not read {spec['source']}: {type(exc).__name__}")
+        where = spec["source"]
+        outlet = spec.get("outlet") or page.outlet or (urlsplit(where).hostname if "://" in where else Path(where).stem)
+        base = re.sub(r"[^a-z0-9]+", "-", outlet.lower()).strip("-") or "outlet"
+        slug, n = base, 2
+        while slug in slugs:
+            slug, n = f"{base}-{n}", n + 1
+        slugs.add(slug)
+        count = len(page.posts)
+        for position, post in enumerate(page.posts):
+            number = count - position if page.order == "newest" else position + 1
+            posts.append(AlignPost(id=f"{slug}-{number}", outlet=outlet, text=post.text, headline=post.headline,
+                                   time=post.time, position=position, page_order=page.order))
+    return posts
+
+
+def _align_progress(show: bool):
+    """A Rich progress bar fed by align's progress callback, or nothing."""
+    import contextlib
+
+    from rich.progress import Progress
+
+    if not show:
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("aligning", total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
+
+    return bar()
+
+
+def _align_report(data: dict) -> None:
+    posts, devs = data["posts"], data["developments"]
+    shared = [d for d in devs if len(d["outlets"]) > 1]
+    outlets = sorted({p["outlet"] for p in posts})
+    console.print(f"[bold]{len(posts)} posts[/bold] from {len(outlets)} outlets: "
+                  f"{len(devs)} developments, {len(shared)} reported by more than one outlet", highlight=False)
+    table = Table("first (UTC)", "development", "outlets", "first reporter", "lead")
+    for d in sorted(shared, key=lambda d: -len(d["outlets"])):
+        lead = f"{d['lead_seconds'] / 60:.0f} min" if d["lead_seconds"] is not None else "-"
+        table.add_row((d["first_time"] or "-")[:16].replace("T", " "), d["label"][:70], ", ".join(d["outlets"]),
+                      d["first_reported_by"] or "-", lead)
+    console.print(table)
+    per_outlet = Table("outlet", "posts", "exclusives", "share of developments")
+    for outlet in outlets:
+        per_outlet.add_row(outlet, str(sum(p["outlet"] == outlet for p in posts)),
+                           str(len(data["exclusives"].get(outlet, []))), f"{data['shares'].get(outlet, 0):.0%}")
+    console.print(per_outlet)
+    inferred = [p for p in posts if p["time_inferred"]]
+    if inferred:
+        console.print(f"{len(inferred)} untimed posts placed by inferred times", highlight=False)
+    for point in data["key_point_suggestions"]:
+        console.print(f"  key point? {point['text']}  [dim]({', '.join(point['outlets'])})[/dim]", highlight=False)
+
+
 def main() -> None:
     from livedesk.newsroom import Forbidden, Invalid, NotFound
 

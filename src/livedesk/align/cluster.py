@@ -26,7 +26,7 @@ from livedesk.model import AlignPost, Development, InferredTime, Quote
 
 THRESHOLD = 0.40  # a pair scoring this much reports one development
 CONFIDENT = 0.45  # first-pass links, trusted to place untimed posts
-SETTLE_BELOW = 300  # the live aligner re-clusters small events whole on every post
+SETTLE_BELOW = 150  # the live aligner re-clusters small events whole on every post
 
 
 class AlignError(ValueError):
@@ -237,7 +237,8 @@ class Aligner:
     whole event as `align` does, with the final frequencies and both passes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, posts: list[AlignPost] | None = None) -> None:
+        """Start empty, or from the posts already stored for an event (aligned as a batch)."""
         self.posts: list[AlignPost] = []
         self.feats: list[Features] = []
         self.rows: list[tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]] = []
@@ -247,6 +248,24 @@ class Aligner:
         self.members: dict[int, list[int]] = {}
         self.ids: set[str] = set()
         self.best: dict[tuple[int, str], float] = {}  # a post's best link score into an outlet
+        self.pages: dict[str, list[int]] = {}  # outlet -> its posts
+        self.inferred: dict[str, InferredTime] = {}
+        if posts:
+            self._load(posts)
+
+    def _load(self, posts: list[AlignPost]) -> None:
+        _check_ids(posts)
+        self.feats = [similar.features(p) for p in posts]
+        raw = similar.raw_vectors(self.feats)
+        self.freq.add(raw)
+        self.rows = [tuple(m[k] for m in raw) for k in range(len(posts))]
+        for k, (post, feat) in enumerate(zip(posts, self.feats)):
+            self._index(k, similar.single_word_columns(feat))
+            self.pages.setdefault(post.outlet, []).append(k)
+        self.posts = list(posts)
+        self.ids = {p.id for p in posts}
+        self.parent = list(range(len(posts)))
+        self._adopt(*_cluster(self.posts, self.feats, raw, frozenset()))
 
     def add(self, post: AlignPost) -> list[Development]:
         """Place one post; return the developments that changed (the post's own among them)."""
@@ -266,31 +285,38 @@ class Aligner:
         self.ids.add(post.id)
         self.parent.append(k)
         self.members[k] = [k]
+        self.pages.setdefault(post.outlet, []).append(k)
         if k < SETTLE_BELOW:
             return self._resettle()
+        if post.time is None:
+            self._refresh_times({post.outlet})  # place it between its page neighbours first
         for c in self._links(k, candidates):
             self._union(k, c)
         root = self._find(k)
-        inferred = self._inferred(self.members[root])
-        return [development(self.posts, self.feats, self.members[root], inferred)]
+        self._refresh_times({self.posts[m].outlet for m in self.members[root] if self.posts[m].time is None})
+        return [development(self.posts, self.feats, self.members[root], self.inferred)]
 
     def _resettle(self) -> list[Development]:
         """Cluster everything afresh (small events, while word statistics are still young)."""
         before = {frozenset(m) for m in self.members.values()}
         raw = tuple(sp.vstack([r[m] for r in self.rows]).tocsr() for m in range(3))
-        labels, inferred = _cluster(self.posts, self.feats, raw, frozenset())
-        self.members = {}
-        for k, label in enumerate(labels.tolist()):
-            self.members.setdefault(label, []).append(k)
-        self.members = {m[0]: m for m in self.members.values()}
-        for root, members in self.members.items():
-            for k in members:
-                self.parent[k] = root
+        self._adopt(*_cluster(self.posts, self.feats, raw, frozenset()))
         return [
-            development(self.posts, self.feats, m, inferred)
+            development(self.posts, self.feats, m, self.inferred)
             for m in self.members.values()
             if frozenset(m) not in before or len(self.posts) - 1 in m
         ]
+
+    def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime]) -> None:
+        """Take over developments and times computed for all posts at once."""
+        self.inferred = inferred
+        groups: dict[int, list[int]] = {}
+        for k, label in enumerate(labels.tolist()):
+            groups.setdefault(label, []).append(k)
+        self.members = {m[0]: m for m in groups.values()}
+        for root, members in self.members.items():
+            for k in members:
+                self.parent[k] = root
 
     def alignment(self) -> Alignment:
         if not self.posts:
@@ -304,8 +330,8 @@ class Aligner:
         if len(self.posts) < similar.EXHAUSTIVE_BELOW:
             found = range(len(self.posts))
         else:
-            cap = similar.df_cap(len({p.outlet for p in self.posts[-2000:]}))
-            found = {c for col in similar.rare_terms(words, self.freq, cap) for c in self.postings.get(int(col), [])}
+            n_outlets = len({p.outlet for p in self.posts[-2000:]})
+            found = {c for col in similar.rare_terms(words, self.freq, n_outlets) for c in self.postings.get(int(col), [])}
         out = []
         for c in sorted(found):
             other = self.posts[c]
@@ -332,8 +358,7 @@ class Aligner:
         n = len(candidates)
         i, j = np.arange(n), np.full(n, n)
         score = similar.pair_signals(Corpus(feats, self.freq, mats), i, j)
-        inferred = self._inferred(sorted({m for c in candidates for m in self.members[self._find(c)]}))
-        t, u = _times([self.posts[c] for c in candidates] + [self.posts[k]], inferred)
+        t, u = _times([self.posts[c] for c in candidates] + [self.posts[k]], self.inferred)
         score += similar.time_adjustment(t[i], u[i], t[j], u[j])
         outlet = self.posts[k].outlet
         best: dict[str, float] = {}
@@ -350,16 +375,15 @@ class Aligner:
             self.best[(k, self.posts[c].outlet)] = max(self.best.get((k, self.posts[c].outlet), 0.0), s)
         return [c for c, _ in links]
 
-    def _inferred(self, members: list[int]) -> dict[str, InferredTime]:
-        """Inferred times of the given posts, from their pages and their developments."""
-        if all(self.posts[m].time is not None for m in members):
-            return {}
-        outlets = {self.posts[m].outlet for m in members}
-        scope = [k for k, p in enumerate(self.posts) if p.outlet in outlets]
-        groups = {self._find(k) for k in scope}
-        scope = sorted(set(scope) | {m for g in groups for m in self.members[g]})
-        labels = np.array([self._find(k) for k in scope])
-        return infer_times([self.posts[k] for k in scope], labels)
+    def _refresh_times(self, outlets: set[str]) -> None:
+        """Re-infer the times of the untimed posts on these outlets' pages."""
+        for outlet in outlets:
+            page = self.pages[outlet]
+            roots = {self._find(k) for k in page}
+            others = {m for r in roots for m in self.members[r] if self.posts[m].time is not None}
+            scope = sorted(set(page) | others)
+            labels = np.array([self._find(k) for k in scope])
+            self.inferred.update(infer_times([self.posts[k] for k in scope], labels))
 
     def _find(self, k: int) -> int:
         while self.parent[k] != k:

@@ -112,7 +112,10 @@ class Frequencies:
         self.n += rows[0].shape[0]
         self._word_idf.clear()
         for df, m in zip(self.df, rows):
-            df += np.bincount(m.indices, minlength=N_FEATURES).astype(np.int32)
+            if m.shape[0] < 100:
+                np.add.at(df, m.indices, 1)  # a few posts: touch only their columns
+            else:
+                df += np.bincount(m.indices, minlength=N_FEATURES).astype(np.int32)
 
     def idf(self, kind: int, columns: np.ndarray) -> np.ndarray:
         return np.log((1.0 + self.n) / (1.0 + self.df[kind][columns])) + 1.0
@@ -272,7 +275,7 @@ def time_adjustment(
 # --- candidate blocking ---------------------------------------------------------------
 
 EXHAUSTIVE_BELOW = 400  # smaller events are compared pair by pair
-RARE_TERMS = 5  # each post meets the posts sharing one of its rarest words
+MIN_RARE_TERMS = 3  # each post meets at least the posts sharing one of its 3 rarest words
 TIME_WINDOW_S = 12 * 3600  # timed posts further apart are never compared
 
 
@@ -281,17 +284,20 @@ def single_word_columns(feat: Features) -> np.ndarray:
     return np.array(sorted({term_index(w) for w in feat.words[: feat.unigrams]}), dtype=np.int64)
 
 
-def rare_terms(cols: np.ndarray, freq: Frequencies, cap: int) -> np.ndarray:
-    """A post's rarest single words that some other post shares, within the cap."""
+def rare_terms(cols: np.ndarray, freq: Frequencies, n_outlets: int) -> np.ndarray:
+    """A post's rarest single words that some other post shares.
+
+    Words are taken rarest first until their posting lists would hold more posts than a
+    budget that grows with the number of outlets (one development can have a post from each).
+    """
     df = freq.df[0][cols]
-    usable = (df >= 2) & (df <= cap)
+    budget = max(64, 4 * n_outlets)
+    usable = (df >= 2) & (df <= budget)
     cols, df = cols[usable], df[usable]
-    return cols[np.argsort(df, kind="stable")[:RARE_TERMS]]
-
-
-def df_cap(n_outlets: int) -> int:
-    """Words in more posts than this are too common to block on."""
-    return max(32, 2 * n_outlets)
+    order = np.argsort(df, kind="stable")
+    within = np.cumsum(df[order]) <= budget
+    within[:MIN_RARE_TERMS] = True
+    return cols[order[within]]
 
 
 def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -307,8 +313,8 @@ def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarra
     if n < EXHAUSTIVE_BELOW:
         i, j = np.triu_indices(n, k=1)
     else:
-        cap = df_cap(len(set(outlets)))
-        picked = [rare_terms(single_word_columns(f), corpus.freq, cap) for f in feats]
+        n_outlets = len(set(outlets))
+        picked = [rare_terms(single_word_columns(f), corpus.freq, n_outlets) for f in feats]
         queries = sp.csr_matrix(
             (np.ones(sum(map(len, picked))), np.concatenate(picked), np.cumsum([0] + [len(p) for p in picked])),
             shape=raw_words.shape,

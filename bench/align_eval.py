@@ -1,0 +1,90 @@
+"""Accuracy of livedesk.align on the seed gold and on the labelled fictional events.
+
+Prints pairwise precision / recall / F1, BCubed F1 and the mean absolute error of inferred
+times, beside an all-singletons baseline, and a drop-one ablation of the signals.
+Run from the repository root: python bench/align_eval.py
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "align"))
+
+from labelled import bcubed_f1, load_events, pairwise, seed_groups, seed_pairwise  # noqa: E402
+from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
+
+from livedesk.align.cluster import align  # noqa: E402
+from livedesk.align.similar import SIGNALS  # noqa: E402
+
+
+def groups(result) -> dict[str, str]:
+    return {pid: d.id for d in result.developments for pid in d.post_ids}
+
+
+def mae_minutes(result, truth: dict) -> float | None:
+    errors = [abs((t.time - truth[pid]).total_seconds()) / 60 for pid, t in result.inferred.items() if pid in truth]
+    return sum(errors) / len(errors) if errors else None
+
+
+def seeds_scores(off: frozenset[str] = frozenset()) -> tuple:
+    posts = seed_posts()
+    gold = load_gold()["alignment"]
+    outlet = {p.id: p.outlet for p in posts}
+    found = groups(align(posts, off=off))
+    # inferred-time error: hide every second TASS time and infer it back
+    truth = {p.id: p.time for k, p in enumerate(posts) if p.time and k % 2}
+    hidden = [replace(p, time=None) if p.id in truth else p for p in posts]
+    return (*seed_pairwise(found, outlet, gold), bcubed_f1(found, seed_groups(gold, list(outlet))),
+            mae_minutes(align(hidden, off=off), truth))
+
+
+def seeds_baseline() -> tuple:
+    posts = seed_posts()
+    gold = load_gold()["alignment"]
+    alone = {p.id: p.id for p in posts}
+    return (*seed_pairwise(alone, {p.id: p.outlet for p in posts}, gold),
+            bcubed_f1(alone, seed_groups(gold, list(alone))), None)
+
+
+def events_scores(off: frozenset[str] = frozenset(), baseline: bool = False) -> tuple:
+    found, gold, errors = {}, {}, []
+    for name, posts, labels, truth in load_events():
+        result = align(posts, off=off)
+        chosen = {p.id: p.id for p in posts} if baseline else groups(result)
+        found |= {pid: f"{name}/{d}" for pid, d in chosen.items()}
+        gold |= {pid: f"{name}/{d}" for pid, d in labels.items()}
+        errors += [abs((t.time - truth[pid]).total_seconds()) / 60 for pid, t in result.inferred.items()]
+    mae = None if baseline else sum(errors) / len(errors)
+    return (*pairwise(found, gold), bcubed_f1(found, gold), mae)
+
+
+def line(name: str, scores: tuple) -> str:
+    p, r, f1, b3, mae = scores
+    mae_text = f"{mae:8.1f}" if mae is not None else f"{'-':>8}"
+    return f"  {name:<22} {p:9.3f} {r:7.3f} {f1:6.3f} {b3:10.3f} {mae_text}"
+
+
+def main() -> None:
+    header = f"  {'':<22} {'precision':>9} {'recall':>7} {'F1':>6} {'BCubed F1':>10} {'MAE min':>8}"
+    have_seeds = (SHARED / "gold" / "seeds.json").exists()
+    sets = [("labelled events", events_scores, lambda: events_scores(baseline=True))]
+    if have_seeds:
+        sets.insert(0, ("seeds (TASS, CNN)", seeds_scores, seeds_baseline))
+    for title, scores, baseline in sets:
+        print(f"{title}")
+        print(header)
+        print(line("all signals", scores()))
+        print(line("all-singletons baseline", baseline()))
+        for signal in SIGNALS:
+            print(line(f"without {signal}", scores(frozenset({signal}))))
+        print()
+    print("Seeds MAE: every second TASS post has its time hidden and inferred back (CNN gives no times).")
+    print("Labelled MAE: the untimed outlets' posts against the true times kept in the labels.")
+
+
+if __name__ == "__main__":
+    main()

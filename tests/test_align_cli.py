@@ -1,0 +1,88 @@
+"""`livedesk align`: sources or a manifest in, developments out, clear errors."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from livedesk.cli import app
+
+PAGES = Path(__file__).resolve().parent / "fixtures" / "align" / "pages"
+sys.path.insert(0, str(PAGES.parent))
+from seed_posts import SHARED, load_gold  # noqa: E402
+
+runner = CliRunner()
+
+
+def _run(*args: str):
+    return runner.invoke(app, ["align", *args])
+
+
+def test_manifest_json_links_the_same_developments_across_outlets():
+    result = _run("--manifest", str(PAGES / "ferry.toml"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {p["id"] for p in data["posts"]} == {
+        "harbour-courier-1", "harbour-courier-2", "nordic-wire-1", "nordic-wire-2",
+        "coastline-daily-1", "coastline-daily-2", "coastline-daily-3",
+    }
+    shared = sorted(sorted(d["post_ids"]) for d in data["developments"] if len(d["outlets"]) == 3)
+    assert shared == [
+        ["coastline-daily-1", "harbour-courier-1", "nordic-wire-1"],
+        ["coastline-daily-3", "harbour-courier-2", "nordic-wire-2"],
+    ]
+    assert data["exclusives"]["Coastline Daily"] == ["d-coastline-daily-2"]
+    untimed = [p for p in data["posts"] if p["outlet"] == "Coastline Daily"]
+    assert all(p["time_inferred"] and p["time"].endswith("Z") for p in untimed)
+    assert data["key_point_suggestions"]
+
+
+def test_sources_given_on_the_command_line_print_a_report(tmp_path):
+    for name in ("harbour_courier.txt", "nordic_wire.txt"):
+        shutil.copy(PAGES / name, tmp_path / name)
+    result = _run(str(tmp_path / "harbour_courier.txt"), str(tmp_path / "nordic_wire.txt"))
+    assert result.exit_code == 0, result.output
+    assert "4 posts from 2 outlets" in result.stdout
+    assert "2 reported by more than one outlet" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/no/such/page.txt"], "cannot read"),
+        ([], "give one or more sources"),
+        (["--manifest", "/no/such/manifest.toml"], "cannot read"),
+    ],
+)
+def test_unreadable_input_exits_2_with_one_line(args, message):
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_manifest_is_named_in_one_line(tmp_path):
+    (tmp_path / "bad.toml").write_text("[[source]]\noutlet = 'No Path'\n")
+    result = _run("--manifest", str(tmp_path / "bad.toml"))
+    assert result.exit_code == 2 and "needs a path or a url" in result.stderr
+    (tmp_path / "broken.toml").write_text("[[source]\n")
+    result = _run("--manifest", str(tmp_path / "broken.toml"))
+    assert result.exit_code == 2 and "not valid TOML" in result.stderr
+
+
+@pytest.mark.skipif(not (SHARED / "gold" / "seeds.json").exists(), reason="seed pages not present")
+def test_the_seed_pages_through_the_real_readers(tmp_path):
+    pages = load_gold()["pages"]
+    (tmp_path / "seeds.toml").write_text(
+        f'[[source]]\npath = "{SHARED / pages["tass"]["file"]}"\noutlet = "TASS"\ntimezone = "Europe/Moscow"\n'
+        f'[[source]]\npath = "{SHARED / pages["cnn"]["file"]}"\noutlet = "CNN"\n'
+    )
+    result = _run("--manifest", str(tmp_path / "seeds.toml"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    headline = {p["id"]: p["headline"] for p in data["posts"]}
+    thorough = next(d for d in data["developments"] if any("thorough" in (headline[i] or "") for i in d["post_ids"]))
+    assert thorough["outlets"] in (["TASS", "CNN"], ["CNN", "TASS"])
+    assert len([d for d in data["developments"] if len(d["outlets"]) == 2]) >= len(load_gold()["alignment"]["same"]) - 1
