@@ -202,14 +202,18 @@ def serve_reference(port: int, control_port: int) -> None:
                 readers.pop(self.transport, None)
 
     class Control(asyncio.Protocol):
-        """One JSON post per line; each becomes one SSE message written to every reader."""
+        """One JSON post per line; each becomes one SSE message written to every reader.
+
+        Each line is acknowledged when it is read, before its fan-out, as the livedesk API answers
+        a post once it is committed: a busy server slows both publishers alike."""
 
         def connection_made(self, transport):
-            self.buffer, self.next_id = b"", 1
+            self.transport, self.buffer, self.next_id = transport, b"", 1
 
         def data_received(self, data):
             *lines, self.buffer = (self.buffer + data).split(b"\n")
             for line in lines:
+                self.transport.write(b"ok\n")
                 message = b"id: %d\nevent: post.created\ndata: %s\n\n" % (self.next_id, line)
                 framed = b"%x\r\n%s\r\n" % (len(message), message)
                 self.next_id += 1
@@ -253,11 +257,13 @@ def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, p
         thread.start()
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         for seq, sent in paced(posts, rate, started):
+            first = sent if seq == 0 else first
             client.post(f"/api/events/{slug}/posts", json=post_json(seq, sent)).raise_for_status()
+    took = time.time() - first
     if poll:
         thread.join(timeout=POLL_INTERVAL_S * 3)
         stop.set()
-    results.put(poller_result)
+    results.put((took, poller_result))
 
 
 def poll_livedesk(url: str, slug: str, posts: int, stop, found: list) -> None:
@@ -285,9 +291,12 @@ def poll_livedesk(url: str, slug: str, posts: int, stop, found: list) -> None:
 def publish_reference(control_port: int, posts: int, rate: float, started, results) -> None:
     with socket.create_connection(("127.0.0.1", control_port)) as conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        acks = conn.makefile("rb")
         for seq, sent in paced(posts, rate, started):
+            first = sent if seq == 0 else first
             conn.sendall(json.dumps(post_json(seq, sent), separators=(",", ":")).encode() + b"\n")
-    results.put([])
+            acks.readline()
+    results.put((time.time() - first, []))
 
 
 # ---- the client: N readers on raw sockets in one loop ---------------------------------
@@ -376,6 +385,7 @@ class Result:
     cpu_s: list[float]
     window_s: float
     poller: list[float]
+    publish_s: float
     client_cpu_s: float
     load: str
 
@@ -413,7 +423,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     client_s = client_cpu() - client_before
     cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before)]
     peak = [proc_kb(pid, "VmHWM") for pid in pids]
-    poller = await asyncio.to_thread(results.get, True, 60)
+    publish_s, poller = await asyncio.to_thread(results.get, True, 60)
     await asyncio.to_thread(proc.join)
     for transport in transports:
         sock = transport.get_extra_info("socket")
@@ -426,7 +436,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     return Result(server.name, readers, connect_s, np.frombuffer(tally.latencies, dtype=np.float64).copy(),
                   int((counts == 0).sum()), int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()),
                   dropped,
-                  server.baseline_kb, peak, cpu, window_s, poller, client_s, load)
+                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, client_s, load)
 
 
 def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
@@ -447,7 +457,7 @@ def report(result: Result, posts: int) -> None:
     print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s"
           f"   (machine load average {result.load})")
     print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
-          f"   ({len(result.latencies)} deliveries)")
+          f"   ({len(result.latencies)} deliveries; {posts} posts published in {result.publish_s:.1f} s)")
     print(f"    missed {result.missed}   duplicates {result.duplicates}   readers dropped {result.closed}")
     print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); peak minus baseline "
           f"{growth / result.readers:.1f} KB per reader")

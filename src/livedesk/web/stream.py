@@ -3,6 +3,10 @@
 A change is read from the store once, encoded once, and written to every
 reader's connection in one loop: no task or queue per reader on the hot path.
 Readers that reconnect with Last-Event-ID are replayed from the store.
+
+Under uvicorn's httptools server, a stream leaves the web framework as soon as its
+headers are sent (see RawSendMiddleware): an idle reader then holds only its socket,
+uvicorn's connection objects and one waiting coroutine.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ log = logging.getLogger("livedesk.stream")
 
 KEEPALIVE = b": keep-alive\n\n"
 RETRY = b"retry: 2000\n\n"
+QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
 
 
 def encode(change_id: int, kind: str, payload: str) -> bytes:
@@ -77,9 +82,6 @@ class Reader:
             self.transport.close()  # the server sees the disconnect and ends the request
         else:
             self.queue.put_nowait(None)  # tells the writer task to finish
-
-
-QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
 
 
 class Hub:
