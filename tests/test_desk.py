@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conftest import ROOT, Server, run_cli, server_env, unique
+from livedesk.newsroom import Invalid
+from livedesk.web.compose import form_from_post, local_to_utc, parse_duration, post_from_form, quote_block
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -310,9 +311,11 @@ def test_key_points_reorder_and_end_coverage(desk_server, context):
         expect(page.locator(".notice")).to_have_text("Key points saved.")
     page.click("button[aria-label='Move key point 3 up']")
     page.click("button[aria-label='Remove key point 1']")
+    page.fill("#kp-1", "No injuries reported so far")
+    page.click("button[value=save]")
     with httpx.Client(base_url=desk_server.url) as client:
         points = [p["text"] for p in client.get(f"/api/events/{slug}").json()["key_points"]]
-    assert points == ["Ferries suspended", "No injuries reported"]
+    assert points == ["Ferries suspended", "No injuries reported so far"]
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("text=End coverage")
@@ -366,3 +369,32 @@ def test_the_desk_works_without_javascript(desk_server, browser):
         assert "<blockquote>" in post["body_html"] and "Oren Pask, dive lead" in post["body_html"]
     finally:
         ctx.close()
+
+
+# ---- the compose form's conversions, without a browser --------------------------------
+
+def test_local_schedule_times_become_utc_across_daylight_saving():
+    assert local_to_utc("2026-03-28T12:00", "Europe/Berlin") == datetime(2026, 3, 28, 11, 0, tzinfo=timezone.utc)
+    assert local_to_utc("2026-03-30T12:00", "Europe/Berlin") == datetime(2026, 3, 30, 10, 0, tzinfo=timezone.utc)
+    assert local_to_utc("2026-03-30T12:00", "") == datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
+    for bad_time, zone in (("", "UTC"), ("tomorrow", "UTC"), ("2026-03-30T12:00", "Mars/Olympus")):
+        with pytest.raises(Invalid):
+            local_to_utc(bad_time, zone)
+
+
+def test_durations_quotes_and_media_from_the_form():
+    assert [parse_duration(t) for t in ("", "95", "1:35", "1:01:35")] == [None, 95, 95, 3695]
+    with pytest.raises(Invalid):
+        parse_duration("ninety")
+    assert quote_block("Line one\nLine two", "Oren Pask") == "> Line one\n> Line two\n>\n> — Oren Pask"
+    fields = {
+        "headline": "Divers return", "body": "The hull is found.", "topics": "sea, rescue ",
+        "image_url": "/static/demo/fog.svg", "image_caption": "Fog", "image_credit": "Desk",
+        "video_url": "https://video.example.org/dive.mp4", "video_title": "The dive", "video_duration": "2:05",
+        "video_source": "Harbour TV", "key_event": "on",
+    }
+    data = post_from_form(fields)
+    assert data["topics"] == ["sea", "rescue"] and data["key_event"] is True
+    assert [m["kind"] for m in data["media"]] == ["image", "video"] and data["media"][1]["duration_s"] == 125
+    back = form_from_post({**data, "media": data["media"]})
+    assert back["video_duration"] == "2:05" and back["image_caption"] == "Fog" and back["topics"] == "sea, rescue"

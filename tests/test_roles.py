@@ -61,6 +61,7 @@ ROUTES = [
     Route("POST", "/api/events/{slug}/sources", by_role(201, 201, 403, 403),
           lambda: {"url": f"https://news.example.org/live/{unique('gauge')}", "outlet": "Pier Gazette"}),
     Route("DELETE", "/api/events/{slug}/sources/{source_id}", by_role(204, 204, 403, 403), None, "source"),
+    Route("POST", "/api/events/{slug}/keypoints/accept", EDITORS_ONLY, lambda: {"text": "Ferries resume at noon."}),
 ]
 
 

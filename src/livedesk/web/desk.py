@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -29,6 +28,7 @@ from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
+from livedesk.web.compose import COMPOSE_FIELDS, form_from_post, local_to_utc, post_from_form
 from livedesk.web.pages import CRITICAL_CSS, static_url
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -162,16 +162,26 @@ def _field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+REFUSALS = (Invalid, Forbidden, NotFound)
+
+
+def status_of(refusal: Exception) -> int:
+    """The HTTP status of a newsroom refusal."""
+    return 403 if isinstance(refusal, Forbidden) else 404 if isinstance(refusal, NotFound) else 422
+
+
 def _newsroom_call(work):
     """Run a newsroom write; its refusals become desk pages."""
     try:
         return work()
-    except Invalid as exc:
-        raise DeskProblem(422, str(exc)) from exc
-    except Forbidden as exc:
-        raise DeskProblem(403, str(exc)) from exc
-    except NotFound as exc:
-        raise DeskProblem(404, str(exc)) from exc
+    except REFUSALS as exc:
+        raise DeskProblem(status_of(exc), str(exc)) from exc
+
+
+def _compose_values(form: FormData) -> dict:
+    values = {name: _field(form, name) for name in COMPOSE_FIELDS}
+    values["body"] = str(form.get("body") or "")  # kept as typed: Markdown cares about spaces
+    return values
 
 
 # ---- sign in and out ------------------------------------------------------------------
@@ -268,10 +278,9 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
     data = {"slug": _field(form, "slug").lower(), "title": _field(form, "title"), "standfirst": _field(form, "standfirst")}
     try:
         event = publish.create_event(engine_of(request), data, desk.actor)
-    except (Invalid, Forbidden) as exc:
+    except REFUSALS as exc:
         events = run_read(engine_of(request), lambda conn: [event_store.event_to_dict(r) for r in event_store.list_events(conn)])
-        status = 403 if isinstance(exc, Forbidden) else 422
-        return render(request, "desk/home.html", status=status, desk=desk, events=events, form=data, error=str(exc))
+        return render(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
     return done(f"/desk/e/{event['slug']}", "created")
 
 
@@ -371,8 +380,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
 def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
     """The compose form: publish, save a draft, schedule, or (without JavaScript) preview."""
     desk, form = posted
-    values = {name: _field(form, name) for name in COMPOSE_FIELDS}
-    values["body"] = str(form.get("body") or "")
+    values = _compose_values(form)
     action = _field(form, "action") or "publish"
     try:
         data = post_from_form(values)
@@ -381,9 +389,8 @@ def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends
             return _event_page(request, slug, desk, values, preview=preview)
         data.update(_status_for(action, values))
         post = _save(request, slug, desk, values.get("draft_id"), data)
-    except (Invalid, Forbidden, NotFound) as exc:
-        code = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 422
-        return _event_page(request, slug, desk, values, error=str(exc), status=code)
+    except REFUSALS as exc:
+        return _event_page(request, slug, desk, values, error=str(exc), status=status_of(exc))
     if post["status"] == "draft":
         return RedirectResponse(f"/desk/e/{slug}?draft={post['id']}&done=draft#compose", status_code=303)
     return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
@@ -417,18 +424,17 @@ def edit_page(request: Request, slug: str, post_id: str, desk: Desk = Depends(si
 @router.post("/e/{slug}/posts/{post_id}/edit")
 def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
     desk, form = posted
-    values = {name: _field(form, name) for name in COMPOSE_FIELDS}
-    values["body"] = str(form.get("body") or "")
+    values = _compose_values(form)
     correction = _field(form, "correction") or None
     try:
         data = post_from_form(values)
         post = publish.edit_post(
             engine_of(request), request.app.state.broker, slug, post_id, data, desk.actor, correction=correction
         )
-    except (Invalid, Forbidden, NotFound) as exc:
+    except REFUSALS as exc:
         post = _post_for(request, slug, post_id, desk)
         values["correction"] = correction or ""
-        return render(request, "desk/edit.html", status=422, desk=desk, slug=slug, post=post, form=values, error=str(exc))
+        return render(request, "desk/edit.html", status=status_of(exc), desk=desk, slug=slug, post=post, form=values, error=str(exc))
     return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
 
 
@@ -463,87 +469,3 @@ def preview(request: Request, body: PreviewIn, desk: Desk = Depends(signed_in)) 
     if not csrf_valid(request, desk.token, request.headers.get("x-csrf-token")):
         raise DeskProblem(403, "a preview needs a valid X-CSRF-Token header")
     return JSONResponse({"html": render_markdown(body.body)}, headers={"Cache-Control": "no-store"})
-
-
-# ---- the compose form <-> a post ------------------------------------------------------
-
-COMPOSE_FIELDS = (
-    "headline", "topics", "key_event", "image_url", "image_alt", "image_caption", "image_credit",
-    "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
-    "scheduled_at", "tz", "draft_id",
-)
-
-
-def post_from_form(values: dict) -> dict:
-    """The newsroom's post data from the compose form's fields."""
-    body = values.get("body", "").strip()
-    if values.get("quote_text"):
-        body = (body + "\n\n" if body else "") + quote_block(values["quote_text"], values.get("quote_speaker", ""))
-    media = []
-    if values.get("image_url"):
-        media.append({
-            "kind": "image", "url": values["image_url"], "alt": values.get("image_alt") or None,
-            "caption": values.get("image_caption") or None, "credit": values.get("image_credit") or None,
-        })
-    if values.get("video_url"):
-        media.append({
-            "kind": "video", "url": values["video_url"], "title": values.get("video_title") or None,
-            "duration_s": parse_duration(values.get("video_duration", "")), "source": values.get("video_source") or None,
-        })
-    topics = [t.strip() for t in values.get("topics", "").split(",") if t.strip()]
-    return {
-        "headline": values.get("headline") or None, "body": body, "media": media, "topics": topics,
-        "key_event": values.get("key_event") == "on",
-    }
-
-
-def quote_block(text: str, speaker: str) -> str:
-    """A quote as Markdown: a blockquote with an attribution line."""
-    lines = [f"> {line}".rstrip() for line in text.strip().splitlines()]
-    if speaker.strip():
-        lines += [">", f"> — {speaker.strip()}"]
-    return "\n".join(lines)
-
-
-def parse_duration(text: str) -> int | None:
-    """'95', '1:35' or '1:01:35' -> seconds."""
-    text = text.strip()
-    if not text:
-        return None
-    if not re.fullmatch(r"\d{1,6}(:\d{1,2}){0,2}", text):
-        raise Invalid(f"video duration {text!r} is not seconds or m:ss")
-    seconds = 0
-    for part in text.split(":"):
-        seconds = seconds * 60 + int(part)
-    return seconds
-
-
-def local_to_utc(local: str, zone: str) -> datetime:
-    """A datetime-local value in the editor's zone (an IANA name; UTC if none) -> aware UTC."""
-    try:
-        moment = datetime.fromisoformat(local)
-    except ValueError as exc:
-        raise Invalid("pick a date and time to schedule the post") from exc
-    try:
-        tz = ZoneInfo(zone) if zone else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"unknown time zone {zone!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
-
-
-def form_from_post(post: dict) -> dict:
-    """The compose form's fields for a stored post."""
-    form = {
-        "headline": post.get("headline") or "", "body": post.get("body") or "",
-        "topics": ", ".join(post.get("topics") or []), "key_event": "on" if post.get("key_event") else "",
-    }
-    for item in post.get("media") or []:
-        if item.get("kind") == "video" and "video_url" not in form:
-            form.update(video_url=item.get("url") or "", video_title=item.get("title") or "",
-                        video_duration=str(item.get("duration_s") or ""), video_source=item.get("source") or "")
-        elif item.get("kind") == "image" and "image_url" not in form:
-            form.update(image_url=item.get("url") or "", image_alt=item.get("alt") or "",
-                        image_caption=item.get("caption") or "", image_credit=item.get("credit") or "")
-    return form

@@ -1,0 +1,98 @@
+"""The desk's compose form and a post's data, both ways: media, quotes, durations, local times."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from livedesk.newsroom import Invalid
+
+COMPOSE_FIELDS = (
+    "headline", "topics", "key_event", "image_url", "image_alt", "image_caption", "image_credit",
+    "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
+    "scheduled_at", "tz", "draft_id",
+)
+
+
+def post_from_form(values: dict) -> dict:
+    """The newsroom's post data from the compose form's fields."""
+    body = values.get("body", "").strip()
+    if values.get("quote_text"):
+        body = (body + "\n\n" if body else "") + quote_block(values["quote_text"], values.get("quote_speaker", ""))
+    media = []
+    if values.get("image_url"):
+        media.append({
+            "kind": "image", "url": values["image_url"], "alt": values.get("image_alt") or None,
+            "caption": values.get("image_caption") or None, "credit": values.get("image_credit") or None,
+        })
+    if values.get("video_url"):
+        media.append({
+            "kind": "video", "url": values["video_url"], "title": values.get("video_title") or None,
+            "duration_s": parse_duration(values.get("video_duration", "")), "source": values.get("video_source") or None,
+        })
+    topics = [t.strip() for t in values.get("topics", "").split(",") if t.strip()]
+    return {
+        "headline": values.get("headline") or None, "body": body, "media": media, "topics": topics,
+        "key_event": values.get("key_event") == "on",
+    }
+
+
+def quote_block(text: str, speaker: str) -> str:
+    """A quote as Markdown: a blockquote with an attribution line."""
+    lines = [f"> {line}".rstrip() for line in text.strip().splitlines()]
+    if speaker.strip():
+        lines += [">", f"> — {speaker.strip()}"]
+    return "\n".join(lines)
+
+
+def parse_duration(text: str) -> int | None:
+    """'95', '1:35' or '1:01:35' -> seconds."""
+    text = text.strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,6}(:\d{1,2}){0,2}", text):
+        raise Invalid(f"video duration {text!r} is not seconds or m:ss")
+    seconds = 0
+    for part in text.split(":"):
+        seconds = seconds * 60 + int(part)
+    return seconds
+
+
+def format_duration(seconds: int | None) -> str:
+    """Seconds -> 'm:ss' or 'h:mm:ss', as the form takes it."""
+    if not seconds:
+        return ""
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def local_to_utc(local: str, zone: str) -> datetime:
+    """A datetime-local value in the editor's zone (an IANA name; UTC if none) -> aware UTC."""
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError as exc:
+        raise Invalid("pick a date and time to schedule the post") from exc
+    try:
+        tz = ZoneInfo(zone) if zone else timezone.utc
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Invalid(f"unknown time zone {zone!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(timezone.utc)
+
+
+def form_from_post(post: dict) -> dict:
+    """The compose form's fields for a stored post."""
+    form = {
+        "headline": post.get("headline") or "", "body": post.get("body") or "",
+        "topics": ", ".join(post.get("topics") or []), "key_event": "on" if post.get("key_event") else "",
+    }
+    for item in post.get("media") or []:
+        if item.get("kind") == "video" and "video_url" not in form:
+            form.update(video_url=item.get("url") or "", video_title=item.get("title") or "",
+                        video_duration=format_duration(item.get("duration_s")), video_source=item.get("source") or "")
+        elif item.get("kind") == "image" and "image_url" not in form:
+            form.update(image_url=item.get("url") or "", image_alt=item.get("alt") or "",
+                        image_caption=item.get("caption") or "", image_credit=item.get("credit") or "")
+    return form
