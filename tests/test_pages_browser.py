@@ -95,7 +95,8 @@ def test_a_scrolled_down_reader_gets_the_new_posts_button(page, server, editor):
     expect(page.locator(".newposts")).to_have_attribute("aria-live", "polite")
     assert card(page, first["id"]).count() == 0
     assert abs(anchor.bounding_box()["y"] - top_before) < 2  # the text under the reader stayed put
-    button.click()
+    button.focus()
+    page.keyboard.press("Enter")
     expect(card(page, second["id"])).to_be_visible()
     expect(page.locator(".post").nth(0)).to_have_id(f"post-{second['id']}")
     expect(page.locator(".post").nth(1)).to_have_id(f"post-{first['id']}")
@@ -127,7 +128,8 @@ def test_show_more_and_oldest_first(page, server, editor):
     slug, made = make_event(editor, posts=25)
     page.goto(f"{server.url}/e/{slug}")
     expect(page.locator(".post")).to_have_count(20)
-    page.get_by_role("link", name="Show more").click()
+    page.get_by_role("link", name="Show more").focus()
+    page.keyboard.press("Enter")  # from the keyboard
     expect(page.locator(".post")).to_have_count(25)
     expect(page.locator(".post").last).to_have_id(f"post-{made[0]['id']}")
     expect(page.get_by_role("link", name="Show more")).to_have_count(0)

@@ -74,6 +74,11 @@ def test_the_event_page_without_javascript_shows_posts_and_a_show_more_link(site
     assert not older.xpath("//a[@data-more]")
     oldest = doc(httpx.get(f"{site.url}/e/{slug}?order=oldest"))
     assert oldest.xpath("//ol[@data-posts]/li")[0].get("id") == f"post-{made[0]['id']}"
+    # a post's own address sends people to the post on the event page
+    moved = httpx.get(f"{site.url}/e/{slug}/p/{made[0]['id']}")
+    assert moved.status_code == 303 and moved.headers["location"] == f"/e/{slug}#post-{made[0]['id']}"
+    fragment = httpx.get(f"{site.url}/e/{slug}/p/{made[0]['id']}?fragment=1")
+    assert fragment.status_code == 200 and fragment.text.lstrip().startswith(f'<li class="post" id="post-{made[0]["id"]}"')
 
 
 def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):

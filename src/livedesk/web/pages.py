@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import anyio
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
@@ -359,7 +360,9 @@ async def embed_page(request: Request, slug: str) -> Response:
 
 @router.get("/e/{slug}/p/{post_id}")
 def post_fragment(request: Request, slug: str, post_id: str) -> Response:
-    """One post card, as the live page inserts it."""
+    """One post card, as the live page inserts it (`?fragment=1`); people are sent to the post on its page."""
+    if request.query_params.get("fragment") != "1":
+        return RedirectResponse(f"/e/{quote(slug)}#post-{quote(post_id)}", status_code=303)
 
     def read(conn):
         event = event_store.get_event(conn, slug)

@@ -121,7 +121,7 @@
     var id = location.hash.slice(1);
     if (id.indexOf("post-") !== 0) return;
     if (document.getElementById(id) || !list || !config || !config.fragment) return highlight(id);
-    fetch(config.fragment + encodeURIComponent(id.slice(5)), { credentials: "same-origin" }).then(function (r) {
+    fetch(config.fragment + encodeURIComponent(id.slice(5)) + "?fragment=1", { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("fragment " + r.status);
       return r.text();
     }).then(function (html) {
@@ -168,7 +168,7 @@
   }
 
   function fetchCard(post) {
-    var url = config.fragment + encodeURIComponent(post.id) + "?v=" + post.version + "&t=" + encodeURIComponent(post.updated_at) + (config.embed ? "&embed=1" : "");
+    var url = config.fragment + encodeURIComponent(post.id) + "?fragment=1&v=" + post.version + "&t=" + encodeURIComponent(post.updated_at) + (config.embed ? "&embed=1" : "");
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("fragment " + r.status);
       return r.text();
