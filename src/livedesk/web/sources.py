@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,6 +38,7 @@ def list_sources(request: Request, slug: str, actor: Actor = Depends(required_ac
 
 
 @router.delete("/events/{slug}/sources/{source_id}", status_code=204, summary="Stop following a source (its posts stay)")
-def remove_source(request: Request, slug: str, source_id: int, actor: Actor = Depends(required_actor)) -> Response:
+def remove_source(request: Request, slug: str, source_id: int = PathParam(ge=1, le=2**63 - 1),
+                  actor: Actor = Depends(required_actor)) -> Response:
     follow.remove_source(engine_of(request), slug, source_id, actor)
     return Response(status_code=204)
