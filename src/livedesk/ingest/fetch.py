@@ -109,6 +109,11 @@ def _check_peer(response: httpx.Response, host: str, allow_private: Private) -> 
         _check_address(host, peer[0], allow_private)
 
 
+def _too_large(limit: int) -> str:
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
+    return f"page larger than {size}: refused"
+
+
 class _Inflater:
     """Content-Encoding decoding that stops at `limit` bytes of output (gzip bombs)."""
 
@@ -125,7 +130,7 @@ class _Inflater:
     def _count(self, data: bytes) -> bytes:
         self.size += len(data)
         if self.size > self.limit:
-            raise FetchError(f"page larger than {self.limit // (1024 * 1024)} MB: refused")
+            raise FetchError(_too_large(self.limit))
         return data
 
     def feed(self, chunk: bytes) -> bytes:
@@ -169,7 +174,7 @@ def _get(client: httpx.Client, url: str, headers: dict, allow_private: Private, 
                     continue
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
-                    raise FetchError(f"page larger than {max_bytes // (1024 * 1024)} MB: refused")
+                    raise FetchError(_too_large(max_bytes))
                 inflater = _Inflater(response.headers.get("content-encoding", ""), max_bytes)
                 body = bytearray()
                 for chunk in response.iter_raw():
