@@ -45,8 +45,8 @@ from livedesk.store.tables import events, outlets, posts, sources
 
 log = logging.getLogger("livedesk.follow")
 
-# Called as f(engine, event_id, post_ids) after new or changed posts of a source are stored.
-ON_POSTS_STORED: list[Callable[[Engine, int, list[str]], None]] = []
+# Called as f(engine, broker, event_id, post_ids) after new or changed posts of a source are stored.
+ON_POSTS_STORED: list[Callable[[Engine, Broker, int, list[str]], None]] = []
 
 DEFAULT_INTERVAL_S = 60
 MAX_BACKOFF_S = 3600
@@ -330,7 +330,7 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
     if changed:
         for callback in ON_POSTS_STORED:
             try:
-                callback(engine, event_id, changed)
+                callback(engine, broker, event_id, changed)
             except Exception:  # noqa: BLE001 - a hook's failure must not undo the poll
                 log.exception("on_posts_stored callback %r failed", callback)
     return stored

@@ -19,7 +19,7 @@ from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
 from livedesk.store.db import make_engine
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, desk, feeds, pages, sources
+from livedesk.web import api, compare, desk, feeds, pages, sources
 from livedesk.web.auth import Unauthorized
 from livedesk.web.stream import Hub, RawSendMiddleware
 
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.include_router(api.router)
     app.include_router(sources.router)
     desk.install(app)
+    compare.install(app)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")

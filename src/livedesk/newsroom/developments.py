@@ -1,0 +1,330 @@
+"""Each event's developments, kept up to date as posts arrive.
+
+One live `Aligner` per event lives in this process, built from the store the first time
+the event is touched and then fed only the posts it has not seen (`posts.num` above the
+highest one seen; several nodes may ingest, so the store is always asked). The alignment
+is stored per event in the `developments` table together with a `developments.updated`
+change, so readers get it pushed.
+
+Ingested posts arrive through `follow.ON_POSTS_STORED`. The site's own posts are aligned
+lazily: every read of the developments (`current`) first catches up with the store, so
+publishing stays as fast as it was and needs no hook.
+
+A post whose text changed, or one that was removed, cannot be taken out of an `Aligner`:
+such an event is recomputed from scratch (`recompute`), which is also the batch path
+used by `livedesk align-event`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from livedesk.align import cluster
+from livedesk.align.cluster import Aligner, Alignment
+from livedesk.align.keypoints import key_point_suggestions
+from livedesk.align.report import alignment_to_json
+from livedesk.broker import Broker
+from livedesk.model import AlignPost, Development
+from livedesk.newsroom import NotFound
+from livedesk.store import changes
+from livedesk.store import events as event_store
+from livedesk.store.db import run_read, run_write
+from livedesk.store.tables import developments, events, outlets, posts
+
+log = logging.getLogger("livedesk.developments")
+
+KIND = "developments.updated"
+PAYLOAD_LIMIT = 50  # changed developments named in one change; more means "reload"
+
+
+@dataclass
+class Live:
+    """One event's alignment as this process holds it."""
+
+    aligner: Aligner
+    last_num: int = 0
+    devs: dict[str, Development] = field(default_factory=dict)  # development id -> development
+    dev_of: dict[str, str] = field(default_factory=dict)  # post id -> development id
+    index: dict[str, int] = field(default_factory=dict)  # post id -> index in aligner.posts
+    orders: dict[int, str] = field(default_factory=dict)  # source id -> its page order
+
+    def posts(self) -> list[AlignPost]:
+        return self.aligner.posts
+
+    def take(self, found: list[Development]) -> tuple[set[str], set[str]]:
+        """Put these developments in place of those they overlap; returns (changed, removed) ids.
+
+        What remains of a replaced development keeps its own, smaller development.
+        """
+        changed: set[str] = set()
+        removed: set[str] = set()
+        leftovers: set[str] = set()
+        for dev in found:
+            for pid in dev.post_ids:
+                old = self.dev_of.get(pid)
+                if old is not None and old in self.devs:
+                    leftovers.update(self.devs.pop(old).post_ids)
+                    removed.add(old)
+        for dev in found:
+            self._put(dev)
+            changed.add(dev.id)
+            leftovers.difference_update(dev.post_ids)
+        while leftovers:  # what a merge or split left of an older development
+            old_dev = removed & {self.dev_of[p] for p in leftovers}
+            for dev_id in old_dev:
+                rest = [self.index[p] for p in sorted(leftovers) if self.dev_of[p] == dev_id]
+                dev = cluster.development(self.posts(), self.aligner.feats, rest, self.aligner.inferred)
+                self._put(dev)
+                changed.add(dev.id)
+                leftovers.difference_update(dev.post_ids)
+            if not old_dev:
+                break
+        return changed, removed - changed
+
+    def _put(self, dev: Development) -> None:
+        self.devs[dev.id] = dev
+        for pid in dev.post_ids:
+            self.dev_of[pid] = dev.id
+
+    def alignment(self) -> Alignment:
+        devs = sorted(self.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
+        names = sorted({p.outlet for p in self.posts()})
+        return Alignment(
+            developments=devs,
+            inferred=dict(self.aligner.inferred),
+            exclusives={o: [d.id for d in devs if d.outlets == [o]] for o in names},
+            shares={o: sum(o in d.outlets for d in devs) / len(devs) for o in names} if devs else {},
+            key_point_suggestions=key_point_suggestions(devs, {p.id: p for p in self.posts()}),
+        )
+
+
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+_live: dict[tuple[str, int], Live] = {}
+_locks: dict[tuple[str, int], threading.Lock] = {}
+_locks_lock = threading.Lock()
+
+
+def _key(engine: Engine, event_id: int) -> tuple[str, int]:
+    return (engine.url.render_as_string(hide_password=True), event_id)
+
+
+def _lock(key: tuple[str, int]) -> threading.Lock:
+    with _locks_lock:
+        return _locks.setdefault(key, threading.Lock())
+
+
+# ---- entry points ----------------------------------------------------------------------------
+
+def on_posts_stored(engine: Engine, broker: Broker, event_id: int, post_ids: list[str]) -> None:
+    """The `follow.ON_POSTS_STORED` hook: align what a poll or a paste stored."""
+    refresh(engine, broker, event_id, post_ids)
+
+
+def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = ()) -> bool:
+    """Bring the event's stored developments up to date; True if they changed.
+
+    `touched` names posts that were stored or changed: one the aligner has seen already
+    was edited, and the event is recomputed.
+    """
+    key = _key(engine, event_id)
+    with _lock(key):
+        live = _live.get(key)
+        if live is None or any(pid in live.index for pid in touched):
+            _recompute_locked(engine, broker, event_id)
+            return True
+        rows, kept = run_read(engine, lambda conn: (_rows(conn, event_id, after=live.last_num), _count(conn, event_id, live.last_num)))
+        if kept < len(live.index):  # a post was deleted or withdrawn
+            _recompute_locked(engine, broker, event_id)
+            return True
+        if not rows:
+            return False
+        _reposition(engine, event_id, live, {r.source_id for r in rows if r.source_id is not None})
+        live.orders = {**_page_orders(rows), **live.orders}
+        found: list[Development] = []
+        for row in rows:
+            post = _align_post(row, live.orders.get(row.source_id, "newest"))
+            live.index[post.id] = len(live.aligner.posts)
+            found.extend(live.aligner.add(post))
+            live.last_num = max(live.last_num, row.num)
+        changed, removed = live.take(_latest(found))
+        _store(engine, broker, event_id, live, changed, removed)
+        return True
+
+
+def recompute(engine: Engine, broker: Broker, event_id: int) -> dict:
+    """Align the event from scratch (batch `cluster.align`) and store it; returns the stored data."""
+    key = _key(engine, event_id)
+    with _lock(key):
+        return _recompute_locked(engine, broker, event_id)
+
+
+def current(engine: Engine, broker: Broker, slug: str) -> tuple[object, dict]:
+    """The event row and its developments as stored, after catching up with new posts."""
+    event = run_read(engine, lambda conn: event_store.get_event(conn, slug))
+    if event is None:
+        raise NotFound(f"no event {slug!r}")
+    refresh(engine, broker, event.id)
+    return event, run_read(engine, lambda conn: stored(conn, event.id)) or empty()
+
+
+def stored(conn: Connection, event_id: int) -> dict | None:
+    """The stored alignment of an event, or None if it was never aligned."""
+    return conn.execute(select(developments.c.data).where(developments.c.event_id == event_id)).scalar()
+
+
+def empty() -> dict:
+    return {"posts": [], "developments": [], "exclusives": {}, "shares": {}, "key_point_suggestions": [], "last_num": 0}
+
+
+def forget() -> None:
+    """Drop every live aligner (they are rebuilt from the store when next needed)."""
+    _live.clear()
+
+
+# ---- building -------------------------------------------------------------------------------
+
+def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
+    rows = run_read(engine, lambda conn: _rows(conn, event_id, after=0))
+    orders = _page_orders(rows)
+    align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
+    result = cluster.align(align_posts)
+    live = Live(aligner=Aligner(), last_num=max((r.num for r in rows), default=0), orders=orders)
+    for k, post in enumerate(align_posts):  # the live index for the posts still to come
+        live.index[post.id] = k
+        live.aligner.add(post)
+    live.aligner.inferred.update(result.inferred)
+    for dev in result.developments:
+        live._put(dev)
+    _live[_key(engine, event_id)] = live
+    before = run_read(engine, lambda conn: stored(conn, event_id)) or empty()
+    old_ids = {d["id"] for d in before["developments"]}
+    return _store(engine, broker, event_id, live, set(live.devs), old_ids - set(live.devs), result)
+
+
+def _latest(found: list[Development]) -> list[Development]:
+    """The newest version of each group the aligner reported (later adds supersede earlier)."""
+    out: list[Development] = []
+    claimed: set[str] = set()
+    for dev in reversed(found):
+        if claimed.isdisjoint(dev.post_ids):
+            out.append(dev)
+        claimed.update(dev.post_ids)
+    return out
+
+
+def _rows(conn: Connection, event_id: int, *, after: int) -> list:
+    query = (
+        select(posts.c.num, posts.c.id, posts.c.search_text, posts.c.headline, posts.c.published_at,
+               posts.c.time_known, posts.c.position, posts.c.source_id, outlets.c.name.label("outlet"))
+        .join(outlets, outlets.c.id == posts.c.outlet_id)
+        .where(posts.c.event_id == event_id, posts.c.status == "published", posts.c.num > after)
+        .order_by(posts.c.num)
+    )
+    return list(conn.execute(query))
+
+
+def _count(conn: Connection, event_id: int, up_to: int) -> int:
+    """Published posts of the event among those the aligner has seen."""
+    where = (posts.c.event_id == event_id, posts.c.status == "published", posts.c.num <= up_to)
+    return conn.execute(select(func.count()).select_from(posts).where(*where)).scalar_one()
+
+
+def _align_post(row, page_order: str) -> AlignPost:
+    own = row.source_id is None  # the site's own posts: oldest first by time
+    return AlignPost(
+        id=row.id,
+        outlet=row.outlet,
+        text=row.search_text or row.headline or "",
+        headline=row.headline,
+        time=row.published_at if row.time_known else None,
+        position=int(row.published_at.timestamp()) if own else (row.position or 0),
+        page_order="oldest" if own else page_order,
+    )
+
+
+def _page_orders(rows: list) -> dict[int, str]:
+    """Each source's page order, read off its stored posts: do times fall down the page?
+
+    Untimed posts carry a placeholder time that keeps the order of one poll, so a page
+    with no times at all still tells.
+    """
+    by_source: dict[int, list] = {}
+    for row in rows:
+        if row.source_id is not None and row.position is not None:
+            by_source.setdefault(row.source_id, []).append(row)
+    orders = {}
+    for source_id, page in by_source.items():
+        timed = [r for r in page if r.time_known] or page
+        timed.sort(key=lambda r: r.position)
+        falls = sum(a.published_at > b.published_at for a, b in zip(timed, timed[1:]))
+        rises = sum(a.published_at < b.published_at for a, b in zip(timed, timed[1:]))
+        orders[source_id] = "oldest" if rises > falls else "newest"
+    return orders
+
+
+def _reposition(engine: Engine, event_id: int, live: Live, source_ids: set[int]) -> None:
+    """New posts at the top of a page move the older ones down: keep the known posts' positions."""
+    if not source_ids:
+        return
+    rows = run_read(engine, lambda conn: list(conn.execute(
+        select(posts.c.id, posts.c.position).where(posts.c.event_id == event_id, posts.c.source_id.in_(source_ids))
+    )))
+    for row in rows:
+        k = live.index.get(row.id)
+        if k is not None and row.position is not None:
+            live.aligner.posts[k].position = row.position
+
+
+# ---- storing ----------------------------------------------------------------------------------
+
+def _store(
+    engine: Engine, broker: Broker, event_id: int, live: Live, changed: set[str], removed: set[str],
+    result: Alignment | None = None,
+) -> dict:
+    """Write the event's alignment with its `developments.updated` change, then announce it."""
+    result = result or live.alignment()
+    data = alignment_to_json(live.posts(), result)
+    for post in data["posts"]:
+        del post["text"]  # the store has it; the alignment stays small
+    data["last_num"] = live.last_num
+    data["updated_at"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    payload = _payload(live, changed, removed)
+    announced: list[int] = []
+
+    def work(conn: Connection) -> None:
+        announced.clear()
+        row = conn.execute(
+            select(developments.c.id, developments.c.data).where(developments.c.event_id == event_id).with_for_update()
+        ).first()
+        if row is not None and (row.data or {}).get("last_num", 0) > live.last_num:
+            return  # another node stored a newer alignment meanwhile
+        values = {"data": data, "updated_at": datetime.now(timezone.utc)}
+        if row is None:
+            conn.execute(insert(developments).values(event_id=event_id, **values))
+        else:
+            conn.execute(update(developments).where(developments.c.id == row.id).values(**values))
+        slug = conn.execute(select(events.c.slug).where(events.c.id == event_id)).scalar()
+        announced.append(changes.append_change(conn, event_id, KIND, {"event": slug, **payload}))
+
+    run_write(engine, work)
+    for change_id in announced:
+        broker.announce(change_id)
+    return data
+
+
+def _payload(live: Live, changed: set[str], removed: set[str]) -> dict:
+    """The changed developments with their posts and outlets; a big change just says so."""
+    if len(changed) + len(removed) > PAYLOAD_LIMIT:
+        return {"developments": [], "removed": [], "count": len(live.devs), "reload": True}
+    devs = [live.devs[d] for d in sorted(changed) if d in live.devs]
+    return {
+        "developments": [{"id": d.id, "post_ids": d.post_ids, "outlets": d.outlets, "label": d.label} for d in devs],
+        "removed": sorted(removed),
+        "count": len(live.devs),
+        "reload": False,
+    }

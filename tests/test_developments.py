@@ -1,0 +1,307 @@
+"""Developments live: other outlets' pages attached to an event are aligned, stored and pushed.
+
+A real server; the seed pages are read from ../shared at test time and pasted as sources.
+The fictional pages below are this project's own writing.
+"""
+
+import json
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import html
+
+from conftest import SSEReader, unique
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+GOLD = SHARED / "gold" / "seeds.json"
+
+GAZETTE = """Orrin Falls bridge reopens | Riverside Gazette
+
+Orrin Falls bridge reopens
+
+The old stone bridge over the Tessel carries traffic again after two years of repairs
+
+11:40 CET
+Mira Holt
+Riverside Gazette
+
+Mayor Tobias Renn cut the ribbon on the Tessel bridge in front of about three hundred people. "This bridge has waited long enough for us, and we for it," Renn said.
+
+11:05 CET
+Mira Holt
+Riverside Gazette
+
+The first bus across the bridge will be the number 14 to the railway station, the transport office said.
+
+10:20 CET
+Mira Holt
+Riverside Gazette
+
+A brass band from the Orrin Falls music school is rehearsing on the east bank ahead of the ceremony.
+"""
+
+WIRE = """Tessel bridge back in service | Valley Wire
+
+Tessel bridge back in service
+
+Two years of repair work end in Orrin Falls
+
+11:45 CET
+Jon Aske
+Valley Wire
+
+Orrin Falls mayor Tobias Renn opened the repaired Tessel bridge before a crowd of roughly 300. "The bridge waited long enough for us and we waited for it," he told the crowd.
+
+10:50 CET
+Jon Aske
+Valley Wire
+
+Repairs to the Tessel bridge cost 4.2 million crowns, twice the first estimate, according to the council's accounts.
+"""
+
+WIRE_NEWS = """12:10 CET
+Jon Aske
+Valley Wire
+
+The number 14 bus to the railway station became the first bus to cross the reopened bridge, the transport office said.
+
+"""
+
+
+def developments(client: httpx.Client, slug: str) -> dict:
+    response = client.get(f"/api/events/{slug}/developments")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def dev_of(data: dict) -> dict[str, dict]:
+    return {pid: d for d in data["developments"] for pid in d["post_ids"]}
+
+
+def posts_of(client: httpx.Client, slug: str) -> list[dict]:
+    response = client.get(f"/api/events/{slug}/posts", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    return response.json()["posts"]
+
+
+def paste(client: httpx.Client, slug: str, text: str, **extra) -> dict:
+    response = client.post(f"/api/events/{slug}/sources", json={"text": text, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def fold(text: str) -> str:
+    return " ".join(text.replace("“", '"').replace("”", '"').replace("’", "'").split()).lower()
+
+
+# ---- the seeds -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seeds(editor) -> tuple[str, dict[str, str]]:
+    """An event with both seed pages pasted; gold ids mapped to stored post ids."""
+    if not GOLD.exists():
+        pytest.skip("seed gold not present")
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    slug = unique("summit")
+    assert editor.post("/api/events", json={"slug": slug, "title": "Summit in Vladivostok"}).status_code == 201
+    for key in ("tass", "cnn"):
+        page = gold["pages"][key]
+        paste(editor, slug, (SHARED / page["file"]).read_text(encoding="utf-8"), outlet=page["outlet"], timezone=page["timezone"])
+    stored = posts_of(editor, slug)
+    by_time = {p["published_at"]: p["id"] for p in stored if p["outlet"]["name"] == "TASS"}
+    by_headline = {fold(p["headline"] or ""): p["id"] for p in stored if p["outlet"]["name"] == "CNN"}
+    ids = {}
+    for p in gold["pages"]["tass"]["posts"]:
+        when = datetime.fromisoformat(p["time"]).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        ids[p["id"]] = by_time[when]
+    for p in gold["pages"]["cnn"]["posts"]:
+        ids[p["id"]] = by_headline[fold(p["headline"])]
+    return slug, ids
+
+
+def test_seed_gold_same_pairs_share_a_development(editor, seeds):
+    slug, ids = seeds
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))["alignment"]
+    found = dev_of(developments(editor, slug))
+    for a, b in gold["same"]:
+        assert found[ids[a]]["id"] == found[ids[b]]["id"], (a, b)
+
+
+def test_seed_exclusives_share_no_development_with_the_other_outlet(editor, seeds):
+    slug, ids = seeds
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))["alignment"]
+    data = developments(editor, slug)
+    found = dev_of(data)
+    outlet = {p["id"]: p["outlet"] for d in data["developments"] for p in d["posts"]}
+    for gold_id in gold["exclusive"]:
+        dev = found[ids[gold_id]]
+        assert dev["outlets"] == [outlet[ids[gold_id]]], gold_id
+        assert dev["exclusive"] and dev["id"] in data["exclusives"][outlet[ids[gold_id]]]
+
+
+def test_developments_api_gives_first_reporter_quotes_and_etag(editor, seeds):
+    slug, ids = seeds
+    response = editor.get(f"/api/events/{slug}/developments")
+    data = response.json()
+    shared = [d for d in data["developments"] if len(d["outlets"]) == 2]
+    assert shared and all(d["label"] and d["posts"] for d in shared)
+    # TASS gives times, CNN none: the first reporter of a shared development is judged on real times
+    assert {d["first_reported_by"] for d in shared} == {"TASS"}
+    pleased = dev_of(data)[ids["cnn-01"]]
+    assert {q["outlet"] for q in pleased["quotes"]} == {"TASS", "CNN"}
+    again = editor.get(f"/api/events/{slug}/developments", headers={"If-None-Match": response.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_compare_api_counts_outlets_and_orders_the_timeline(editor, seeds):
+    slug, _ = seeds
+    data = editor.get(f"/api/events/{slug}/compare").json()
+    outlets = {o["outlet"]: o for o in data["outlets"]}
+    assert set(outlets) == {"TASS", "CNN"}
+    assert sum(o["post_count"] for o in outlets.values()) == len(data["timeline"])
+    assert all(0 < o["share"] <= 1 and o["exclusives"] for o in outlets.values())
+    times = [item["time"] for item in data["timeline"]]
+    assert times == sorted(times)
+    untimed = [item for item in data["timeline"] if item["outlet"] == "CNN"]
+    assert untimed and all(item["time_inferred"] and item["time_label"].startswith("about ") for item in untimed)
+    assert data["key_point_suggestions"] and all(len(s["outlets"]) == 2 for s in data["key_point_suggestions"])
+
+
+def test_timeline_page_shows_inferred_times_with_their_uncertainty(editor, seeds):
+    slug, _ = seeds
+    page = editor.get(f"/e/{slug}/timeline")
+    assert page.status_code == 200
+    tree = html.fromstring(page.text)
+    abouts = [e.text_content() for e in tree.xpath("//*[@class='cmp-about']")]
+    assert abouts and all(re.fullmatch(r"about \d\d:\d\d UTC ± \d+(\.\d)? (min|h)", a) for a in abouts), abouts[:3]
+    badges = {e.text_content().strip() for e in tree.xpath("//ol[@class='cmp-timeline']//span[@class='cmp-badge']")}
+    assert badges == {"TASS", "CNN"}
+    assert tree.xpath("//ol[@class='cmp-timeline']//a[contains(@href, '/compare#dev-')]")
+
+
+def test_compare_page_draws_a_lane_per_outlet_and_joins_developments(editor, seeds):
+    slug, ids = seeds
+    page = editor.get(f"/e/{slug}/compare")
+    assert page.status_code == 200
+    tree = html.fromstring(page.text)
+    [svg] = tree.xpath("//svg[contains(@class, 'cmp-svg')]")
+    assert svg.get("viewbox") or svg.get("viewBox")
+    lanes = [t.text_content() for t in svg.xpath(".//*[@class='cmp-lane-name']")]
+    assert sorted(name.split(" · ")[0] for name in lanes) == ["CNN", "TASS"]
+    joins = svg.xpath(".//g[@class='cmp-joins']/line")
+    data = developments(editor, slug)
+    pleased = dev_of(data)[ids["cnn-01"]]["id"]
+    assert any(j.get("data-development") == pleased for j in joins)
+    marks = svg.xpath(".//a[contains(@class, 'cmp-mark')]")
+    assert len(marks) == sum(len(d["post_ids"]) for d in data["developments"])
+    assert svg.xpath(".//a[contains(@class, 'cmp-exclusive')]") and svg.xpath(".//a[contains(@class, 'cmp-first')]")
+    guessed = svg.xpath(".//a[contains(@class, 'cmp-guess')]")
+    assert guessed and all(m.xpath("./g/line") for m in guessed)  # the ± bar of an inferred time
+    assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", html.tostring(svg).decode())  # nothing fetched
+    # quote wordings side by side
+    [card] = tree.xpath(f"//article[@id='dev-{pleased}']")
+    assert len(card.xpath(".//div[@class='cmp-quote-col']")) == 2
+
+
+def test_reader_page_shows_in_other_media_links(editor, seeds):
+    slug, ids = seeds
+    page = editor.get(f"/e/{slug}")
+    tree = html.fromstring(page.text)
+    [post] = tree.xpath(f"//li[@id='post-{ids['cnn-04']}']")
+    links = post.xpath(".//section[@class='other-media']//a")
+    assert [a.get("href") for a in links] == [f"/e/{slug}/p/{ids['tass-105515']}"]
+    exclusive = tree.xpath(f"//li[@id='post-{ids['cnn-02']}']")[0]
+    assert not exclusive.xpath(".//section[@class='other-media']")
+
+
+# ---- live: a new post joins a development and is pushed --------------------------------
+
+def test_new_post_joins_a_development_and_the_change_is_pushed(server, editor, event):
+    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
+    paste(editor, event, WIRE, timezone="Europe/Oslo")
+    data = developments(editor, event)
+    ribbon = [d for d in data["developments"] if len(d["outlets"]) == 2]
+    assert len(ribbon) == 1 and sorted(ribbon[0]["outlets"]) == ["Riverside Gazette", "Valley Wire"]
+    bus = next(p["id"] for p in posts_of(editor, event) if "number 14" in p["body"])
+    assert dev_of(data)[bus]["outlets"] == ["Riverside Gazette"]
+
+    stream = SSEReader(f"{server.url}/api/events/{event}/stream")
+    try:
+        head, _, rest = WIRE.partition("11:45 CET")
+        paste(editor, event, head + WIRE_NEWS + "11:45 CET" + rest, timezone="Europe/Oslo")
+        new = next(p["id"] for p in posts_of(editor, event) if "became the first bus" in p["body"])
+        pushed = stream.wait_for(lambda e: e.get("event") == "developments.updated"
+                                 and any(new in d["post_ids"] for d in e["data"]["developments"]))
+        [dev] = [d for d in pushed[0]["data"]["developments"] if new in d["post_ids"]]
+        assert bus in dev["post_ids"] and sorted(dev["outlets"]) == ["Riverside Gazette", "Valley Wire"]
+    finally:
+        stream.close()
+    after = dev_of(developments(editor, event))
+    assert after[new]["id"] == after[bus]["id"]
+
+
+def test_own_post_is_aligned_when_the_developments_are_next_read(editor, event):
+    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
+    response = editor.post(f"/api/events/{event}/posts", json={
+        "headline": "Tessel bridge open again",
+        "body": "Mayor Tobias Renn reopened the Tessel bridge in Orrin Falls before some 300 people. "
+                "\"This bridge has waited long enough for us, and we for it,\" he said.",
+    })
+    assert response.status_code == 201
+    own = response.json()["id"]
+    data = developments(editor, event)
+    assert "Riverside Gazette" in dev_of(data)[own]["outlets"]
+
+
+# ---- key points ----------------------------------------------------------------------------
+
+def test_accepting_a_suggestion_adds_it_to_the_key_points(server, editor, event):
+    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
+    paste(editor, event, WIRE, timezone="Europe/Oslo")
+    [suggestion] = developments(editor, event)["key_point_suggestions"]
+    response = editor.post(f"/api/events/{event}/keypoints/accept", json={"development_id": suggestion["development_id"]})
+    assert response.status_code == 200, response.text
+    assert [p["text"] for p in response.json()["key_points"]] == [suggestion["text"]]
+    twice = editor.post(f"/api/events/{event}/keypoints/accept", json={"development_id": suggestion["development_id"]})
+    assert [p["text"] for p in twice.json()["key_points"]] == [suggestion["text"]]  # not added twice
+    by_text = editor.post(f"/api/events/{event}/keypoints/accept", json={"text": "  Buses cross   from Friday "})
+    assert [p["text"] for p in by_text.json()["key_points"]][-1] == "Buses cross from Friday"
+    assert editor.get(f"/api/events/{event}").json()["key_points"][0]["text"] == suggestion["text"]
+
+
+def test_editor_adds_a_suggestion_from_the_compare_page(server, editor, event):
+    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
+    paste(editor, event, WIRE, timezone="Europe/Oslo")
+    with httpx.Client(base_url=server.url, cookies={"livedesk_session": server.token("editor")}) as desk:
+        page = html.fromstring(desk.get(f"/e/{event}/compare").text)
+        [form] = page.xpath("//section[@id='suggestions']//form")
+        fields = {i.get("name"): i.get("value") for i in form.xpath(".//input")}
+        answer = desk.post(form.get("action"), data=fields)
+        assert answer.status_code == 303
+        refused = desk.post(form.get("action"), data={**fields, "csrf": "0" * 64})
+        assert refused.status_code == 403
+        after = html.fromstring(desk.get(f"/e/{event}/compare").text)
+        assert after.xpath("//section[@id='suggestions']//*[contains(@class, 'cmp-accepted')]")
+    assert editor.get(f"/api/events/{event}").json()["key_points"]
+    anonymous = html.fromstring(httpx.get(f"{server.url}/e/{event}/compare").text)
+    assert not anonymous.xpath("//section[@id='suggestions']//form")
+
+
+def test_bad_key_point_requests_are_refused_clearly(server, editor, event):
+    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
+    url = f"/api/events/{event}/keypoints/accept"
+    assert editor.post(url, json={}).status_code == 422
+    unknown = editor.post(url, json={"development_id": "d-nothing"})
+    assert unknown.status_code == 422 and "d-nothing" in unknown.json()["error"]
+    assert editor.post("/api/events/no-such-event/keypoints/accept", json={"text": "x"}).status_code == 404
+    with server.client() as anonymous:
+        assert anonymous.post(url, json={"text": "x"}).status_code == 401
+    with server.client(server.token("contributor")) as contributor:
+        assert contributor.post(url, json={"text": "x"}).status_code == 403
+    assert editor.get(f"/api/events/{event}").json()["key_points"] == []
+    assert editor.get("/api/events/no-such-event/developments").status_code == 404
+    assert editor.get("/e/no-such-event/compare").status_code == 404
