@@ -12,7 +12,6 @@ Run: python bench/search.py [--posts 1000000] [--queries 1000]
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import statistics
 import tempfile
