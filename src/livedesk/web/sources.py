@@ -38,7 +38,7 @@ def list_sources(request: Request, slug: str, actor: Actor = Depends(required_ac
 
 
 @router.delete("/events/{slug}/sources/{source_id}", status_code=204, summary="Stop following a source (its posts stay)")
-def remove_source(request: Request, slug: str, source_id: int = PathParam(ge=1, le=2**63 - 1),
+def remove_source(request: Request, slug: str, source_id: int = PathParam(ge=1, le=2**31 - 1),
                   actor: Actor = Depends(required_actor)) -> Response:
     follow.remove_source(engine_of(request), slug, source_id, actor)
     return Response(status_code=204)
