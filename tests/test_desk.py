@@ -279,6 +279,22 @@ def test_autosave_keeps_a_server_draft_and_local_text(desk_server, context):
     expect(page.locator("#autosave")).to_contain_text("Restored")
 
 
+def test_a_lapsed_session_loses_no_text(desk_server, context):
+    name = make_user(desk_server, "editor")
+    page = context.new_page()
+    log_in(page, desk_server, name)
+    slug = create_event(page)
+    page.fill("#f-body", "The harbour master will speak at six.")
+    context.clear_cookies()  # the session is gone, as after a logout elsewhere
+    page.click("#publish")
+    expect(page).to_have_url(re.compile(r"/desk/login"))
+    page.fill("#login-name", name)
+    page.fill("#login-password", PASSWORD)
+    page.click("#login-form button.primary")
+    page.goto(f"{desk_server.url}/desk/e/{slug}")
+    expect(page.locator("#f-body")).to_have_value("The harbour master will speak at six.")
+
+
 def test_schedule_in_the_editors_zone(desk_server, browser):
     ctx = browser.new_context(timezone_id="Europe/Berlin")
     try:

@@ -90,7 +90,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def sign_in(request: Request, _exc: SignInNeeded):
-        return RedirectResponse(f"/desk/login?next={quote(request.url.path)}", status_code=303)
+        back = request.url.path if request.method == "GET" else "/desk"
+        return RedirectResponse(f"/desk/login?next={quote(back)}", status_code=303)
 
 
 # ---- helpers --------------------------------------------------------------------------

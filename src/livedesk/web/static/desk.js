@@ -118,6 +118,12 @@
 
   function say(text) { if (status) status.textContent = text; }
 
+  // The local copy goes only once the server has taken the post (a lapsed session keeps it).
+  const sent = new URLSearchParams(location.search).get("done");
+  if (["published", "pending", "scheduled", "draft"].indexOf(sent) >= 0) {
+    try { localStorage.removeItem(localKey); } catch (err) { /* nothing to clear */ }
+  }
+
   if (!form.dataset.draft && !hasContent(fields())) {
     try {
       const saved = JSON.parse(localStorage.getItem(localKey) || "null");
@@ -135,10 +141,7 @@
     dirty = true;
     try { localStorage.setItem(localKey, JSON.stringify(fields())); } catch (err) { /* full or blocked */ }
   });
-  form.addEventListener("submit", function () {
-    submitted = true;
-    try { localStorage.removeItem(localKey); } catch (err) { /* nothing to clear */ }
-  });
+  form.addEventListener("submit", function () { submitted = true; });
 
   // Autosave, 2: every few seconds to the server, as one draft post that is then patched.
   function duration(text) {
@@ -181,6 +184,9 @@
           history.replaceState(null, "", "?draft=" + encodeURIComponent(post.id) + "#compose");
         }
         say("Draft saved " + new Date().toLocaleTimeString());
+        if (!dirty) {  // the server has it all now
+          try { localStorage.removeItem(localKey); } catch (err) { /* nothing to clear */ }
+        }
       })
       .catch(function () {
         dirty = true;
