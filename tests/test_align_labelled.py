@@ -149,3 +149,14 @@ def test_bad_input_gets_a_clear_error():
     with pytest.raises(AlignError):
         aligner.add(post)
     assert align([]).developments == []
+
+
+def test_an_aligner_started_from_stored_posts_carries_on_live(monkeypatch):
+    monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)  # the index path, as on a large event
+    _, posts, gold, truth = EVENTS[0]
+    ordered = sorted(posts, key=lambda p: truth[p.id])
+    aligner = Aligner(ordered[:-2])
+    for post in ordered[-2:]:
+        (dev,) = [d for d in aligner.add(post) if post.id in d.post_ids]
+        assert {gold[pid] for pid in dev.post_ids} == {gold[post.id]}
+    assert _groups(aligner.alignment()) == _groups(align(posts))

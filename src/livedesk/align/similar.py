@@ -47,6 +47,15 @@ class QuoteStems:
     text: str
     speaker: str | None
     stems: frozenset[str]
+    weights: dict[str, float] = field(default_factory=dict)  # IDF per stem, as of `weighed_at`
+    mass: float = 0.0
+    weighed_at: int = -1
+
+    def weigh(self, freq: Frequencies) -> None:
+        if self.weighed_at != freq.n:
+            self.weights = {t: freq.word_idf(t) for t in self.stems}
+            self.mass = sum(self.weights.values())
+            self.weighed_at = freq.n
 
 
 @dataclass
@@ -164,29 +173,33 @@ def quote_similarity(a: Features, b: Features, freq: Frequencies) -> float:
             best = max(best, _quote_pair(qa, qb, freq))
     # a remark that the other outlet reports without quote marks
     for q, other in [(qa, b) for qa in a.quotes] + [(qb, a) for qb in b.quotes]:
-        best = max(best, 0.7 * _evidence(q.stems, other.stems, freq))
+        best = max(best, 0.7 * _evidence(q, other.stems, freq))
     return best
 
 
 def _quote_pair(qa: QuoteStems, qb: QuoteStems, freq: Frequencies) -> float:
-    small, large = sorted((qa.stems, qb.stems), key=len)
-    ratio = fuzz.token_sort_ratio(qa.text.lower(), qb.text.lower()) / 100
-    if ratio >= NEAR_VERBATIM and len(small) >= 3:
-        return ratio
-    return _evidence(small, large, freq)
+    small, large = sorted((qa, qb), key=lambda q: len(q.stems))
+    evidence = _evidence(small, large.stems, freq)
+    common = len(qa.stems & qb.stems) / len(qa.stems | qb.stems)
+    if common >= 0.5 and len(small.stems) >= 3:
+        ratio = fuzz.token_sort_ratio(qa.text.lower(), qb.text.lower()) / 100
+        if ratio >= NEAR_VERBATIM:
+            return max(ratio, evidence)
+    return evidence
 
 
 NEAR_VERBATIM = 0.85
 FULL_EVIDENCE = 12.0  # IDF mass of shared words that counts as full proof (about three rare words)
 
 
-def _evidence(part: frozenset[str], whole: frozenset[str], freq: Frequencies) -> float:
-    """Share of `part` found in `whole`, by IDF weight, scaled by how much rarity is shared."""
-    total = sum(freq.word_idf(t) for t in part)
-    if not total:
+def _evidence(quote: QuoteStems, whole: frozenset[str], freq: Frequencies) -> float:
+    """Share of the quote's words found in `whole`, by IDF weight, scaled by how much rarity
+    is shared."""
+    quote.weigh(freq)
+    if not quote.mass:
         return 0.0
-    shared = sum(freq.word_idf(t) for t in part & whole)
-    return (shared / total) * min(1.0, shared / FULL_EVIDENCE)
+    shared = sum(quote.weights[t] for t in quote.stems & whole)
+    return (shared / quote.mass) * min(1.0, shared / FULL_EVIDENCE)
 
 
 def number_agreement(a: Features, b: Features) -> float:
