@@ -302,7 +302,7 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
     return {"posts": posts, "history": history, "other_media": other or {}, "next": cursor}
 
 
-def _event_context(request: Request, conn, slug: str, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
+def _event_context(conn, slug: str, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
     row = event_store.get_event(conn, slug)
     if row is None:
         raise NotFound(f"There is no event called “{slug}”.")
@@ -332,7 +332,7 @@ async def event_page(request: Request, slug: str) -> Response:
     filters = list_filters(request.query_params)
 
     def build(since: int) -> str:
-        context = _read(request, lambda conn: _event_context(request, conn, slug, filters))
+        context = _read(request, lambda conn: _event_context(conn, slug, filters))
         settings = request.app.state.settings
         event = context["event"]
         context["jsonld"] = live_blog_jsonld(event, context["posts"], settings.base_url)
@@ -351,7 +351,7 @@ async def embed_page(request: Request, slug: str) -> Response:
     filters = list_filters({})
 
     def build(since: int) -> str:
-        context = _read(request, lambda conn: _event_context(request, conn, slug, filters, limit=10))
+        context = _read(request, lambda conn: _event_context(conn, slug, filters, limit=10))
         context["live"] = _live_config(context["event"], filters, context["next"], since, embed=True)
         return render(request, "embed.html", **context)
 
