@@ -244,6 +244,25 @@ def test_cookie_is_secure_behind_tls(desk_server):
     assert "livedesk_session=" in cookie and "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
 
+def test_csrf_tokens_hold_on_every_node_of_the_database(desk_server):
+    """A second server on the same database accepts the first one's session and CSRF token."""
+    name = make_user(desk_server, "editor")
+    other = Server({**desk_server.env}).start()
+    try:
+        with httpx.Client(base_url=desk_server.url) as first:
+            login = first.get("/desk/login")
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
+            assert first.post("/desk/login", data={"csrf": csrf, "name": name, "password": PASSWORD}).status_code == 303
+            session = first.cookies["livedesk_session"]
+            page_csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', first.get("/desk").text).group(1)
+        with httpx.Client(base_url=other.url, cookies={"livedesk_session": session}) as second:
+            slug = unique("node")
+            made = second.post("/desk/events", data={"csrf": page_csrf, "slug": slug, "title": "Made on the second node"})
+            assert made.status_code == 303 and made.headers["location"].startswith(f"/desk/e/{slug}")
+    finally:
+        other.stop()
+
+
 def test_autosave_keeps_a_server_draft_and_local_text(desk_server, context):
     page = context.new_page()
     log_in(page, desk_server, make_user(desk_server, "editor"))
