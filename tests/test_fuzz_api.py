@@ -7,6 +7,8 @@ writes get past the lookups. The streaming routes never end, so they are fuzzed 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import httpx
 import pytest
 import schemathesis
@@ -85,3 +87,40 @@ def test_streams_take_any_last_event_id(server, target, last_event_id, since):
     for path in (f"/api/events/{target['slug']}/stream", "/api/stream"):
         with httpx.stream("GET", server.url + path, params={"since": since}, headers=headers, timeout=10) as response:
             assert response.status_code in (200, 422), response.status_code
+
+
+# ---- the pages, feeds and desk are outside the OpenAPI schema: the same rule holds there --------
+
+JUNK = st.one_of(st.text(max_size=60), st.sampled_from(["", "0", "-1", "99999999999999999999", "2026-02-30", "oldest",
+                                                        "own", "%00", "../..", "AAAA", "\u202e", "<b>"]))
+PAGE_PATHS = ["/", "/e/{slug}", "/embed/{slug}", "/e/{slug}/more", "/e/{slug}/p/{junk}", "/topics", "/topics/{junk}",
+              "/search", "/e/{slug}/rss.xml", "/e/{slug}/atom.xml", "/e/{slug}/feed.json", "/rss.xml", "/atom.xml",
+              "/feed.json", "/tools/currency", "/desk/login", "/desk", "/desk/e/{slug}", "/e/{junk}", "/embed/{junk}"]
+PARAMS = st.dictionaries(st.sampled_from(["q", "before", "after", "topic", "order", "outlets", "page", "day", "event",
+                                          "outlet", "embed", "amount", "from", "to", "next"]), JUNK, max_size=5)
+
+
+@given(path=st.sampled_from(PAGE_PATHS), junk=JUNK, params=PARAMS, signed_in=st.booleans())
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_pages_and_feeds_get_no_5xx(server, target, path, junk, params, signed_in):
+    url = server.url + path.format(slug=target["slug"], junk=quote(junk, safe="") or "x")
+    cookies = {"livedesk_session": target["token"]} if signed_in else {}
+    response = httpx.get(url, params=params, cookies=cookies, timeout=15, follow_redirects=False)
+    assert response.status_code < 500, f"{response.status_code} for {response.request.url}"
+
+
+DESK_POSTS = ["/desk/login", "/desk/logout", "/desk/events", "/desk/e/{slug}/status", "/desk/e/{slug}/key-points",
+              "/desk/e/{slug}/posts", "/desk/e/{slug}/posts/{junk}/edit", "/desk/e/{slug}/posts/{junk}/pin",
+              "/desk/preview"]
+
+
+@given(path=st.sampled_from(DESK_POSTS), junk=JUNK,
+       form=st.dictionaries(st.sampled_from(["csrf", "name", "password", "token", "body", "headline", "title", "slug",
+                                             "status", "text", "published_at", "tz", "next", "key_points"]), JUNK, max_size=6),
+       signed_in=st.booleans())
+@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_desk_forms_get_no_5xx(server, target, path, junk, form, signed_in):
+    url = server.url + path.format(slug=target["slug"], junk=quote(junk, safe="") or "x")
+    cookies = {"livedesk_session": target["token"]} if signed_in else {}
+    response = httpx.post(url, data=form, cookies=cookies, timeout=15, follow_redirects=False)
+    assert response.status_code < 500, f"{response.status_code} for POST {response.request.url} {form}"

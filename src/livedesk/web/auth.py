@@ -84,4 +84,5 @@ def csrf_token(request: Request, bound_to: str) -> str:
 def csrf_valid(request: Request, bound_to: str | None, given: str | None) -> bool:
     if not bound_to or not given:
         return False
-    return hmac.compare_digest(csrf_token(request, bound_to), given)
+    # bytes: compare_digest refuses str with non-ASCII characters, which anyone can send
+    return hmac.compare_digest(csrf_token(request, bound_to).encode(), given.encode(errors="replace"))
