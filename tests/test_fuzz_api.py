@@ -100,27 +100,28 @@ PARAMS = st.dictionaries(st.sampled_from(["q", "before", "after", "topic", "orde
                                           "outlet", "embed", "amount", "from", "to", "next"]), JUNK, max_size=5)
 
 
-@given(path=st.sampled_from(PAGE_PATHS), junk=JUNK, params=PARAMS, signed_in=st.booleans())
-@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_pages_and_feeds_get_no_5xx(server, target, path, junk, params, signed_in):
-    url = server.url + path.format(slug=target["slug"], junk=quote(junk, safe="") or "x")
-    cookies = {"livedesk_session": target["token"]} if signed_in else {}
-    response = httpx.get(url, params=params, cookies=cookies, timeout=15, follow_redirects=False)
-    assert response.status_code < 500, f"{response.status_code} for {response.request.url}"
-
-
+FORM = st.dictionaries(st.sampled_from(["csrf", "name", "password", "token", "body", "headline", "title", "slug",
+                                       "status", "text", "published_at", "tz", "next", "key_points"]), JUNK, max_size=6)
 DESK_POSTS = ["/desk/login", "/desk/logout", "/desk/events", "/desk/e/{slug}/status", "/desk/e/{slug}/key-points",
               "/desk/e/{slug}/posts", "/desk/e/{slug}/posts/{junk}/edit", "/desk/e/{slug}/posts/{junk}/pin",
               "/desk/preview"]
+FUZZ_PAGES = settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
-@given(path=st.sampled_from(DESK_POSTS), junk=JUNK,
-       form=st.dictionaries(st.sampled_from(["csrf", "name", "password", "token", "body", "headline", "title", "slug",
-                                             "status", "text", "published_at", "tz", "next", "key_points"]), JUNK, max_size=6),
-       signed_in=st.booleans())
-@settings(max_examples=80, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-def test_desk_forms_get_no_5xx(server, target, path, junk, form, signed_in):
+def request_without_5xx(server, target, method: str, path: str, junk: str, signed_in: bool, **options) -> None:
     url = server.url + path.format(slug=target["slug"], junk=quote(junk, safe="") or "x")
     cookies = {"livedesk_session": target["token"]} if signed_in else {}
-    response = httpx.post(url, data=form, cookies=cookies, timeout=15, follow_redirects=False)
-    assert response.status_code < 500, f"{response.status_code} for POST {response.request.url} {form}"
+    response = httpx.request(method, url, cookies=cookies, timeout=15, follow_redirects=False, **options)
+    assert response.status_code < 500, f"{response.status_code} for {method} {response.request.url} {options}"
+
+
+@given(path=st.sampled_from(PAGE_PATHS), junk=JUNK, params=PARAMS, signed_in=st.booleans())
+@FUZZ_PAGES
+def test_pages_and_feeds_get_no_5xx(server, target, path, junk, params, signed_in):
+    request_without_5xx(server, target, "GET", path, junk, signed_in, params=params)
+
+
+@given(path=st.sampled_from(DESK_POSTS), junk=JUNK, form=FORM, signed_in=st.booleans())
+@FUZZ_PAGES
+def test_desk_forms_get_no_5xx(server, target, path, junk, form, signed_in):
+    request_without_5xx(server, target, "POST", path, junk, signed_in, data=form)
