@@ -3,7 +3,7 @@
 Prints wall time, peak memory (max RSS of a fresh process) and pairwise F1 against the
 generator's truth of a batch `align` for each size, the growth ratio per doubling of the
 post count, and the latency of `Aligner.add` on an event of 10k posts.
-Run: python bench/align.py [--quick]
+Run: python bench/align.py [--quick] [--latency-only]
 """
 
 from __future__ import annotations
@@ -98,17 +98,22 @@ def pairwise_f1(found: dict[str, str], truth: dict[str, int]) -> float:
     return 2 * tp / (len(got) + len(want)) if got or want else 1.0
 
 
-def add_latency(posts: list[AlignPost], probes: int) -> tuple[list[float], float]:
+def add_latency(posts: list[AlignPost], probes: int) -> tuple[list[float], list[float], float]:
     order = sorted(posts, key=lambda p: (p.time or START, p.id))
     started = time.perf_counter()
     aligner = Aligner(order[:-probes])  # the event so far, as a restarted server loads it
     build = time.perf_counter() - started
-    latencies = []
+    latencies, cpu = [], []
     for p in order[-probes:]:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         aligner.add(p)
         latencies.append(time.perf_counter() - started)
-    return sorted(latencies), build
+        cpu.append(time.process_time() - cpu_started)
+    return sorted(latencies), sorted(cpu), build
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * share))] * 1000
 
 
 def main() -> None:
@@ -117,6 +122,8 @@ def main() -> None:
         return
     quick = "--quick" in sys.argv
     sizes = [(10, 250), (20, 250), (50, 400)] if not quick else [(10, 100), (20, 100)]
+    if "--latency-only" in sys.argv:
+        sizes = []
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'pair F1':>8} "
           f"{'growth per doubling (wall, cpu)':>32}")
@@ -136,11 +143,11 @@ def main() -> None:
               f"{r['f1']:>8.3f} {growth:>32}")
         previous = (r["posts"], r["wall"], r["cpu"])
     posts, _ = synthetic_event(25, 400, seed=2) if not quick else synthetic_event(10, 100, seed=2)
-    latencies, build = add_latency(posts, probes=200 if not quick else 20)
-    p50 = latencies[len(latencies) // 2] * 1000
-    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    latencies, cpu, build = add_latency(posts, probes=200 if not quick else 20)
     print(f"Aligner loaded with {len(posts) - len(latencies)} posts in {build:.0f} s; then "
-          f"{len(latencies)} adds one by one up to {len(posts)}: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+          f"{len(latencies)} adds one by one up to {len(posts)}: "
+          f"wall p50 {percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms; "
+          f"cpu p50 {percentile(cpu, 0.5):.0f} ms, p99 {percentile(cpu, 0.99):.0f} ms")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

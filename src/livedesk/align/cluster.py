@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
 from livedesk.align.similar import Corpus, Features, Frequencies
-from livedesk.align.times import infer_times
+from livedesk.align.times import infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
 THRESHOLD = 0.40  # a pair scoring this much reports one development
@@ -250,6 +250,7 @@ class Aligner:
         self.best: dict[tuple[int, str], float] = {}  # a post's best link score into an outlet
         self.pages: dict[str, list[int]] = {}  # outlet -> its posts
         self.inferred: dict[str, InferredTime] = {}
+        self.timed: dict[int, list[tuple[str, float]]] = {}  # root -> its timed posts' (outlet, time)
         if posts:
             self._load(posts)
 
@@ -285,6 +286,7 @@ class Aligner:
         self.ids.add(post.id)
         self.parent.append(k)
         self.members[k] = [k]
+        self.timed[k] = [(post.outlet, post.time.timestamp())] if post.time else []
         self.pages.setdefault(post.outlet, []).append(k)
         if k < SETTLE_BELOW:
             return self._resettle()
@@ -314,9 +316,12 @@ class Aligner:
         for k, label in enumerate(labels.tolist()):
             groups.setdefault(label, []).append(k)
         self.members = {m[0]: m for m in groups.values()}
+        self.timed = {}
         for root, members in self.members.items():
             for k in members:
                 self.parent[k] = root
+            self.timed[root] = [(self.posts[k].outlet, self.posts[k].time.timestamp())
+                                for k in members if self.posts[k].time is not None]
 
     def alignment(self) -> Alignment:
         if not self.posts:
@@ -379,11 +384,8 @@ class Aligner:
         """Re-infer the times of the untimed posts on these outlets' pages."""
         for outlet in outlets:
             page = self.pages[outlet]
-            roots = {self._find(k) for k in page}
-            others = {m for r in roots for m in self.members[r] if self.posts[m].time is not None}
-            scope = sorted(set(page) | others)
-            labels = np.array([self._find(k) for k in scope])
-            self.inferred.update(infer_times([self.posts[k] for k in scope], labels))
+            roots = [self._find(k) for k in page]
+            self.inferred.update(infer_page([self.posts[k] for k in page], [self.timed[r] for r in roots]))
 
     def _find(self, k: int) -> int:
         while self.parent[k] != k:
@@ -399,3 +401,4 @@ class Aligner:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra].extend(self.members.pop(rb))
+        self.timed[ra].extend(self.timed.pop(rb))

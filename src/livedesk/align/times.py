@@ -33,27 +33,37 @@ def infer_times(posts: list[AlignPost], labels: np.ndarray) -> dict[str, Inferre
         if p.time is not None:
             timed_by_group[int(labels[k])].append((p.outlet, p.time.timestamp()))
     inferred: dict[str, InferredTime] = {}
-    for outlet, members in pages.items():
-        if all(posts[k].time is not None for k in members):
+    for members in pages.values():
+        page = [posts[k] for k in members]
+        inferred.update(infer_page(page, [timed_by_group[int(labels[k])] for k in members]))
+    return inferred
+
+
+def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]) -> dict[str, InferredTime]:
+    """Inferred times for the untimed posts of one outlet's page.
+
+    group_times[i] holds (outlet, epoch seconds) of the timed posts in page[i]'s development.
+    """
+    if all(p.time is not None for p in page):
+        return {}
+    order = sorted(range(len(page)), key=lambda i: _chronological(page[i]))
+    anchors = {}  # rank in time order -> (estimate, weight, uncertainty)
+    for rank, i in enumerate(order):
+        p = page[i]
+        if p.time is not None:
+            anchors[rank] = (p.time.timestamp(), REAL, 0.0)
             continue
-        members.sort(key=lambda k: _chronological(posts[k]))
-        anchors = {}  # rank in time order -> (estimate, weight, uncertainty)
-        for rank, k in enumerate(members):
-            p = posts[k]
-            if p.time is not None:
-                anchors[rank] = (p.time.timestamp(), REAL, 0.0)
-                continue
-            others = [t for o, t in timed_by_group[int(labels[k])] if o != outlet]
-            if others:
-                spread = (max(others) - min(others)) / 2
-                anchors[rank] = (median(others), 1.0, max(ALIGNED_UNCERTAINTY_S, spread))
-        if not anchors:
-            continue
-        for rank, (t, u) in _place(len(members), anchors).items():
-            p = posts[members[rank]]
-            if p.time is None:
-                when = datetime.fromtimestamp(t, tz=timezone.utc)
-                inferred[p.id] = InferredTime(time=when, plus_minus_s=u)
+        others = [t for o, t in group_times[i] if o != p.outlet]
+        if others:
+            spread = (max(others) - min(others)) / 2
+            anchors[rank] = (median(others), 1.0, max(ALIGNED_UNCERTAINTY_S, spread))
+    if not anchors:
+        return {}
+    inferred = {}
+    for rank, (t, u) in _place(len(page), anchors).items():
+        p = page[order[rank]]
+        if p.time is None:
+            inferred[p.id] = InferredTime(time=datetime.fromtimestamp(t, tz=timezone.utc), plus_minus_s=u)
     return inferred
 
 
