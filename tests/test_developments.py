@@ -14,7 +14,7 @@ import httpx
 import pytest
 from lxml import html
 
-from conftest import SSEReader, unique
+from conftest import SSEReader, run_cli, unique
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GOLD = SHARED / "gold" / "seeds.json"
@@ -305,3 +305,50 @@ def test_bad_key_point_requests_are_refused_clearly(server, editor, event):
     assert editor.get(f"/api/events/{event}").json()["key_points"] == []
     assert editor.get("/api/events/no-such-event/developments").status_code == 404
     assert editor.get("/e/no-such-event/compare").status_code == 404
+
+
+def test_align_event_cli_recomputes_and_stores(server, editor, seeds):
+    slug, ids = seeds
+    out = run_cli("align-event", slug, "--json", env=server.env)
+    data = json.loads(out.stdout)
+    found = {pid: d["id"] for d in data["developments"] for pid in d["post_ids"]}
+    assert found[ids["cnn-08"]] == found[ids["tass-091656"]]
+    assert {d["id"] for d in developments(editor, slug)["developments"]} == set(found.values())
+    missing = run_cli("align-event", "no-such-event", env=server.env, check=False)
+    assert missing.returncode == 2 and missing.stderr.strip() == "livedesk: no event 'no-such-event'"
+
+
+# ---- in one process: the live path against the store -----------------------------------------
+
+def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.newsroom import developments as live
+    from livedesk.newsroom import follow, publish
+    from livedesk.newsroom.publish import Actor
+    from livedesk.store.db import make_engine, run_read, upgrade
+
+    engine, broker, actor = make_engine(f"sqlite:///{tmp_path / 'live.db'}"), MemoryBroker(), Actor(None, "desk", "admin")
+    upgrade(engine)
+    slug = unique("live")
+    publish.create_event(engine, {"slug": slug, "title": "Bridge"}, actor)
+    follow.ON_POSTS_STORED.append(live.on_posts_stored)
+    try:
+        follow.add_source(engine, broker, slug, {"text": GAZETTE, "timezone": "Europe/Oslo"}, actor)
+        head, _, rest = WIRE.partition("11:45 CET")
+        follow.add_source(engine, broker, slug, {"text": head + WIRE_NEWS + "11:45 CET" + rest, "timezone": "Europe/Oslo"}, actor)
+        _status, own = publish.create_post(engine, broker, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
+        event_id = live.current(engine, broker, slug)[0].id
+
+        def check() -> dict:
+            data = run_read(engine, lambda conn: live.stored(conn, event_id))
+            ids = [pid for d in data["developments"] for pid in d["post_ids"]]
+            assert sorted(ids) == sorted(p["id"] for p in data["posts"]) and len(ids) == len(set(ids))
+            return data
+
+        data = check()
+        assert own["id"] in [p["id"] for p in data["posts"]] and len(data["posts"]) == 7
+        publish.delete_post(engine, broker, slug, own["id"], actor)
+        live.current(engine, broker, slug)
+        assert own["id"] not in [p["id"] for p in check()["posts"]]
+    finally:
+        follow.ON_POSTS_STORED.remove(live.on_posts_stored)

@@ -329,6 +329,30 @@ def align(
         _align_report(data)
 
 
+@app.command("align-event")
+def align_event(
+    event: str = typer.Argument(..., help="The event's slug."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored alignment as JSON instead of a report."),
+) -> None:
+    """Align a stored event's posts (its own and other outlets') from scratch and store the result."""
+    import json
+
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.newsroom import NotFound, developments
+    from livedesk.store import events as event_store
+    from livedesk.store.db import run_read
+
+    engine = _engine()
+    row = run_read(engine, lambda conn: event_store.get_event(conn, event))
+    if row is None:
+        raise NotFound(f"no event {event!r}")
+    data = developments.recompute(engine, MemoryBroker(), row.id)
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        _align_report(data)
+
+
 def _align_specs(sources: list[str], manifest: Optional[str]) -> list[dict]:
     """One dict per source: path or url, outlet, timezone, date."""
     import datetime

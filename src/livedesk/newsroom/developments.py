@@ -22,12 +22,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from livedesk.align import cluster
-from livedesk.align.cluster import Aligner, Alignment
-from livedesk.align.keypoints import key_point_suggestions
-from livedesk.align.report import alignment_to_json
 from livedesk.broker import Broker
 from livedesk.model import AlignPost, Development
 from livedesk.newsroom import NotFound
@@ -35,6 +33,11 @@ from livedesk.store import changes
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read, run_write
 from livedesk.store.tables import developments, events, outlets, posts
+
+if TYPE_CHECKING:
+    from livedesk.align.cluster import Aligner, Alignment
+
+# align/ (SciPy, scikit-learn) is imported where it is first used, so the server starts quickly.
 
 log = logging.getLogger("livedesk.developments")
 
@@ -71,27 +74,32 @@ class Live:
                     leftovers.update(self.devs.pop(old).post_ids)
                     removed.add(old)
         for dev in found:
-            self._put(dev)
+            self.put(dev)
             changed.add(dev.id)
             leftovers.difference_update(dev.post_ids)
+        from livedesk.align import cluster
+
         while leftovers:  # what a merge or split left of an older development
             old_dev = removed & {self.dev_of[p] for p in leftovers}
             for dev_id in old_dev:
                 rest = [self.index[p] for p in sorted(leftovers) if self.dev_of[p] == dev_id]
                 dev = cluster.development(self.posts(), self.aligner.feats, rest, self.aligner.inferred)
-                self._put(dev)
+                self.put(dev)
                 changed.add(dev.id)
                 leftovers.difference_update(dev.post_ids)
             if not old_dev:
                 break
         return changed, removed - changed
 
-    def _put(self, dev: Development) -> None:
+    def put(self, dev: Development) -> None:
         self.devs[dev.id] = dev
         for pid in dev.post_ids:
             self.dev_of[pid] = dev.id
 
     def alignment(self) -> Alignment:
+        from livedesk.align.cluster import Alignment
+        from livedesk.align.keypoints import key_point_suggestions
+
         devs = sorted(self.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
         names = sorted({p.outlet for p in self.posts()})
         return Alignment(
@@ -134,11 +142,16 @@ def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = 
     key = _key(engine, event_id)
     with _lock(key):
         live = _live.get(key)
+        if live is None and not touched and run_read(engine, lambda conn: _stored_is_current(conn, event_id)):
+            return False  # e.g. after a restart: the aligner is built when a new post comes
         if live is None or any(pid in live.index for pid in touched):
             _recompute_locked(engine, broker, event_id)
             return True
-        rows, kept = run_read(engine, lambda conn: (_rows(conn, event_id, after=live.last_num), _count(conn, event_id, live.last_num)))
-        if kept < len(live.index):  # a post was deleted or withdrawn
+        rows, seen = run_read(engine, lambda conn: (_rows(conn, event_id, after=live.last_num),
+                                                    _count(conn, event_id, live.last_num)))
+        if seen != len(live.index):
+            # a post was deleted, or one below the highest number seen became visible late
+            # (a scheduled post, or a transaction of another node that committed after ours)
             _recompute_locked(engine, broker, event_id)
             return True
         if not rows:
@@ -181,25 +194,22 @@ def empty() -> dict:
     return {"posts": [], "developments": [], "exclusives": {}, "shares": {}, "key_point_suggestions": [], "last_num": 0}
 
 
-def forget() -> None:
-    """Drop every live aligner (they are rebuilt from the store when next needed)."""
-    _live.clear()
-
-
 # ---- building -------------------------------------------------------------------------------
 
 def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
-    rows = run_read(engine, lambda conn: _rows(conn, event_id, after=0))
+    from livedesk.align import cluster
+
+    rows, newest = run_read(engine, lambda conn: (_rows(conn, event_id, after=0), _newest(conn, event_id)))
     orders = _page_orders(rows)
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
     result = cluster.align(align_posts)
-    live = Live(aligner=Aligner(), last_num=max((r.num for r in rows), default=0), orders=orders)
+    live = Live(aligner=cluster.Aligner(), last_num=newest, orders=orders)
     for k, post in enumerate(align_posts):  # the live index for the posts still to come
         live.index[post.id] = k
         live.aligner.add(post)
     live.aligner.inferred.update(result.inferred)
     for dev in result.developments:
-        live._put(dev)
+        live.put(dev)
     _live[_key(engine, event_id)] = live
     before = run_read(engine, lambda conn: stored(conn, event_id)) or empty()
     old_ids = {d["id"] for d in before["developments"]}
@@ -226,6 +236,20 @@ def _rows(conn: Connection, event_id: int, *, after: int) -> list:
         .order_by(posts.c.num)
     )
     return list(conn.execute(query))
+
+
+def _stored_is_current(conn: Connection, event_id: int) -> bool:
+    data = stored(conn, event_id)
+    if data is None:
+        return False
+    where = (posts.c.event_id == event_id, posts.c.status == "published")
+    newest, count = conn.execute(select(func.max(posts.c.num), func.count()).where(*where)).one()
+    return data.get("last_num", 0) >= (newest or 0) and len(data["posts"]) == count
+
+
+def _newest(conn: Connection, event_id: int) -> int:
+    """The highest post number of the event, whatever the post's status."""
+    return conn.execute(select(func.coalesce(func.max(posts.c.num), 0)).where(posts.c.event_id == event_id)).scalar_one()
 
 
 def _count(conn: Connection, event_id: int, up_to: int) -> int:
@@ -287,6 +311,8 @@ def _store(
     result: Alignment | None = None,
 ) -> dict:
     """Write the event's alignment with its `developments.updated` change, then announce it."""
+    from livedesk.align.report import alignment_to_json
+
     result = result or live.alignment()
     data = alignment_to_json(live.posts(), result)
     for post in data["posts"]:
