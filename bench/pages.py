@@ -4,7 +4,8 @@ Creates a 500-post event in a fresh SQLite database, starts a real `livedesk ser
 the HTML of /e/{slug} to a folder, and serves that folder with nginx from a temporary
 configuration (one worker process, like the one livedesk process). wrk then loads each
 with the same number of connections. Printed: both request rates, their ratio, and the
-latency percentiles wrk reports. Needs wrk and nginx on PATH.
+latency percentiles wrk reports, and each server's CPU time per request (which other work on a
+busy machine does not inflate, unlike the latency). Needs wrk and nginx on PATH.
 
     python bench/pages.py [--connections 50] [--seconds 10] [--threads 2] [--nice -10]
 """
@@ -108,6 +109,23 @@ def wrk(url: str, connections: int, seconds: int, threads: int) -> dict:
             "socket_errors": socket_errors.group(1) if socket_errors else "none", "raw": out}
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def measured(url: str, pids: list[int], args) -> dict:
+    """wrk's figures plus the server's CPU time per request: a cost that other load on the machine does not inflate."""
+    before = cpu_seconds(pids)
+    result = wrk(url, args.connections, args.seconds, args.threads)
+    result["cpu_us"] = (cpu_seconds(pids) - before) / max(1.0, result["rate"] * args.seconds) * 1e6
+    return result
+
+
 def _ms(value: str) -> float:
     number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -155,8 +173,10 @@ def main() -> None:
         print(f"page: {len(html):,} bytes; {args.connections} connections, {args.threads} wrk threads, {args.seconds} s each;"
               f" niceness {os.nice(0)}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         wrk(page_url, args.connections, 2, args.threads)  # warm up
-        ours = wrk(page_url, args.connections, args.seconds, args.threads)
-        theirs = wrk(static_url, args.connections, args.seconds, args.threads)
+        ours = measured(page_url, [server.pid], args)
+        master = int((work / "nginx.pid").read_text())
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout.split()]
+        theirs = measured(static_url, [master, *workers], args)
     finally:
         subprocess.run([*nginx, "-s", "stop"], capture_output=True)
         server.terminate()
@@ -165,7 +185,8 @@ def main() -> None:
     for name, result in (("livedesk serve", ours), ("nginx (static file)", theirs)):
         lat = result["latency"]
         print(f"{name:20} {result['rate']:10,.0f} req/s   p50 {lat['50']:.2f} ms   p90 {lat['90']:.2f} ms"
-              f"   p99 {lat['99']:.2f} ms   non-2xx {result['non2xx']}   socket errors {result['socket_errors']}")
+              f"   p99 {lat['99']:.2f} ms   CPU {result['cpu_us']:.0f} us/request"
+              f"   non-2xx {result['non2xx']}   socket errors {result['socket_errors']}")
     ratio = ours["rate"] / theirs["rate"]
     print(f"ratio livedesk/nginx: {ratio:.1%}   (goal >= 25%)   livedesk p99: {ours['latency']['99']:.2f} ms   (goal < 50 ms)")
     shutil.rmtree(work, ignore_errors=True)

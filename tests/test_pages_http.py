@@ -94,6 +94,8 @@ def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     assert again.status_code == 304
     plain = httpx.get(f"{site.url}/e/{slug}", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.text == first.text
+    assert plain.headers["content-security-policy"] == csp  # also when answered from the cache
+    assert plain.headers["x-frame-options"] == "DENY"
     assert plain.headers["etag"] != first.headers["etag"]
     embed = httpx.get(f"{site.url}/embed/{slug}")
     assert embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]

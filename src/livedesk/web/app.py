@@ -70,14 +70,15 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(pages.CachedPages)
     app.add_middleware(pages.SecurityHeaders)
     return app
 
 
 def server_app(settings: Settings | None = None, *, background=()) -> RawSendMiddleware:
-    """What `livedesk serve` runs: the app, under the layer that lets streams reach the socket."""
-    return RawSendMiddleware(create_app(settings, background=background))
+    """What `livedesk serve` runs: the app, under the layer that lets streams reach the socket
+    and the one that answers cached pages before the framework."""
+    app = create_app(settings, background=background)
+    return RawSendMiddleware(pages.CachedPages(app, app))
 
 
 async def _publish_scheduled(engine, broker, interval: float) -> None:

@@ -233,30 +233,32 @@ class CachedPage(Response):
 
 
 class CachedPages:
-    """Pure ASGI: answers a GET for a page that is in the cache and still current, before routing.
+    """Pure ASGI, outside the framework: answers a GET for a cached, current page at once.
 
-    The same look-up as `cached_page`, without building a request and a response object.
+    The same look-up as `cached_page`, without routing, a request or a response object; it
+    adds the security headers itself, since it answers before `SecurityHeaders` would run.
+    Everything else passes through to `app`, whose state (`fastapi_app.state`) holds the cache.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, fastapi_app) -> None:
         self.app = app
+        self.state = fastapi_app.state
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            state = scope["app"].state
-            cache = getattr(state, "page_cache", None)
+            cache = getattr(self.state, "page_cache", None)
             if cache is not None:
-                entry = cache.get(page_key(state, scope["path"], scope["query_string"].decode("latin-1")))
+                entry = cache.get(page_key(self.state, scope["path"], scope["query_string"].decode("latin-1")))
                 if entry is not None:
-                    return await _send_page(scope, send, entry)
+                    return await _send_page(scope, send, entry, security_headers(scope["path"]))
         await self.app(scope, receive, send)
 
 
-async def _send_page(scope, send, entry: CachedEntry) -> None:
+async def _send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
     headers = dict(scope["headers"])
     zipped = b"gzip" in headers.get(b"accept-encoding", b"")
     tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
-    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding")]
+    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
     if _not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
         await send({"type": "http.response.start", "status": 304, "headers": reply})
         await send({"type": "http.response.body", "body": b""})
@@ -568,6 +570,14 @@ _EMBED = [(b"content-security-policy", (CSP + "frame-ancestors *").encode())]
 _DOCS = ("/docs", "/redoc")  # the API explorer brings its own scripts
 
 
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    if path.startswith("/embed/"):
+        return _COMMON + _EMBED
+    if path.startswith(_DOCS):
+        return _COMMON
+    return _COMMON + _PAGE
+
+
 class SecurityHeaders:
     """Pure ASGI: adds security headers to each response's start; never touches the body."""
 
@@ -577,12 +587,7 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path = scope["path"]
-        extra = list(_COMMON)
-        if path.startswith("/embed/"):
-            extra += _EMBED
-        elif not path.startswith(_DOCS):
-            extra += _PAGE
+        extra = security_headers(scope["path"])
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
