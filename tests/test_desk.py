@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -244,17 +246,47 @@ def test_cookie_is_secure_behind_tls(desk_server):
     assert "livedesk_session=" in cookie and "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
 
 
+@contextmanager
+def http_login(server: Server, name: str) -> Iterator[httpx.Client]:
+    """A plain HTTP client signed in to the desk; its X-CSRF-Token header holds the page token."""
+    with httpx.Client(base_url=server.url, timeout=15) as client:
+        login = client.get("/desk/login")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
+        assert client.post("/desk/login", data={"csrf": csrf, "name": name, "password": PASSWORD}).status_code == 303
+        page = client.get("/desk").text
+        client.headers["X-CSRF-Token"] = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page).group(1)
+        yield client
+
+
+def test_oversized_or_odd_form_input_gets_a_clear_error(desk_server):
+    with http_login(desk_server, make_user(desk_server, "editor")) as client:
+        csrf = client.headers["X-CSRF-Token"]
+        slug = unique("odd")
+        assert client.post("/desk/events", data={"csrf": csrf, "slug": slug, "title": "T" * 400}).status_code == 422
+        assert client.post("/desk/events", data={"csrf": csrf, "slug": slug, "title": "Odd input"}).status_code == 303
+        bad_posts = [
+            {"body": "x", "topics": "t" * 200},
+            {"body": "x", "headline": "h" * 600},
+            {"body": "x", "video_url": "https://v.example.org/a.mp4", "video_duration": "ninety"},
+            {"body": "x", "action": "schedule", "scheduled_at": "2030-01-01T10:00", "tz": "a" * 5000},
+            {"body": "x", "action": "schedule", "scheduled_at": "2001-01-01T10:00", "tz": "UTC"},
+            {"body": "x", "image_url": "javascript:alert(1)"},
+        ]
+        for fields in bad_posts:
+            answer = client.post(f"/desk/e/{slug}/posts", data={"csrf": csrf, **fields})
+            assert answer.status_code == 422, fields
+            assert 'class="error"' in answer.text and ">x</textarea>" in answer.text  # the text stays in the form
+        points = {"csrf": csrf, "kp_new": "k" * 600}
+        assert client.post(f"/desk/e/{slug}/key-points", data=points).status_code == 422
+        assert client.post("/desk/login", data={"csrf": "é" * 64, "name": "n" * 5000, "password": "p"}).status_code == 403
+
+
 def test_csrf_tokens_hold_on_every_node_of_the_database(desk_server):
     """A second server on the same database accepts the first one's session and CSRF token."""
-    name = make_user(desk_server, "editor")
     other = Server({**desk_server.env}).start()
     try:
-        with httpx.Client(base_url=desk_server.url) as first:
-            login = first.get("/desk/login")
-            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
-            assert first.post("/desk/login", data={"csrf": csrf, "name": name, "password": PASSWORD}).status_code == 303
-            session = first.cookies["livedesk_session"]
-            page_csrf = re.search(r'name="csrf-token" content="([0-9a-f]+)"', first.get("/desk").text).group(1)
+        with http_login(desk_server, make_user(desk_server, "editor")) as first:
+            session, page_csrf = first.cookies["livedesk_session"], first.headers["X-CSRF-Token"]
         with httpx.Client(base_url=other.url, cookies={"livedesk_session": session}) as second:
             slug = unique("node")
             made = second.post("/desk/events", data={"csrf": page_csrf, "slug": slug, "title": "Made on the second node"})

@@ -15,8 +15,23 @@ COMPOSE_FIELDS = (
 )
 
 
+# The JSON API's limits, for the same fields typed into the form.
+LIMITS = {
+    "headline": 500, "image_url": 2000, "image_alt": 1000, "image_caption": 2000, "image_credit": 300,
+    "video_url": 2000, "video_title": 500, "video_source": 300, "quote_speaker": 300, "correction": 1000,
+}
+MAX_TOPICS, MAX_TOPIC_CHARS = 20, 80
+
+
+def check_lengths(values: dict) -> None:
+    for name, limit in LIMITS.items():
+        if len(values.get(name) or "") > limit:
+            raise Invalid(f"{name.replace('_', ' ')} is over {limit} characters")
+
+
 def post_from_form(values: dict) -> dict:
     """The newsroom's post data from the compose form's fields."""
+    check_lengths(values)
     body = values.get("body", "").strip()
     if values.get("quote_text"):
         body = (body + "\n\n" if body else "") + quote_block(values["quote_text"], values.get("quote_speaker", ""))
@@ -32,6 +47,8 @@ def post_from_form(values: dict) -> dict:
             "duration_s": parse_duration(values.get("video_duration", "")), "source": values.get("video_source") or None,
         })
     topics = [t.strip() for t in values.get("topics", "").split(",") if t.strip()]
+    if len(topics) > MAX_TOPICS or any(len(t) > MAX_TOPIC_CHARS for t in topics):
+        raise Invalid(f"give at most {MAX_TOPICS} topics of at most {MAX_TOPIC_CHARS} characters each")
     return {
         "headline": values.get("headline") or None, "body": body, "media": media, "topics": topics,
         "key_event": values.get("key_event") == "on",
@@ -75,8 +92,8 @@ def local_to_utc(local: str, zone: str) -> datetime:
         raise Invalid("pick a date and time to schedule the post") from exc
     try:
         tz = ZoneInfo(zone) if zone else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"unknown time zone {zone!r}") from exc
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise Invalid(f"unknown time zone {zone[:80]!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(timezone.utc)

@@ -28,7 +28,7 @@ from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
-from livedesk.web.compose import COMPOSE_FIELDS, form_from_post, local_to_utc, post_from_form
+from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.pages import CRITICAL_CSS, static_url
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -215,7 +215,7 @@ def login(request: Request, form: FormData = Depends(read_form)) -> Response:
     next_url = _field(form, "next")
     if not token and not (name and password):
         return _login_form(request, nonce, next_url, error="Enter your user name and password, or an API token.", name=name, status=422)
-    key = f"token|{client_address(request)}" if token else f"{name.lower()}|{client_address(request)}"
+    key = f"token|{client_address(request)}" if token else f"{name.lower()[:200]}|{client_address(request)}"
     limit = request.app.state.settings.login_failures_per_minute
     failures = run_read(engine_of(request), lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
     if failures >= limit:
@@ -278,6 +278,8 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
     desk, form = posted
     data = {"slug": _field(form, "slug").lower(), "title": _field(form, "title"), "standfirst": _field(form, "standfirst")}
     try:
+        if len(data["title"]) > 300 or len(data["standfirst"]) > 2000:
+            raise Invalid("the title may have 300 characters and the standfirst 2000")
         event = publish.create_event(engine_of(request), data, desk.actor)
     except REFUSALS as exc:
         events = run_read(engine_of(request), lambda conn: [event_store.event_to_dict(r) for r in event_store.list_events(conn)])
@@ -305,6 +307,8 @@ def key_points(request: Request, slug: str, posted: tuple[Desk, FormData] = Depe
     if _field(form, "kp_new"):
         points.append({"text": _field(form, "kp_new"), "post_id": None})
     points = [p for p in points if p["text"]]
+    if len(points) > 30 or any(len(p["text"]) > 500 for p in points):
+        raise DeskProblem(422, "An event has at most 30 key points of at most 500 characters each.")
     _newsroom_call(lambda: publish.update_event(
         engine_of(request), request.app.state.broker, slug, {"key_points": points}, desk.actor
     ))
@@ -428,6 +432,7 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData
     values = _compose_values(form)
     correction = _field(form, "correction") or None
     try:
+        check_lengths({"correction": correction})
         data = post_from_form(values)
         post = publish.edit_post(
             engine_of(request), request.app.state.broker, slug, post_id, data, desk.actor, correction=correction
