@@ -69,7 +69,7 @@ class Server:
         self.process = subprocess.Popen(
             [*LIVEDESK, "serve", "--port", str(self.port)], env={**os.environ, **self.env}, stdout=log, stderr=log
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # generous: a busy machine imports slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError("server exited: " + Path(self.env["LIVEDESK_TEST_LOG"]).read_text()[-2000:])
@@ -78,6 +78,7 @@ class Server:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
+        self.stop(kill=True)  # never leave a half-started server behind
         raise AssertionError("server did not start")
 
     def stop(self, kill: bool = False) -> None:
