@@ -5,7 +5,7 @@ project's own migrations, then times `store.posts.search_posts` and `list_posts(
 prints p50 and p95 per engine and per kind of query. A database that already holds the
 wanted number of posts is reused, so a second run only queries.
 
-Run: python bench/search.py [--posts 1000000] [--queries 1000]
+Run: python bench/search.py [--posts 1000000] [--queries 1000] [--budget-s SECONDS]
          [--sqlite PATH] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--engines sqlite,postgresql]
 """
 
@@ -166,10 +166,15 @@ def query_mix(vocab: list[str], count: int, seed: int = 11) -> list[tuple[str, d
     return mix
 
 
-def run_queries(engine, mix: list[tuple[str, dict]]) -> dict[str, list[float]]:
+def run_queries(engine, mix: list[tuple[str, dict]], budget_s: float | None = None) -> dict[str, list[float]]:
+    """Times each query; stops early (and says so) once `budget_s` seconds have gone."""
     timings: dict[str, list[float]] = {}
+    ends = time.perf_counter() + budget_s if budget_s else None
     with engine.connect() as conn:
-        for kind, args in mix:
+        for number, (kind, args) in enumerate(mix):
+            if ends is not None and time.perf_counter() > ends:
+                print(f"  time budget of {budget_s:.0f} s spent after {number} of {len(mix)} queries")
+                break
             began = time.perf_counter()
             if kind == "event list":
                 event_id = args.pop("event_id")
@@ -211,6 +216,7 @@ def main() -> None:
     parser.add_argument("--sqlite", default=str(Path(tempfile.gettempdir()) / "livedesk-bench-search.db"))
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="an admin URL; the bench makes its own database")
     parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--budget-s", type=float, default=None, help="stop querying an engine after this many seconds")
     args = parser.parse_args()
     vocab = vocabulary(random.Random(3))
     mix = query_mix(vocab, args.queries)
@@ -219,8 +225,8 @@ def main() -> None:
         url = f"sqlite:///{args.sqlite}" if name == "sqlite" else postgres_database(args.pg, f"livedesk_bench_{args.posts}")
         engine = make_engine(url)
         prepare(engine, args.posts, vocab)
-        run_queries(engine, mix[:50])  # warm the caches
-        report(name, run_queries(engine, mix))
+        run_queries(engine, mix[-10:])  # warm the connection and caches
+        report(name, run_queries(engine, mix, args.budget_s))
         engine.dispose()
 
 
