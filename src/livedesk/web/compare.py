@@ -192,7 +192,8 @@ def other_media(conn, event_id: int, post_ids: list[str]) -> dict[str, list[dict
 WIDTH = 760
 PAD_X = 16
 AXIS_H = 30
-LANE_H = 62
+LANE_H = 70
+MARK_Y = 48  # the lane's line, below its name and the uncertainty bars
 
 
 def coverage_picture(view: dict, data: dict) -> dict:
@@ -203,29 +204,27 @@ def coverage_picture(view: dict, data: dict) -> dict:
     if not placed:
         return {}
     times = [_epoch(p["time"]) for p in placed]
-    spans = [p["time_uncertainty_s"] or 0 if p["time_inferred"] else 0 for p in placed]
-    start = min(t - s for t, s in zip(times, spans))
-    end = max(t + s for t, s in zip(times, spans))
-    margin = max((end - start) * 0.03, 300)
-    start, end = start - margin, end + margin
+    margin = max((max(times) - min(times)) * 0.03, 300)
+    start, end = min(times) - margin, max(times) + margin
     scale = (WIDTH - 2 * PAD_X) / (end - start)
 
-    def x(t: float) -> float:
-        return round(PAD_X + (t - start) * scale, 1)
+    def x(t: float) -> float:  # an uncertainty bar may reach beyond the axis: it stops at the edge
+        return round(min(max(PAD_X + (t - start) * scale, PAD_X), WIDTH - PAD_X), 1)
 
     devs = {d["id"]: d for d in data["developments"]}
     firsts = _first_marks(devs, placed)
     marks = []
     for p, t in zip(placed, times):
         dev = devs.get(p["development"])
-        y = AXIS_H + lanes[p["outlet"]] * LANE_H + 40
-        half = (p["time_uncertainty_s"] or 0) * scale if p["time_inferred"] else 0
+        y = AXIS_H + lanes[p["outlet"]] * LANE_H + MARK_Y
+        span = (p["time_uncertainty_s"] or 0) if p["time_inferred"] else 0
         marks.append({
             "id": p["id"], "x": x(t), "y": y, "color": color[p["outlet"]],
             "shared": bool(dev and len(dev["outlets"]) > 1), "first": p["id"] in firsts,
-            "inferred": p["time_inferred"], "bar_x": round(x(t) - half, 1), "bar_w": round(2 * half, 1),
+            "inferred": p["time_inferred"], "bar_x": x(t - span), "bar_w": round(x(t + span) - x(t - span), 1),
             "development": p["development"], "title": f"{p['outlet']} · {p['time_label']} · {p['headline']}",
         })
+    _stack_bars([m for m in marks if m["inferred"]])
     at = {m["id"]: m for m in marks}
     joins = []
     for dev in devs.values():
@@ -239,13 +238,27 @@ def coverage_picture(view: dict, data: dict) -> dict:
     return {
         "width": WIDTH, "height": height, "axis_y": AXIS_H - 6,
         "lanes": [{"outlet": o["outlet"], "color": o["color"], "y": AXIS_H + k * LANE_H, "label_y": AXIS_H + k * LANE_H + 18,
-                   "line_y": AXIS_H + k * LANE_H + 40, "count": o["post_count"]} for k, o in enumerate(view["outlets"])],
+                   "line_y": AXIS_H + k * LANE_H + MARK_Y, "count": o["post_count"]} for k, o in enumerate(view["outlets"])],
         "ticks": [{"x": x(t), "label": datetime.utcfromtimestamp(t).strftime("%H:%M")} for t in _ticks(start, end)],
         "marks": marks,
         "joins": joins,
         "x0": PAD_X, "x1": WIDTH - PAD_X,
         "shown": len(placed), "total": len(view["timeline"]),
     }
+
+
+BAR_TIERS = 3
+
+
+def _stack_bars(marks: list[dict]) -> None:
+    """Give each uncertainty bar a tier above its lane, so that overlapping bars stay apart."""
+    ends: dict[tuple[int, int], float] = {}  # (lane y, tier) -> where its last bar ends
+    for m in sorted(marks, key=lambda m: m["bar_x"]):
+        tiers = [(ends.get((m["y"], k), -1.0), k) for k in range(BAR_TIERS)]
+        free = [k for end, k in tiers if end < m["bar_x"]]
+        tier = free[0] if free else min(tiers)[1]
+        ends[(m["y"], tier)] = m["bar_x"] + m["bar_w"]
+        m["bar_y"] = m["y"] - 10 - 4 * tier
 
 
 def _first_marks(devs: dict, placed: list[dict]) -> set[str]:
