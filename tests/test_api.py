@@ -232,3 +232,14 @@ def test_persistence_across_restart(tmp_path):
         assert kept["id"] in listed_ids(srv.client(), slug)
     finally:
         srv.stop()
+
+
+def test_control_characters_are_dropped_so_feeds_stay_valid(server, editor, event):
+    import feedparser
+
+    created = post(editor, event, body="bell\x07 and vertical\x0btab", headline="form\x0cfeed")
+    assert created["body"] == "bell and verticaltab" and created["headline"] == "formfeed"
+    for path in (f"/e/{event}/atom.xml", f"/e/{event}/rss.xml", "/atom.xml"):
+        response = server.client().get(path)
+        assert response.status_code == 200
+        assert not feedparser.parse(response.content).bozo

@@ -21,12 +21,18 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 )
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
+# Control characters: no place in a post, and XML (feeds) cannot carry them.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def clean_html(raw: str) -> str:
     """Keep only harmless markup: an allowlist, safe URL schemes, rel=noopener on links."""
     return nh3.clean(
-        raw,
+        strip_controls(raw),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
@@ -46,7 +52,7 @@ def clean_text(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    return _SPACE.sub(" ", html.unescape(nh3.clean(text, tags=set()))).strip()
+    return _SPACE.sub(" ", strip_controls(html.unescape(nh3.clean(text, tags=set())))).strip()
 
 
 def html_to_text(markup: str) -> str:

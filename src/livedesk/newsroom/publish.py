@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from livedesk.broker import Broker
 from livedesk.config import get_settings
-from livedesk.markup import clean_text, html_to_text, render_markdown
+from livedesk.markup import clean_text, html_to_text, render_markdown, strip_controls
 from livedesk.newsroom import Forbidden, Invalid, NotFound
 from livedesk.store import accounts, changes
 from livedesk.store import events as event_store
@@ -166,7 +166,7 @@ def post_content(data: dict) -> dict:
     settings = get_settings()
     values: dict = {}
     if "body" in data:
-        body = data["body"] or ""
+        body = strip_controls(data["body"] or "")
         if len(body.encode()) > settings.max_body_bytes:
             raise Invalid(f"body is {len(body.encode())} bytes; the limit is {settings.max_body_bytes}")
         values["body_md"] = body
