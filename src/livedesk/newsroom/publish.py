@@ -359,16 +359,22 @@ def edit_post(
         if data.get("status") is not None:
             status = _initial_status(data["status"], actor, values.get("published_at", row.published_at))
         post = update_post(conn, row, {**values, "status": status}, correction=correction)
-        kind = _visible_change(row.status, status, "post.updated")
-        if kind:
-            payload = post if kind != "post.deleted" else {"id": row.id, "event": slug}
-            announced.append(record_change(conn, event.id, kind, payload, row.id))
+        _record_visible(conn, event.id, slug, row.status, status, post, "post.updated", announced)
         return post
 
     post = run_write(engine, work)
     for change_id in announced:
         broker.announce(change_id)
     return post
+
+
+def _record_visible(conn, event_id: int, slug: str, before: str, after: str, post: dict, kind_if_same: str,
+                    announced: list[int]) -> None:
+    """Record the change readers see when a post goes from status `before` to `after`, if any."""
+    kind = _visible_change(before, after, kind_if_same)
+    if kind:
+        payload = post if kind != "post.deleted" else {"id": post["id"], "event": slug}
+        announced.append(record_change(conn, event_id, kind, payload, post["id"]))
 
 
 def _topics(values: dict) -> dict:
@@ -427,10 +433,7 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
         status = new_values.get("status", row.status)
         conn.execute(update(posts).where(posts.c.id == row.id).values(**new_values, updated_at=now()))
         post = post_store.post_to_dict(post_store.get_post(conn, event.id, row.id))
-        visible = _visible_change(row.status, status, kind)
-        if visible:
-            payload = post if visible != "post.deleted" else {"id": row.id, "event": slug}
-            announced.append(record_change(conn, event.id, visible, payload, row.id))
+        _record_visible(conn, event.id, slug, row.status, status, post, kind, announced)
         return post
 
     post = run_write(engine, work)
