@@ -36,11 +36,14 @@ class RedisBroker:
     def announce(self, change_id: int) -> None:
         if time.monotonic() < self._quiet_until:
             return  # Redis failed a moment ago; readers' timers find this change in the database
-        try:
-            self._publisher.publish(self.channel, str(change_id))
-        except (redis.RedisError, OSError) as exc:
-            self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
-            log.warning("could not announce change %s: %s", change_id, exc)
+        for attempt in range(2):  # a connection left over from before a Redis restart fails once
+            try:
+                self._publisher.publish(self.channel, str(change_id))
+                return
+            except (redis.RedisError, OSError) as exc:
+                if attempt:
+                    self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
+                    log.warning("could not announce change %s: %s", change_id, exc)
 
     async def _listen(self, on_change: Callable[[int | None], None]) -> None:
         delay = 0.2

@@ -45,7 +45,8 @@ def _post_data(item: dict) -> dict:
 def seed(engine: Engine, broker: Broker | None = None) -> str:
     """Store the demo event unless it is there; returns its slug.
 
-    The story's clock is moved so that its last post was written just now.
+    The story's clock is moved so that its last post was written minutes ago; the
+    other outlets' last reports, a few minutes later than ours, then still lie in the past.
     """
     from livedesk.broker.memory import MemoryBroker
 
@@ -56,7 +57,7 @@ def seed(engine: Engine, broker: Broker | None = None) -> str:
         return slug
     actor = _actor(story)
     last = max(p["time"] for p in story["posts"])
-    shift = datetime.now(timezone.utc) - timedelta(minutes=1) - last
+    shift = datetime.now(timezone.utc) - timedelta(minutes=10) - last
     publish.create_event(
         engine,
         {
