@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
+import queue
+import threading
 from typing import Callable
 
 import redis
@@ -18,7 +19,6 @@ import redis.asyncio as aredis
 log = logging.getLogger("livedesk.broker")
 
 CHANNEL = "livedesk:changes"
-QUIET_AFTER_FAILURE_S = 1.0  # while Redis is away, writers do not wait on it for every change
 
 
 class RedisBroker:
@@ -27,23 +27,38 @@ class RedisBroker:
         self.channel = channel
         self._publisher = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._task: asyncio.Task | None = None
-        self._quiet_until = 0.0
         self.connected = False
+        # Writers hand change ids to one sending thread, so they never wait on Redis.
+        self._outbox: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_loop, name="livedesk-announce", daemon=True)
+        self._sender.start()
 
     async def start(self, on_change: Callable[[int | None], None]) -> None:
         self._task = asyncio.create_task(self._listen(on_change))
 
     def announce(self, change_id: int) -> None:
-        if time.monotonic() < self._quiet_until:
-            return  # Redis failed a moment ago; readers' timers find this change in the database
-        for attempt in range(2):  # a connection left over from before a Redis restart fails once
-            try:
-                self._publisher.publish(self.channel, str(change_id))
+        self._outbox.put(change_id)
+
+    def _send_loop(self) -> None:
+        failing = False
+        while True:
+            change_id = self._outbox.get()
+            if change_id is None:
                 return
-            except (redis.RedisError, OSError) as exc:
-                if attempt:
-                    self._quiet_until = time.monotonic() + QUIET_AFTER_FAILURE_S
-                    log.warning("could not announce change %s: %s", change_id, exc)
+            while not self._outbox.empty():  # hubs read every change up to the newest id
+                newer = self._outbox.get_nowait()
+                if newer is None:
+                    return
+                change_id = max(change_id, newer)
+            for attempt in range(2):  # a connection from before a Redis restart fails once
+                try:
+                    self._publisher.publish(self.channel, str(change_id))
+                    failing = False
+                    break
+                except (redis.RedisError, OSError) as exc:
+                    if attempt and not failing:
+                        log.warning("could not announce change %s: %s; readers poll the database", change_id, exc)
+                        failing = True
 
     async def _listen(self, on_change: Callable[[int | None], None]) -> None:
         delay = 0.2
@@ -73,4 +88,6 @@ class RedisBroker:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        self._outbox.put(None)
+        self._sender.join(timeout=2)
         self._publisher.close()
