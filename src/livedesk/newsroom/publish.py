@@ -23,7 +23,7 @@ from livedesk.newsroom import Forbidden, Invalid, NotFound
 from livedesk.store import accounts, changes
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
-from livedesk.store.db import run_write
+from livedesk.store.db import run_read, run_write
 from livedesk.store.tables import post_versions, posts
 
 EDITORS = ("admin", "editor")
@@ -447,7 +447,7 @@ def publish_due(engine: Engine, broker: Broker) -> int:
 
     The status check in the UPDATE makes each post publish once, however many nodes run this.
     """
-    due = run_read_due(engine)
+    due = run_read(engine, _due_posts)
     published = 0
     for post_id, event_id in due:
         announced: list[int] = []
@@ -470,7 +470,6 @@ def publish_due(engine: Engine, broker: Broker) -> int:
     return published
 
 
-def run_read_due(engine: Engine) -> list[tuple[str, int]]:
-    with engine.connect() as conn:
-        query = select(posts.c.id, posts.c.event_id).where(posts.c.status == "scheduled", posts.c.published_at <= now())
-        return [(r.id, r.event_id) for r in conn.execute(query.limit(500))]
+def _due_posts(conn: Connection) -> list[tuple[str, int]]:
+    query = select(posts.c.id, posts.c.event_id).where(posts.c.status == "scheduled", posts.c.published_at <= now())
+    return [(r.id, r.event_id) for r in conn.execute(query.limit(500))]

@@ -94,22 +94,16 @@ def _error(status: int, message: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
+def _plain_error(status: int):
+    async def handler(_r: Request, exc: Exception):
+        return _error(status, str(exc))
+
+    return handler
+
+
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(NotFound)
-    async def not_found(_r: Request, exc: NotFound):
-        return _error(404, str(exc))
-
-    @app.exception_handler(Invalid)
-    async def invalid(_r: Request, exc: Invalid):
-        return _error(422, str(exc))
-
-    @app.exception_handler(BadCursor)
-    async def bad_cursor(_r: Request, exc: BadCursor):
-        return _error(400, str(exc))
-
-    @app.exception_handler(Forbidden)
-    async def forbidden(_r: Request, exc: Forbidden):
-        return _error(403, str(exc))
+    for error, status in ((NotFound, 404), (Invalid, 422), (BadCursor, 400), (Forbidden, 403)):
+        app.add_exception_handler(error, _plain_error(status))
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_r: Request, exc: Unauthorized):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 
 import anyio
@@ -302,7 +301,3 @@ def parse_last_event_id(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if number >= 0 else None
-
-
-def dumps(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
