@@ -1,9 +1,12 @@
 """Search benchmark: 1M synthetic posts in SQLite and in PostgreSQL, 1,000 mixed queries each.
 
 Loads the posts in bulk (executemany on SQLite, COPY on PostgreSQL) into a schema made by the
-project's own migrations, then times `store.posts.search_posts` and `list_posts(q=...)` and
-prints p50 and p95 per engine and per kind of query. A database that already holds the
-wanted number of posts is reused, so a second run only queries.
+project's own migrations, posts stored in time order as a live desk stores them, then times
+`store.posts.search_posts` and `list_posts(q=...)` and prints p50 and p95 per engine and per
+kind of query, in wall time and in CPU time (this process, plus the PostgreSQL server process
+when it runs here). A database that already holds the wanted number of posts is reused, so a
+second run only queries; one loaded by an older version of this bench (posts not in time
+order) should be deleted first.
 
 Run: python bench/search.py [--posts 1000000] [--queries 1000] [--budget-s SECONDS]
          [--sqlite PATH] [--pg postgresql://postgres@127.0.0.1:5432/postgres] [--engines sqlite,postgresql]
@@ -12,6 +15,7 @@ Run: python bench/search.py [--posts 1000000] [--queries 1000] [--budget-s SECON
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -50,16 +54,17 @@ def zipf_weights(size: int) -> np.ndarray:
 
 
 def synthetic_rows(n: int, vocab: list[str], seed: int = 7):
-    """Batches of post rows: a headline of 4-9 words and a body of 20-50, Zipf-distributed."""
+    """Batches of post rows, oldest first: a headline of 4-9 words and a body of 20-50, Zipf-distributed."""
     rng = np.random.default_rng(seed)
     words = np.array(vocab, dtype=object)
     weights = zipf_weights(len(vocab))
+    moments = np.sort(rng.integers(0, SPAN_S, n))  # stored in time order, as a live desk adds them
     for start in range(0, n, BATCH):
         size = min(BATCH, n - start)
         head_len = rng.integers(4, 10, size)
         body_len = rng.integers(20, 51, size)
         drawn = words[rng.choice(len(vocab), int(head_len.sum() + body_len.sum()), p=weights)]
-        seconds = rng.integers(0, SPAN_S, size)
+        seconds = moments[start : start + size]
         event_ids = rng.integers(1, N_EVENTS + 1, size)
         outlet_ids = rng.integers(1, N_OUTLETS + 1, size)
         statuses = rng.choice(["published", "published", "published", "published", "draft"], size)
@@ -166,24 +171,39 @@ def query_mix(vocab: list[str], count: int, seed: int = 11) -> list[tuple[str, d
     return mix
 
 
-def run_queries(engine, mix: list[tuple[str, dict]], budget_s: float | None = None) -> dict[str, list[float]]:
-    """Times each query; stops early (and says so) once `budget_s` seconds have gone."""
-    timings: dict[str, list[float]] = {}
+def run_queries(engine, mix: list[tuple[str, dict]], budget_s: float | None = None) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) milliseconds of each query by kind; stops early (and says so) once `budget_s`
+    seconds have gone."""
+    timings: dict[str, list[tuple[float, float]]] = {}
     ends = time.perf_counter() + budget_s if budget_s else None
     with engine.connect() as conn:
+        cpu = cpu_clock(conn)
         for number, (kind, args) in enumerate(mix):
             if ends is not None and time.perf_counter() > ends:
                 print(f"  time budget of {budget_s:.0f} s spent after {number} of {len(mix)} queries")
                 break
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), cpu()
             if kind == "event list":
                 event_id = args.pop("event_id")
                 post_store.list_posts(conn, event_id, q=args["q"], limit=20)
                 args["event_id"] = event_id
             else:
                 post_store.search_posts(conn, limit=20, **args)
-            timings.setdefault(kind, []).append((time.perf_counter() - began) * 1000)
+            timings.setdefault(kind, []).append(((time.perf_counter() - began) * 1000, (cpu() - began_cpu) * 1000))
     return timings
+
+
+def cpu_clock(conn):
+    """CPU seconds spent on the queries: this process's, plus on PostgreSQL those of the server
+    process serving the connection when it runs on this machine (the machine may be busy with
+    other work, which stretches wall time but not CPU time)."""
+    if conn.dialect.name == "sqlite":
+        return time.process_time
+    stat = Path(f"/proc/{conn.execute(text('SELECT pg_backend_pid()')).scalar_one()}/schedstat")
+    if not stat.exists():
+        print("  the server runs elsewhere: CPU figures are this process's only")
+        return time.process_time
+    return lambda: time.process_time() + int(stat.read_text().split()[0]) / 1e9
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -191,12 +211,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def report(name: str, timings: dict[str, list[float]]) -> None:
+def figures(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):6.1f} ms  p95 {percentile(values, 95):6.1f} ms"
+
+
+def report(name: str, timings: dict[str, list[tuple[float, float]]]) -> None:
     every = [t for values in timings.values() for t in values]
-    print(f"{name}: {len(every)} queries  p50 {statistics.median(every):.1f} ms  p95 {percentile(every, 95):.1f} ms"
-          f"  max {max(every):.1f} ms")
+    walls, cpus = [w for w, _ in every], [c for _, c in every]
+    print(f"{name}: {len(every)} queries  wall {figures(walls)}  max {max(walls):.1f} ms  |  CPU {figures(cpus)}"
+          f"  (load average {os.getloadavg()[0]:.2f})")
     for kind, values in timings.items():
-        print(f"    {kind:<15} n={len(values):<4} p50 {statistics.median(values):6.1f} ms  p95 {percentile(values, 95):6.1f} ms")
+        print(f"    {kind:<15} n={len(values):<4} wall {figures([w for w, _ in values])}  |  CPU {figures([c for _, c in values])}")
 
 
 def postgres_database(admin_url: str, name: str) -> str:
@@ -220,7 +245,8 @@ def main() -> None:
     args = parser.parse_args()
     vocab = vocabulary(random.Random(3))
     mix = query_mix(vocab, args.queries)
-    print(f"search benchmark: {args.posts:,} posts, {args.queries} mixed queries per engine")
+    print(f"search benchmark: {args.posts:,} posts, {args.queries} mixed queries per engine,"
+          f" ranking the newest {post_store.SEARCH_WINDOW:,} matches (load average {os.getloadavg()[0]:.2f})")
     for name in args.engines.split(","):
         url = f"sqlite:///{args.sqlite}" if name == "sqlite" else postgres_database(args.pg, f"livedesk_bench_{args.posts}")
         engine = make_engine(url)

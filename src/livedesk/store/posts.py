@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import math
 import re
 from datetime import datetime, timezone
+from typing import NamedTuple
 
-from sqlalchemy import Connection, Float, Integer, and_, delete, desc, func, insert, or_, select, text, true
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, desc, func, insert, literal_column, or_, select, text, true
 
 from livedesk.store.events import _iso
 from livedesk.store.tables import events, outlets, post_topics, post_versions, posts
@@ -78,30 +80,49 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, post_id
 
 
-def _query_terms(dialect: str, q: str) -> str | None:
-    """Every word of `q` must match; the last one as a prefix, so results come while typing."""
-    words = [w.lower() for w in _WORD.findall(q)][:12]
+def _words(q: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(q)][:12]
+
+
+def _query_terms(conn: Connection, q: str, event_id: int | None = None, outlet_id: int | None = None) -> str | None:
+    """Every word of `q` must match; the last one as a prefix, so results come while typing.
+
+    On SQLite the words look in headline and body only, and an event or outlet narrows the
+    match inside the index (its `scope` column, see migration 0003)."""
+    words = _words(q)
     if not words:
         return None
-    if dialect == "sqlite":
-        return " ".join([f'"{w}"' for w in words[:-1]] + [f'"{words[-1]}"*'])
-    return " & ".join(words[:-1] + [words[-1] + ":*"])
+    if conn.dialect.name != "sqlite":
+        return " & ".join(words[:-1] + [words[-1] + ":*"])
+    terms = " AND ".join([f'"{w}"' for w in words[:-1]] + [_typed_word(conn, words[-1])])
+    scope = [f'scope : "{kind}{value}"' for kind, value in (("e", event_id), ("o", outlet_id)) if value is not None]
+    return " AND ".join([f"{{headline body}} : ({terms})", *scope])
 
 
-def match_expression(conn: Connection, q: str):
+def _typed_word(conn: Connection, word: str) -> str:
+    """The last word as FTS5 phrases: the indexed words that begin with it, read from the index's
+    vocabulary. FTS5's own prefix query merges every match of every such word before the first
+    result comes, once per query; named words stream newest first. A short prefix of very many
+    words, or one the tokenizer would fold (accents), still takes the prefix query."""
+    if word.isascii():
+        found = conn.execute(
+            text("SELECT term FROM posts_fts_terms WHERE term >= :word AND term < :past LIMIT :most"),
+            {"word": word, "past": word + "\U0010ffff", "most": EXPAND_AT_MOST + 1},
+        ).scalars().all()
+        found = [term for term in found if term.startswith(word)]
+        if len(found) <= EXPAND_AT_MOST:
+            return "(" + " OR ".join(f'"{term}"' for term in found or [word]) + ")"
+    return f'"{word}"*'
+
+
+def match_expression(conn: Connection, q: str, event_id: int | None = None):
     """A WHERE clause for posts whose headline or text match `q`, or None for no words."""
-    terms = _query_terms(conn.dialect.name, q)
+    terms = _query_terms(conn, q, event_id)
     if terms is None:
         return None
     if conn.dialect.name == "sqlite":
         return posts.c.num.in_(text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :fts").bindparams(fts=terms))
     return text("posts.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=terms)
-
-
-def rank_expression(conn: Connection, q: str):
-    """PostgreSQL relevance, larger is better; headline words weigh more (SQLite: bm25 in search_posts)."""
-    terms = _query_terms(conn.dialect.name, q)
-    return text("ts_rank_cd(posts.search_vector, to_tsquery('simple', :tsq2))").bindparams(tsq2=terms)
 
 
 def list_posts(
@@ -122,7 +143,7 @@ def list_posts(
     if topic:
         where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
     if q:
-        match = match_expression(conn, q)
+        match = match_expression(conn, q, event_id)
         if match is None:
             return [], None
         where.append(match)
@@ -152,68 +173,227 @@ def list_posts(
     return pinned + rows, next_cursor
 
 
+# A search ranks the newest SEARCH_WINDOW matching posts (after the filters) and counts no
+# further: a common word matches a good part of the archive, and ranking all of it would take
+# seconds. Ranking: headline words weigh four times body words (bm25 on SQLite, ts_rank_cd on
+# PostgreSQL), ties go to the newest post.
+SEARCH_WINDOW = 1000
+RANK_WEIGHTS = "'{0.1, 0.2, 0.25, 1.0}'::real[]"  # ts_rank_cd weights of D, C, B (body), A (headline)
+EVERY_NUM = (0, 2**62)
+EXPAND_AT_MOST = 64  # SQLite: a typed prefix is looked up as at most this many whole words
+MOST_SLICES = 2  # PostgreSQL: slices of time searched one by one before all posts at once
+COMMON_WORD = 0.05  # PostgreSQL: a word in this share of posts walks them newest first
+
+
+class Search(NamedTuple):
+    rows: list  # the page asked for, best first
+    total: int  # matches counted, at most SEARCH_WINDOW
+    capped: bool  # more posts match than were counted
+    facets: dict | None  # see search_facets; only when asked for
+
+
+class _Hit(NamedTuple):
+    num: int
+    published_at: datetime
+    score: float = 0.0  # larger is better
+
+
 def search_posts(
     conn: Connection,
     q: str,
     *,
     limit: int = 20,
     offset: int = 0,
+    facets: bool = False,
     event_id: int | None = None,
     outlet_slug: str | None = None,
     topic: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> tuple[list, int]:
-    """Published posts matching `q`, best first, with the total count."""
-    where = _search_where(conn, q, event_id=event_id, outlet_slug=outlet_slug, topic=topic, since=since, until=until)
-    if where is None:
-        return [], 0
-    total = conn.execute(
-        select(func.count()).select_from(posts.join(outlets, outlets.c.id == posts.c.outlet_id)).where(*where)
-    ).scalar_one()
-    if conn.dialect.name == "sqlite":
-        # bm25 in the same FTS pass that finds the matches: once per match, not one MATCH per row
-        hits = (
-            text("SELECT rowid AS num, bm25(posts_fts, 4.0, 1.0) AS score FROM posts_fts WHERE posts_fts MATCH :hits")
-            .bindparams(hits=_query_terms("sqlite", q))
-            .columns(num=Integer, score=Float)
-            .subquery("hits")
-        )
-        query = _base().join(hits, hits.c.num == posts.c.num).order_by(hits.c.score, desc(posts.c.published_at))
-    else:
-        query = _base().order_by(desc(rank_expression(conn, q)), desc(posts.c.published_at))
-    return list(conn.execute(query.where(*where).limit(limit).offset(offset))), total
+) -> Search:
+    """Published posts matching `q`, best first, among the newest SEARCH_WINDOW matches."""
+    window = _search_window(conn, q, event_id=event_id, outlet_slug=outlet_slug, topic=topic, since=since, until=until)
+    capped = len(window) > SEARCH_WINDOW
+    window = window[:SEARCH_WINDOW]
+    ranked = sorted(window, key=lambda h: (h.score, h.published_at, h.num), reverse=True)
+    page = [h.num for h in ranked[offset : offset + limit]]
+    found = {r.num: r for r in conn.execute(_base().where(posts.c.num.in_(page)))} if page else {}
+    return Search(
+        rows=[found[n] for n in page if n in found],
+        total=len(window),
+        capped=capped,
+        facets=search_facets(conn, [h.num for h in window]) if facets else None,
+    )
 
 
-def _search_where(conn: Connection, q: str, *, event_id=None, outlet_slug=None, topic=None, since=None, until=None):
-    """The WHERE clauses of a search, or None when `q` holds no words."""
-    match = match_expression(conn, q)
-    if match is None:
-        return None
-    where = [posts.c.status == "published", match]
+def _search_window(conn: Connection, q: str, *, event_id, outlet_slug, topic, since, until) -> list[_Hit]:
+    """The newest SEARCH_WINDOW + 1 published posts that match, newest first, with their scores."""
+    if not _words(q):
+        return []
+    outlet_id = None
+    if outlet_slug:
+        outlet_id = conn.execute(select(outlets.c.id).where(outlets.c.slug == outlet_slug)).scalar()
+        if outlet_id is None:
+            return []
+    where = [posts.c.status == "published"]
     if event_id is not None:
         where.append(posts.c.event_id == event_id)
-    if outlet_slug:
-        where.append(outlets.c.slug == outlet_slug)
+    if outlet_id is not None:
+        where.append(posts.c.outlet_id == outlet_id)
     if topic:
         where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
     if since:
         where.append(posts.c.published_at >= since)
     if until:
         where.append(posts.c.published_at < until)
-    return where
+    if conn.dialect.name == "sqlite":
+        return _window_sqlite(conn, _query_terms(conn, q, event_id, outlet_id), where, timed=bool(since or until))
+    return _window_postgresql(conn, _query_terms(conn, q), where)
 
 
-def search_facets(conn: Connection, q: str, **filters) -> dict[str, list[tuple[str, str, int]]]:
-    """For a search: (value, label, count) per event, outlet, topic and UTC day, largest first."""
-    where = _search_where(conn, q, **filters)
-    if where is None:
+def _window_postgresql(conn: Connection, terms: str, where: list) -> list[_Hit]:
+    # Each query's plan needs the words and the time bounds: a generic plan of a prepared
+    # statement would make one choice for all.
+    conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    vector = literal_column("posts.search_vector")
+    query = func.to_tsquery(literal_column("'simple'"), bindparam("tsq", terms))
+
+    def matching(*within):
+        return select(posts.c.num, posts.c.published_at, vector.label("vector")).where(*where, *within, vector.op("@@")(query))
+
+    def newest(within: list, most: int) -> list[_Hit]:
+        window = matching(*within).order_by(desc(posts.c.published_at), desc(posts.c.num)).limit(most).subquery("newest")
+        rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), window.c.vector, query)  # for the window only
+        rows = select(window.c.num, window.c.published_at, rank).order_by(desc(window.c.published_at), desc(window.c.num))
+        return [_Hit(*row) for row in conn.execute(rows)]
+
+    return _in_time_slices(conn, where, newest, _planned_rows(conn, matching()))
+
+
+def _planned_rows(conn: Connection, query) -> float:
+    """How many rows PostgreSQL expects `query` to return."""
+    compiled = query.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def _in_time_slices(conn: Connection, where: list, newest, expected: float) -> list[_Hit]:
+    """PostgreSQL: the newest SEARCH_WINDOW + 1 matches, `newest(within, most)` asked slice by
+    slice of time going back from the newest post, when that is cheaper than asking at once.
+
+    A word in a few percent of posts matches tens of thousands: sorting them all, or walking
+    the time index and testing each post, reads that many rows. Within a slice of time the
+    planner combines the word index with the time index and reads only the matching posts of
+    the slice. The first slice is sized from the planner's count of matches to hold the window,
+    a next one from the matches found. The time index reads a slice's posts some 50 times
+    cheaper than a match is read, so a rarer word (its matches fewer than a fiftieth of the
+    slice's posts) is better read whole; a common word fills the window soon when the time
+    index is walked backwards: both, and what MOST_SLICES slices did not find, are asked at once."""
+    stored = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'posts'::regclass")).scalar()
+    share = 1.3 * SEARCH_WINDOW / max(expected, 1.0)  # of the time searched
+    if share < 1 and share * stored / 50 < expected < COMMON_WORD * stored:
+        oldest, latest = conn.execute(select(func.min(posts.c.published_at), func.max(posts.c.published_at)).where(*where)).one()
+        if latest is None:
+            return []
+        found: list[_Hit] = []
+        top, bottom = None, latest - (latest - oldest) * share
+        for _ in range(MOST_SLICES):
+            if bottom <= oldest:
+                break
+            within = [posts.c.published_at >= bottom] + ([posts.c.published_at < top] if top else [])
+            found += newest(within, SEARCH_WINDOW + 1 - len(found))
+            if len(found) > SEARCH_WINDOW:
+                return found
+            growth = min(8.0, 1.5 * (SEARCH_WINDOW + 1 - len(found)) / len(found)) if found else 8.0
+            top, bottom = bottom, bottom - (latest - bottom) * growth
+    return newest([], SEARCH_WINDOW + 1)
+
+
+def _fts_rows(terms: str, span: tuple[int, int], *, newest_first: bool = False):
+    order = " ORDER BY rowid DESC" if newest_first else ""
+    return (
+        text(f"SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms AND rowid BETWEEN :low AND :high{order}")
+        .bindparams(terms=terms, low=span[0], high=span[1])
+        .columns(rowid=Integer)
+        .subquery("fts")
+    )
+
+
+def _window_sqlite(conn: Connection, terms: str, where: list, *, timed: bool) -> list[_Hit]:
+    span = EVERY_NUM
+    if timed:  # the posts of that time were stored between these numbers
+        low, high = conn.execute(select(func.min(posts.c.num), func.max(posts.c.num)).where(*where)).one()
+        if low is None:
+            return []
+        span = (low, high)
+    newest = (posts.c.published_at, posts.c.num)
+    columns = (posts.c.num, posts.c.published_at)
+    few = _fts_rows(terms, span)
+    enough = few_matches(conn.execute(select(func.max(posts.c.num))).scalar() or 0)
+    if conn.execute(select(func.count()).select_from(select(few.c.rowid).limit(enough).subquery())).scalar() < enough:
+        window = conn.execute(
+            select(*columns).select_from(few.join(posts, posts.c.num == few.c.rowid))
+            .where(*where).order_by(desc(newest[0]), desc(newest[1])).limit(SEARCH_WINDOW + 1)
+        ).all()
+        return _bm25(conn, terms, [_Hit(*r) for r in window])
+    # Many matches: read them newest stored first and stop after the window. A post stored
+    # earlier but dated inside the window (scheduled, backdated or re-dated) is looked up after.
+    stream = _fts_rows(terms, span, newest_first=True)
+    stored = [_Hit(*r) for r in conn.execute(
+        select(*columns).select_from(stream.join(posts, posts.c.num == stream.c.rowid))
+        .where(*where).order_by(desc(stream.c.rowid)).limit(SEARCH_WINDOW + 1)
+    )]
+    if len(stored) <= SEARCH_WINDOW:
+        return _bm25(conn, terms, sorted(stored, key=lambda h: (h.published_at, h.num), reverse=True))
+    oldest = min(h.published_at for h in stored)
+    first = min(h.num for h in stored)
+    stored_before = (posts.c.num + 0).between(span[0], first - 1)  # "+ 0": walk the time index, not the numbers
+    dated_later = conn.execute(select(*columns).where(*where, posts.c.published_at >= oldest, stored_before)).all()
+    late = [_Hit(*r) for r in dated_later if _matches(conn, terms, r.num)]
+    window = sorted(stored + late, key=lambda h: (h.published_at, h.num), reverse=True)[: SEARCH_WINDOW + 1]
+    return _bm25(conn, terms, window, apart={h.num for h in late} & {h.num for h in window})
+
+
+def few_matches(stored: int) -> int:
+    """SQLite: up to this many index matches are all read and sorted by time (one post look-up
+    each); more are read newest stored first, which stops after the window but then walks the
+    time index over the window's time for posts stored out of order (about stored × window /
+    matches entries, some 50 times cheaper each). The two costs meet near this count.
+    PostgreSQL's planner makes the same choice itself."""
+    return max(SEARCH_WINDOW, math.isqrt(SEARCH_WINDOW * stored // 50))
+
+
+def _matches(conn: Connection, terms: str, num: int) -> bool:
+    one = text("SELECT 1 FROM posts_fts WHERE posts_fts MATCH :terms AND rowid = :num")
+    return conn.execute(one, {"terms": terms, "num": num}).first() is not None
+
+
+def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] = frozenset()) -> list[_Hit]:
+    """The window with bm25 scores, read from the index over the range of numbers the window
+    spans (each in `apart` on its own): one pass, not one index look-up per post."""
+    if not window:
+        return window
+    together = [h.num for h in window if h.num not in apart]
+    spans = [(min(together), max(together))] if together else []
+    spans += [(n, n) for n in apart]
+    bm25 = text("SELECT rowid, bm25(posts_fts, 4.0, 1.0, 0.0) FROM posts_fts"
+                " WHERE posts_fts MATCH :terms AND rowid BETWEEN :low AND :high")
+    scores = {}
+    for low, high in spans:
+        scores.update(conn.execute(bm25.bindparams(terms=terms, low=low, high=high)).all())
+    return [h._replace(score=-scores[h.num]) for h in window]  # bm25: smaller is better
+
+
+def search_facets(conn: Connection, nums: list[int]) -> dict[str, list[tuple[str, str, int]]]:
+    """(value, label, count) per event, outlet, topic and UTC day among the posts numbered
+    `nums` (a search's window), largest first."""
+    if not nums:
         return {"event": [], "outlet": [], "topic": [], "day": []}
     joined = posts.join(outlets, outlets.c.id == posts.c.outlet_id).join(events, events.c.id == posts.c.event_id)
     day = func.date(posts.c.published_at)
 
     def count_by(*columns, source=joined, order=None):
-        query = select(*columns, func.count()).select_from(source).where(*where).group_by(*columns)
+        query = select(*columns, func.count()).select_from(source).where(posts.c.num.in_(nums)).group_by(*columns)
         return conn.execute(query.order_by(order if order is not None else desc(func.count())).limit(30)).all()
 
     with_topics = joined.join(post_topics, post_topics.c.post_id == posts.c.id)
@@ -258,8 +438,9 @@ def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict]]
     return found
 
 
-def set_topics(conn: Connection, post_id: str, topics: list[str]) -> None:
-    conn.execute(delete(post_topics).where(post_topics.c.post_id == post_id))
+def set_topics(conn: Connection, post_id: str, topics: list[str], *, new_post: bool = False) -> None:
+    if not new_post:
+        conn.execute(delete(post_topics).where(post_topics.c.post_id == post_id))
     if topics:
         conn.execute(insert(post_topics), [{"post_id": post_id, "topic": t} for t in dict.fromkeys(topics)])
 

@@ -246,7 +246,12 @@ def approve(request: Request, slug: str, post_id: str, actor: Actor = Depends(re
 
 # ---- search -------------------------------------------------------------------------
 
-@router.get("/search", summary="Search posts across events")
+@router.get(
+    "/search",
+    summary="Search posts across events",
+    description=f"Ranks the newest {post_store.SEARCH_WINDOW:,} matching posts and counts no further: "
+    f"`total_capped` is true when more match, and `total` is then {post_store.SEARCH_WINDOW:,}.",
+)
 def search(
     request: Request,
     q: str = Query(min_length=1, max_length=200),
@@ -262,11 +267,12 @@ def search(
 
     def read(conn):
         event_id = _event_row(conn, event).id if event else None
-        rows, total = post_store.search_posts(
+        found = post_store.search_posts(
             conn, q, limit=limit, offset=(page - 1) * limit, event_id=event_id, outlet_slug=outlet,
             topic=topic, since=since, until=until,
         )
-        return {"results": [post_store.post_to_dict(r) for r in rows], "total": total, "page": page}
+        return {"results": [post_store.post_to_dict(r) for r in found.rows], "total": found.total,
+                "total_capped": found.capped, "page": page}
 
     return etag_json(request, run_read(engine_of(request), read))
 

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.broker import make_broker
@@ -119,6 +120,11 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_r: Request, exc: StarletteHTTPException):
         return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(DataError)
+    async def unstorable(_r: Request, exc: DataError):
+        # e.g. a NUL byte, which PostgreSQL text cannot hold; the transaction was rolled back
+        return _error(400, "the request holds a value the database cannot take (such as a NUL byte)")
 
     @app.exception_handler(Exception)
     async def crash(_r: Request, exc: Exception):

@@ -506,19 +506,20 @@ async def search_page(request: Request) -> Response:
 
         def read(conn):
             if not q:
-                return {"results": [], "total": 0, "facets": None, "titles": {}}
+                return {"results": [], "total": 0, "capped": False, "facets": None, "titles": {}}
             event_id = None
             if chosen["event"]:
                 row = event_store.get_event(conn, chosen["event"])
                 if row is None:
-                    return {"results": [], "total": 0, "facets": None, "titles": {}}
+                    return {"results": [], "total": 0, "capped": False, "facets": None, "titles": {}}
                 event_id = row.id
             filters = dict(event_id=event_id, outlet_slug=chosen["outlet"], topic=chosen["topic"],
                            since=since_at, until=until_at)
-            rows, total = post_store.search_posts(conn, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, **filters)
+            found = post_store.search_posts(conn, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True, **filters)
             results = [{**post_store.post_to_dict(r), "snippet": highlight(r.search_text or "", q),
-                        "title_marked": highlight(r.headline or "", q, width=300) if r.headline else None} for r in rows]
-            return {"results": results, "total": total, "facets": post_store.search_facets(conn, q, **filters),
+                        "title_marked": highlight(r.headline or "", q, width=300) if r.headline else None}
+                       for r in found.rows]
+            return {"results": results, "total": found.total, "capped": found.capped, "facets": found.facets,
                     "titles": _event_titles(conn)}
 
         found = _read(request, read)
