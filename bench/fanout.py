@@ -255,15 +255,17 @@ def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, p
     if poll:
         thread = threading.Thread(target=poll_livedesk, args=(url, slug, posts, stop, poller_result), daemon=True)
         thread.start()
+    calls = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         for seq, sent in paced(posts, rate, started):
             first = sent if seq == 0 else first
             client.post(f"/api/events/{slug}/posts", json=post_json(seq, sent)).raise_for_status()
+            calls.append(time.time() - sent)
     took = time.time() - first
     if poll:
         thread.join(timeout=POLL_INTERVAL_S * 3)
         stop.set()
-    results.put((took, poller_result))
+    results.put((took, calls, poller_result))
 
 
 def poll_livedesk(url: str, slug: str, posts: int, stop, found: list) -> None:
@@ -292,11 +294,13 @@ def publish_reference(control_port: int, posts: int, rate: float, started, resul
     with socket.create_connection(("127.0.0.1", control_port)) as conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         acks = conn.makefile("rb")
+        calls = []
         for seq, sent in paced(posts, rate, started):
             first = sent if seq == 0 else first
             conn.sendall(json.dumps(post_json(seq, sent), separators=(",", ":")).encode() + b"\n")
             acks.readline()
-    results.put((time.time() - first, []))
+            calls.append(time.time() - sent)
+    results.put((time.time() - first, calls, []))
 
 
 # ---- the client: N readers on raw sockets in one loop ---------------------------------
@@ -386,6 +390,7 @@ class Result:
     window_s: float
     poller: list[float]
     publish_s: float
+    calls: list[float]  # each publish call's round trip, in seconds
     client_cpu_s: float
     load: str
 
@@ -423,7 +428,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     client_s = client_cpu() - client_before
     cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before)]
     peak = [proc_kb(pid, "VmHWM") for pid in pids]
-    publish_s, poller = await asyncio.to_thread(results.get, True, 60)
+    publish_s, calls, poller = await asyncio.to_thread(results.get, True, 60)
     await asyncio.to_thread(proc.join)
     for transport in transports:
         sock = transport.get_extra_info("socket")
@@ -436,7 +441,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     return Result(server.name, readers, connect_s, np.frombuffer(tally.latencies, dtype=np.float64).copy(),
                   int((counts == 0).sum()), int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()),
                   dropped,
-                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, client_s, load)
+                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, calls, client_s, load)
 
 
 def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
@@ -458,6 +463,9 @@ def report(result: Result, posts: int) -> None:
           f"   (machine load average {result.load})")
     print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
           f"   ({len(result.latencies)} deliveries; {posts} posts published in {result.publish_s:.1f} s)")
+    calls = np.array(result.calls) * 1000
+    print(f"    publish call ms   p50 {np.percentile(calls, 50):6.1f}   p99 {np.percentile(calls, 99):6.1f}"
+          "   (part of each latency: it runs from the publish time to the server's answer)")
     print(f"    missed {result.missed}   duplicates {result.duplicates}   readers dropped {result.closed}")
     print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); peak minus baseline "
           f"{growth / result.readers:.1f} KB per reader")

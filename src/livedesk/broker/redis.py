@@ -27,6 +27,7 @@ class RedisBroker:
         self.channel = channel
         self._publisher = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._task: asyncio.Task | None = None
+        self._local: tuple[asyncio.AbstractEventLoop, Callable[[int | None], None]] | None = None
         self.connected = False
         # Writers hand change ids to one sending thread, so they never wait on Redis.
         self._outbox: queue.SimpleQueue[int | None] = queue.SimpleQueue()
@@ -34,10 +35,15 @@ class RedisBroker:
         self._sender.start()
 
     async def start(self, on_change: Callable[[int | None], None]) -> None:
+        self._local = (asyncio.get_running_loop(), on_change)
         self._task = asyncio.create_task(self._listen(on_change))
 
     def announce(self, change_id: int) -> None:
         self._outbox.put(change_id)
+        if self._local is not None:  # this node's readers need not wait for the round trip through Redis
+            loop, on_change = self._local
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(on_change, change_id)
 
     def _send_loop(self) -> None:
         failing = False
@@ -84,6 +90,7 @@ class RedisBroker:
                     await client.aclose()
 
     async def stop(self) -> None:
+        self._local = None
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -26,6 +26,7 @@ log = logging.getLogger("livedesk.stream")
 KEEPALIVE = b": keep-alive\n\n"
 RETRY = b"retry: 2000\n\n"
 QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
+WRITE_BATCH = 500  # readers written to before the loop may serve anything else
 
 
 def encode(change_id: int, kind: str, payload: str) -> bytes:
@@ -141,19 +142,25 @@ class Hub:
                     log.exception("could not read changes")
                     return
                 for row in rows:
-                    self._publish(row.id, row.event_id, encode(row.id, row.kind, row.payload))
-                    self.last_id = row.id
+                    self.last_id = row.id  # a reader joining during the fan-out starts after this change
+                    await self._publish(row.id, row.event_id, encode(row.id, row.kind, row.payload))
                 if len(rows) < 500:
                     break
 
     def _read_after(self, after_id: int) -> list:
         return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, limit=500))
 
-    def _publish(self, change_id: int, event_id: int, message: bytes) -> None:
-        """The hot loop: one framed message, written to every reader in turn."""
+    async def _publish(self, change_id: int, event_id: int, message: bytes) -> None:
+        """The hot loop: one framed message, written to every reader in turn.
+
+        Between batches the loop may serve others, so a publish request or a new reader
+        never waits for a whole fan-out."""
         framed = chunk(message)
-        for key in (event_id, None):
-            for reader in list(self.by_event.get(key, ())):
+        readers = [*self.by_event.get(event_id, ()), *self.by_event.get(None, ())]
+        for start in range(0, len(readers), WRITE_BATCH):
+            if start:
+                await asyncio.sleep(0)
+            for reader in readers[start : start + WRITE_BATCH]:
                 reader.deliver(change_id, message, framed)
 
     # ---- one reader's connection ----------------------------------------------------
