@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -200,3 +200,21 @@ def test_updated_lines_date_the_newest_post_and_never_start_posts() -> None:
 def test_a_weekday_heading_without_a_year_finds_its_year() -> None:
     page = read("midnight_heading.txt", tz="UTC")  # no --date: `Tuesday March 3` is in 2026
     assert page.posts[-1].time == utc(2026, 3, 3, 23, 10)
+
+
+def test_an_undated_page_holds_no_posts_from_hours_ahead() -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    ahead, behind = now + timedelta(hours=3), now - timedelta(hours=1)
+    page = read_text(f"Harbour works\n\n{ahead:%H:%M} UTC\nCranes arrive at the pier.\n\n"
+                     f"{behind:%H:%M} UTC\nThe pier is closed to walkers.", outlet="Quay News")
+    newest, older = (p.time for p in page.posts)
+    assert newest <= now and now - newest < timedelta(hours=24)
+    assert (newest - older) % timedelta(days=1) == timedelta(hours=4)
+
+
+def test_an_undated_page_read_just_after_its_posts_keeps_todays_date() -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    recent, older = now - timedelta(minutes=10), now - timedelta(minutes=40)
+    page = read_text(f"Harbour works\n\n{recent:%H:%M} UTC\nCranes arrive at the pier.\n\n"
+                     f"{older:%H:%M} UTC\nThe pier is closed to walkers.", outlet="Quay News")
+    assert [p.time for p in page.posts] == [recent, older]

@@ -11,7 +11,7 @@ lines.py says what each line is, head.py reads the head; this module finds the p
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.head import Head, declared_count, head_floor, read_head
@@ -232,11 +232,14 @@ def read_text(
     zone = _page_zone(text, head, page_outlet, tz)
     year = _year(date, head, clocks, published_hint)
     published = _published(head, zone, year) or published_hint
-    times, order = resolve(
-        clocks, zone=zone, year=year,
-        start=_day(head.dateline, year) or (published_hint.date() if published_hint else None),
-        end=_day(head.updated, year) or date or datetime.now(UTC).date(),
-    )
+    start = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
+    end = _day(head.updated, year) or date
+    times, order = resolve(clocks, zone=zone, year=year, start=start, end=end or datetime.now(UTC).date())
+    if start is None and end is None and _in_future(times):
+        # Nothing dates the page, so its newest posts were taken to be today's; a page read now
+        # holds no posts from hours ahead, so they are yesterday's.
+        yesterday = datetime.now(UTC).date() - timedelta(days=1)
+        times, order = resolve(clocks, zone=zone, year=year, start=None, end=yesterday)
     for post, when in zip(posts, times):
         post.time = when
     if headings:
@@ -254,6 +257,14 @@ def read_text(
         media=head.media,
         order=order,
     )
+
+
+FUTURE_SLACK = timedelta(hours=1)  # clocks and zones may be a little off
+
+
+def _in_future(times: list[datetime | None]) -> bool:
+    known = [t for t in times if t is not None]
+    return bool(known) and max(known) > datetime.now(UTC) + FUTURE_SLACK
 
 
 def _move_trailing_headings(posts: list[ParsedPost], headings: set[str]) -> None:
