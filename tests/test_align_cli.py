@@ -35,6 +35,10 @@ def test_manifest_json_links_the_same_developments_across_outlets():
         ["coastline-daily-3", "harbour-courier-2", "nordic-wire-2"],
     ]
     assert data["exclusives"]["Coastline Daily"] == ["d-coastline-daily-2"]
+    fire = next(d for d in data["developments"] if "coastline-daily-1" in d["post_ids"])
+    # Coastline Daily gives no times; its inferred one (± 15 min) may lie before Harbour Courier's
+    assert (fire["first_reported_by"], fire["first_contested_by"]) == ("Harbour Courier", ["Coastline Daily"])
+    assert fire["lead_seconds"] is None and fire["lead_uncertainty_s"] == 900
     untimed = [p for p in data["posts"] if p["outlet"] == "Coastline Daily"]
     assert all(p["time_inferred"] and p["time"].endswith("Z") for p in untimed)
     assert data["key_point_suggestions"]

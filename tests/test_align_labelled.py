@@ -1,6 +1,7 @@
 """Alignment on the project's own labelled fictional events (tests/fixtures/align/events)."""
 
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
 from labelled import bcubed_f1, load_events, pairs_of, pairwise  # noqa: E402
 
 from livedesk.align import cluster, similar  # noqa: E402
-from livedesk.align.cluster import AlignError, Aligner, align  # noqa: E402
-from livedesk.align.report import alignment_to_json  # noqa: E402
-from livedesk.model import AlignPost  # noqa: E402
+from livedesk.align.cluster import AlignError, Aligner, align, first_reporter  # noqa: E402
+from livedesk.align.report import alignment_to_json, lead_text  # noqa: E402
+from livedesk.model import AlignPost, InferredTime  # noqa: E402
 
 EVENTS = load_events()
 
@@ -128,8 +129,33 @@ def test_json_report_shape():
     assert untimed and all(p["time"].endswith("Z") and p["time_uncertainty_s"] > 0 for p in untimed)
     signed = next(d for d in data["developments"] if len(d["outlets"]) == 3 and "pipeline" in d["label"].lower())
     assert signed["first_reported_by"] == "Velor News Agency"
-    assert signed["lead_seconds"] == 30 * 60
-    assert set(signed) >= {"id", "post_ids", "outlets", "first_reported_by", "first_time", "label", "quotes"}
+    # next came Global Dispatch, whose time is inferred: 15 min later, ± 15 min, so no lead is claimed
+    assert (signed["runner_up"], signed["lead_seconds"], signed["lead_uncertainty_s"]) == ("Global Dispatch", None, 900)
+    assert lead_text(signed) == "ahead of Global Dispatch by less than the ± 15 min of an inferred time"
+    answering = next(d for d in data["developments"] if d["label"].startswith("Answering a question"))
+    assert (answering["lead_seconds"], answering["runner_up"], answering["lead_uncertainty_s"]) == (600, "Eastern Monitor", None)
+    assert lead_text(answering) == "10 min ahead of Eastern Monitor"
+    assert set(signed) >= {"id", "post_ids", "outlets", "first_reported_by", "first_time", "label", "quotes",
+                           "runner_up", "lead_uncertainty_s", "first_contested_by"}
+
+
+def test_a_lead_on_inferred_times_is_claimed_only_beyond_their_uncertainty():
+    at = datetime(2032, 6, 2, 12, 0, tzinfo=timezone.utc)
+    posts = [AlignPost(id="a", outlet="A", text="", time=at), AlignPost(id="b", outlet="B", text=""),
+             AlignPost(id="c", outlet="C", text="", time=at + timedelta(minutes=50))]
+    for b_at, b_pm, want in [
+        (at - timedelta(minutes=40), 600, ("B", 2400.0, "A", 600.0, [])),  # B clearly first, though inferred
+        (at + timedelta(minutes=30), 600, ("A", 1800.0, "B", 600.0, [])),  # A clearly ahead of B
+        (at + timedelta(minutes=10), 600, ("A", None, "B", 600.0, [])),  # B at best level with A: no lead
+        (at + timedelta(minutes=5), 900, ("A", None, None, 900.0, ["B"])),  # B may have been first
+        (at - timedelta(minutes=5), 900, ("A", None, None, 900.0, ["B"])),  # a real time names the first
+    ]:
+        first = first_reporter(posts, {"b": InferredTime(time=b_at, plus_minus_s=b_pm)})
+        got = (first["first_reported_by"], first["lead_seconds"], first["runner_up"], first["lead_uncertainty_s"],
+               first["first_contested_by"])
+        assert got == want, (b_at, b_pm)
+    only_inferred = first_reporter(posts[1:2], {"b": InferredTime(time=at, plus_minus_s=600)})
+    assert only_inferred["first_reported_by"] == "B" and only_inferred["lead_seconds"] is None
 
 
 def test_shared_remark_keeps_each_outlets_wording():
@@ -155,7 +181,8 @@ def test_an_aligner_started_from_stored_posts_carries_on_live(monkeypatch):
     monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)  # the index path, as on a large event
     _, posts, gold, truth = EVENTS[0]
     ordered = sorted(posts, key=lambda p: truth[p.id])
-    aligner = Aligner(ordered[:-2])
+    aligner, loaded = Aligner.from_posts(ordered[:-2])
+    assert _groups(loaded) == _groups(align(ordered[:-2]))  # the batch result it was built from
     for post in ordered[-2:]:
         (dev,) = [d for d in aligner.add(post) if post.id in d.post_ids]
         assert {gold[pid] for pid in dev.post_ids} == {gold[post.id]}

@@ -444,6 +444,8 @@ def _align_progress(show: bool):
 
 
 def _align_report(data: dict) -> None:
+    from livedesk.align.report import lead_text
+
     posts, devs = data["posts"], data["developments"]
     shared = [d for d in devs if len(d["outlets"]) > 1]
     outlets = sorted({p["outlet"] for p in posts})
@@ -451,7 +453,7 @@ def _align_report(data: dict) -> None:
                   f"{len(devs)} developments, {len(shared)} reported by more than one outlet", highlight=False)
     table = Table("first (UTC)", "development", "outlets", "first reporter", "lead")
     for d in sorted(shared, key=lambda d: -len(d["outlets"])):
-        lead = f"{d['lead_seconds'] / 60:.0f} min" if d["lead_seconds"] is not None else "-"
+        lead = lead_text(d) or "-"
         table.add_row((d["first_time"] or "-")[:16].replace("T", " "), d["label"][:70], ", ".join(d["outlets"]),
                       d["first_reported_by"] or "-", lead)
     console.print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     partner_feeds: str = ""  # comma-separated feed URLs or paths
     secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
     login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
+    semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed
 
 
 @lru_cache

@@ -132,6 +132,9 @@ class Development:
     first_reported_by: str | None = None
     first_time: datetime | None = None
     lead_seconds: float | None = None  # first reporter's lead over the next outlet
+    runner_up: str | None = None  # that next outlet
+    lead_uncertainty_s: float | None = None  # ± of the lead, or of the contest, where a time is inferred
+    first_contested_by: list[str] = field(default_factory=list)  # outlets that may have been first
     quotes: list[Quote] = field(default_factory=list)
 
 

@@ -78,12 +78,13 @@ def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...]) -> Corpus:
 def _settle(posts, feats, raw, off: frozenset[str]) -> Alignment:
     if not posts:
         return Alignment(developments=[])
-    labels, inferred = _cluster(posts, feats, raw, off)
+    labels, inferred, _ = _cluster(posts, feats, raw, off)
     return summarise(posts, feats, labels, inferred)
 
 
-def _cluster(posts, feats, raw, off: frozenset[str]) -> tuple[np.ndarray, dict[str, InferredTime]]:
-    """Development label per post, and the inferred times, in two passes."""
+def _cluster(posts, feats, raw, off: frozenset[str]) -> tuple[np.ndarray, dict[str, InferredTime], tuple]:
+    """Development label per post, the inferred times, and the pairs (i, j, score) that reached
+    the threshold in the second pass, in two passes."""
     corpus = _corpus(feats, raw)
     i, j = similar.candidate_pairs(corpus, raw[0])
     base = similar.pair_signals(corpus, i, j, off)
@@ -95,7 +96,8 @@ def _cluster(posts, feats, raw, off: frozenset[str]) -> tuple[np.ndarray, dict[s
     t, u = _times(posts, inferred)
     second = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
     labels = _components(posts, i, j, second, THRESHOLD)
-    return labels, infer_times(posts, labels)
+    strong = second >= THRESHOLD
+    return labels, infer_times(posts, labels), (i[strong], j[strong], second[strong])
 
 
 def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray]:
@@ -184,23 +186,59 @@ def development(
     never = datetime.max.replace(tzinfo=timezone.utc)
     members = sorted(members, key=lambda k: (when(posts[k], inferred) or never, posts[k].id))
     outlets = list(dict.fromkeys(posts[k].outlet for k in members))
-    # Who was first is judged on real times only: an inferred time was itself read off
-    # the other outlets' posts, so it cannot claim a lead over them.
-    timed = sorted((posts[k].time, posts[k].outlet) for k in members if posts[k].time is not None)
-    first_by_outlet = dict(reversed([(o, t) for t, o in timed]))
-    ranked = sorted(first_by_outlet.items(), key=lambda item: item[1])
-    first_reported_by, first_time = ranked[0] if ranked else (None, when(posts[members[0]], inferred))
-    lead = (ranked[1][1] - ranked[0][1]).total_seconds() if len(ranked) > 1 else None
+    first = first_reporter([posts[k] for k in members], inferred)
     return Development(
         id="d-" + min(posts[k].id for k in members),
         post_ids=[posts[k].id for k in members],
         outlets=outlets,
         label=_label([posts[k] for k in members]),
-        first_reported_by=first_reported_by,
-        first_time=first_time,
-        lead_seconds=lead,
+        first_time=first.pop("first_time") or when(posts[members[0]], inferred),
         quotes=_quotes(posts, feats, members),
+        **first,
     )
+
+
+CLEAR_LEAD_S = 60.0  # a lead resting on an inferred time must exceed its uncertainty by this much
+
+
+def first_reporter(members: list[AlignPost], inferred: dict[str, InferredTime]) -> dict:
+    """Who reported a development first, and by how much, from each outlet's earliest post.
+
+    Inferred times count too, with their uncertainty: a lead is claimed only where it is
+    larger than the uncertainty of both times (by CLEAR_LEAD_S). Where an inferred time
+    may lie before the first one (by as much), the first by a real time is named, if any,
+    and the others contest it. An inferred time read off a development's own posts spans
+    their times, so it seldom settles a lead.
+    """
+    earliest: dict[str, tuple[datetime, float, bool]] = {}  # outlet -> (time, ± seconds, real)
+    for p in members:
+        guess = inferred.get(p.id) if p.time is None else None
+        if p.time is None and guess is None:
+            continue
+        moment = (p.time, 0.0, True) if p.time is not None else (guess.time, guess.plus_minus_s, False)
+        if p.outlet not in earliest or moment[0] < earliest[p.outlet][0]:
+            earliest[p.outlet] = moment
+    ranked = sorted(earliest.items(), key=lambda item: (item[1][0], not item[1][2]))
+    out = {"first_reported_by": None, "first_time": None, "lead_seconds": None, "runner_up": None,
+           "lead_uncertainty_s": None, "first_contested_by": []}
+    if not ranked:
+        return out
+    (first, (t1, u1, _)), rest = ranked[0], ranked[1:]
+    gaps = [((t - t1).total_seconds(), u + u1, outlet) for outlet, (t, u, _) in rest]
+    open_to = [(outlet, slack) for gap, slack, outlet in gaps if gap < slack - CLEAR_LEAD_S]
+    if not open_to:
+        out.update(first_reported_by=first, first_time=t1)
+        if gaps:
+            gap, slack, runner_up = gaps[0]
+            clear = not slack or gap > slack + CLEAR_LEAD_S
+            out.update(lead_seconds=gap if clear else None, runner_up=runner_up, lead_uncertainty_s=slack or None)
+        return out
+    contenders = [first] + [outlet for outlet, _ in open_to]
+    named = next((o for o in contenders if earliest[o][2]), None)
+    out.update(first_reported_by=named, first_time=earliest[named][0] if named else None,
+               first_contested_by=[o for o in contenders if o != named],
+               lead_uncertainty_s=max(slack for _, slack in open_to))
+    return out
 
 
 def _label(members: list[AlignPost]) -> str:
@@ -254,7 +292,16 @@ class Aligner:
         if posts:
             self._load(posts)
 
-    def _load(self, posts: list[AlignPost]) -> None:
+    @classmethod
+    def from_posts(cls, posts: list[AlignPost]) -> tuple[Aligner, Alignment]:
+        """An aligner holding these posts, and their batch alignment: one clustering for both."""
+        aligner = cls()
+        if not posts:
+            return aligner, Alignment(developments=[])
+        labels, inferred = aligner._load(posts)
+        return aligner, summarise(aligner.posts, aligner.feats, labels, inferred)
+
+    def _load(self, posts: list[AlignPost]) -> tuple[np.ndarray, dict[str, InferredTime]]:
         _check_ids(posts)
         self.feats = [similar.features(p) for p in posts]
         raw = similar.raw_vectors(self.feats)
@@ -266,7 +313,9 @@ class Aligner:
         self.posts = list(posts)
         self.ids = {p.id for p in posts}
         self.parent = list(range(len(posts)))
-        self._adopt(*_cluster(self.posts, self.feats, raw, frozenset()))
+        labels, inferred, strong = _cluster(self.posts, self.feats, raw, frozenset())
+        self._adopt(labels, inferred, strong)
+        return labels, inferred
 
     def add(self, post: AlignPost) -> list[Development]:
         """Place one post; return the developments that changed (the post's own among them)."""
@@ -309,9 +358,16 @@ class Aligner:
             if frozenset(m) not in before or len(self.posts) - 1 in m
         ]
 
-    def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime]) -> None:
-        """Take over developments and times computed for all posts at once."""
+    def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime], strong: tuple) -> None:
+        """Take over developments, times and best links computed for all posts at once."""
         self.inferred = inferred
+        self.best = {}
+        outlets = [p.outlet for p in self.posts]
+        for a, b, s in zip(*(x.tolist() for x in strong)):
+            for post, other in ((a, b), (b, a)):
+                key = (post, outlets[other])
+                if s > self.best.get(key, 0.0):
+                    self.best[key] = s
         groups: dict[int, list[int]] = {}
         for k, label in enumerate(labels.tolist()):
             groups.setdefault(label, []).append(k)

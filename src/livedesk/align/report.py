@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from livedesk.align.cluster import Alignment
 from livedesk.model import AlignPost, Development
+
+if TYPE_CHECKING:  # the web pages word the lead without loading SciPy
+    from livedesk.align.cluster import Alignment
 
 
 def iso(t: datetime | None) -> str | None:
@@ -43,9 +46,40 @@ def _development(d: Development) -> dict:
         "first_reported_by": d.first_reported_by,
         "first_time": iso(d.first_time),
         "lead_seconds": d.lead_seconds,
+        "runner_up": d.runner_up,
+        "lead_uncertainty_s": round(d.lead_uncertainty_s) if d.lead_uncertainty_s is not None else None,
+        "first_contested_by": d.first_contested_by,
         "label": d.label,
         "quotes": [
             {"outlet": q.outlet, "post_id": q.post_id, "text": q.text, "speaker": q.speaker}
             for q in d.quotes
         ],
     }
+
+
+def lead_text(d: dict) -> str:
+    """The first reporter's lead over the next outlet in words, from a development as JSON.
+
+    '12 min ahead of CNN'; 'about 40 min ahead of CNN (± 15 min)' where a time is inferred;
+    or why no lead is claimed.
+    """
+    contested, runner_up, pm = d.get("first_contested_by"), d.get("runner_up"), d.get("lead_uncertainty_s")
+    if contested and d["first_reported_by"]:
+        return f"as far as the real times tell; {_names(contested)}: inferred time (± {_minutes(pm)}) may be earlier"
+    if d["lead_seconds"] is None:
+        return f"ahead of {runner_up} by less than the ± {_minutes(pm)} of an inferred time" if runner_up and pm else ""
+    ahead = f"ahead of {runner_up}" if runner_up else "ahead"  # alignments stored before runner_up was kept
+    if not pm:
+        return f"{_minutes(d['lead_seconds'])} {ahead}"
+    return f"about {_minutes(d['lead_seconds'])} {ahead} (± {_minutes(pm)})"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return "under a minute"
+    return f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h".replace(".0 h", " h")
+
+
+def _names(outlets: list[str]) -> str:
+    return outlets[0] if len(outlets) == 1 else ", ".join(outlets[:-1]) + " or " + outlets[-1]

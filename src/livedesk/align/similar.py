@@ -8,7 +8,6 @@ TF-IDF weights are applied when two posts are compared.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -18,11 +17,11 @@ from rapidfuzz import fuzz
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
-from livedesk.align import normalize
+from livedesk.align import normalize, semantic
 from livedesk.model import AlignPost
 
 N_FEATURES = 2**20
-SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time")
+SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time", "semantic")
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -71,10 +70,12 @@ class Features:
     numbers: set[tuple[str, float]]
     stems: frozenset[str] = field(default_factory=frozenset)
     char_text: str = ""
+    text: str = ""  # headline and text as written, for sentence embeddings
 
 
 def features(post: AlignPost) -> Features:
-    text = normalize.fold("\n".join(filter(None, [post.headline, post.text])))
+    written = "\n".join(filter(None, [post.headline, post.text]))
+    text = normalize.fold(written)
     stems = normalize.content_words(text)
     pairs = [f"{a}_{b}" for a, b in zip(stems, stems[1:])]
     quotes = [
@@ -92,6 +93,7 @@ def features(post: AlignPost) -> Features:
         numbers=normalize.numbers(text),
         stems=frozenset(stems),
         char_text=" ".join(lower),
+        text=written,
     )
 
 
@@ -160,76 +162,134 @@ def rowwise_cosine(a: sp.csr_matrix, b: sp.csr_matrix, i: np.ndarray, j: np.ndar
 # --- the signals that are not plain cosines ----------------------------------------------
 
 
-def quote_similarity(a: Features, b: Features, freq: Frequencies) -> float:
-    """How well a remark quoted by one post matches a remark, or the words, of the other.
+def quote_similarity(corpus: Corpus, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """For every pair (i[k], j[k]): how well a remark quoted by one post matches a remark, or
+    the words, of the other.
 
     Translations of one remark share few exact words, so quotes are compared on stems with
     synonyms merged, weighted by rarity; near-verbatim quotes also match on a fuzzy ratio.
     Evidence grows with the rarity mass shared, so one common word proves little.
+    All pairs at once: sparse rows of the quotes' stems, expanded over the pairs.
     """
-    best = 0.0
-    for qa in a.quotes:
-        for qb in b.quotes:
-            best = max(best, _quote_pair(qa, qb, freq))
+    feats = corpus.feats
+    quotes = _QuoteRows(feats, corpus.freq, np.unique(np.concatenate([i, j])))
+    best = np.zeros(len(i))
     # a remark that the other outlet reports without quote marks
-    for q, other in [(qa, b) for qa in a.quotes] + [(qb, a) for qb in b.quotes]:
-        best = max(best, 0.7 * _evidence(q, other.stems, freq))
-    return best
-
-
-def _quote_pair(qa: QuoteStems, qb: QuoteStems, freq: Frequencies) -> float:
-    small, large = sorted((qa, qb), key=lambda q: len(q.stems))
-    evidence = _evidence(small, large.stems, freq)
-    common = len(qa.stems & qb.stems) / len(qa.stems | qb.stems)
-    if common >= 0.5 and len(small.stems) >= 3:
-        ratio = fuzz.token_sort_ratio(qa.text.lower(), qb.text.lower()) / 100
+    for a, b in ((i, j), (j, i)):
+        pair, qa = quotes.expand(a)
+        np.maximum.at(best, pair, 0.7 * quotes.evidence(qa, quotes.stems, b[pair]))
+    # two quoted remarks
+    pair, qa = quotes.expand(i)
+    pair, qa, qb = quotes.expand_against(pair, qa, j)
+    size_a, size_b = quotes.size[qa], quotes.size[qb]
+    a_smaller = size_a <= size_b
+    small, large = np.where(a_smaller, qa, qb), np.where(a_smaller, qb, qa)
+    evidence = quotes.evidence(small, quotes.present, large)
+    common = rowwise_cosine(quotes.present, quotes.present, qa, qb)
+    close = (common / (size_a + size_b - common) >= 0.5) & (quotes.size[small] >= 3)
+    for k in np.flatnonzero(close):
+        ratio = fuzz.token_sort_ratio(quotes.text[qa[k]], quotes.text[qb[k]]) / 100
         if ratio >= NEAR_VERBATIM:
-            return max(ratio, evidence)
-    return evidence
+            evidence[k] = max(ratio, evidence[k])
+    np.maximum.at(best, pair, evidence)
+    return best
 
 
 NEAR_VERBATIM = 0.85
 FULL_EVIDENCE = 12.0  # IDF mass of shared words that counts as full proof (about three rare words)
 
 
-def _evidence(quote: QuoteStems, whole: frozenset[str], freq: Frequencies) -> float:
-    """Share of the quote's words found in `whole`, by IDF weight, scaled by how much rarity
-    is shared."""
-    quote.weigh(freq)
-    if not quote.mass:
-        return 0.0
-    shared = sum(quote.weights[t] for t in quote.stems & whole)
-    return (shared / quote.mass) * min(1.0, shared / FULL_EVIDENCE)
+class _QuoteRows:
+    """The quotes of some posts as sparse rows over the quotes' stems: IDF weights, and 0/1;
+    and each post's own stems as 0/1 over the same columns."""
+
+    def __init__(self, feats: list[Features], freq: Frequencies, used: np.ndarray) -> None:
+        columns: dict[str, int] = {}
+        self.first = np.zeros(len(feats) + 1, dtype=np.int64)  # post p's quotes: first[p] .. first[p] + count[p]
+        self.count = np.zeros(len(feats), dtype=np.int64)
+        weights: list[dict[int, float]] = []
+        self.text: list[str] = []
+        for p in used.tolist():
+            self.first[p] = len(weights)
+            self.count[p] = len(feats[p].quotes)
+            for q in feats[p].quotes:
+                q.weigh(freq)
+                weights.append({columns.setdefault(t, len(columns)): w for t, w in q.weights.items()})
+                self.text.append(q.text.lower())
+        self.weights = _sparse_rows(weights, len(columns))
+        self.present = self.weights.copy()
+        self.present.data[:] = 1.0
+        self.size = np.diff(self.present.indptr).astype(float)
+        self.mass = np.asarray(self.weights.sum(axis=1)).ravel()
+        quoting = set(used.tolist())
+        own = [{columns[t]: 1.0 for t in f.stems if t in columns} if p in quoting else {} for p, f in enumerate(feats)]
+        self.stems = _sparse_rows(own, len(columns))
+
+    def expand(self, posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(pair, quote) for every quote of every post in `posts` (one pair per entry)."""
+        return _entries(self.first, self.count, posts)
+
+    def expand_against(self, pair: np.ndarray, quote: np.ndarray, others: np.ndarray):
+        """Each (pair, quote) again for every quote of the pair's other post: (pair, quote, other quote)."""
+        pair_of, other = self.expand(others[pair])
+        return pair[pair_of], quote[pair_of], other
+
+    def evidence(self, quote: np.ndarray, whole: sp.csr_matrix, rows: np.ndarray) -> np.ndarray:
+        """Share of each quote's words found in a row of `whole`, by IDF weight, scaled by how
+        much rarity is shared."""
+        shared = rowwise_cosine(self.weights, whole, quote, rows)
+        mass = self.mass[quote]
+        return np.where(mass > 0, shared / np.where(mass > 0, mass, 1.0), 0.0) * np.minimum(1.0, shared / FULL_EVIDENCE)
 
 
-def number_agreement(a: Features, b: Features) -> float:
-    """+1 when both give one figure, -1 when their figures for one unit clash, else 0.
+def _sparse_rows(rows: list[dict[int, float]], width: int) -> sp.csr_matrix:
+    indptr = np.cumsum([0] + [len(r) for r in rows])
+    indices = np.fromiter((c for r in rows for c in r), dtype=np.int64, count=indptr[-1])
+    data = np.fromiter((v for r in rows for v in r.values()), dtype=float, count=indptr[-1])
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
+
+
+def number_agreement(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """For every pair (i[k], j[k]): +1 when both give one figure, -1 when their figures for one
+    unit clash, else 0.
 
     A figure agrees when its unit matches and its value is within 15%, or when a
     distinctive value (10 or more) recurs exactly, whatever word follows it.
     """
-    values_a = defaultdict(list)
-    for unit, value in a.numbers:
-        values_a[unit].append(value)
-    exact_a = {value for _, value in a.numbers if value >= 10}
-    verdict = 0.0
-    for unit, value in b.numbers:
-        if value in exact_a:
-            return 1.0
-        if unit not in values_a:
-            continue
-        if any(abs(value - v) <= 0.15 * max(abs(v), abs(value)) for v in values_a[unit]):
-            verdict = 1.0
-        elif verdict == 0.0:
-            verdict = -1.0
-    return verdict
+    units: dict[str, int] = {}
+    count = np.array([len(f.numbers) for f in feats], dtype=np.int64)
+    first = np.cumsum(count) - count
+    figures = [(units.setdefault(unit, len(units)), value) for f in feats for unit, value in f.numbers]
+    unit = np.array([u for u, _ in figures], dtype=np.int64)
+    value = np.array([v for _, v in figures], dtype=float)
+    pair, a = _entries(first, count, i)  # every figure of one post against every figure of the other
+    pair_of, b = _entries(first, count, j[pair])
+    pair, a = pair[pair_of], a[pair_of]
+    same_unit = unit[a] == unit[b]
+    close = np.abs(value[a] - value[b]) <= 0.15 * np.maximum(np.abs(value[a]), np.abs(value[b]))
+    agree = np.zeros(len(i), dtype=bool)
+    agree[pair[(same_unit & close) | ((value[a] == value[b]) & (value[a] >= 10))]] = True
+    clash = np.zeros(len(i), dtype=bool)
+    clash[pair[same_unit]] = True
+    return np.where(agree, 1.0, np.where(clash, -1.0, 0.0))
+
+
+def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k, entry) for every entry of posts[k], where post p holds entries first[p] .. first[p] + count[p]."""
+    counts = count[posts]
+    pair = np.repeat(np.arange(len(posts)), counts)
+    offset = np.arange(len(pair)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return pair, first[posts][pair] + offset
 
 
 # --- scoring --------------------------------------------------------------------------
 
 # How much each signal adds to a pair's score. A pair whose score reaches THRESHOLD reports
 # the same development. Tuned on the project's own labelled events (tests/fixtures/align).
-WEIGHTS = {"words": 0.5, "chars": 0.5, "names": 0.1, "quotes": 0.5, "numbers": 0.08, "time": 0.15}
+WEIGHTS = {
+    "words": 0.5, "chars": 0.5, "names": 0.1, "quotes": 0.5, "numbers": 0.08, "time": 0.15,
+    "semantic": 0.1,  # only with the `semantic` extra installed
+}
 NUMBER_CLASH = -0.15  # a clash of figures weighs more than an agreement
 WORD_GATE = 0.04  # pairs sharing fewer words than this are not examined further
 TEXT_GATE = 0.10  # quotes and figures are read only for pairs with this much text in common
@@ -259,14 +319,33 @@ def pair_signals(
     live = np.flatnonzero(words >= WORD_GATE)
     chars = rowwise_cosine(char_m, char_m, i[live], j[live])
     score[live] += w["chars"] * chars + w["names"] * rowwise_cosine(name_m, name_m, i[live], j[live])
-    for k in live[0.5 * words[live] + 0.5 * chars >= TEXT_GATE]:
-        a, b = corpus.feats[i[k]], corpus.feats[j[k]]
-        if w["quotes"] and (a.quotes or b.quotes):
-            score[k] += w["quotes"] * quote_similarity(a, b, corpus.freq)
-        if w["numbers"]:
-            agreement = number_agreement(a, b)
-            score[k] += w["numbers"] if agreement > 0 else NUMBER_CLASH if agreement < 0 else 0.0
+    text = live[0.5 * words[live] + 0.5 * chars >= TEXT_GATE]
+    if w["quotes"]:
+        score[text] += w["quotes"] * quote_similarity(corpus, i[text], j[text])
+    if w["numbers"]:
+        agreement = number_agreement(corpus.feats, i[text], j[text])
+        score[text] += np.where(agreement > 0, w["numbers"], np.where(agreement < 0, NUMBER_CLASH, 0.0))
+    if w["semantic"] and semantic.enabled():
+        # a second opinion for pairs whose wording falls just short: paraphrases and translations.
+        # Below `lowest` even the full semantic and time bonuses cannot reach SEMANTIC_BELOW.
+        lowest = SEMANTIC_BELOW - w["semantic"] - WEIGHTS["time"]
+        short = np.flatnonzero((score >= lowest) & (score < SEMANTIC_BELOW))
+        score[short] += w["semantic"] * meaning_similarity(corpus.feats, i[short], j[short])
     return score
+
+
+SEMANTIC_BELOW = 0.40  # the link threshold: pairs whose wording reaches it get no semantic bonus
+SEMANTIC_FLOOR = 0.7  # sentence cosines below this, common between posts on one story, add nothing
+
+
+def meaning_similarity(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Cosine of the posts' sentence embeddings, rescaled from SEMANTIC_FLOOR..1 to 0..1."""
+    used = np.unique(np.concatenate([i, j]))
+    row = np.zeros(len(feats), dtype=np.int64)
+    row[used] = np.arange(len(used))
+    vectors = semantic.vectors([feats[k].text for k in used])
+    cosine = np.einsum("kd,kd->k", vectors[row[i]], vectors[row[j]])
+    return np.clip((cosine - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0.0, 1.0)
 
 
 def time_adjustment(
@@ -334,11 +413,9 @@ def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarra
         )
         present = raw_words.copy()
         present.data[:] = 1.0
-        met = (queries @ present.T).tocoo()
-        i, j = np.minimum(met.row, met.col), np.maximum(met.row, met.col)
-        unique = np.unique(i.astype(np.int64) * n + j)
-        i, j = unique // n, unique % n
-        i, j = i[i < j], j[i < j]
+        met = queries @ present.T
+        met = sp.triu(met + met.T, k=1, format="csr").sorted_indices().tocoo()  # either post's rare word; each pair once
+        i, j = met.row.astype(np.int64), met.col.astype(np.int64)
     keep = outlets[i] != outlets[j]
     gap = np.abs(times[i] - times[j])
     keep &= ~(gap > TIME_WINDOW_S)
