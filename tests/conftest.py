@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -33,6 +34,16 @@ def free_port() -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def soon_after(published_at: str) -> str:
+    """A past time minutes after another post's, for an own post that reports the same thing.
+
+    Pasted pages without dates get times of the last day, while alignment only compares posts
+    within hours of each other: an own post published now could fall outside that.
+    """
+    after = datetime.fromisoformat(published_at) + timedelta(minutes=5)
+    return min(after, datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
 
 def database_url(tmp_path: Path) -> str:

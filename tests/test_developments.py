@@ -14,7 +14,7 @@ import httpx
 import pytest
 from lxml import html
 
-from conftest import SSEReader, run_cli, unique
+from conftest import SSEReader, run_cli, soon_after, unique
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GOLD = SHARED / "gold" / "seeds.json"
@@ -151,6 +151,9 @@ def test_developments_api_gives_first_reporter_quotes_and_etag(editor, seeds):
     assert shared and all(d["label"] and d["posts"] for d in shared)
     # TASS gives times, CNN none: the first reporter of a shared development is judged on real times
     assert {d["first_reported_by"] for d in shared} == {"TASS"}
+    # CNN's inferred times are read off TASS's: within their uncertainty, so no lead is claimed
+    assert all(d["lead_seconds"] is None and d["lead_uncertainty_s"] >= 900 for d in shared)
+    assert any(d["first_contested_by"] == ["CNN"] for d in shared)
     pleased = dev_of(data)[ids["cnn-01"]]
     assert {q["outlet"] for q in pleased["quotes"]} == {"TASS", "CNN"}
     again = editor.get(f"/api/events/{slug}/developments", headers={"If-None-Match": response.headers["etag"]})
@@ -205,6 +208,8 @@ def test_compare_page_draws_a_lane_per_outlet_and_joins_developments(editor, see
     # quote wordings side by side
     [card] = tree.xpath(f"//article[@id='dev-{pleased}']")
     assert len(card.xpath(".//div[@class='cmp-quote-col']")) == 2
+    first_line = " ".join(card.xpath(".//p[@class='cmp-first-line']")[0].text_content().split())
+    assert first_line.startswith("TASS reported it first, ") and re.search(r"± \d+ min", first_line), first_line
 
 
 def test_reader_page_shows_in_other_media_links(editor, seeds):
@@ -244,17 +249,46 @@ def test_new_post_joins_a_development_and_the_change_is_pushed(server, editor, e
     assert after[new]["id"] == after[bus]["id"]
 
 
-def test_own_post_is_aligned_when_the_developments_are_next_read(editor, event):
+def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(server, editor, event):
     paste(editor, event, GAZETTE, timezone="Europe/Oslo")
-    response = editor.post(f"/api/events/{event}/posts", json={
-        "headline": "Tessel bridge open again",
-        "body": "Mayor Tobias Renn reopened the Tessel bridge in Orrin Falls before some 300 people. "
-                "\"This bridge has waited long enough for us, and we for it,\" he said.",
-    })
-    assert response.status_code == 201
-    own = response.json()["id"]
-    data = developments(editor, event)
-    assert "Riverside Gazette" in dev_of(data)[own]["outlets"]
+    ribbon_post = next(p for p in posts_of(editor, event) if "cut the ribbon" in p["body"])
+    ribbon = ribbon_post["id"]
+    bus = next(p["id"] for p in posts_of(editor, event) if "number 14" in p["body"])
+
+    def pushed_with(stream: SSEReader, own: str, mate: str) -> dict:
+        """The first pushed development holding both posts (nothing is read before it comes)."""
+        events = stream.wait_for(lambda e: e.get("event") == "developments.updated"
+                                 and any({own, mate} <= set(d["post_ids"]) for d in e["data"]["developments"]))
+        return next(d for d in events[0]["data"]["developments"] if own in d["post_ids"])
+
+    stream = SSEReader(f"{server.url}/api/events/{event}/stream")
+    try:
+        response = editor.post(f"/api/events/{event}/posts", json={
+            "headline": "Tessel bridge open again",
+            "body": "Mayor Tobias Renn reopened the Tessel bridge in Orrin Falls before some 300 people. "
+                    "\"This bridge has waited long enough for us, and we for it,\" he said.",
+            "published_at": soon_after(ribbon_post["published_at"]),
+        })
+        assert response.status_code == 201
+        own = response.json()["id"]
+        site = response.json()["outlet"]["name"]
+        assert sorted(pushed_with(stream, own, ribbon)["outlets"]) == sorted(["Riverside Gazette", site])
+
+        edited = editor.patch(f"/api/events/{event}/posts/{own}", json={
+            "headline": "First bus over the bridge",
+            "body": "The number 14 bus to the railway station will be the first across the reopened Tessel "
+                    "bridge, the transport office said.",
+        })
+        assert edited.status_code == 200, edited.text
+        assert bus in pushed_with(stream, own, bus)["post_ids"]
+
+        assert editor.delete(f"/api/events/{event}/posts/{own}").status_code == 204
+        gone = stream.wait_for(lambda e: e.get("event") == "developments.updated"
+                               and any(d["post_ids"] == [bus] for d in e["data"]["developments"]))
+        assert not any(own in d["post_ids"] for d in gone[0]["data"]["developments"])
+    finally:
+        stream.close()
+    assert own not in dev_of(developments(editor, event))
 
 
 # ---- key points ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import ROOT, Server, server_env, unique
+from conftest import ROOT, Server, server_env, soon_after, unique
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -221,6 +221,46 @@ def test_key_points_update_live_and_share_links_highlight(page, server, editor):
     expect(card(page, made[0]["id"])).to_have_class(re.compile(r"\bhighlight\b"))
     expect(page).to_have_url(f"{server.url}/e/{slug}#post-{made[0]['id']}")
     expect(card(page, made[0]["id"])).to_be_in_viewport()
+
+
+HERALD = """Tarnholm ferry strike | Coast Herald
+
+Tarnholm ferry strike
+
+Crews and the harbour board meet again
+
+10:15 CET
+Ines Varga
+Coast Herald
+
+Union leader Petra Lind told the crowd on the Tarnholm quay that the ferry strike ends on Friday. "We have a deal we can live with," Lind said.
+
+09:30 CET
+Ines Varga
+Coast Herald
+
+Queues of lorries stretch back two kilometres from the closed ferry ramp at Tarnholm.
+"""
+
+
+def test_in_other_media_links_are_drawn_when_an_own_post_joins_a_development(page, server, editor):
+    slug, _ = make_event(editor)
+    pasted = editor.post(f"/api/events/{slug}/sources", json={"text": HERALD, "timezone": "Europe/Oslo"})
+    assert pasted.status_code == 201, pasted.text
+    page.goto(f"{server.url}/e/{slug}")
+    expect(page.locator(".post")).to_have_count(2)
+    wait_live(page)
+    listed = editor.get(f"/api/events/{slug}/posts").json()["posts"]
+    quay_post = next(p for p in listed if "Petra Lind" in p["body"])
+    quay = quay_post["id"]
+    expect(card(page, quay).locator(".other-media")).to_have_count(0)
+    own = publish(editor, slug, "Ferry strike to end on Friday",
+                  "Petra Lind, the union leader, told strikers on the Tarnholm quay the ferry strike ends on Friday. "
+                  "\"We have a deal we can live with,\" Lind said.", published_at=soon_after(quay_post["published_at"]))
+    # the herald's card was on the page before: only the pushed developments change can draw its link
+    expect(card(page, quay).locator(".other-media a")).to_have_attribute("href", f"/e/{slug}/p/{own['id']}")
+    expect(card(page, own["id"]).locator(".other-media a")).to_have_attribute("href", f"/e/{slug}/p/{quay}")
+    expect(card(page, quay).locator(".other-media")).to_contain_text("In other media")
 
 
 def test_a_link_to_an_older_post_shows_it(page, server, editor):

@@ -6,9 +6,10 @@ highest one seen; several nodes may ingest, so the store is always asked). The a
 is stored per event in the `developments` table together with a `developments.updated`
 change, so readers get it pushed.
 
-Ingested posts arrive through `follow.ON_POSTS_STORED`. The site's own posts are aligned
-lazily: every read of the developments (`current`) first catches up with the store, so
-publishing stays as fast as it was and needs no hook.
+Ingested posts arrive through `follow.ON_POSTS_STORED`. The site's own posts arrive through
+`publish.ON_POSTS_CHANGED`, which only queues them: one thread in this process aligns them, so
+publishing stays as fast as it was (in events that follow other outlets). Every read of the developments (`current`) also catches
+up with the store first (posts another node published).
 
 A post whose text changed, or one that was removed, cannot be taken out of an `Aligner`:
 such an event is recomputed from scratch (`recompute`), which is also the batch path
@@ -18,6 +19,7 @@ used by `livedesk align-event`.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -133,18 +135,65 @@ def on_posts_stored(engine: Engine, broker: Broker, event_id: int, post_ids: lis
     refresh(engine, broker, event_id, post_ids)
 
 
+def on_posts_changed(engine: Engine, broker: Broker, post_ids: list[str]) -> None:
+    """The `publish.ON_POSTS_CHANGED` hook: queue the posts for the aligning thread."""
+    global _worker
+    _queue.put((engine, broker, list(post_ids)))
+    with _locks_lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_align_queued, name="livedesk-developments", daemon=True)
+            _worker.start()
+
+
+_queue: queue.SimpleQueue = queue.SimpleQueue()
+_worker: threading.Thread | None = None
+
+
+def _align_queued() -> None:
+    """Refresh the events of the queued posts, each event once for whatever queued meanwhile."""
+    while True:
+        jobs = [_queue.get()]
+        while not _queue.empty():
+            jobs.append(_queue.get())
+        touched: dict[tuple[Engine, Broker, int], list[str]] = {}
+        try:
+            for engine, broker, post_ids in jobs:
+                for event_id, ids in run_read(engine, lambda conn, p=post_ids: _followed_events(conn, p)).items():
+                    touched.setdefault((engine, broker, event_id), []).extend(ids)
+            for (engine, broker, event_id), ids in touched.items():
+                refresh(engine, broker, event_id, ids)
+        except Exception:  # noqa: BLE001 - the next post or read tries again
+            log.exception("aligning published posts failed")
+
+
+def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[str]]:
+    """The events of these posts that hold other outlets' posts, each with its posts among them.
+
+    An event with only the site's own posts has nothing to align them with.
+    """
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(select(posts.c.id, posts.c.event_id).where(posts.c.id.in_(post_ids))):
+        found.setdefault(row.event_id, []).append(row.id)
+    followed = set(conn.execute(
+        select(posts.c.event_id).distinct().join(outlets, outlets.c.id == posts.c.outlet_id)
+        .where(posts.c.event_id.in_(list(found)), posts.c.status == "published", outlets.c.own.is_(False))
+    ).scalars())
+    return {event_id: ids for event_id, ids in found.items() if event_id in followed}
+
+
 def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = ()) -> bool:
     """Bring the event's stored developments up to date; True if they changed.
 
-    `touched` names posts that were stored or changed: one the aligner has seen already
-    was edited, and the event is recomputed.
+    `touched` names posts that were stored or changed: if one the aligner has seen already
+    now reads differently, or was taken off the page, the event is recomputed.
     """
     key = _key(engine, event_id)
     with _lock(key):
         live = _live.get(key)
         if live is None and not touched and run_read(engine, lambda conn: _stored_is_current(conn, event_id)):
             return False  # e.g. after a restart: the aligner is built when a new post comes
-        if live is None or any(pid in live.index for pid in touched):
+        held = [pid for pid in touched if live is not None and pid in live.index]
+        if live is None or (held and run_read(engine, lambda conn: _changed(conn, event_id, live, held))):
             _recompute_locked(engine, broker, event_id)
             return True
         rows, seen = run_read(engine, lambda conn: (_rows(conn, event_id, after=live.last_num),
@@ -202,12 +251,8 @@ def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
     rows, newest = run_read(engine, lambda conn: (_rows(conn, event_id, after=0), _newest(conn, event_id)))
     orders = _page_orders(rows)
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
-    result = cluster.align(align_posts)
-    live = Live(aligner=cluster.Aligner(), last_num=newest, orders=orders)
-    for k, post in enumerate(align_posts):  # the live index for the posts still to come
-        live.index[post.id] = k
-        live.aligner.add(post)
-    live.aligner.inferred.update(result.inferred)
+    aligner, result = cluster.Aligner.from_posts(align_posts)  # the batch result, and the live index on it
+    live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)})
     for dev in result.developments:
         live.put(dev)
     _live[_key(engine, event_id)] = live
@@ -228,14 +273,30 @@ def _latest(found: list[Development]) -> list[Development]:
 
 
 def _rows(conn: Connection, event_id: int, *, after: int) -> list:
-    query = (
+    return list(conn.execute(_published(event_id).where(posts.c.num > after).order_by(posts.c.num)))
+
+
+def _published(event_id: int):
+    """The columns alignment reads, of the event's published posts."""
+    return (
         select(posts.c.num, posts.c.id, posts.c.search_text, posts.c.headline, posts.c.published_at,
                posts.c.time_known, posts.c.position, posts.c.source_id, outlets.c.name.label("outlet"))
         .join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id == event_id, posts.c.status == "published", posts.c.num > after)
-        .order_by(posts.c.num)
+        .where(posts.c.event_id == event_id, posts.c.status == "published")
     )
-    return list(conn.execute(query))
+
+
+def _changed(conn: Connection, event_id: int, live: Live, post_ids: list[str]) -> bool:
+    """Whether any of these posts the aligner holds now reads differently or left the page."""
+    rows = list(conn.execute(_published(event_id).where(posts.c.id.in_(post_ids))))
+    if len(rows) < len(set(post_ids)):
+        return True
+    for row in rows:
+        now = _align_post(row, live.orders.get(row.source_id, "newest"))
+        held = live.aligner.posts[live.index[row.id]]
+        if (now.text, now.headline, now.time) != (held.text, held.headline, held.time):
+            return True
+    return False
 
 
 def _stored_is_current(conn: Connection, event_id: int) -> bool:

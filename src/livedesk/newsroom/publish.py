@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -29,6 +30,10 @@ from livedesk.store.tables import post_versions, posts
 EDITORS = ("admin", "editor")
 WRITERS = ("admin", "editor", "contributor")
 VISIBLE = "published"
+
+# Called as f(engine, broker, post_ids) after a change readers see to a post (published, edited,
+# removed); it must return quickly, as the request waits for it.
+ON_POSTS_CHANGED: list[Callable[[Engine, Broker, list[str]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -239,9 +244,16 @@ def create_post(
         if not idempotency_key:
             raise
         result = run_write(engine, work)  # the same key committed meanwhile: answer as it did
+    _announce(engine, broker, announced, [result[1]["id"]])
+    return result
+
+
+def _announce(engine: Engine, broker: Broker, announced: list[int], post_ids: list[str]) -> None:
     for change_id in announced:
         broker.announce(change_id)
-    return result
+    if announced:
+        for callback in ON_POSTS_CHANGED:
+            callback(engine, broker, post_ids)
 
 
 def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, int | None]:
@@ -255,7 +267,7 @@ def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, in
     conn.execute(
         insert(posts).values(id=post_id, event_id=event_id, updated_at=now(), created_at=now(), topics=topics, **values)
     )
-    post_store.set_topics(conn, post_id, topics)
+    post_store.set_topics(conn, post_id, topics, new_post=True)
     post = post_store.post_to_dict(post_store.get_post(conn, event_id, post_id))
     if values["status"] != VISIBLE:
         return post, None
@@ -363,8 +375,7 @@ def edit_post(
         return post
 
     post = run_write(engine, work)
-    for change_id in announced:
-        broker.announce(change_id)
+    _announce(engine, broker, announced, [post["id"]])
     return post
 
 
@@ -437,8 +448,7 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
         return post
 
     post = run_write(engine, work)
-    for change_id in announced:
-        broker.announce(change_id)
+    _announce(engine, broker, announced, [post["id"]])
     return post
 
 
@@ -464,9 +474,8 @@ def publish_due(engine: Engine, broker: Broker) -> int:
             announced.append(record_change(conn, event_id, "post.created", post, post_id))
 
         run_write(engine, work)
-        for change_id in announced:
-            broker.announce(change_id)
-            published += 1
+        _announce(engine, broker, announced, [post_id])
+        published += len(announced)
     return published
 
 

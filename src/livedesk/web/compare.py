@@ -15,6 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
+from livedesk.align.report import lead_text
 from livedesk.newsroom import Invalid, NotFound, developments, follow, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store.db import run_read
@@ -31,11 +32,13 @@ SVG_LIMIT = 1500  # marks in the picture: the newest ones
 
 
 def install(app: FastAPI) -> None:
-    """Add the routes, the reader page's "In other media" links and the ingest hook."""
+    """Add the routes, the reader page's "In other media" links and the hooks that align new posts."""
     app.include_router(router)
     pages.set_other_media(other_media)
     if developments.on_posts_stored not in follow.ON_POSTS_STORED:
         follow.ON_POSTS_STORED.append(developments.on_posts_stored)
+    if developments.on_posts_changed not in publish.ON_POSTS_CHANGED:
+        publish.ON_POSTS_CHANGED.append(developments.on_posts_changed)
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -75,15 +78,6 @@ def _span(minutes: int) -> str:
     if minutes < 90:
         return f"{minutes} min"
     return f"{minutes / 60:.1f} h".replace(".0 h", " h")
-
-
-def lead(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return "under a minute ahead"
-    return f"{minutes} min ahead" if minutes < 90 else f"{_span(minutes)} ahead"
 
 
 def developments_view(slug: str, data: dict) -> dict:
@@ -412,7 +406,7 @@ def _dev_card(slug: str, dev: dict, by_id: dict, rows: dict) -> dict:
             continue
         row = rows.get(pid)
         members.append({**_post_view(slug, p), "headline": snippet(p["headline"], row.search_text if row else None)})
-    return {**dev, "lead": lead(dev["lead_seconds"]), "quotes_by_outlet": quotes, "members": members}
+    return {**dev, "lead": lead_text(dev), "quotes_by_outlet": quotes, "members": members}
 
 
 @router.post("/e/{slug}/compare/key-points", include_in_schema=False)

@@ -145,6 +145,7 @@
   var button = document.querySelector("[data-newposts]");
   var connNote = document.querySelector("[data-conn]");
   var lostTimer = null;
+  var staleLinks = {};  // post id -> true: redraw its "In other media" links once its card is here
 
   function stamp(post) { return post.version + "|" + post.updated_at; }
 
@@ -167,16 +168,23 @@
     return top >= -40;
   }
 
-  function fetchCard(post) {
-    var url = config.fragment + encodeURIComponent(post.id) + "?fragment=1&v=" + post.version + "&t=" + encodeURIComponent(post.updated_at) + (config.embed ? "&embed=1" : "");
+  // a post's card as the server draws it now; `query` tells versions apart for caches
+  function fetchFragment(id, query) {
+    var url = config.fragment + encodeURIComponent(id) + "?fragment=1" + query + (config.embed ? "&embed=1" : "");
     return fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("fragment " + r.status);
       return r.text();
     }).then(function (html) {
       var holder = document.createElement("ol");
       holder.innerHTML = html.trim();
-      var card = holder.querySelector(".post");
+      return holder.querySelector(".post");
+    });
+  }
+
+  function fetchCard(post) {
+    return fetchFragment(post.id, "&v=" + post.version + "&t=" + encodeURIComponent(post.updated_at)).then(function (card) {
       localise(card);
+      if (staleLinks[post.id]) { delete staleLinks[post.id]; redrawOtherMedia(post.id); }  // done once the card is placed
       return card;
     });
   }
@@ -244,8 +252,8 @@
 
   function onUpdated(post) {
     var el = document.getElementById("post-" + post.id);
-    var queuedCard = queued.filter(function (c) { return c.id === "post-" + post.id; })[0];
-    if (!el && !queuedCard) return onCreated(post);
+    var waiting = queuedCard(post.id);
+    if (!el && !waiting) return onCreated(post);
     if (known[post.id] === stamp(post)) return;
     known[post.id] = stamp(post);
     fetchCard(post).then(function (card) {
@@ -255,7 +263,7 @@
       tag.className = "tag tag-updated";
       tag.textContent = "Updated";
       head.appendChild(tag);
-      if (queuedCard) { queued[queued.indexOf(queuedCard)] = card; return; }
+      if (waiting) { queued[queued.indexOf(waiting)] = card; return; }
       var current = document.getElementById(card.id);
       if (!current) return;
       keepPlace(current, function () {
@@ -308,7 +316,38 @@
     if (event.key_points) onKeyPoints(event);
   }
 
+  // other outlets' reports of the same development: redraw the "In other media" links of the
+  // posts whose development changed (all posts on the page after a change too big to list)
+  function onDevelopments(data) {
+    var ids = {};
+    if (data.reload) Object.keys(known).forEach(function (id) { ids[id] = true; });
+    (data.developments || []).forEach(function (d) { d.post_ids.forEach(function (id) { ids[id] = true; }); });
+    Object.keys(ids).forEach(function (id) {
+      if (document.getElementById("post-" + id) || queuedCard(id)) redrawOtherMedia(id);
+      else if (known[id]) staleLinks[id] = true;  // its card is on the way, perhaps drawn before this change
+    });
+  }
+
+  function queuedCard(id) {
+    return queued.filter(function (c) { return c.id === "post-" + id; })[0];
+  }
+
+  function redrawOtherMedia(id) {
+    fetchFragment(id, "").then(function (card) {
+      var fresh = card.querySelector(".other-media");
+      var current = document.getElementById("post-" + id) || queuedCard(id);
+      if (!current) return;
+      var old = current.querySelector(".other-media");
+      keepPlace(current, function () {
+        if (old && fresh) old.replaceWith(fresh);
+        else if (old) old.remove();
+        else if (fresh) current.querySelector("article").appendChild(fresh);
+      });
+    }).catch(function () {});
+  }
+
   var handlers = {
+    "developments.updated": onDevelopments,
     "post.created": onCreated,
     "post.updated": onUpdated,
     "post.pinned": onUpdated,
