@@ -80,6 +80,10 @@ def test_clean_html_keeps_only_safe_markup(text: str) -> None:
     assert problems(clean_html(text)) == []
 
 
+def test_attributes_outside_the_allowlist_are_dropped_on_every_tag() -> None:
+    assert clean_html('<P TITLE lang="en">x</P><abbr title="t">y</abbr>') == '<p>x</p><abbr title="t">y</abbr>'
+
+
 @given(TEXT)
 @SETTINGS
 def test_clean_html_is_stable(text: str) -> None:

@@ -34,7 +34,7 @@ def clean_html(raw: str) -> str:
     return nh3.clean(
         strip_controls(raw),
         tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        attributes={**ALLOWED_ATTRIBUTES, "*": set()},  # "*": none on every tag (nh3 keeps lang and title)
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
