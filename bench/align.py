@@ -7,6 +7,7 @@ post count (judged on CPU time when load stretches the wall clock), and the late
 Each size is timed in fresh processes, the best of --repeat (3) runs, as a shared machine
 only ever adds time.
 Run: python bench/align.py [--quick] [--latency-only] [--repeat N]
+With the `semantic` extra installed the signal is on unless LIVEDESK_SEMANTIC=off.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+from livedesk.align import semantic
 from livedesk.align.cluster import Aligner, align
 from livedesk.model import AlignPost
 
@@ -149,7 +151,8 @@ def main() -> None:
         sizes = []
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"each size the best of {repeat} fresh processes")
+          f"each size the best of {repeat} fresh processes; "
+          f"semantic signal {'on' if semantic.enabled() else 'off'} (LIVEDESK_SEMANTIC)")
     print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'pair F1':>8} "
           f"{'growth per doubling (wall, cpu)':>32}")
     previous = None

@@ -28,6 +28,7 @@ from align import START, synthetic_event  # noqa: E402  (bench/align.py)
 
 from sqlalchemy import insert  # noqa: E402
 
+from livedesk.align import semantic  # noqa: E402
 from livedesk.align.cluster import align  # noqa: E402
 from livedesk.broker import make_broker  # noqa: E402
 from livedesk.model import AlignPost  # noqa: E402
@@ -98,7 +99,8 @@ def main() -> None:
     store(engine, [row(event_id, *ids[p.outlet], p) for p in all_posts if p.id not in held_ids])
     print(f"store: {engine.url.get_backend_name()}, {len(all_posts) - len(held)} posts of {args.outlets} outlets stored")
 
-    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"semantic signal {'on' if semantic.enabled() else 'off'} (LIVEDESK_SEMANTIC)")
     stored_posts = [p for p in all_posts if p.id not in held_ids]
     started, cpu = time.perf_counter(), time.process_time()
     align(stored_posts)
