@@ -140,6 +140,19 @@ def test_filters_narrow_the_window_exactly(archive, which):
     assert {r.id for r in found.rows} == {r["id"] for r in expected[:WINDOW]}
 
 
+def test_a_short_prefix_of_many_words_finds_them_all(archive):
+    prefix = "zq" + chr(ord("a") + uuid.uuid4().int % 26)
+    names = {prefix + word()[4:] for _ in range(post_store.EXPAND_AT_MOST + 6)}  # too many to name one by one
+    rows = add_posts(archive.engine, [
+        {"id": unique("p"), "event_id": archive.events[0], "outlet_id": archive.outlets[0], "headline": None,
+         "published_at": START + timedelta(days=30, minutes=k), "search_text": f"The {name} pier", "status": "published"}
+        for k, name in enumerate(sorted(names))
+    ])
+    found = search(archive, prefix)
+    assert found.total == len(rows) and not found.capped
+    assert {r.id for r in found.rows} == {r["id"] for r in rows}
+
+
 def test_postgresql_finds_the_same_window_in_slices_of_time(archive, monkeypatch):
     """A word read slice by slice of time, newest first, gives the window read at once."""
     if archive.engine.dialect.name != "postgresql":

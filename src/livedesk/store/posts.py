@@ -102,8 +102,9 @@ def _query_terms(conn: Connection, q: str, event_id: int | None = None, outlet_i
 def _typed_word(conn: Connection, word: str) -> str:
     """The last word as FTS5 phrases: the indexed words that begin with it, read from the index's
     vocabulary. FTS5's own prefix query merges every match of every such word before the first
-    result comes, once per query; named words stream newest first. A short prefix of very many
-    words, or one the tokenizer would fold (accents), still takes the prefix query."""
+    result comes, once per query; named words stream newest first. A prefix of very many words,
+    or one the tokenizer would fold (accents), still takes the prefix query: the index keeps
+    prefixes of two and three letters (migration 0003), where most such cases fall."""
     if word.isascii():
         found = conn.execute(
             text("SELECT term FROM posts_fts_terms WHERE term >= :word AND term < :past LIMIT :most"),

@@ -18,10 +18,12 @@ depends_on = None
 # weigh the column 0 and keep the reader's words to headline and body. PostgreSQL filters
 # by event and outlet through its B-tree indexes and needs nothing here.
 # posts_fts_terms lists the index's words, so that a search can name the words a typed prefix
-# stands for instead of asking FTS5 for a prefix match (see store.posts._typed_word).
+# stands for instead of asking FTS5 for a prefix match (see store.posts._typed_word). A prefix
+# of two or three letters stands for too many words to name: the index keeps those prefixes
+# too (about a tenth more space), so they are one look-up as well.
 VOCABULARY = "CREATE VIRTUAL TABLE posts_fts_terms USING fts5vocab(posts_fts, 'row')"
 SCOPE = "'e' || {row}.event_id || ' o' || {row}.outlet_id"
-TABLE = "CREATE VIRTUAL TABLE posts_fts USING fts5({columns}, tokenize='unicode61 remove_diacritics 2')"
+TABLE = "CREATE VIRTUAL TABLE posts_fts USING fts5({columns}, tokenize='unicode61 remove_diacritics 2'{prefix})"
 TRIGGERS = [
     """CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN
         INSERT INTO posts_fts(rowid, {columns}) VALUES (new.num, coalesce(new.headline, ''), new.search_text{new_scope});
@@ -43,7 +45,7 @@ def _rebuild(with_scope: bool) -> None:
     for trigger in ("posts_fts_insert", "posts_fts_delete", "posts_fts_update"):
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE IF EXISTS posts_fts")
-    op.execute(TABLE.format(columns=columns))
+    op.execute(TABLE.format(columns=columns, prefix=", prefix='2 3'" if with_scope else ""))
     op.execute(f"INSERT INTO posts_fts(rowid, {columns}) SELECT num, coalesce(headline, ''), search_text"
                f"{', ' + SCOPE.format(row='posts') if with_scope else ''} FROM posts")
     for trigger in TRIGGERS:
