@@ -83,3 +83,18 @@ def test_site_wide_feeds_hold_every_event(server, coverage, editor, path):
 
 def test_feed_of_a_missing_event_is_404(server):
     assert httpx.get(f"{server.url}/e/{unique('none')}/rss.xml").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["rss.xml", "atom.xml", "feed.json"])
+def test_a_photo_without_words_gets_a_title_in_every_feed(server, editor, kind):
+    slug = unique("photo")
+    assert editor.post("/api/events", json={"slug": slug, "title": "Harbour at dawn"}).status_code == 201
+    made = editor.post(f"/api/events/{slug}/posts", json={
+        "body": "---", "media": [{"url": "/static/demo/crowd.svg", "caption": ""}],  # a rule: no words
+        "published_at": "2026-11-20T06:45:00+00:00"})
+    assert made.status_code == 201, made.text
+    response = httpx.get(f"{server.url}/e/{slug}/{kind}")
+    assert response.status_code == 200, response.text
+    titles = ([i["title"] for i in response.json()["items"]] if kind == "feed.json"
+              else [e.title for e in feedparser.parse(response.content).entries])
+    assert titles == ["Update at 06:45 UTC"]

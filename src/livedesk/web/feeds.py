@@ -34,10 +34,14 @@ def _when(iso: str | None) -> datetime | None:
 
 
 def post_title(post: dict, limit: int = 90) -> str:
-    """The headline, or the start of the text for posts without one."""
+    """The headline, or the start of the text for posts without one, or the time of a post
+    with neither (a photo alone): Atom requires a title."""
     if post.get("headline"):
         return post["headline"]
     text = html_to_text(post.get("body_html") or "")
+    if not text:
+        when = _when(post.get("published_at"))
+        return f"Update at {when.astimezone(timezone.utc):%H:%M} UTC" if when else "Update"
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
