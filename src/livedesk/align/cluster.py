@@ -20,11 +20,10 @@ from scipy.sparse.csgraph import connected_components
 
 from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
-from livedesk.align.similar import Corpus, Features, Frequencies
+from livedesk.align.similar import THRESHOLD, Corpus, Features, Frequencies
 from livedesk.align.times import infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
-THRESHOLD = 0.40  # a pair scoring this much reports one development
 CONFIDENT = 0.45  # first-pass links, trusted to place untimed posts
 SETTLE_BELOW = 150  # the live aligner re-clusters small events whole on every post
 

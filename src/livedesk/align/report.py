@@ -76,8 +76,11 @@ def lead_text(d: dict) -> str:
 
 def _minutes(seconds: float) -> str:
     minutes = round(seconds / 60)
-    if minutes < 1:
-        return "under a minute"
+    return "under a minute" if minutes < 1 else span_text(minutes)
+
+
+def span_text(minutes: int) -> str:
+    """'40 min', or '2.5 h' from 90 minutes on."""
     return f"{minutes} min" if minutes < 90 else f"{minutes / 60:.1f} h".replace(".0 h", " h")
 
 

@@ -286,6 +286,7 @@ def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[n
 
 # How much each signal adds to a pair's score. A pair whose score reaches THRESHOLD reports
 # the same development. Tuned on the project's own labelled events (tests/fixtures/align).
+THRESHOLD = 0.40
 WEIGHTS = {
     "words": 0.5, "chars": 0.5, "names": 0.1, "quotes": 0.5, "numbers": 0.08, "time": 0.15,
     "semantic": 0.1,  # only with the `semantic` extra installed
@@ -327,14 +328,14 @@ def pair_signals(
         score[text] += np.where(agreement > 0, w["numbers"], np.where(agreement < 0, NUMBER_CLASH, 0.0))
     if w["semantic"] and semantic.enabled():
         # a second opinion for pairs whose wording falls just short: paraphrases and translations.
-        # Below `lowest` even the full semantic and time bonuses cannot reach SEMANTIC_BELOW.
-        lowest = SEMANTIC_BELOW - w["semantic"] - WEIGHTS["time"]
-        short = np.flatnonzero((score >= lowest) & (score < SEMANTIC_BELOW))
+        # Pairs that reach THRESHOLD on their wording get no bonus; below `lowest` even the
+        # full semantic and time bonuses cannot reach it.
+        lowest = THRESHOLD - w["semantic"] - WEIGHTS["time"]
+        short = np.flatnonzero((score >= lowest) & (score < THRESHOLD))
         score[short] += w["semantic"] * meaning_similarity(corpus.feats, i[short], j[short])
     return score
 
 
-SEMANTIC_BELOW = 0.40  # the link threshold: pairs whose wording reaches it get no semantic bonus
 SEMANTIC_FLOOR = 0.7  # sentence cosines below this, common between posts on one story, add nothing
 
 

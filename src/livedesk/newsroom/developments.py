@@ -7,9 +7,9 @@ is stored per event in the `developments` table together with a `developments.up
 change, so readers get it pushed.
 
 Ingested posts arrive through `follow.ON_POSTS_STORED`. The site's own posts arrive through
-`publish.ON_POSTS_CHANGED`, which only queues them: one thread in this process aligns them, so
-publishing stays as fast as it was (in events that follow other outlets). Every read of the developments (`current`) also catches
-up with the store first (posts another node published).
+`publish.ON_POSTS_CHANGED`, which only queues them: one thread in this process aligns them (in
+events that follow other outlets), so publishing stays as fast as it was. Every read of the
+developments (`current`) also catches up with the store first (posts another node published).
 
 A post whose text changed, or one that was removed, cannot be taken out of an `Aligner`:
 such an event is recomputed from scratch (`recompute`), which is also the batch path
@@ -135,6 +135,10 @@ def on_posts_stored(engine: Engine, broker: Broker, event_id: int, post_ids: lis
     refresh(engine, broker, event_id, post_ids)
 
 
+_queue: queue.SimpleQueue = queue.SimpleQueue()  # (engine, broker, post ids) published or changed
+_worker: threading.Thread | None = None
+
+
 def on_posts_changed(engine: Engine, broker: Broker, post_ids: list[str]) -> None:
     """The `publish.ON_POSTS_CHANGED` hook: queue the posts for the aligning thread."""
     global _worker
@@ -143,10 +147,6 @@ def on_posts_changed(engine: Engine, broker: Broker, post_ids: list[str]) -> Non
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_align_queued, name="livedesk-developments", daemon=True)
             _worker.start()
-
-
-_queue: queue.SimpleQueue = queue.SimpleQueue()
-_worker: threading.Thread | None = None
 
 
 def _align_queued() -> None:

@@ -15,7 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 from starlette.datastructures import FormData
 
-from livedesk.align.report import lead_text
+from livedesk.align.report import lead_text, span_text
 from livedesk.newsroom import Invalid, NotFound, developments, follow, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store.db import run_read
@@ -71,13 +71,7 @@ def about(iso: str | None, plus_minus_s: float | None) -> str:
     if plus_minus_s is None:
         return moment.strftime("%H:%M UTC")
     minutes = max(5, 5 * round(plus_minus_s / 300))
-    return f"about {moment:%H:%M} UTC ± {_span(minutes)}"
-
-
-def _span(minutes: int) -> str:
-    if minutes < 90:
-        return f"{minutes} min"
-    return f"{minutes / 60:.1f} h".replace(".0 h", " h")
+    return f"about {moment:%H:%M} UTC ± {span_text(minutes)}"
 
 
 def developments_view(slug: str, data: dict) -> dict:
