@@ -67,6 +67,28 @@ def test_unreadable_input_exits_2_with_one_line(args, message):
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_source_that_cannot_be_read_is_skipped_and_named(tmp_path):
+    (tmp_path / "empty.txt").write_text("Nothing here looks like a live page at all.\n")
+    (tmp_path / "partial.toml").write_text(
+        (PAGES / "ferry.toml").read_text().replace('path = "', f'path = "{PAGES}/')
+        + '\n[[source]]\npath = "empty.txt"\noutlet = "Quiet Gazette"\n'
+        + '\n[[source]]\npath = "gone.txt"\noutlet = "Vanished Times"\n'
+    )
+    result = _run("--manifest", str(tmp_path / "partial.toml"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [e["source"] for e in data["errors"]] == [str(tmp_path / "empty.txt"), str(tmp_path / "gone.txt")]
+    assert all(e["error"] for e in data["errors"])
+    assert len(result.stderr.strip().splitlines()) == 2 and "skipped" in result.stderr
+    assert {p["outlet"] for p in data["posts"]} == {"Harbour Courier", "Nordic Wire", "Coastline Daily"}
+    assert any(len(d["outlets"]) == 3 for d in data["developments"])
+    # no source at all: one line, exit 2
+    (tmp_path / "none.toml").write_text('[[source]]\npath = "empty.txt"\n[[source]]\npath = "gone.txt"\n')
+    result = _run("--manifest", str(tmp_path / "none.toml"))
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "none of the 2 sources could be read" in result.stderr
+
+
 def test_a_bad_manifest_is_named_in_one_line(tmp_path):
     (tmp_path / "bad.toml").write_text("[[source]]\noutlet = 'No Path'\n")
     result = _run("--manifest", str(tmp_path / "bad.toml"))

@@ -299,6 +299,11 @@ def test_ingest_command(node, desk, slug, pages, tmp_path):
         failed = run_cli(*args, env=env, check=False)
         assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, (args, failed.stderr)
     assert len(sources(desk, slug)) == 2  # a URL that cannot be read is not left attached
+    partial = run_cli("ingest", slug, str(tmp_path / "missing.txt"), str(saved), env=env, check=False)
+    assert partial.returncode == 0, partial.stderr
+    assert partial.stderr.strip().splitlines() == [f"livedesk: skipped {tmp_path / 'missing.txt'}: cannot read "
+                                                   f"{tmp_path / 'missing.txt'}: No such file or directory"]
+    assert "northsound.txt" in partial.stdout
 
 
 @pytest.fixture

@@ -270,41 +270,57 @@ def ingest(
     outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the pages say."),
     tz: Optional[str] = typer.Option(None, help="Zone for times the pages leave unzoned, e.g. Europe/Berlin."),
 ) -> None:
-    """Attach other outlets' coverage to an event and ingest it once (URLs stay followed)."""
-    from pathlib import Path
+    """Attach other outlets' coverage to an event and ingest it once (URLs stay followed).
 
+    A page that cannot be read is skipped with one line on stderr; the others are ingested.
+    """
     from rich.progress import Progress
 
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.ingest.decode import decode_bytes
-    from livedesk.newsroom import follow
+    from livedesk.newsroom import Invalid, NotFound
 
     engine, broker, actor = _engine(), MemoryBroker(), _actor()
     data = {"outlet": outlet, "timezone": tz}
+    errors: list[dict] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("ingesting", total=len(paths_or_urls))
         for item in paths_or_urls:
             progress.update(task, description=item[-60:])
-            if item.lower().startswith(("http://", "https://")):
-                known = {s["id"] for s in follow.list_sources(engine, event)}
-                source = follow.add_source(engine, broker, event, {**data, "url": item}, actor)
-                result = follow.refresh(engine, broker, source["id"])
-                if result.error and source["id"] not in known:
-                    follow.remove_source(engine, event, source["id"], actor)
-                if result.error:
-                    fail(f"{item}: {result.error}")
-                count = len(result.created)
-                source = follow.get_source(engine, event, source["id"])
+            try:
+                source, count = _ingest_one(engine, broker, actor, event, item, data)
+            except NotFound:
+                raise  # the event itself is missing: nothing can be ingested
+            except (Invalid, ValueError, OSError) as exc:
+                errors.append({"source": item, "error": str(exc) or type(exc).__name__})
             else:
-                try:
-                    text, _charset = decode_bytes(Path(item).read_bytes(), None)
-                except OSError as exc:
-                    fail(f"cannot read {item}: {exc.strerror or exc}")
-                source = follow.add_source(engine, broker, event, {**data, "text": text}, actor)
-                count = source["post_count"]
-            name = source["outlet"]["name"] if source["outlet"] else "?"
-            console.print(f"source {source['id']}: {item} ({name}): {count} new posts", highlight=False)
+                name = source["outlet"]["name"] if source["outlet"] else "?"
+                console.print(f"source {source['id']}: {item} ({name}): {count} new posts", highlight=False)
             progress.advance(task)
+    _skipped(errors, len(paths_or_urls))
+
+
+def _ingest_one(engine, broker, actor, event: str, item: str, data: dict) -> tuple[dict, int]:
+    """Attach one saved page or URL to an event and ingest it: (the source, its new posts)."""
+    from pathlib import Path
+
+    from livedesk.ingest.decode import decode_bytes
+    from livedesk.newsroom import Invalid, follow
+
+    if item.lower().startswith(("http://", "https://")):
+        known = {s["id"] for s in follow.list_sources(engine, event)}
+        source = follow.add_source(engine, broker, event, {**data, "url": item}, actor)
+        result = follow.refresh(engine, broker, source["id"])
+        if result.error and source["id"] not in known:
+            follow.remove_source(engine, event, source["id"], actor)
+        if result.error:
+            raise Invalid(result.error)
+        return follow.get_source(engine, event, source["id"]), len(result.created)
+    try:
+        text, _charset = decode_bytes(Path(item).read_bytes(), None)
+    except OSError as exc:
+        raise Invalid(f"cannot read {item}: {exc.strerror or exc}") from None
+    source = follow.add_source(engine, broker, event, {**data, "text": text}, actor)
+    return source, source["post_count"]
 
 
 @app.command()
@@ -322,10 +338,10 @@ def align(
     from livedesk.align.report import alignment_to_json
 
     specs = _align_specs(sources or [], manifest)
-    posts = _align_posts(specs)
+    posts, errors = _align_posts(specs)
     with _align_progress(len(posts) > 500 and not as_json) as progress:
         result = align_posts(posts, progress=progress)
-    data = alignment_to_json(posts, result)
+    data = alignment_to_json(posts, result) | {"errors": errors}
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
@@ -341,7 +357,7 @@ def align_event(
     import json
 
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.newsroom import NotFound, developments
+    from livedesk.newsroom import NotFound, developments, follow
     from livedesk.store import events as event_store
     from livedesk.store.db import run_read
 
@@ -350,6 +366,11 @@ def align_event(
     if row is None:
         raise NotFound(f"no event {event!r}")
     data = developments.recompute(engine, MemoryBroker(), row.id)
+    errors = [{"source": s["url"] or f"source {s['id']}", "error": s["last_error"]}
+              for s in follow.list_sources(engine, event) if s["last_error"]]
+    data = data | {"errors": errors}
+    for e in errors:  # aligned without what these sources failed to bring
+        typer.echo(f"livedesk: {e['source']}: {e['error']}".splitlines()[0], err=True)
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
@@ -393,8 +414,22 @@ def _align_specs(sources: list[str], manifest: Optional[str]) -> list[dict]:
     return specs
 
 
-def _align_posts(specs: list[dict]) -> list:
-    """Parse every source and number its posts <outlet-slug>-<n>, oldest first, so ids stay put."""
+def _skipped(errors: list[dict], total: int) -> None:
+    """Sources that could not be read: one line each on stderr while others were read;
+    when none was, one line and exit code 2."""
+    if errors and len(errors) == total:
+        first = errors[0]["error"]
+        fail(first if total == 1 else f"none of the {total} sources could be read; the first: {first}")
+    for e in errors:
+        typer.echo(f"livedesk: skipped {e['source']}: {e['error']}".splitlines()[0], err=True)
+
+
+def _align_posts(specs: list[dict]) -> tuple[list, list[dict]]:
+    """Parse every source and number its posts <outlet-slug>-<n>, oldest first, so ids stay put.
+
+    A source that cannot be read is skipped with one line on stderr and listed in the errors;
+    only when no source can be read does the command fail.
+    """
     import re
     from pathlib import Path
     from urllib.parse import urlsplit
@@ -402,14 +437,16 @@ def _align_posts(specs: list[dict]) -> list:
     from livedesk.ingest.fetch import read_source
     from livedesk.model import AlignPost
 
-    posts, slugs = [], set()
+    posts, slugs, errors = [], set(), []
     for spec in specs:
         try:
             page = read_source(spec["source"], outlet=spec.get("outlet"), tz=spec.get("tz"), date=spec.get("date"))
         except ValueError as exc:  # ParseError, FetchError
-            fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a reader's bug must still end in one line
-            fail(f"could not read {spec['source']}: {type(exc).__name__}")
+            errors.append({"source": spec["source"], "error": str(exc) or type(exc).__name__})
+            continue
+        except Exception as exc:  # noqa: BLE001 - a reader's bug must not stop the other sources
+            errors.append({"source": spec["source"], "error": f"could not read it: {type(exc).__name__}"})
+            continue
         where = spec["source"]
         outlet = spec.get("outlet") or page.outlet or (urlsplit(where).hostname if "://" in where else Path(where).stem)
         base = re.sub(r"[^a-z0-9]+", "-", outlet.lower()).strip("-") or "outlet"
@@ -422,7 +459,8 @@ def _align_posts(specs: list[dict]) -> list:
             number = count - position if page.order == "newest" else position + 1
             posts.append(AlignPost(id=f"{slug}-{number}", outlet=outlet, text=post.text, headline=post.headline,
                                    time=post.time, position=position, page_order=page.order))
-    return posts
+    _skipped(errors, len(specs))
+    return posts, errors
 
 
 def _align_progress(show: bool):
