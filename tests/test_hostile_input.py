@@ -4,6 +4,7 @@ does not already cover."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import LIVEDESK
+from livedesk.config import LOOPBACK
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import fetch
 
@@ -107,13 +109,13 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("url", REFUSED)
-def test_private_addresses_are_refused(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LIVEDESK_FETCH_ALLOW_PRIVATE", raising=False)
+def test_private_addresses_are_refused(url: str) -> None:
     with pytest.raises(FetchError, match="private|refused"):
         fetch(url, timeout=5)
 
 
 PUBLIC = "127.0.0.5"  # the test server stands for a public site at this loopback address
+STAND_IN = [ipaddress.ip_network(f"{PUBLIC}/32")]  # so only its own address is allowed
 
 
 class Redirector(BaseHTTPRequestHandler):
@@ -157,15 +159,13 @@ def redirector():
     "http://169.254.169.254/latest/meta-data/",
     "http://127.0.0.5:{port}/to/http://127.0.0.1:{port}/page",  # two hops, the second refused
 ])
-def test_redirects_into_private_space_are_refused(redirector: int, target: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Only this server's own address is allowed: it stands for a public site.
-    monkeypatch.setenv("LIVEDESK_FETCH_ALLOW_PRIVATE", f"{PUBLIC}/32")
+def test_redirects_into_private_space_are_refused(redirector: int, target: str) -> None:
     port = redirector
-    assert fetch(f"http://{PUBLIC}:{port}/page", timeout=5).status == 200
+    assert fetch(f"http://{PUBLIC}:{port}/page", timeout=5, allow_private=STAND_IN).status == 200
     with pytest.raises(FetchError, match="private|refused"):
-        fetch(f"http://{PUBLIC}:{port}/to/" + target.format(port=port), timeout=5)
+        fetch(f"http://{PUBLIC}:{port}/to/" + target.format(port=port), timeout=5, allow_private=STAND_IN)
 
 
-def test_the_allow_switch_lets_private_fetches_through(redirector: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LIVEDESK_FETCH_ALLOW_PRIVATE", "1")
-    assert fetch(f"http://{PUBLIC}:{redirector}/to/http://2130706437:{redirector}/page", timeout=5).status == 200  # 127.0.0.5
+def test_the_allow_switch_lets_private_fetches_through(redirector: int) -> None:
+    assert fetch(f"http://{PUBLIC}:{redirector}/to/http://2130706437:{redirector}/page", timeout=5,
+                 allow_private=LOOPBACK).status == 200  # 127.0.0.5

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import brotli
 import pytest
 
+from livedesk.config import LOOPBACK
 from livedesk.ingest import FetchError
-from livedesk.ingest.fetch import MAX_BYTES, fetch, read_source
+from livedesk.ingest.fetch import MAX_BYTES, FetchResult
+from livedesk.ingest.fetch import fetch as fetch_page
+from livedesk.ingest.fetch import read_source as read_page_source
+from livedesk.model import ParsedPage
 
 PAGE = (
     "<html><head><title>Quay works live | Dockside Daily</title></head><body><main>"
@@ -103,9 +109,13 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture(autouse=True)
-def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LIVEDESK_FETCH_ALLOW_PRIVATE", "1")
+def fetch(url: str, **options: Any) -> FetchResult:
+    """The fetcher as run where loopback is allowed (LIVEDESK_FETCH_ALLOW_PRIVATE=1)."""
+    return fetch_page(url, **{"allow_private": LOOPBACK, **options})
+
+
+def read_source(url: str) -> ParsedPage:
+    return read_page_source(url, allow_private=LOOPBACK)
 
 
 def test_fetch_a_page_with_its_validators(server: str) -> None:
@@ -129,25 +139,24 @@ def test_redirects_are_followed_up_to_five(server: str) -> None:
         fetch(server + "/hop/5")  # six
 
 
-def test_private_addresses_are_refused_without_permission(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("LIVEDESK_FETCH_ALLOW_PRIVATE")
+def test_private_addresses_are_refused_without_permission(server: str) -> None:
     with pytest.raises(FetchError, match="private"):
-        fetch(server + "/page")
+        fetch_page(server + "/page")
     with pytest.raises(FetchError, match="private"):
-        fetch(server + "/page", allow_private=False)
+        fetch(server + "/page", allow_private=())
     with pytest.raises(FetchError, match="private"):
-        fetch("http://169.254.169.254/latest/meta-data/")
+        fetch("http://169.254.169.254/latest/meta-data/")  # loopback allowed, metadata still not
     with pytest.raises(FetchError, match="private"):
-        fetch("http://[::1]:9/")
+        fetch_page("http://[::1]:9/")
 
 
-def test_every_redirect_hop_is_checked(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LIVEDESK_FETCH_ALLOW_PRIVATE", "127.0.0.1/32")  # this test server only
-    assert fetch(server + "/page").status == 200
+def test_every_redirect_hop_is_checked(server: str) -> None:
+    only_this_server = [ipaddress.ip_network("127.0.0.1/32")]
+    assert fetch(server + "/page", allow_private=only_this_server).status == 200
     with pytest.raises(FetchError, match="169.254.169.254"):
-        fetch(server + "/to-metadata")
+        fetch(server + "/to-metadata", allow_private=only_this_server)
     with pytest.raises(FetchError, match="127.0.0.2"):
-        fetch(server + "/to-other-loopback")
+        fetch(server + "/to-other-loopback", allow_private=only_this_server)
 
 
 def test_oversized_bodies_are_refused(server: str) -> None:

@@ -238,6 +238,7 @@ def parse(
     import datetime
     import json
 
+    from livedesk.config import get_settings
     from livedesk.ingest.fetch import read_source
     from livedesk.ingest.page import page_to_json
 
@@ -246,7 +247,8 @@ def parse(
     except ValueError:
         fail(f"bad --date {date!r}: use YYYY-MM-DD")
     try:
-        page = read_source(path_or_url, outlet=outlet, tz=tz, date=day)
+        page = read_source(path_or_url, outlet=outlet, tz=tz, date=day,
+                           allow_private=get_settings().fetch_allow_private)
     except ValueError as exc:  # ParseError, FetchError
         fail(str(exc))
     except Exception as exc:  # noqa: BLE001 - a reader's bug must still end in one line
@@ -434,13 +436,15 @@ def _align_posts(specs: list[dict]) -> tuple[list, list[dict]]:
     from pathlib import Path
     from urllib.parse import urlsplit
 
+    from livedesk.config import get_settings
     from livedesk.ingest.fetch import read_source
     from livedesk.model import AlignPost
 
     posts, slugs, errors = [], set(), []
     for spec in specs:
         try:
-            page = read_source(spec["source"], outlet=spec.get("outlet"), tz=spec.get("tz"), date=spec.get("date"))
+            page = read_source(spec["source"], outlet=spec.get("outlet"), tz=spec.get("tz"), date=spec.get("date"),
+                               allow_private=get_settings().fetch_allow_private)
         except ValueError as exc:  # ParseError, FetchError
             errors.append({"source": spec["source"], "error": str(exc) or type(exc).__name__})
             continue
@@ -508,6 +512,8 @@ def _align_report(data: dict) -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     from livedesk.newsroom import Forbidden, Invalid, NotFound
 
     try:
@@ -516,6 +522,9 @@ def main() -> None:
         fail("aborted")
     except typer.TyperException as exc:  # usage errors: a missing or bad argument
         fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+    except ValidationError as exc:  # a bad LIVEDESK_* setting
+        problem = exc.errors()[0]
+        fail(f"LIVEDESK_{'_'.join(map(str, problem['loc'])).upper()}: {problem['msg']}")
     except (Invalid, NotFound, Forbidden, ValueError, LookupError, OSError) as exc:
         fail(str(exc) or exc.__class__.__name__)
     except KeyboardInterrupt:

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def parse_networks(value: str) -> tuple[Network, ...]:
+    """`0` (or nothing): none; `1`: loopback only; else comma-separated networks (CIDR)."""
+    value = value.strip()
+    if value.lower() in ("", "0", "false", "no"):
+        return ()
+    if value.lower() in ("1", "true", "yes"):
+        return LOOPBACK
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(f"neither 0, 1 nor a comma-separated list of networks: {value[:200]}") from None
 
 
 class Settings(BaseSettings):
@@ -20,7 +38,8 @@ class Settings(BaseSettings):
     catchup_poll_s: float = 3.0  # safety net: look for missed changes this often
     reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected
     scheduler_interval_s: float = 1.0
-    fetch_allow_private: bool = False
+    # private networks other outlets' pages may be fetched from (loopback for `1`)
+    fetch_allow_private: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_sources: bool = True  # this node takes its share of polling other outlets' sources
     poll_tick_s: float = 1.0  # how often a node looks for sources that are due
     min_poll_interval_s: int = 15  # the shortest poll interval a source may ask for
@@ -32,6 +51,12 @@ class Settings(BaseSettings):
     secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
     login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
     semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed
+
+
+    @field_validator("fetch_allow_private", mode="before")
+    @classmethod
+    def _networks(cls, value: Any) -> Any:
+        return parse_networks(str(value)) if isinstance(value, (str, bool, int)) else value
 
 
 @lru_cache

@@ -1,32 +1,40 @@
 """Fetch another outlet's page: conditional GET, size and time limits, robots.txt, and a guard
-against private addresses on every redirect hop.
+against private addresses on every connection.
 
-The guard resolves the host before connecting and checks the address actually connected to,
-so a name that resolves to 127.0.0.1, 10.x, 169.254.169.254 (cloud metadata) and the like is
-refused unless the operator allows it (`allow_private=True` or `LIVEDESK_FETCH_ALLOW_PRIVATE=1`,
-or a list of networks in that variable to allow only those).
+The guard sits in the transport: each new connection resolves its host once, refuses it when
+any answer is a private, loopback or link-local address (127.0.0.1, 10.x, 169.254.169.254 for
+cloud metadata, IPv6 forms that embed one of them, ...), and connects to the very address it
+checked, so a name that answers differently the second time (DNS rebinding) gets nowhere. TLS
+still names the host: SNI, certificate and Host header are the URL's. The caller passes the
+networks it allows anyway (`allow_private`), for instance loopback for a local test site.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
+import ssl
 import time
 import urllib.robotparser
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import brotli
+import httpcore
 import httpx
 
 from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.decode import decode_bytes
 from livedesk.ingest.page import read_page
 from livedesk.model import ParsedPage
+
+if TYPE_CHECKING:
+    from httpcore import SOCKET_OPTION
 
 ROBOT_NAME = "livedesk"
 USER_AGENT = "livedesk/0.1 (live coverage follower; respects robots.txt)"
@@ -52,61 +60,88 @@ class FetchResult:
     charset: str | None = None
 
 
-Private = bool | list  # True: every address; a list of networks: only those; False: none
+Networks = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Tunnels whose far end is whatever IPv4 address the attacker embeds: 6to4, Teredo, and
+# NAT64 for local use (RFC 8215).
+_TUNNELS = tuple(ipaddress.ip_network(n) for n in ("2002::/16", "2001::/32", "64:ff9b:1::/48"))
+# Forms that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052), IPv4-compatible.
+_EMBEDDING = tuple(ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::/96"))
 
 
-def private_allowed(allow_private: bool | None) -> Private:
-    """The caller's choice, else LIVEDESK_FETCH_ALLOW_PRIVATE: `1` allows every private
-    address, a comma-separated list of networks (`127.0.0.1/32,10.1.0.0/16`) only those."""
-    if allow_private is not None:
-        return allow_private
-    setting = os.environ.get("LIVEDESK_FETCH_ALLOW_PRIVATE", "").strip()
-    if setting.lower() in ("", "0", "false", "no"):
-        return False
-    if setting.lower() in ("1", "true", "yes"):
+def address_allowed(ip: Address, allowed: Networks = ()) -> bool:
+    """True for a public address, or one inside the `allowed` networks."""
+    if any(ip in network for network in allowed):
         return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in network for network in _TUNNELS):
+            return False
+        inner = ip.ipv4_mapped
+        if inner is None and any(ip in network for network in _EMBEDDING):
+            inner = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if inner is not None:
+            return address_allowed(inner, allowed)
+    return ip.is_global
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to, in the resolver's order."""
     try:
-        return [ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()]
-    except ValueError:
-        raise FetchError(f"LIVEDESK_FETCH_ALLOW_PRIVATE is neither 1 nor a list of networks: {setting}") from None
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as error:
+        raise FetchError(f"cannot resolve {host}: {error}") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def _check_address(host: str, address: str, allowed: Private) -> None:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    mapped = getattr(ip, "ipv4_mapped", None)
-    if ip.is_global and (mapped is None or mapped.is_global):
-        return
-    if allowed is True or (isinstance(allowed, list) and any(ip in network for network in allowed)):
-        return
-    raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+class PinnedBackend(httpcore.SyncBackend):
+    """Resolves a host once, checks every address, and connects only to a checked one."""
+
+    def __init__(self, allowed: Networks) -> None:
+        self.allowed = allowed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = resolve(host, port)
+        for address in addresses:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+            if not address_allowed(ip, self.allowed):
+                raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+        failure: Exception = FetchError(f"cannot resolve {host}")
+        for address in addresses:
+            try:
+                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as error:
+                failure = error
+        raise failure
 
 
-def _check_url(url: str, allow_private: Private) -> None:
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport over a PinnedBackend. Proxies from the environment are not used: a
+    proxy would resolve the name itself, after the check."""
+
+    def __init__(self, allowed: Networks = (), verify: ssl.SSLContext | bool = True) -> None:
+        super().__init__(verify=verify, trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            network_backend=PinnedBackend(allowed),
+        )
+
+
+def _check_url(url: str) -> None:
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
     except ValueError:
         raise FetchError(f"not a valid URL: {url[:200]}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"not an http(s) URL: {url[:200]}")
-    if allow_private is True:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, ValueError) as error:
-        raise FetchError(f"cannot resolve {parts.hostname}: {error}") from None
-    for info in infos:
-        _check_address(parts.hostname, info[4][0], allow_private)
-
-
-def _check_peer(response: httpx.Response, host: str, allow_private: Private) -> None:
-    """The address really connected to, in case DNS answered differently the second time."""
-    if allow_private is True:
-        return
-    stream = response.extensions.get("network_stream")
-    peer = stream.get_extra_info("server_addr") if stream is not None else None
-    if peer:
-        _check_address(host, peer[0], allow_private)
 
 
 def _too_large(limit: int) -> str:
@@ -151,24 +186,25 @@ class _Inflater:
             raise FetchError(f"corrupt {self.kind} body: {error}") from None
 
 
-def _client(timeout: float) -> httpx.Client:
+def _client(timeout: float, allowed: Networks) -> httpx.Client:
     return httpx.Client(
+        transport=PinnedTransport(allowed),
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
+        trust_env=False,
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate, br"},
     )
 
 
-def _get(client: httpx.Client, url: str, headers: dict, allow_private: Private, max_bytes: int,
-         deadline: float, robots: bool = True):
+def _get(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float,
+         robots: bool = True) -> tuple[httpx.Response, bytes, str]:
     """Guarded GETs, one per redirect hop. Returns (response, body, final url)."""
     for _hop in range(MAX_REDIRECTS + 1):
-        _check_url(url, allow_private)
+        _check_url(url)
         if robots:
-            _check_robots(client, url, allow_private, deadline)
+            _check_robots(client, url, deadline)
         try:
             with client.stream("GET", url, headers=headers) as response:
-                _check_peer(response, urlsplit(url).hostname or "", allow_private)
                 if response.status_code in _REDIRECTS and "location" in response.headers:
                     url = urljoin(url, response.headers["location"])
                     continue
@@ -189,7 +225,7 @@ def _get(client: httpx.Client, url: str, headers: dict, allow_private: Private, 
     raise FetchError(f"more than {MAX_REDIRECTS} redirects from {url}")
 
 
-def _check_robots(client: httpx.Client, url: str, allow_private: Private, deadline: float) -> None:
+def _check_robots(client: httpx.Client, url: str, deadline: float) -> None:
     """Refuse a URL its site's robots.txt disallows for livedesk (cached for an hour).
 
     As RFC 9309 says: a missing robots.txt (4xx) allows everything, a failing one (5xx)
@@ -201,8 +237,7 @@ def _check_robots(client: httpx.Client, url: str, allow_private: Private, deadli
     if cached and cached[0] > time.monotonic():
         parser = cached[1]
     else:
-        response, body, _final = _get(client, root + "/robots.txt", {}, allow_private, _ROBOTS_MAX_BYTES,
-                                      deadline, robots=False)
+        response, body, _final = _get(client, root + "/robots.txt", {}, _ROBOTS_MAX_BYTES, deadline, robots=False)
         if response.status_code >= 500:
             raise FetchError(f"{root}/robots.txt answered HTTP {response.status_code}: not fetching")
         parser = None
@@ -219,20 +254,20 @@ def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-    allow_private: bool | None = None,
+    allow_private: Networks = (),
     timeout: float = TIMEOUT_S,
     max_bytes: int = MAX_BYTES,
 ) -> FetchResult:
-    """GET a page (at most `max_bytes`, `timeout` seconds, 5 redirects). Raises FetchError."""
-    private = private_allowed(allow_private)
+    """GET a page (at most `max_bytes`, `timeout` seconds, 5 redirects). Private addresses are
+    refused unless inside `allow_private`. Raises FetchError."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + timeout
-    with _client(timeout) as client:
-        response, body, final_url = _get(client, url, headers, private, max_bytes, deadline)
+    with _client(timeout, allow_private) as client:
+        response, body, final_url = _get(client, url, headers, max_bytes, deadline)
     content_type = response.headers.get("content-type")
     common = dict(
         content_type=content_type, etag=response.headers.get("etag"),
@@ -252,7 +287,7 @@ def read_source(
     outlet: str | None = None,
     tz: str | None = None,
     date: date | None = None,
-    allow_private: bool | None = None,
+    allow_private: Networks = (),
 ) -> ParsedPage:
     """Read a saved page or fetch a URL, and parse it. Raises ParseError or FetchError."""
     if path_or_url.lower().startswith(("http://", "https://")):

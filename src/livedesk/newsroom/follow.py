@@ -222,7 +222,7 @@ def refresh(engine: Engine, broker: Broker, source_id: int, owner: str | None = 
     try:
         result = fetch(
             source.url, etag=source.etag, last_modified=source.last_modified,
-            allow_private=get_settings().fetch_allow_private or None, timeout=_fetch_timeout(source.poll_interval_s),
+            allow_private=get_settings().fetch_allow_private, timeout=_fetch_timeout(source.poll_interval_s),
         )
         done = {"last_fetch_at": now(), "next_poll_at": now() + timedelta(seconds=source.poll_interval_s),
                 "error_count": 0, "last_error": None}

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
+from livedesk.config import get_settings
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import fetch
 
@@ -109,7 +110,7 @@ def load_rates(path_or_url: str | None) -> Rates:
         return hit[1]
     if where.lower().startswith(("http://", "https://")):
         try:
-            content = fetch(where).content
+            content = fetch(where, allow_private=get_settings().fetch_allow_private).content
         except FetchError as exc:
             raise RatesError(str(exc)) from None
     else:

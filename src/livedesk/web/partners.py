@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 
+from livedesk.config import get_settings
 from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import read_source
 from livedesk.markup import clean_text
@@ -51,7 +52,7 @@ class PartnerNews:
         items: list[dict] = []
         for source in self.sources:
             try:
-                page = read_source(source)
+                page = read_source(source, allow_private=get_settings().fetch_allow_private)
             except (FetchError, ParseError) as exc:
                 log.warning("partner feed %s: %s", source, exc)
                 continue

@@ -1,0 +1,49 @@
+"""Settings read from the environment: typed, and a bad value ends a command in one line."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import run_cli
+from livedesk.config import LOOPBACK, Settings
+from livedesk.ingest.fetch import address_allowed
+
+
+def settings(monkeypatch: pytest.MonkeyPatch, allow: str) -> Settings:
+    monkeypatch.setenv("LIVEDESK_FETCH_ALLOW_PRIVATE", allow)
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_fetch_allow_private_takes_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    allowed = settings(monkeypatch, "10.0.0.0/8, 127.0.0.1/32,fd00::/8").fetch_allow_private
+    assert allowed == (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.1/32"),
+                       ipaddress.ip_network("fd00::/8"))
+    assert address_allowed(ipaddress.ip_address("10.9.8.7"), allowed)
+    assert not address_allowed(ipaddress.ip_address("192.168.1.1"), allowed)
+
+
+@pytest.mark.parametrize("switch", ["1", "true", "TRUE"])
+def test_the_switch_means_loopback_and_never_metadata(monkeypatch: pytest.MonkeyPatch, switch: str) -> None:
+    allowed = settings(monkeypatch, switch).fetch_allow_private
+    assert allowed == LOOPBACK
+    assert address_allowed(ipaddress.ip_address("127.0.0.1"), allowed)
+    assert address_allowed(ipaddress.ip_address("::1"), allowed)
+    for private in ("169.254.169.254", "fd00:ec2::254", "10.0.0.1", "192.168.0.10"):
+        assert not address_allowed(ipaddress.ip_address(private), allowed), private
+
+
+@pytest.mark.parametrize("off", ["", "0", "false"])
+def test_off_allows_nothing_private(monkeypatch: pytest.MonkeyPatch, off: str) -> None:
+    assert settings(monkeypatch, off).fetch_allow_private == ()
+
+
+def test_a_bad_value_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="networks"):
+        settings(monkeypatch, "10.0.0.0/33")
+    done = run_cli("event", "list", env={"LIVEDESK_FETCH_ALLOW_PRIVATE": "the office"}, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "livedesk: LIVEDESK_FETCH_ALLOW_PRIVATE: Value error, neither 0, 1 nor a comma-separated list of networks: the office"]
