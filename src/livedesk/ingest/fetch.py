@@ -269,16 +269,13 @@ def fetch(
     with _client(timeout, allow_private) as client:
         response, body, final_url = _get(client, url, headers, max_bytes, deadline)
     content_type = response.headers.get("content-type")
-    common = dict(
-        content_type=content_type, etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"), final_url=final_url,
-    )
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
     if response.status_code == 304:
-        return FetchResult(status=304, content=b"", text="", **common)
+        return FetchResult(304, b"", "", content_type, etag, modified, final_url)
     if response.status_code != 200:
         raise FetchError(f"{final_url} answered HTTP {response.status_code}")
     text, charset = decode_bytes(body, content_type)
-    return FetchResult(status=200, content=body, text=text, charset=charset, **common)
+    return FetchResult(200, body, text, content_type, etag, modified, final_url, charset)
 
 
 def read_source(
