@@ -1,7 +1,12 @@
-"""Shared fixtures: real `livedesk serve` processes on a real database, real HTTP and SSE clients.
+"""Shared fixtures: the app in this process, one real `livedesk serve` for the session, Chromium,
+local HTTP servers, and SSE clients.
 
-The database is a fresh SQLite file per server unless LIVEDESK_TEST_DATABASE_URL names a
-PostgreSQL database (and LIVEDESK_TEST_BROKER_URL a Redis server), as CI's second run does.
+`server` is the app run inside the test process: its lifespan runs once on an event loop of its
+own, and each client speaks to it through httpx's ASGI transport, with no socket and no process.
+A module that needs a real process (streams read off a socket, Chromium) asks for `live_server`,
+or overrides `server` with it. Both share one database: a fresh SQLite file per session unless
+LIVEDESK_TEST_DATABASE_URL names a PostgreSQL database (and LIVEDESK_TEST_BROKER_URL a Redis
+server), as CI's second run does.
 """
 
 from __future__ import annotations
@@ -14,12 +19,19 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import anyio
+import anyio.from_thread
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
 # The suite aligns as the default install does, without sentence embeddings, even where the
 # `semantic` extra is installed (as CI installs it); tests/test_semantic.py switches them on.
@@ -67,8 +79,43 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True, input: str 
     return result
 
 
+def make_token(url: str, role: str, user: str | None = None) -> str:
+    """An API token for a new user of `role`, written straight into the database at `url`."""
+    from livedesk.store import accounts
+    from livedesk.store.db import make_engine, run_write
+
+    engine = make_engine(url)
+    try:
+        return run_write(engine, lambda conn: accounts.create_token(conn, accounts.ensure_user(conn, user or unique(role), role).id))
+    finally:
+        engine.dispose()
+
+
+def auth(token: str | None, options: dict) -> dict:
+    """A client's headers: the bearer token, if any, and those in `options` (taken out of them)."""
+    return {**({"Authorization": f"Bearer {token}"} if token else {}), **options.pop("headers", {})}
+
+
+class Site:
+    """What tests ask of a running app, in this process or another: tokens, clients, a GET."""
+
+    url: str
+    env: dict
+
+    def token(self, role: str, user: str | None = None) -> str:
+        return make_token(self.env["LIVEDESK_DATABASE_URL"], role, user)
+
+    def client(self, token: str | None = None, **options: Any) -> httpx.Client:
+        raise NotImplementedError
+
+    def get(self, path: str, **options: Any) -> httpx.Response:
+        """One anonymous GET of `path` (with `params`, `headers` or `cookies` in `options`)."""
+        with self.client(cookies=options.pop("cookies", None)) as client:
+            return client.get(path, **options)
+
+
 @dataclass
-class Server:
+class Server(Site):
     """A real `livedesk serve` subprocess."""
 
     env: dict
@@ -79,8 +126,8 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "Server":
-        log = open(self.env["LIVEDESK_TEST_LOG"], "ab")
+    def start(self) -> Server:
+        log = open(self.env["LIVEDESK_TEST_LOG"], "ab")  # noqa: SIM115 - the process keeps it
         self.process = subprocess.Popen(
             [*LIVEDESK, "serve", "--port", str(self.port)], env={**os.environ, **self.env}, stdout=log, stderr=log
         )
@@ -101,13 +148,68 @@ class Server:
             (self.process.kill if kill else self.process.terminate)()
             self.process.wait(timeout=15)
 
-    def token(self, role: str, user: str | None = None) -> str:
-        out = run_cli("token", "create", "--user", user or unique(role), "--role", role, env=self.env)
-        return out.stdout.strip().splitlines()[-1]
+    def client(self, token: str | None = None, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=15, headers=auth(token, options), **options)
 
-    def client(self, token: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=15)
+
+class App(Site):
+    """The app as `livedesk serve` runs it, inside the test process.
+
+    Its lifespan (engine, broker, hub, scheduler) runs once, on an event loop in a thread of its
+    own; every client hands its requests to that loop through httpx's ASGI transport. The same
+    face as `Server`: `url`, `env`, `client()`, `token()`.
+    """
+
+    url = "http://testserver"
+
+    def __init__(self, env: dict) -> None:
+        self.env = env
+
+    def start(self) -> App:
+        from livedesk.config import Settings
+        from livedesk.newsroom.follow import poller
+        from livedesk.store.db import make_engine, upgrade
+        from livedesk.web.app import server_app
+
+        settings = Settings(**{k.removeprefix("LIVEDESK_").lower(): v for k, v in self.env.items() if k.startswith("LIVEDESK_")})
+        engine = make_engine(settings.database_url)
+        upgrade(engine)  # as `livedesk serve` does first
+        engine.dispose()
+        self._portal_cm = anyio.from_thread.start_blocking_portal()
+        self.portal = self._portal_cm.__enter__()
+        self._stopping = self.portal.call(anyio.Event)
+        self._serving, self._transport = self.portal.start_task(self._serve, server_app(settings, background=[poller]))
+        return self
+
+    async def _serve(self, app: Any, *, task_status: Any) -> None:
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+            # like a real server, a crash is answered with a 500 (and logged), not raised here
+            task_status.started(httpx.ASGITransport(app=manager.app, raise_app_exceptions=False))
+            await self._stopping.wait()
+
+    def stop(self) -> None:
+        self.portal.call(self._stopping.set)
+        self._serving.result(timeout=30)
+        self._portal_cm.__exit__(None, None, None)
+
+    def client(self, token: str | None = None, **options: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.url, transport=_PortalTransport(self), headers=auth(token, options), **options)
+
+
+class _PortalTransport(httpx.BaseTransport):
+    """A blocking transport for httpx.Client: each request runs on the app's own event loop."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.app.portal.call(self._handle, request)
+
+    async def _handle(self, request: httpx.Request) -> httpx.Response:
+        with anyio.fail_after(60):  # a stream never ends: such a request belongs on `live_server`
+            response = await self.app._transport.handle_async_request(request)
+            body = b"".join([chunk async for chunk in response.stream])
+        return httpx.Response(response.status_code, headers=response.headers, content=body, extensions=response.extensions)
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict:
@@ -120,16 +222,46 @@ def server_env(tmp_path: Path, **extra: str) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Server:
-    srv = Server(server_env(tmp_path_factory.mktemp("srv"), LIVEDESK_KEEPALIVE_S="1")).start()
+@pytest.fixture(scope="session")
+def shared_env(tmp_path_factory) -> dict:
+    """Settings of the session's shared app and server: one database, fast scheduler and keep-alives."""
+    return server_env(tmp_path_factory.mktemp("srv"), LIVEDESK_KEEPALIVE_S="1")
+
+
+@pytest.fixture(scope="session")
+def app_server(shared_env) -> Iterator[App]:
+    app = App(shared_env).start()
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(shared_env, app_server) -> Iterator[Server]:
+    """One real `livedesk serve` for the session, on the in-process app's database.
+
+    With SQLite and the in-memory broker the two do not hear each other's changes at once:
+    write through the one you read from.
+    """
+    srv = Server({**shared_env, "LIVEDESK_TEST_LOG": str(Path(shared_env["LIVEDESK_TEST_LOG"]).with_name("live.log"))}).start()
     yield srv
     srv.stop()
 
 
+@pytest.fixture(scope="session")
+def server(app_server) -> App:
+    """The app in this process; a module that needs a real process overrides this with `live_server`."""
+    return app_server
+
+
 @pytest.fixture(scope="module")
-def editor(server) -> httpx.Client:
+def editor(server) -> Iterator[httpx.Client]:
     with server.client(server.token("editor")) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def live_editor(live_server) -> Iterator[httpx.Client]:
+    with live_server.client(live_server.token("editor")) as client:
         yield client
 
 
@@ -139,6 +271,63 @@ def event(editor) -> str:
     response = editor.post("/api/events", json={"slug": slug, "title": f"Event {slug}"})
     assert response.status_code == 201, response.text
     return slug
+
+
+# ---- Chromium ------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("needs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+# ---- local HTTP servers --------------------------------------------------------------------
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
+    """A real HTTP server on a free port of `host`, answering with `handler` in threads."""
+    httpd = ThreadingHTTPServer((host, 0), handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# ---- waiting -------------------------------------------------------------------------------
+
+def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str = "condition") -> Any:
+    """Polls `condition` until it gives a true value, which is returned; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} not met within {timeout}s")
+        time.sleep(0.05)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser and multi-node tests are slow as well: `-m "not slow"` leaves them out."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.get_closest_marker("nodes"):
+            item.add_marker(pytest.mark.slow)
 
 
 class SSEReader:

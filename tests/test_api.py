@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from conftest import Server, server_env, unique
 
@@ -30,8 +31,8 @@ def test_event_routes(server, editor):
     })
     assert created.status_code == 201
     assert created.json()["status"] == "live"
-    assert slug in [e["slug"] for e in httpx.get(server.url + "/api/events").json()["events"]]
-    one = httpx.get(f"{server.url}/api/events/{slug}").json()
+    assert slug in [e["slug"] for e in server.get("/api/events").json()["events"]]
+    one = server.get(f"/api/events/{slug}").json()
     assert one["title"] == "Harbour talks" and one["lead_media"]["credit"] == "Desk"
     patched = editor.patch(f"/api/events/{slug}", json={"status": "ended", "key_points": [{"text": "Talks ended"}]})
     assert patched.status_code == 200
@@ -46,7 +47,7 @@ def test_event_errors(server, editor):
     assert editor.post("/api/events", json={"slug": slug, "title": "x"}).status_code == 201
     again = editor.post("/api/events", json={"slug": slug, "title": "x"})
     assert again.status_code == 422 and "exists" in again.json()["error"]
-    missing = httpx.get(server.url + "/api/events/no-such-event")
+    missing = server.get("/api/events/no-such-event")
     assert missing.status_code == 404 and "no-such-event" in missing.json()["error"]
     assert editor.patch("/api/events/no-such-event", json={"title": "x"}).status_code == 404
 
@@ -176,7 +177,7 @@ def test_bad_input_writes_nothing(server, editor, event):
 def test_a_nul_byte_is_no_server_error(server, event):
     # PostgreSQL text cannot hold NUL (a 400 says so); SQLite finds no such event or topic
     for url in ("/api/search?q=ferry&event=a%00b", "/api/events/a%00b", f"/api/events/{event}/posts?topic=a%00b"):
-        answer = httpx.get(server.url + url)
+        answer = server.get(url)
         assert answer.status_code < 500, (url, answer.status_code)
         if answer.status_code >= 400:
             assert answer.json()["error"]
@@ -226,11 +227,12 @@ def test_search_across_events(server, editor):
 
 
 def test_openapi_and_docs(server):
-    spec = httpx.get(server.url + "/openapi.json").json()
+    spec = server.get("/openapi.json").json()
     assert "/api/events/{slug}/posts" in spec["paths"] and "/api/events/{slug}/stream" in spec["paths"]
-    assert httpx.get(server.url + "/docs").status_code == 200
+    assert server.get("/docs").status_code == 200
 
 
+@pytest.mark.slow
 def test_persistence_across_restart(tmp_path):
     srv = Server(server_env(tmp_path)).start()
     try:

@@ -6,7 +6,6 @@ The fictional pages below are this project's own writing.
 
 import json
 import re
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -223,37 +222,37 @@ def test_reader_page_shows_in_other_media_links(editor, seeds):
     assert not exclusive.xpath(".//section[@class='other-media']")
 
 
-# ---- live: a new post joins a development and is pushed --------------------------------
+# ---- live: a new post joins a development and is pushed to a reader of a real server -----
 
-def test_new_post_joins_a_development_and_the_change_is_pushed(server, editor, event):
-    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
-    paste(editor, event, WIRE, timezone="Europe/Oslo")
-    data = developments(editor, event)
+def test_new_post_joins_a_development_and_the_change_is_pushed(live_server, live_editor, event):
+    paste(live_editor, event, GAZETTE, timezone="Europe/Oslo")
+    paste(live_editor, event, WIRE, timezone="Europe/Oslo")
+    data = developments(live_editor, event)
     ribbon = [d for d in data["developments"] if len(d["outlets"]) == 2]
     assert len(ribbon) == 1 and sorted(ribbon[0]["outlets"]) == ["Riverside Gazette", "Valley Wire"]
-    bus = next(p["id"] for p in posts_of(editor, event) if "number 14" in p["body"])
+    bus = next(p["id"] for p in posts_of(live_editor, event) if "number 14" in p["body"])
     assert dev_of(data)[bus]["outlets"] == ["Riverside Gazette"]
 
-    stream = SSEReader(f"{server.url}/api/events/{event}/stream")
+    stream = SSEReader(f"{live_server.url}/api/events/{event}/stream")
     try:
         head, _, rest = WIRE.partition("11:45 CET")
-        paste(editor, event, head + WIRE_NEWS + "11:45 CET" + rest, timezone="Europe/Oslo")
-        new = next(p["id"] for p in posts_of(editor, event) if "became the first bus" in p["body"])
+        paste(live_editor, event, head + WIRE_NEWS + "11:45 CET" + rest, timezone="Europe/Oslo")
+        new = next(p["id"] for p in posts_of(live_editor, event) if "became the first bus" in p["body"])
         pushed = stream.wait_for(lambda e: e.get("event") == "developments.updated"
                                  and any(new in d["post_ids"] for d in e["data"]["developments"]))
         [dev] = [d for d in pushed[0]["data"]["developments"] if new in d["post_ids"]]
         assert bus in dev["post_ids"] and sorted(dev["outlets"]) == ["Riverside Gazette", "Valley Wire"]
     finally:
         stream.close()
-    after = dev_of(developments(editor, event))
+    after = dev_of(developments(live_editor, event))
     assert after[new]["id"] == after[bus]["id"]
 
 
-def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(server, editor, event):
-    paste(editor, event, GAZETTE, timezone="Europe/Oslo")
-    ribbon_post = next(p for p in posts_of(editor, event) if "cut the ribbon" in p["body"])
+def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(live_server, live_editor, event):
+    paste(live_editor, event, GAZETTE, timezone="Europe/Oslo")
+    ribbon_post = next(p for p in posts_of(live_editor, event) if "cut the ribbon" in p["body"])
     ribbon = ribbon_post["id"]
-    bus = next(p["id"] for p in posts_of(editor, event) if "number 14" in p["body"])
+    bus = next(p["id"] for p in posts_of(live_editor, event) if "number 14" in p["body"])
 
     def pushed_with(stream: SSEReader, own: str, mate: str) -> dict:
         """The first pushed development holding both posts (nothing is read before it comes)."""
@@ -261,9 +260,9 @@ def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(server, e
                                  and any({own, mate} <= set(d["post_ids"]) for d in e["data"]["developments"]))
         return next(d for d in events[0]["data"]["developments"] if own in d["post_ids"])
 
-    stream = SSEReader(f"{server.url}/api/events/{event}/stream")
+    stream = SSEReader(f"{live_server.url}/api/events/{event}/stream")
     try:
-        response = editor.post(f"/api/events/{event}/posts", json={
+        response = live_editor.post(f"/api/events/{event}/posts", json={
             "headline": "Tessel bridge open again",
             "body": "Mayor Tobias Renn reopened the Tessel bridge in Orrin Falls before some 300 people. "
                     "\"This bridge has waited long enough for us, and we for it,\" he said.",
@@ -274,7 +273,7 @@ def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(server, e
         site = response.json()["outlet"]["name"]
         assert sorted(pushed_with(stream, own, ribbon)["outlets"]) == sorted(["Riverside Gazette", site])
 
-        edited = editor.patch(f"/api/events/{event}/posts/{own}", json={
+        edited = live_editor.patch(f"/api/events/{event}/posts/{own}", json={
             "headline": "First bus over the bridge",
             "body": "The number 14 bus to the railway station will be the first across the reopened Tessel "
                     "bridge, the transport office said.",
@@ -282,13 +281,13 @@ def test_own_post_joins_a_development_and_edits_and_removal_are_pushed(server, e
         assert edited.status_code == 200, edited.text
         assert bus in pushed_with(stream, own, bus)["post_ids"]
 
-        assert editor.delete(f"/api/events/{event}/posts/{own}").status_code == 204
+        assert live_editor.delete(f"/api/events/{event}/posts/{own}").status_code == 204
         gone = stream.wait_for(lambda e: e.get("event") == "developments.updated"
                                and any(d["post_ids"] == [bus] for d in e["data"]["developments"]))
         assert not any(own in d["post_ids"] for d in gone[0]["data"]["developments"])
     finally:
         stream.close()
-    assert own not in dev_of(developments(editor, event))
+    assert own not in dev_of(developments(live_editor, event))
 
 
 # ---- key points ----------------------------------------------------------------------------
@@ -310,7 +309,7 @@ def test_accepting_a_suggestion_adds_it_to_the_key_points(server, editor, event)
 def test_editor_adds_a_suggestion_from_the_compare_page(server, editor, event):
     paste(editor, event, GAZETTE, timezone="Europe/Oslo")
     paste(editor, event, WIRE, timezone="Europe/Oslo")
-    with httpx.Client(base_url=server.url, cookies={"livedesk_session": server.token("editor")}) as desk:
+    with server.client(cookies={"livedesk_session": server.token("editor")}) as desk:
         page = html.fromstring(desk.get(f"/e/{event}/compare").text)
         [form] = page.xpath("//section[@id='suggestions']//form")
         fields = {i.get("name"): i.get("value") for i in form.xpath(".//input")}
@@ -321,7 +320,7 @@ def test_editor_adds_a_suggestion_from_the_compare_page(server, editor, event):
         after = html.fromstring(desk.get(f"/e/{event}/compare").text)
         assert after.xpath("//section[@id='suggestions']//*[contains(@class, 'cmp-accepted')]")
     assert editor.get(f"/api/events/{event}").json()["key_points"]
-    anonymous = html.fromstring(httpx.get(f"{server.url}/e/{event}/compare").text)
+    anonymous = html.fromstring(server.get(f"/e/{event}/compare").text)
     assert not anonymous.xpath("//section[@id='suggestions']//form")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import feedparser
-import httpx
 import pytest
 
 from conftest import unique
@@ -31,7 +30,7 @@ def coverage(server, editor) -> tuple[str, list[dict]]:
 @pytest.mark.parametrize("kind", ["rss.xml", "atom.xml"])
 def test_event_xml_feeds_parse(server, coverage, kind):
     slug, made = coverage
-    response = httpx.get(f"{server.url}/e/{slug}/{kind}")
+    response = server.get(f"/e/{slug}/{kind}")
     assert response.status_code == 200
     feed = feedparser.parse(response.content)
     assert not feed.bozo, feed.get("bozo_exception")
@@ -44,13 +43,13 @@ def test_event_xml_feeds_parse(server, coverage, kind):
     assert newest.published_parsed is not None
     assert "forty minutes" in (newest.get("content", [{}])[0].get("value") or newest.summary)
     assert [t.term for t in newest.tags] == ["food"]
-    again = httpx.get(f"{server.url}/e/{slug}/{kind}", headers={"If-None-Match": response.headers["etag"]})
+    again = server.get(f"/e/{slug}/{kind}", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304
 
 
 def test_event_json_feed(server, coverage):
     slug, made = coverage
-    response = httpx.get(f"{server.url}/e/{slug}/feed.json")
+    response = server.get(f"/e/{slug}/feed.json")
     assert response.headers["content-type"].startswith("application/feed+json")
     data = response.json()
     assert data["version"] == "https://jsonfeed.org/version/1.1"
@@ -70,7 +69,7 @@ def test_site_wide_feeds_hold_every_event(server, coverage, editor, path):
     other = unique("feed")
     editor.post("/api/events", json={"slug": other, "title": "Tide tables"})
     late = editor.post(f"/api/events/{other}/posts", json={"headline": "Spring tide tonight", "body": "Highest of the year."}).json()
-    response = httpx.get(f"{server.url}{path}")
+    response = server.get(f"{path}")
     if path == "/feed.json":  # feedparser 6.0 reads no JSON Feed
         links = [item["url"] for item in response.json()["items"]]
     else:
@@ -82,7 +81,7 @@ def test_site_wide_feeds_hold_every_event(server, coverage, editor, path):
 
 
 def test_feed_of_a_missing_event_is_404(server):
-    assert httpx.get(f"{server.url}/e/{unique('none')}/rss.xml").status_code == 404
+    assert server.get(f"/e/{unique('none')}/rss.xml").status_code == 404
 
 
 @pytest.mark.parametrize("kind", ["rss.xml", "atom.xml", "feed.json"])
@@ -93,7 +92,7 @@ def test_a_photo_without_words_gets_a_title_in_every_feed(server, editor, kind):
         "body": "---", "media": [{"url": "/static/demo/crowd.svg", "caption": ""}],  # a rule: no words
         "published_at": "2026-11-20T06:45:00+00:00"})
     assert made.status_code == 201, made.text
-    response = httpx.get(f"{server.url}/e/{slug}/{kind}")
+    response = server.get(f"/e/{slug}/{kind}")
     assert response.status_code == 200, response.text
     titles = ([i["title"] for i in response.json()["items"]] if kind == "feed.json"
               else [e.title for e in feedparser.parse(response.content).entries])

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from conftest import Server, server_env, unique
+from conftest import App, server_env, unique
 from livedesk.web import currency
 from livedesk.web.pages import highlight
 
@@ -28,15 +28,15 @@ RATES_CSV = "Date, USD, JPY, GBP, \n20 November 2026, 1.1000, 160.00, 0.8500, \n
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A server with partner feeds (one good, one missing) and CSV rates configured."""
+    """The app with partner feeds (one good, one missing) and CSV rates configured, in this process."""
     folder = tmp_path_factory.mktemp("site")
     (folder / "partner.xml").write_text(PARTNER_RSS)
     (folder / "rates.csv").write_text(RATES_CSV)
     env = server_env(folder, LIVEDESK_PARTNER_FEEDS=f"{folder / 'partner.xml'},{folder / 'missing.xml'}",
                      LIVEDESK_RATES_PATH=str(folder / "rates.csv"), LIVEDESK_BASE_URL="https://news.example")
-    srv = Server(env).start()
-    yield srv
-    srv.stop()
+    app = App(env).start()
+    yield app
+    app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -64,56 +64,56 @@ def doc(response: httpx.Response):
 
 def test_the_event_page_without_javascript_shows_posts_and_a_show_more_link(site, desk):
     slug, made = new_event(desk, 23)
-    page = doc(httpx.get(f"{site.url}/e/{slug}"))
+    page = doc(site.get(f"/e/{slug}"))
     ids = [li.get("id") for li in page.xpath("//ol[@data-posts]/li")]
     assert ids == [f"post-{p['id']}" for p in reversed(made)][:20]
     more = page.xpath("//a[@data-more]")
     assert more and more[0].text_content() == "Show more"
-    older = doc(httpx.get(f"{site.url}/e/{slug}{more[0].get('href')}"))
+    older = doc(site.get(f"/e/{slug}{more[0].get('href')}"))
     assert [li.get("id") for li in older.xpath("//ol[@data-posts]/li")] == [f"post-{p['id']}" for p in reversed(made[:3])]
     assert not older.xpath("//a[@data-more]")
-    oldest = doc(httpx.get(f"{site.url}/e/{slug}?order=oldest"))
+    oldest = doc(site.get(f"/e/{slug}?order=oldest"))
     assert oldest.xpath("//ol[@data-posts]/li")[0].get("id") == f"post-{made[0]['id']}"
     # a post's own address sends people to the post on the event page
-    moved = httpx.get(f"{site.url}/e/{slug}/p/{made[0]['id']}")
+    moved = site.get(f"/e/{slug}/p/{made[0]['id']}")
     assert moved.status_code == 303 and moved.headers["location"] == f"/e/{slug}#post-{made[0]['id']}"
-    fragment = httpx.get(f"{site.url}/e/{slug}/p/{made[0]['id']}?fragment=1")
+    fragment = site.get(f"/e/{slug}/p/{made[0]['id']}?fragment=1")
     assert fragment.status_code == 200 and fragment.text.lstrip().startswith(f'<li class="post" id="post-{made[0]["id"]}"')
 
 
 def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     slug, _ = new_event(desk, 1)
-    first = httpx.get(f"{site.url}/e/{slug}")
+    first = site.get(f"/e/{slug}")
     csp = first.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert first.headers["x-content-type-options"] == "nosniff"
     assert first.headers["referrer-policy"]
     assert not re.search(r"<script(?![^>]*(type=\"application/(ld\+)?json\"|src=))", first.text), "inline script found"
     assert first.headers["content-encoding"] == "gzip" and first.headers["vary"] == "Accept-Encoding"
-    again = httpx.get(f"{site.url}/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
+    again = site.get(f"/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
-    plain = httpx.get(f"{site.url}/e/{slug}", headers={"Accept-Encoding": "identity"})
+    plain = site.get(f"/e/{slug}", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.text == first.text
     assert plain.headers["content-security-policy"] == csp  # also when answered from the cache
     assert plain.headers["x-frame-options"] == "DENY"
     assert plain.headers["etag"] != first.headers["etag"]
-    embed = httpx.get(f"{site.url}/embed/{slug}")
+    embed = site.get(f"/embed/{slug}")
     assert embed.status_code == 200 and "frame-ancestors *" in embed.headers["content-security-policy"]
     assert "x-frame-options" not in embed.headers
     # a new post changes the page, so the old ETag no longer matches
     desk.post(f"/api/events/{slug}/posts", json={"body": "A later post."})
     for _ in range(50):
-        later = httpx.get(f"{site.url}/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
+        later = site.get(f"/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
         if later.status_code == 200:
             break
     assert later.status_code == 200 and "A later post." in later.text
 
 
 def test_missing_event_and_bad_cursor_get_clear_pages(site):
-    missing = httpx.get(f"{site.url}/e/no-such-event")
+    missing = site.get("/e/no-such-event")
     assert missing.status_code == 404 and "There is no event called" in missing.text
     assert missing.headers["content-type"].startswith("text/html")
-    bad = httpx.get(f"{site.url}/e/no-such-event?before=%%%")
+    bad = site.get("/e/no-such-event?before=%%%")
     assert bad.status_code in (400, 404)
 
 
@@ -124,7 +124,7 @@ def test_json_ld_is_a_live_blog_posting_and_cannot_break_out_of_its_script(site,
         "body": "The river is calm & clear </script><script>alert(1)</script>", "media": [{"url": "/static/demo/chart.svg", "caption": "Load chart"}]})
     post = response.json()
     desk.patch(f"/api/events/{slug}", json={"status": "ended"})
-    text = httpx.get(f"{site.url}/e/{slug}").text
+    text = site.get(f"/e/{slug}").text
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
     assert len(blocks) == 1 and "<" not in blocks[0]
     data = json.loads(blocks[0])
@@ -145,7 +145,7 @@ def test_json_ld_is_a_live_blog_posting_and_cannot_break_out_of_its_script(site,
 
 def test_partner_news_shows_good_feeds_and_ignores_broken_ones(site, desk):
     slug, _ = new_event(desk, 1, links=[{"url": "https://river.example/history", "title": "A history of the Vell bridges"}])
-    page = doc(httpx.get(f"{site.url}/e/{slug}"))
+    page = doc(site.get(f"/e/{slug}"))
     partners = page.xpath("//h2[@id='partners']/following-sibling::ul//a")
     assert [a.text_content() for a in partners] == ["Lighthouse keepers vote on new rota"]
     assert partners[0].get("href") == "https://gazette.example/rota"
@@ -158,7 +158,7 @@ def test_search_page_has_facets_highlights_and_pages(site, desk):
     for i in range(23):
         desk.post(f"/api/events/{slug}/posts", json={"body": f"An {word} <b>swam</b> under span {i}.",
                                                      "topics": ["wildlife" if i % 2 else "bridge"]})
-    page = doc(httpx.get(f"{site.url}/search", params={"q": word}))
+    page = doc(site.get("/search", params={"q": word}))
     assert "23 results" in page.xpath("//*[@role='status']")[0].text_content()
     assert len(page.xpath("//ol[@class='results']/li")) == 20
     marks = page.xpath("//ol[@class='results']//mark")
@@ -168,30 +168,30 @@ def test_search_page_has_facets_highlights_and_pages(site, desk):
     assert set(topics) == {"wildlife", "bridge"}
     assert [a.text_content() for a in page.xpath("//a[@data-facet='event']")] == ["Bridge repairs on the Vell"]
     assert page.xpath("//a[@data-facet='day']")
-    second = doc(httpx.get(f"{site.url}/search", params={"q": word, "page": 2}))
+    second = doc(site.get("/search", params={"q": word, "page": 2}))
     assert len(second.xpath("//ol[@class='results']/li")) == 3
-    narrowed = doc(httpx.get(f"{site.url}/search{topics['wildlife']}"))
+    narrowed = doc(site.get(f"/search{topics['wildlife']}"))
     assert "11 results" in narrowed.xpath("//*[@role='status']")[0].text_content()
 
 
 def test_home_and_topic_pages_list_posts(site, desk):
     slug, made = new_event(desk, 2)
-    home = doc(httpx.get(f"{site.url}/"))
+    home = doc(site.get("/"))
     assert home.xpath(f"//*[@id='post-{made[-1]['id']}']")
     assert any(a.get("href") == f"/e/{slug}" for a in home.xpath("//ul[@class='event-list']//a"))
-    topics = doc(httpx.get(f"{site.url}/topics"))
+    topics = doc(site.get("/topics"))
     assert any(a.text_content() == "bridge" for a in topics.xpath("//ul[@class='topic-list']//a"))
-    topic = doc(httpx.get(f"{site.url}/topics/bridge"))
+    topic = doc(site.get("/topics/bridge"))
     assert topic.xpath(f"//*[@id='post-{made[0]['id']}']")
 
 
 def test_the_currency_converter_reads_csv_rates_and_explains_bad_input(site):
-    page = doc(httpx.get(f"{site.url}/tools/currency", params={"amount": "50", "from": "USD", "to": "GBP"}))
+    page = doc(site.get("/tools/currency", params={"amount": "50", "from": "USD", "to": "GBP"}))
     assert page.xpath("//*[@data-result]")[0].text_content() == "50 USD = 38.64 GBP"
     assert "20 November 2026" in page.text_content()
-    bad = httpx.get(f"{site.url}/tools/currency", params={"amount": "abc", "from": "USD", "to": "GBP"})
+    bad = site.get("/tools/currency", params={"amount": "abc", "from": "USD", "to": "GBP"})
     assert bad.status_code == 422 and "is not an amount" in bad.text
-    unknown = httpx.get(f"{site.url}/tools/currency", params={"amount": "5", "from": "XYZ", "to": "GBP"})
+    unknown = site.get("/tools/currency", params={"amount": "5", "from": "XYZ", "to": "GBP"})
     assert unknown.status_code == 422 and "“XYZ” is not a currency in the rates of 2026-11-20" in unknown.text
 
 

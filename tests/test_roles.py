@@ -127,7 +127,7 @@ def call(server, tokens, who: str, route: Route, target: Target) -> httpx.Respon
     elif who == "cookie-without-csrf":
         cookies["livedesk_session"] = tokens["editor"]  # a valid session, but a forged request
     path = route.path.format(slug=target.slug, post_id=target.post_id, source_id=target.source_id)
-    with httpx.Client(base_url=server.url, headers=headers, cookies=cookies, timeout=15) as client:
+    with server.client(headers=headers, cookies=cookies) as client:
         return client.request(route.method, path, json=route.body() if route.body else None)
 
 
@@ -164,9 +164,9 @@ def test_contributors_cannot_publish_even_when_they_ask(server, tokens, setup):
 
 def test_cookie_writes_pass_with_the_csrf_header(server, tokens):
     """The desk's own fetch calls: the session cookie plus the page's CSRF token."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
+    with server.client() as client:
         client.cookies.set("livedesk_session", tokens["editor"])
-        login = httpx.get(server.url + "/desk", cookies={"livedesk_session": tokens["editor"]})
+        login = server.get("/desk", cookies={"livedesk_session": tokens["editor"]})
         csrf = login.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
         slug = unique("cookie")
         assert client.post("/api/events", json={"slug": slug, "title": "t"}).status_code == 403
@@ -210,7 +210,7 @@ def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup
 
     deadline = time.monotonic() + 15  # once its time comes, the scheduled post is public
     while time.monotonic() < deadline:
-        listed = [p["id"] for p in httpx.get(f"{server.url}/api/events/{slug}/posts").json()["posts"]]
+        listed = [p["id"] for p in server.get(f"/api/events/{slug}/posts").json()["posts"]]
         if listed:
             break
         time.sleep(0.2)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import pytest
 from lxml import html as lxml_html
 from sqlalchemy import event, insert
@@ -231,10 +230,10 @@ def test_api_and_page_say_when_the_count_stops(server):
                         "published_at": START + timedelta(minutes=i), "search_text": f"{common} number {i}"}
                        for i in range(WINDOW + 1)])
     engine.dispose()
-    api = httpx.get(f"{server.url}/api/search", params={"q": common, "limit": 5}).json()
+    api = server.get("/api/search", params={"q": common, "limit": 5}).json()
     assert api["total"] == WINDOW and api["total_capped"] is True and len(api["results"]) == 5
-    page = lxml_html.fromstring(httpx.get(f"{server.url}/search", params={"q": common}).text)
+    page = lxml_html.fromstring(server.get("/search", params={"q": common}).text)
     assert page.xpath("//*[@role='status']")[0].text_content().startswith(f"{WINDOW:,}+ results")
     assert "newest 1,000 matches" in page.xpath("//aside[@class='facets']")[0].text_content()
-    fewer = httpx.get(f"{server.url}/api/search", params={"q": f"{common} 999"}).json()
+    fewer = server.get("/api/search", params={"q": f"{common} 999"}).json()
     assert fewer["total"] == 1 and fewer["total_capped"] is False

@@ -5,8 +5,16 @@ from __future__ import annotations
 import socket
 import time
 
-from conftest import Server, SSEReader, server_env, unique
+import pytest
+
+from conftest import Server, SSEReader, server_env, unique, wait_until
 from test_api import post
+
+
+@pytest.fixture(scope="module")
+def server(live_server):
+    """Streams are read off a real socket: this module's server is the session's real one."""
+    return live_server
 
 
 def test_published_post_arrives(server, editor, event):
@@ -43,8 +51,7 @@ def test_reconnect_replays_exactly_the_missed(server, editor, event):
     reader.close()
     missed = [post(editor, event, body=f"missed {i}")["id"] for i in range(3)]
     again = SSEReader(f"{server.url}/api/events/{event}/stream", last_event_id=last)
-    time.sleep(1.5)
-    assert [e["data"]["id"] for e in again.events] == missed
+    assert [e["data"]["id"] for e in again.wait_count(len(missed))] == missed
     later = post(editor, event, body="live again")
     again.wait_for(lambda e: e["data"].get("id") == later["id"])
     assert [e["data"]["id"] for e in again.events] == [*missed, later["id"]]
@@ -70,21 +77,19 @@ def test_drafts_never_reach_the_stream(server, editor, event):
 
 def test_scheduled_post_reaches_the_stream_when_due(server, editor, event):
     reader = SSEReader(f"{server.url}/api/events/{event}/stream")
-    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 2))
-    scheduled = post(editor, event, body="at its time", published_at=when)
-    time.sleep(0.5)
-    assert not reader.events
+    due = int(time.time()) + 2
+    scheduled = post(editor, event, body="at its time", published_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(due)))
     got = reader.wait_for(lambda e: e["data"].get("id") == scheduled["id"], timeout=10)
+    assert time.time() >= due  # never before its time
     assert got[0]["event"] == "post.created" and got[0]["data"]["status"] == "published"
+    assert [e["data"].get("id") for e in reader.events] == [scheduled["id"]]  # nothing else came first
     reader.close()
 
 
 def test_keepalive_comment(server, event):
     reader = SSEReader(f"{server.url}/api/events/{event}/stream")
-    deadline = time.monotonic() + 5
-    while not reader.comments and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert reader.comments and reader.comments[0].startswith(":")
+    wait_until(lambda: reader.comments, timeout=5, message="a keep-alive comment")
+    assert reader.comments[0].startswith(":")
     reader.close()
 
 
@@ -102,11 +107,10 @@ def test_all_events_stream(server, editor):
 
 
 def test_unknown_event_stream_is_404(server):
-    import httpx
-
-    assert httpx.get(f"{server.url}/api/events/nope/stream").status_code == 404
+    assert server.get("/api/events/nope/stream").status_code == 404
 
 
+@pytest.mark.slow
 def test_stalled_reader_is_dropped_and_others_keep_up(tmp_path):
     srv = Server(server_env(tmp_path, LIVEDESK_READER_BUFFER_BYTES="20000")).start()
     try:
