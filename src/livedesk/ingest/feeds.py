@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 from calendar import timegm
-from email.utils import parsedate_to_datetime
 from datetime import UTC, date, datetime, tzinfo
+from email.utils import parsedate_to_datetime
 
 import feedparser
 

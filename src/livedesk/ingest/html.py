@@ -1,27 +1,36 @@
 """Live-blog HTML without JSON-LD -> a ParsedPage.
 
-trafilatura takes the main content; its blocks (paragraphs, headings, list items) become the
-blank-line separated blocks that text.py splits into posts. trafilatura drops some headings
-of short posts, so the page's own block structure is read too, and the reading with more
-posts (then more headlines) wins. `<time>` elements are turned into
-paragraphs first, because trafilatura drops them and they are exactly where posts begin.
+Microdata (`itemprop="liveBlogUpdate"`) is read first: each update's own scope holds its exact
+time, headline and body. Otherwise trafilatura takes the main content; its blocks (paragraphs,
+headings, list items) become the blank-line separated blocks that text.py splits into posts.
+trafilatura drops some headings of short posts, so the page's own block structure is read
+too, and the reading with more posts (then more headlines) wins. Before that, the markup is
+made to say what it means in text: `<time>` elements (also in an entry's `<aside>`) become
+paragraphs, because trafilatura drops them and they are exactly where posts begin; a heading
+`12.31 Uhr: Headline` becomes a stamp and a heading; embedded posts and players become
+placeholders that turn back into media on their post.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from datetime import date as Date
 
+import htmldate
 import lxml.etree
 import lxml.html
 import trafilatura
+from lxml.html import HtmlElement
 
 from livedesk.ingest import ParseError
-from livedesk.ingest.outlet import split_title
+from livedesk.ingest.embeds import EMBED_XPATH, embed_media, take_embeds
+from livedesk.ingest.lines import is_furniture
+from livedesk.ingest.outlet import outlet_zone, split_title
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import parse_iso
-from livedesk.model import ParsedPage, ParsedPost
+from livedesk.ingest.times import order_of, parse_iso, parse_stamp_line, zone_by_iana
+from livedesk.model import Media, ParsedPage, ParsedPost
 
 _XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
 _HTML_BLOCKS = {
@@ -31,19 +40,25 @@ _HTML_BLOCKS = {
 _HTML_SKIP = {"script", "style", "noscript", "nav", "footer", "aside", "form", "button", "svg", "template"}
 
 
-def _meta(tree, *names: str) -> str | None:
+def _meta(tree: HtmlElement, *names: str) -> str | None:
     for name in names:
         for node in tree.xpath(f'//meta[@property="{name}" or @name="{name}"]/@content'):
             if node.strip():
-                return node.strip()
+                return str(node).strip()
     return None
+
+
+def _page_day(tree: HtmlElement) -> date | None:
+    """The day the page was last updated, as its markup says (meta tags, `<time>`, ...)."""
+    found = htmldate.find_date(tree, extensive_search=False, original_date=False)
+    return Date.fromisoformat(found) if found else None
 
 
 _NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HEADING_TAGS = {"head", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _blocks(root, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
+def _blocks(root: lxml.etree._Element, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
     """Text of an element tree, one blank line between block elements, and the texts of its
     headings. `<br>`/`<lb>` break lines."""
     blocks: list[str] = []
@@ -86,7 +101,7 @@ def _blocks(root, block_tags: set[str], skip: set[str]) -> tuple[str, set[str]]:
     return "\n\n".join(blocks), headings
 
 
-def _drop_site_headers(tree) -> None:
+def _drop_site_headers(tree: HtmlElement) -> None:
     """A `<header>` without a heading is the site's bar (sign in, menu), not the article's."""
     for header in list(tree.iter("header")):
         if not header.xpath(".//h1|.//h2") and header.getparent() is not None:
@@ -96,9 +111,17 @@ def _drop_site_headers(tree) -> None:
 MAX_TRAFILATURA_ELEMENTS = 100_000  # a 10,000-post live page has about 60,000
 
 
-def _times_as_paragraphs(tree) -> None:
+def _times_as_paragraphs(tree: HtmlElement) -> None:
     """`<time>` -> a paragraph with a stamp text.py reads. A machine-readable `datetime` with a
-    clock time wins over the visible text (`4.20pm`, `2 hours ago`): it has the date and zone."""
+    clock time wins over the visible text (`4.20pm`, `2 hours ago`): it has the date and zone.
+    A short `<aside>` holding a `<time>` is an entry's meta line, not the site's sidebar."""
+    for aside in list(tree.iter("aside")):
+        times = aside.findall(".//time")
+        if times and len(aside.text_content()) < 120:
+            meta = lxml.html.Element("div")
+            meta.extend(times)  # without the meta line's share links and buttons
+            meta.tail = aside.tail
+            aside.getparent().replace(aside, meta)
     for node in tree.iter("time"):
         text = _stamp_text(node.get("datetime", "")) or node.text_content().strip()
         for child in list(node):
@@ -123,6 +146,70 @@ def _stamp_text(value: str) -> str | None:
     return f"{stamp} UTC{offset[:3]}:{offset[3:]}" if offset else stamp
 
 
+_STAMP_SEPARATOR_RE = re.compile(r"\s*(?::|\s[-–—|])\s+")
+
+
+def _split_stamped_headings(tree: HtmlElement) -> None:
+    """`<h2>12.31 Uhr: Bahnstrecke gesperrt</h2>` -> a stamp paragraph and the heading's rest."""
+    for heading in tree.iter("h2", "h3", "h4", "h5", "h6"):
+        text = " ".join(heading.text_content().split())
+        for separator in _STAMP_SEPARATOR_RE.finditer(text[:40]):
+            if parse_stamp_line(text[: separator.start()]) is None:
+                continue
+            stamp = lxml.html.Element("p")
+            stamp.text = text[: separator.start()]
+            heading.addprevious(stamp)
+            for child in list(heading):
+                heading.remove(child)
+            heading.text = text[separator.end():]
+            break
+
+
+_EMBED_MARK = "\ue000"  # a private-use character: no page writes it
+
+
+def _embeds_as_marks(tree: HtmlElement) -> list[Media]:
+    """Each embed -> a paragraph `\ue000N\ue000`; N indexes the returned media."""
+    found: list[Media] = []
+    for element in tree.xpath(EMBED_XPATH):
+        media = embed_media(element)
+        if media is None or element.getparent() is None:
+            continue
+        mark = lxml.html.Element("p")
+        mark.text = f"{_EMBED_MARK}{len(found)}{_EMBED_MARK}"
+        mark.tail = element.tail
+        element.getparent().replace(element, mark)
+        found.append(media)
+    return found
+
+
+_MARK_RE = re.compile(f"{_EMBED_MARK}([0-9]+){_EMBED_MARK}")
+
+
+def _marks_to_media(page: ParsedPage, embeds: list[Media]) -> None:
+    for post in page.posts:
+        marks = [int(n) for n in _MARK_RE.findall(post.text)]
+        if marks:
+            post.media.extend(embeds[n] for n in marks if n < len(embeds))
+            post.text = _strip_marks(post.text)
+    if page.standfirst:
+        page.standfirst = _strip_marks(page.standfirst) or None
+
+
+def _strip_marks(text: str) -> str:
+    paragraphs = (_MARK_RE.sub("", p).strip() for p in text.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def times_in_doubt(page: ParsedPage) -> bool:
+    """Fewer distinct times than half the posts: markup that gives every update one time."""
+    return len(page.posts) >= 2 and len({p.time for p in page.posts if p.time}) * 2 < len(page.posts)
+
+
+def distinct_times(page: ParsedPage) -> int:
+    return len({p.time for p in page.posts if p.time})
+
+
 def read_html(
     page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
 ) -> ParsedPage:
@@ -132,13 +219,19 @@ def read_html(
     except (lxml.etree.ParserError, ValueError) as error:
         raise ParseError(f"unreadable HTML: {error}") from None
     h1 = tree.find(".//h1")
-    title = _meta(tree, "og:title") or (h1.text_content().strip() if h1 is not None else None)
+    title = _meta(tree, "og:title") or (h1.text_content().strip() if isinstance(h1, HtmlElement) else None)
     title = title or (tree.findtext(".//title") or "").strip() or None
     site = _meta(tree, "og:site_name") or split_title(tree.findtext(".//title") or "")[1]
     published = parse_iso(_meta(tree, "article:published_time") or "", None)
+    micro = _read_microdata(tree, outlet=outlet, outlet_hint=site, tz=tz, title_hint=title)
+    if micro is not None and not times_in_doubt(micro):
+        return micro
+    # the page's own date beats the one the user gives for pages that say nothing
+    date = _page_day(tree) or date
+    embeds = _embeds_as_marks(tree)
     _times_as_paragraphs(tree)
+    _split_stamped_headings(tree)
     _drop_site_headers(tree)
-    options = dict(outlet=outlet, tz=tz, date=date, title_hint=title, outlet_hint=site, published_hint=published)
     body = tree.find("body")
     # trafilatura slows down faster than linearly on huge trees: past a limit, the page's own blocks only
     huge = sum(1 for _ in tree.iter()) > MAX_TRAFILATURA_ELEMENTS
@@ -148,18 +241,28 @@ def read_html(
         if source is None or not source[0].strip():
             continue
         try:
-            readings.append(read_text(source[0], headings=source[1], **options))
+            readings.append(read_text(
+                source[0], headings=source[1], outlet=outlet, tz=tz, date=date,
+                title_hint=title, outlet_hint=site, published_hint=published,
+            ))
         except ParseError:
             continue
     if not readings:
+        if micro is not None:
+            return micro
         raise ParseError("no posts found in the HTML page")
     # trafilatura's reading unless the page's own blocks show more posts or headlines
-    best = max(readings, key=lambda page: (len(page.posts), sum(p.headline is not None for p in page.posts)))
+    best = max(readings, key=lambda page: (
+        len(page.posts), sum(p.headline is not None for p in page.posts), sum(bool(p.text) for p in page.posts)
+    ))
+    if micro is not None and distinct_times(micro) >= distinct_times(best):
+        return micro
+    _marks_to_media(best, embeds)
     _give_anchors(best.posts, tree)
     return best
 
 
-def _give_anchors(posts: list[ParsedPost], tree) -> None:
+def _give_anchors(posts: list[ParsedPost], tree: HtmlElement) -> None:
     """A post's anchor is the `id` of the element around its headline or first paragraph,
     when that element holds this post alone: re-polling then knows the post by its own id."""
     owners: dict[str, str] = {}
@@ -174,7 +277,7 @@ def _give_anchors(posts: list[ParsedPost], tree) -> None:
             post.anchor = anchor
 
 
-def _main_text(tree) -> tuple[str, set[str]] | None:
+def _main_text(tree: HtmlElement) -> tuple[str, set[str]] | None:
     """trafilatura's main content as blocks of text, or None when it finds none."""
     markup = lxml.html.tostring(tree, encoding="unicode")
     try:
@@ -191,3 +294,108 @@ def _main_text(tree) -> tuple[str, set[str]] | None:
     except lxml.etree.XMLSyntaxError:
         return None
     return _blocks(root, _XML_BLOCKS, {"comments", "graphic"}) if root is not None else None
+
+
+# --- microdata ---------------------------------------------------------------------------------
+
+def _has_word(attribute: str, word: str) -> str:
+    return f'contains(concat(" ", normalize-space(@{attribute}), " "), " {word} ")'
+
+
+_UPDATES_XPATH = f"//*[{_has_word('itemprop', 'liveBlogUpdate')}]"
+_BLOG_XPATH = "//*[@itemscope and contains(@itemtype, 'LiveBlogPosting')]"
+
+
+def _props(scope: HtmlElement, name: str) -> list[HtmlElement]:
+    """Elements carrying itemprop `name` that belong to `scope`, not to an item inside it."""
+    found = []
+    for element in scope.xpath(f".//*[{_has_word('itemprop', name)}]"):
+        owner = next((a for a in element.iterancestors() if a.get("itemscope") is not None), None)
+        if owner is scope:
+            found.append(element)
+    return found
+
+
+def _value(element: HtmlElement) -> str:
+    for attribute in ("content", "datetime"):
+        if element.get(attribute):
+            return str(element.get(attribute)).strip()
+    if element.tag in ("a", "link"):
+        return str(element.get("href") or "").strip()
+    return " ".join(element.text_content().split())
+
+
+def _prop(scope: HtmlElement, name: str) -> str | None:
+    for element in _props(scope, name):
+        value = _value(element)
+        if value:
+            return value
+    return None
+
+
+def _person(scope: HtmlElement, name: str) -> str | None:
+    people = _props(scope, name)
+    if not people:
+        return None
+    person = people[0]
+    named = _prop(person, "name") if person.get("itemscope") is not None else None
+    return named or _value(person) or None
+
+
+def _body_of(update: HtmlElement) -> tuple[str, list[Media]]:
+    """An update's text, one blank line between its blocks, and its embeds and pictures."""
+    bodies = _props(update, "articleBody") or _props(update, "text")
+    root = bodies[0] if bodies else update
+    media = take_embeds(root)
+    for figure in root.xpath(".//figure[.//img[@src]]"):
+        image = figure.xpath(".//img[@src]")[0]
+        caption = " ".join("".join(figure.xpath(".//figcaption//text()")).split()) or None
+        media.append(Media(kind="image", url=image.get("src"), alt=image.get("alt") or None, caption=caption))
+        figure.drop_tree()
+    if not bodies:  # the whole scope: leave out what is read as its own property
+        for element in _props(update, "headline") + _props(update, "datePublished") + _props(update, "author"):
+            if element.getparent() is not None:
+                element.drop_tree()
+    text, _headings = _blocks(root, _HTML_BLOCKS, _HTML_SKIP)
+    paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p and not is_furniture(p)), media
+
+
+def _read_microdata(
+    tree: HtmlElement, *, outlet: str | None, outlet_hint: str | None, tz: str | None, title_hint: str | None
+) -> ParsedPage | None:
+    """The page's `itemprop="liveBlogUpdate"` items as posts, or None when it has none."""
+    updates = tree.xpath(_UPDATES_XPATH)
+    if not updates:
+        return None
+    blogs = tree.xpath(_BLOG_XPATH)
+    blog = blogs[0] if blogs else None
+    page_outlet = outlet or (_person(blog, "publisher") if blog is not None else None) or outlet_hint
+    zone: tzinfo | None = outlet_zone(page_outlet) or zone_by_iana(tz)
+    posts = []
+    for update in updates:
+        headline = _prop(update, "headline")
+        text, media = _body_of(update)
+        post = ParsedPost(
+            text=text,
+            time=parse_iso(_prop(update, "datePublished") or "", zone),
+            updated=parse_iso(_prop(update, "dateModified") or "", zone),
+            headline=headline,
+            author=_person(update, "author"),
+            media=media,
+            anchor=update.get("id") or update.get("itemid") or _prop(update, "url"),
+        )
+        if post.text or post.headline or post.media:
+            posts.append(post)
+    if not posts:
+        return None
+    title = (_prop(blog, "headline") if blog is not None else None) or title_hint
+    start = _prop(blog, "coverageStartTime") or _prop(blog, "datePublished") if blog is not None else None
+    return ParsedPage(
+        posts=posts,
+        title=title,
+        outlet=page_outlet,
+        published=parse_iso(start or "", zone),
+        standfirst=(_prop(blog, "description") if blog is not None else None) or None,
+        order=order_of([p.time for p in posts]),
+    )

@@ -6,12 +6,14 @@ LiveBlogPosting found contributes its `liveBlogUpdate` entries, in the order wri
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
 from datetime import date, tzinfo
 
 from livedesk.ingest import ParseError
+from livedesk.ingest.embeds import split_embeds
 from livedesk.ingest.markup import fragment_text
 from livedesk.ingest.outlet import outlet_zone
 from livedesk.ingest.times import order_of, parse_iso, zone_by_iana
@@ -67,7 +69,7 @@ def _listed(value: object) -> list:
 
 def _text(value: object) -> str | None:
     if isinstance(value, str):
-        return value.strip() or None
+        return html.unescape(value).strip() or None  # `Winner&#39;s time`
     if isinstance(value, dict):
         return _text(value.get("name") or value.get("@value"))
     return None
@@ -112,15 +114,32 @@ def iso_duration(value: object) -> int | None:
 
 def _post(update: dict, zone: tzinfo | None) -> ParsedPost:
     body = update.get("articleBody") or update.get("text") or update.get("description")
+    body, embeds = split_embeds(body) if isinstance(body, str) else (None, [])
     return ParsedPost(
-        text=fragment_text(body if isinstance(body, str) else None),
+        text=fragment_text(body),
         time=parse_iso(update.get("datePublished"), zone),
         updated=parse_iso(update.get("dateModified"), zone),
         headline=_text(update.get("headline") or update.get("name")),
         author=_names(update.get("author")),
-        media=_media(update),
+        media=_media(update) + embeds,
         anchor=_text(update.get("url")) or _text(update.get("@id")),
     )
+
+
+def _drop_page_level(posts: list[ParsedPost], page_media: list[Media], page_people: set[str | None], title: str | None) -> None:
+    """Some pages copy their lead image, their author or their title onto every update: those
+    belong to the page, not to the post."""
+    urls = {m.url for m in page_media if m.url}
+    if len(posts) >= 2:
+        shared = set.intersection(*({m.url for m in p.media if m.url} for p in posts))
+        urls |= shared
+    authors = {p.author for p in posts}
+    for post in posts:
+        post.media = [m for m in post.media if m.url not in urls]
+        if len(authors) == 1 and post.author in page_people:
+            post.author = None
+        if post.headline and title and post.headline == title:
+            post.headline = None
 
 
 def read_json_ld(
@@ -150,18 +169,21 @@ def read_json_ld(
                 continue
             if post.anchor:
                 seen.add(post.anchor)
-            if post.text or post.headline:
+            if post.text or post.headline or post.media:
                 posts.append(post)
     if not posts:
         return None
     published = parse_iso(first.get("datePublished") or first.get("coverageStartTime"), zone)
+    title = _text(first.get("headline") or first.get("name")) or title_hint
+    page_media = _media(first)
+    _drop_page_level(posts, page_media, {_names(first.get("author")), _names(first.get("publisher"))}, title)
     return ParsedPage(
         posts=posts,
-        title=_text(first.get("headline") or first.get("name")) or title_hint,
+        title=title,
         outlet=page_outlet,
         published=published,
         standfirst=fragment_text(_text(first.get("description"))) or None,
-        media=_media(first),
+        media=page_media,
         order=order_of([p.time for p in posts]),
     )
 

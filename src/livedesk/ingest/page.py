@@ -13,7 +13,7 @@ import lxml.etree
 from livedesk.ingest import ParseError
 from livedesk.ingest.decode import decode_bytes, ensure_text
 from livedesk.ingest.feeds import read_feed, read_json_feed
-from livedesk.ingest.html import read_html
+from livedesk.ingest.html import distinct_times, read_html, times_in_doubt
 from livedesk.ingest.jsonld import json_ld_blocks, parse_json_ld_document, read_json_ld
 from livedesk.ingest.text import read_text
 from livedesk.ingest.times import zone_by_iana
@@ -96,6 +96,13 @@ def _read_html(text: str, **options) -> ParsedPage:
         meta = _META_RE.findall(text[:200_000])
         hints = _og_hints(meta)
         page = read_json_ld(blocks, **options, **hints)
+        if page is not None and times_in_doubt(page):
+            # structured data wins only when the visible page does not plainly contradict it
+            try:
+                visible = read_html(text, **options)
+            except ParseError:
+                return page
+            return visible if distinct_times(visible) > distinct_times(page) else page
         if page is not None:
             return page
     return read_html(text, **options)
