@@ -57,3 +57,29 @@ def test_other_outlets_switch_and_in_other_media(tmp_path):
             assert switch.text_content() == "Show other outlets' posts" and switch.get("href") == "?"
     finally:
         pages.set_other_media(previous)
+
+
+def test_an_outlets_embedded_post_shows_as_a_link_to_it(tmp_path):
+    url = database_url(tmp_path)
+    engine = make_engine(url)
+    upgrade(engine)
+    slug = unique("em")
+    publish.create_event(engine, {"slug": slug, "title": "Comet night"}, Actor(None, "Sky Desk", "admin"))
+    tweet = {"kind": "embed", "url": "https://twitter.com/skywatch/status/1823000000000000002",
+             "caption": "First glimpse from the harbour wall!", "source": "X"}
+
+    def add_embed_post(conn):
+        event = event_store.get_event(conn, slug)
+        outlet = event_store.ensure_outlet(conn, "Skyward Gazette")
+        content = publish.post_content({"body": "", "headline": None, "media": [tweet], "authors": [], "topics": []})
+        values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(timezone.utc), "status": "published"}
+        return publish.insert_post(conn, event.id, values)[0]
+
+    post = run_write(engine, add_embed_post)
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=url, broker_url=broker_url()))) as client:
+        card = lxml_html.fromstring(client.get(f"/e/{slug}").text).xpath(f"//li[@id='post-{post['id']}']")[0]
+        link = card.xpath(".//figure//a")[0]
+        assert (link.text_content(), link.get("href")) == ("View the post on X", tweet["url"])
+        assert card.xpath(".//figure/blockquote")[0].text_content() == "First glimpse from the harbour wall!"
+        assert not card.xpath(".//img")  # another site's post is not a picture

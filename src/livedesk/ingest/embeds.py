@@ -35,6 +35,8 @@ def _host(url: str) -> str:
 
 def _platform(url: str) -> tuple[str, str] | None:
     """("video" or "embed", the platform's name) for a URL on a known host, else None."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
     host = _host(url)
     for table, kind in ((_VIDEO_HOSTS, "video"), (_POST_HOSTS, "embed")):
         for domain, name in table.items():

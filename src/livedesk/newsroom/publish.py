@@ -151,8 +151,8 @@ def _clean_media(items: list[dict] | None) -> list[dict]:
     cleaned = []
     for item in items:
         kind = item.get("kind") or ("video" if item.get("duration_s") or item.get("title") else "image")
-        if kind not in ("image", "video"):
-            raise Invalid("media kind must be image or video")
+        if kind not in ("image", "video", "embed"):  # embed: another site's post, as followed pages show them
+            raise Invalid("media kind must be image, video or embed")
         url = item.get("url")
         if url and not re.match(r"^(https?://|/)", url):
             raise Invalid("media url must be http(s) or a site path")
