@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from lxml import html as lxml_html
@@ -32,7 +32,7 @@ def test_other_outlets_switch_and_in_other_media(tmp_path):
         outlet = event_store.ensure_outlet(conn, "Skerrvik Gazette")
         content = publish.post_content({"body": "The gazette hears the same.", "headline": "Gazette: ferry waits",
                                         "media": [], "authors": [], "topics": []})
-        values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(timezone.utc), "status": "published"}
+        values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(UTC), "status": "published"}
         return publish.insert_post(conn, event.id, values)[0]
 
     theirs = run_write(engine, add_gazette_post)
@@ -72,7 +72,7 @@ def test_an_outlets_embedded_post_shows_as_a_link_to_it(tmp_path):
         event = event_store.get_event(conn, slug)
         outlet = event_store.ensure_outlet(conn, "Skyward Gazette")
         content = publish.post_content({"body": "", "headline": None, "media": [tweet], "authors": [], "topics": []})
-        values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(timezone.utc), "status": "published"}
+        values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(UTC), "status": "published"}
         return publish.insert_post(conn, event.id, values)[0]
 
     post = run_write(engine, add_embed_post)

@@ -117,11 +117,12 @@ def _times_as_paragraphs(tree: HtmlElement) -> None:
     A short `<aside>` holding a `<time>` is an entry's meta line, not the site's sidebar."""
     for aside in list(tree.iter("aside")):
         times = aside.findall(".//time")
-        if times and len(aside.text_content()) < 120:
+        parent = aside.getparent()
+        if times and parent is not None and len(aside.text_content()) < 120:
             meta = lxml.html.Element("div")
             meta.extend(times)  # without the meta line's share links and buttons
             meta.tail = aside.tail
-            aside.getparent().replace(aside, meta)
+            parent.replace(aside, meta)
     for node in tree.iter("time"):
         text = _stamp_text(node.get("datetime", "")) or node.text_content().strip()
         for child in list(node):

@@ -66,7 +66,7 @@ def read_page(
     text = ensure_text(text)
     if not text.strip():
         raise ParseError("the page is empty")
-    options = dict(outlet=outlet, tz=tz, date=date)
+    options = {"outlet": outlet, "tz": tz, "date": date}
     kind = sniff(text, content_type, url)
     try:
         if kind == "json":
