@@ -25,8 +25,10 @@ from datetime import datetime, timedelta, timezone
 
 from livedesk.align import semantic
 from livedesk.align.cluster import Aligner, align
+from livedesk.config import get_settings
 from livedesk.model import AlignPost
 
+EMBEDDER = semantic.load(get_settings().semantic == "auto")
 START = datetime(2030, 5, 1, 6, 0, tzinfo=timezone.utc)
 SYLLABLES = "ka lo mi ren tas vo bri del un sar pek ol tri mon zef ga hul nir"
 
@@ -83,12 +85,14 @@ def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tup
 def measure(n_outlets: int, per_outlet: int) -> None:
     """Child process: align one synthetic event, print wall time, peak memory and accuracy."""
     posts, truth = synthetic_event(n_outlets, per_outlet)
+    known: dict = {}
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = align(posts)
+    result = align(posts, embedder=EMBEDDER, known=known)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     found = {pid: d.id for d in result.developments for pid in d.post_ids}
-    print(json.dumps({"posts": len(posts), "wall": wall, "cpu": cpu, "peak": peak, "f1": pairwise_f1(found, truth)}))
+    print(json.dumps({"posts": len(posts), "wall": wall, "cpu": cpu, "peak": peak, "f1": pairwise_f1(found, truth),
+                      "embedded": len(known)}))
 
 
 def pairwise_f1(found: dict[str, str], truth: dict[str, int]) -> float:
@@ -106,7 +110,7 @@ def pairwise_f1(found: dict[str, str], truth: dict[str, int]) -> float:
 def add_latency(posts: list[AlignPost], probes: int) -> tuple[list[float], list[float], float]:
     order = sorted(posts, key=lambda p: (p.time or START, p.id))
     started = time.perf_counter()
-    aligner = Aligner(order[:-probes])  # the event so far, as a restarted server loads it
+    aligner = Aligner(order[:-probes], embedder=EMBEDDER)  # the event so far, as a restarted server loads it
     build = time.perf_counter() - started
     latencies, cpu = [], []
     for p in order[-probes:]:
@@ -152,9 +156,9 @@ def main() -> None:
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"each size the best of {repeat} fresh processes; "
-          f"semantic signal {'on' if semantic.enabled() else 'off'} (LIVEDESK_SEMANTIC)")
+          f"semantic signal {'on' if EMBEDDER else 'off'} (LIVEDESK_SEMANTIC)")
     print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'pair F1':>8} "
-          f"{'growth per doubling (wall, cpu)':>32}")
+          f"{'embedded':>9} {'growth per doubling (wall, cpu)':>32}")
     previous = None
     rows = []
     for n_outlets, per_outlet in sizes:
@@ -166,7 +170,7 @@ def main() -> None:
             growth = (f"{(r['wall'] / previous[1]) ** (1 / doublings):.2f}x, "
                       f"{(r['cpu'] / previous[2]) ** (1 / doublings):.2f}x")
         print(f"{n_outlets:>8} {r['posts']:>7} {r['wall']:>8.2f} {r['cpu']:>7.2f} {r['peak']:>9.0f} "
-              f"{r['f1']:>8.3f} {growth:>32}")
+              f"{r['f1']:>8.3f} {r['embedded']:>9} {growth:>32}")
         previous = (r["posts"], r["wall"], r["cpu"])
         rows.append(r)
     if len(rows) > 1:

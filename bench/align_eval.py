@@ -27,12 +27,15 @@ from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
 from livedesk.align import semantic  # noqa: E402
 from livedesk.align.cluster import align as align_all  # noqa: E402
 from livedesk.align.similar import SIGNALS, features  # noqa: E402
+from livedesk.config import get_settings  # noqa: E402
 
 BASE_OFF: frozenset[str] = frozenset()  # {"semantic"} under --semantic off
+EMBEDDER = semantic.load(get_settings().semantic == "auto")
+KNOWN: dict = {}  # sentence vectors, made once for all the runs
 
 
 def align(posts, off: frozenset[str] = frozenset()):
-    return align_all(posts, off=off | BASE_OFF)
+    return align_all(posts, off=off | BASE_OFF, embedder=EMBEDDER, known=KNOWN)
 
 
 def groups(result) -> dict[str, str]:
@@ -110,15 +113,15 @@ def extra_install_mb() -> tuple[float, list[str]]:
 
 def costs() -> None:
     """Model load, embedding time and install size of the semantic extra."""
+    assert EMBEDDER is not None
     start, cpu = time.perf_counter(), time.process_time()
-    semantic.model()
+    EMBEDDER.embed(["warm"])
     print(f"  model load                {time.perf_counter() - start:6.2f} s wall  {time.process_time() - cpu:6.2f} s CPU")
     texts = [features(p).text for _, posts, _, _ in load_events() for p in posts]
     if (SHARED / "gold" / "seeds.json").exists():
         texts += [features(p).text for p in seed_posts()]
-    semantic._cache.clear()
     start, cpu = time.perf_counter(), time.process_time()
-    semantic.vectors(texts)
+    EMBEDDER.embed(texts)
     per_k = 1000 / len(texts)
     print(f"  embedding per 1k posts    {(time.perf_counter() - start) * per_k:6.1f} s wall  "
           f"{(time.process_time() - cpu) * per_k:6.1f} s CPU  ({len(texts)} posts measured)")
@@ -130,10 +133,10 @@ def costs() -> None:
 def main() -> None:
     global BASE_OFF
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--semantic", choices=["on", "off"], default="on" if semantic.enabled() else "off",
+    parser.add_argument("--semantic", choices=["on", "off"], default="on" if EMBEDDER else "off",
                         help="score with sentence embeddings (needs livedesk[semantic]); default: on when installed")
     args = parser.parse_args()
-    if args.semantic == "on" and not semantic.enabled():
+    if args.semantic == "on" and EMBEDDER is None:
         parser.exit(2, "semantic signal unavailable: pip install 'livedesk[semantic]' and leave LIVEDESK_SEMANTIC unset\n")
     BASE_OFF = frozenset() if args.semantic == "on" else frozenset({"semantic"})
     print(f"semantic signal {args.semantic}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -31,6 +31,7 @@ from sqlalchemy import insert  # noqa: E402
 from livedesk.align import semantic  # noqa: E402
 from livedesk.align.cluster import align  # noqa: E402
 from livedesk.broker import make_broker  # noqa: E402
+from livedesk.config import get_settings  # noqa: E402
 from livedesk.model import AlignPost  # noqa: E402
 from livedesk.newsroom import developments, publish  # noqa: E402
 from livedesk.newsroom.publish import Actor  # noqa: E402
@@ -99,11 +100,12 @@ def main() -> None:
     store(engine, [row(event_id, *ids[p.outlet], p) for p in all_posts if p.id not in held_ids])
     print(f"store: {engine.url.get_backend_name()}, {len(all_posts) - len(held)} posts of {args.outlets} outlets stored")
 
+    embedder = semantic.load(get_settings().semantic == "auto")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"semantic signal {'on' if semantic.enabled() else 'off'} (LIVEDESK_SEMANTIC)")
+          f"semantic signal {'on' if embedder else 'off'} (LIVEDESK_SEMANTIC)")
     stored_posts = [p for p in all_posts if p.id not in held_ids]
     started, cpu = time.perf_counter(), time.process_time()
-    align(stored_posts)
+    align(stored_posts, embedder=embedder)
     print(f"batch align of the stored posts alone: {time.perf_counter() - started:.1f} s wall, "
           f"{time.process_time() - cpu:.1f} s CPU")
     started, cpu = time.perf_counter(), time.process_time()

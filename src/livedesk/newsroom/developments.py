@@ -246,12 +246,15 @@ def empty() -> dict:
 # ---- building -------------------------------------------------------------------------------
 
 def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
-    from livedesk.align import cluster
+    from livedesk.align import cluster, semantic
+    from livedesk.config import get_settings
 
     rows, newest = run_read(engine, lambda conn: (_rows(conn, event_id, after=0), _newest(conn, event_id)))
     orders = _page_orders(rows)
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
-    aligner, result = cluster.Aligner.from_posts(align_posts)  # the batch result, and the live index on it
+    embedder = semantic.load(get_settings().semantic == "auto")
+    # the batch result, and the live index on it
+    aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder)
     live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)})
     for dev in result.developments:
         live.put(dev)
