@@ -21,7 +21,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from livedesk.align import semantic
 from livedesk.align.cluster import Aligner, align
@@ -29,7 +29,7 @@ from livedesk.config import get_settings
 from livedesk.model import AlignPost
 
 EMBEDDER = semantic.load(get_settings().semantic == "auto")
-START = datetime(2030, 5, 1, 6, 0, tzinfo=timezone.utc)
+START = datetime(2030, 5, 1, 6, 0, tzinfo=UTC)
 SYLLABLES = "ka lo mi ren tas vo bri del un sar pek ol tri mon zef ga hul nir"
 
 

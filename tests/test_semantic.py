@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
-from labelled import load_events, pairwise  # noqa: E402
+from labelled import load_events, pairwise
 
-from livedesk.align import semantic  # noqa: E402
-from livedesk.align.cluster import align  # noqa: E402
+from livedesk.align import semantic
+from livedesk.align.cluster import align
 
 NOT_INSTALLED = "the semantic extra is not installed: pip install 'livedesk[semantic]'"
 
