@@ -263,6 +263,18 @@ def parse(
         first = post["headline"] or post["text"].split("\n", 1)[0]
         table.add_row(str(number), post["time"] or "-", first[:100], str(len(post["media"])) if post["media"] else "")
     console.print(table)
+    if warning := _assumed_warning(data):
+        typer.echo(warning, err=True)
+
+
+def _assumed_warning(data: dict) -> str | None:
+    """One line when the page said neither its zone nor its date, with the flag that fixes it."""
+    missing = []
+    if data["zone_source"] == "assumed":
+        missing.append("no time zone (times read as UTC; give --tz ZONE)")
+    if data["date_source"] == "assumed":
+        missing.append("no date (newest posts taken as today's; give --date YYYY-MM-DD)")
+    return f"warning: the page says {' and '.join(missing)}" if missing else None
 
 
 @app.command()

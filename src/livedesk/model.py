@@ -98,6 +98,11 @@ class ParsedPage:
     declared_post_count: int | None = None
     media: list[Media] = field(default_factory=list)  # page-level lead image / video
     order: str = "newest"  # "newest" | "oldest": the page's post order
+    # Where the zone and the date of the page's times came from: "stamp" (each post's own
+    # stamp says it), "page" (a statement, dateline or heading), "outlet" (its home zone, from
+    # name, domain or language), "option" (--tz / --date) or "assumed" (UTC, today).
+    zone_source: str = "stamp"
+    date_source: str = "stamp"
 
 
 @dataclass

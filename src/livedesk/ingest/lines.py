@@ -154,13 +154,13 @@ def classify(lines: list[Line]) -> None:
             line.kind = "credit"
         elif _KEY_HEADINGS_RE.fullmatch(text):
             line.kind = "keyhead"
-        elif BULLET_RE.match(text):
+        elif BULLET_RE.match(text) and not _stamped_bullet(text):
             line.kind = "bullet"
         elif (stamp := parse_stamp_line(text)) is not None:
             line.kind, line.stamp = "stamp", stamp
         elif (heading := parse_date_text(text)) is not None and alone(lines, i):
             line.kind, line.date = "heading", heading
-        elif _starts_block(lines, i) and (stamp := parse_leading_stamp(text)) is not None:
+        elif (stamp := parse_leading_stamp(text)) is not None:
             line.kind, line.stamp = "lead", stamp
 
 
@@ -169,8 +169,9 @@ def _is_duration(text: str) -> bool:
     return bool(match) and (match.group("source") is not None or text.lower().startswith(("video", "duration", "length", "(")))
 
 
-def _starts_block(lines: list[Line], i: int) -> bool:
-    return i == 0 or lines[i - 1].block != lines[i].block
+def _stamped_bullet(text: str) -> bool:
+    """`● 18:58 | Text`: a post's stamp behind a bullet mark."""
+    return text[1:].lstrip()[:1].isdigit() and parse_leading_stamp(text) is not None
 
 
 def alone(lines: list[Line], i: int) -> bool:

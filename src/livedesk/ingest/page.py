@@ -127,6 +127,8 @@ def page_to_json(page: ParsedPage) -> dict:
         "standfirst": page.standfirst,
         "key_points": list(page.key_points),
         "declared_post_count": page.declared_post_count,
+        "zone_source": page.zone_source,
+        "date_source": page.date_source,
         "posts": [
             {
                 "time": post.time.isoformat() if post.time else None,

@@ -29,7 +29,8 @@ from livedesk.ingest.lines import (
     split_lines,
     video_from,
 )
-from livedesk.ingest.outlet import outlet_from_credits, outlet_zone
+from livedesk.ingest.language import language_of
+from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone
 from livedesk.ingest.times import (
     DayMonth,
     PostClock,
@@ -46,30 +47,67 @@ from livedesk.model import Media, ParsedPage, ParsedPost
 # --- choosing where posts start ------------------------------------------------------------
 
 def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
-    """Indices of lines that start posts, and of datelines (page-level stamps before them)."""
+    """Indices of lines that start posts, and of datelines (page-level stamps before them).
+
+    Posts start at the page's own repeating stamp form; a note like `Updated 10:41 GMT` that
+    the page writes once is a dateline, and one it repeats on every post is the posts' stamp.
+    """
     candidates = [i for i, line in enumerate(lines) if line.kind in ("stamp", "lead")]
-    styles = Counter(lines[i].stamp.style for i in candidates if not lines[i].stamp.style.startswith("updated|"))
+    styles = Counter(lines[i].stamp.style for i in candidates)
     if not styles:
         return [], []
-    dominant = styles.most_common(1)[0][0]
+    repeated = {style for style, count in styles.items() if count >= 2}
+    posting = [s for s in styles if not s.startswith("updated|") or s in repeated]
+    if not posting:
+        return [], [i for i in candidates]
+    dominant = max(posting, key=lambda s: (styles[s], not s.startswith("updated|")))
     starts, datelines = [], []
     seen_dominant = False
     for i in candidates:
         stamp = lines[i].stamp
-        if stamp.style.startswith("updated|"):  # `Updated 9.20am BST`: the page's or a post's note
-            if not starts:
+        if stamp.style.startswith("updated|") and stamp.style not in repeated:
+            if not starts:  # `Updated 9.20am BST`: the page's note, or a post's
                 datelines.append(i)
             continue
         seen_dominant = seen_dominant or stamp.style == dominant
-        if stamp.style.startswith(("hhmm", "spaced")) and styles[stamp.style] < 2:
+        if stamp.style.startswith(("hhmm", "spaced", "glued")) and styles[stamp.style] < 2:
             continue  # `0915 Text` and `21:05 Text` count only when the page repeats them
         if not seen_dominant and stamp.date is not None and stamp.style != dominant:
             datelines.append(i)
             continue
         starts.append(i)
+    starts = _in_time_order(lines, starts)
     if len(starts) == 1 and not datelines and _is_head(lines, starts[0]):
         return [], starts  # a single stamp at the top of a page is its dateline
     return starts, datelines
+
+
+def _in_time_order(lines: list[Line], starts: list[int]) -> list[int]:
+    """Drop stamps that break the page's time order: `10am: ...` and `3.30pm: ...` diary lines
+    inside a post are prose, not posts. A jump of more than half a day is a midnight."""
+    if len(starts) < 3:
+        return starts
+    keys = [_minutes(lines[i].stamp) for i in starts]
+    falls = sum(a > b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
+    rises = sum(a < b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
+    sign = -1 if falls > rises else 1
+    kept: list[int] = []
+    for k, i in enumerate(starts):
+        if kept and k + 1 < len(starts):
+            before, here, after = _minutes(lines[kept[-1]].stamp), keys[k], keys[k + 1]
+            out_of_line = _against(before, here, sign) or _against(here, after, sign)
+            if out_of_line and not _against(before, after, sign):
+                continue
+        kept.append(i)
+    return kept
+
+
+def _minutes(stamp: Stamp) -> int:
+    return stamp.hour * 60 + stamp.minute
+
+
+def _against(a: int, b: int, sign: int) -> bool:
+    return abs(a - b) < 720 and (b - a) * sign < 0
 
 
 def _is_head(lines: list[Line], i: int) -> bool:
@@ -229,7 +267,10 @@ def read_text(
                 heading, section = lines[j].date, section + 1
     credits.extend(m.credit for m in head.media if m.credit)
     page_outlet = outlet or outlet_hint or head.title_outlet or outlet_from_credits(credits)
-    zone = _page_zone(text, head, page_outlet, tz)
+    zone, zone_source = _page_zone(text, head, page_outlet, tz)
+    timed = [c for c in clocks if c is not None]
+    if timed and all(c.stamp.zone is not None for c in timed):
+        zone_source = "stamp"
     year = _year(date, head, clocks, published_hint)
     published = _published(head, zone, year) or published_hint
     start = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
@@ -242,6 +283,7 @@ def read_text(
         times, order = resolve(clocks, zone=zone, year=year, start=None, end=yesterday)
     for post, when in zip(posts, times):
         post.time = when
+    date_source = _date_source(timed, start or _day(head.updated, year), date)
     if headings:
         _move_trailing_headings(posts, headings)
         if head.standfirst and head.standfirst[-1] in headings and posts[0].headline is None:
@@ -256,7 +298,17 @@ def read_text(
         declared_post_count=head.declared,
         media=head.media,
         order=order,
+        zone_source=zone_source,
+        date_source=date_source,
     )
+
+
+def _date_source(timed: list[PostClock], page_day: date | None, given: date | None) -> str:
+    if timed and all(c.stamp.date is not None for c in timed):
+        return "stamp"
+    if page_day is not None or any(c.heading is not None for c in timed):
+        return "page"
+    return "option" if given is not None else "assumed"
 
 
 FUTURE_SLACK = timedelta(hours=1)  # clocks and zones may be a little off
@@ -275,14 +327,22 @@ def _move_trailing_headings(posts: list[ParsedPost], headings: set[str]) -> None
             post.text = post.text[: -len(last)].rstrip()
 
 
-def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tzinfo | None:
+def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tuple[tzinfo | None, str]:
+    """The zone of the page's unzoned times and where it came from: what the page states, then
+    the outlet's home zone (its name or domain), then --tz, then the page's language."""
     declared = find_zone_declaration(text)
     if declared is not None:
-        return declared
+        return declared, "page"
     for stamp in (head.dateline, head.updated):
         if stamp is not None and stamp.zone is not None:
-            return stamp.zone
-    return outlet_zone(outlet) or zone_by_iana(tz)
+            return stamp.zone, "page"
+    if (home := outlet_zone(outlet)) is not None:
+        return home, "outlet"
+    if (option := zone_by_iana(tz)) is not None:
+        return option, "option"
+    if (spoken := language_zone(language_of(text))) is not None:
+        return spoken, "outlet"
+    return None, "assumed"
 
 
 def _year(given: date | None, head: Head, clocks: list[PostClock | None], published: datetime | None) -> int:

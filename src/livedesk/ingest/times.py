@@ -17,14 +17,16 @@ from zoneinfo import ZoneInfo
 
 _FIXED_HOURS = {
     "UTC": 0, "GMT": 0, "Z": 0, "WET": 0, "BST": 1, "WEST": 1, "CET": 1, "MEZ": 1, "CEST": 2,
-    "MESZ": 2, "EET": 2, "EEST": 3, "MSK": 3, "IST": 5.5, "HKT": 8, "SGT": 8, "JST": 9,
+    "MESZ": 2, "EET": 2, "EEST": 3, "IST": 5.5, "HKT": 8, "SGT": 8, "JST": 9,
     "KST": 9, "AEST": 10, "AEDT": 11, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7,
     "MDT": -6, "PST": -8, "PDT": -7,
 }
 # Abbreviations that stand for a region whose offset changes with the season.
 _REGION_ABBREVIATIONS = {
     "ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
-    "PT": "America/Los_Angeles",
+    "PT": "America/Los_Angeles", "MSK": "Europe/Moscow", "МСК": "Europe/Moscow",
+    "TSİ": "Europe/Istanbul", "TSI": "Europe/Istanbul", "GREENWICH MEAN TIME": "UTC",
+    "BRITISH SUMMER TIME": "Europe/London", "HORÁRIO DE BRASÍLIA": "America/Sao_Paulo",
 }
 # "<place> time", as pages write it.
 _PLACE_ZONES = {
@@ -133,10 +135,10 @@ _WEEKDAY_NAMES = [  # Monday first; short forms and the accusative Russian ones 
     "sunday sun sonntag dimanche domingo domenica zondag воскресенье",
 ]
 WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
-_DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on"}
+_DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on", "à", "a", "at", "um", "alle", "às", "en"}
 _NUMERIC_DATE_RE = re.compile(
     r"(?<![0-9.:/])(?:(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2})"
-    r"|(?P<a>[0-9]{1,2})(?P<sep>[./])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}))(?![0-9:])"
+    r"|(?P<a>[0-9]{1,2})(?P<sep>[./])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|(?<=/[0-9]/)[0-9]{2}|(?<=/[0-9]{2}/)[0-9]{2}))(?![0-9:])"
 )
 
 
@@ -210,6 +212,8 @@ def _numeric_date(match: re.Match) -> date | None:
     if match.group("iy"):
         return _safe_date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
     first, second, year = int(match.group("a")), int(match.group("b")), int(match.group("y"))
+    if year < 100:  # `10/29/12`
+        year += 2000
     if match.group("sep") == "/" and first <= 12 < second:  # US order, 4/25/2019
         first, second = second, first
     return _safe_date(year, second, first)
@@ -235,21 +239,40 @@ class Stamp:
 
 
 _CLOCK_RE = re.compile(
-    r"(?<![0-9.:])(?:(?P<h>[0-9]{1,2})[:.](?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
-    r"|(?P<h2>[0-9]{1,2})\s*(?P<ap2>[ap])\.?\s?m\b\.?)(?![0-9:])",
+    r"(?<![0-9.:,])(?:(?P<h>[0-9]{1,2})(?:[:.]|h(?=[0-5][0-9])|\s*heures?\s+(?=[0-5][0-9]))(?P<m>[0-5][0-9])"
+    r"(?::(?P<s>[0-5][0-9]))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
+    r"|(?P<h2>[0-9]{1,2})\s*(?:(?P<ap2>[ap])\.?\s?m\b\.?|heures?\b))(?![0-9:])",
     re.I,
 )
+# Marks around a stamp that opens a line: `+++ 16:40 ... +++`, `● 18:58 |`, `** 4:00 pm **`.
+_DECOR = "+*●•·▪◦‣■►▶|"
+_ZONE_WORDS = r"мск|TS[İI]|Greenwich Mean Time|British Summer Time"
+_LEAD_CLOCK = (
+    r"[0-9]{1,2}(?:[:.]|h(?=[0-5][0-9]))[0-9]{2}(?::[0-9]{2})?(?:\s*[ap]\.?\s?m\b\.?)?"
+    r"|[0-9]{1,2},[0-9]{2}(?=\s*:)"  # `00,39:` (Italian pages)
+    r"|[0-9]{1,2}\s*heures?(?:\s+[0-5][0-9])?"
+    r"|[0-9]{1,2}\s*[ap]\.?\s?m\b\.?"
+)
 _LEADING_RE = re.compile(
-    r"(?P<clock>[0-9]{1,2}[:.][0-9]{2}\s*[ap]\.?\s?m\.?|[0-9]{1,2}\s*[ap]\.?\s?m\.?|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)"
-    rf"(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*(?P<sep>[:–—-]|\s)\s*(?P<rest>\S.*)",
+    rf"(?:[{re.escape(_DECOR)}]+\s*)?(?P<word>(?:update|aggiornamento|actualizaci[oó]n)\s*:?\s+)?"
+    rf"(?:(?P<zone0>{_ZONE_WORDS}|(?-i:[A-Z]{{2,4}}))\s+)?"
+    rf"(?P<clock>{_LEAD_CLOCK})(?:\s*(?:uhr|hs|hrs|ore|h)\b\.?)?"
+    rf"(?:\s+(?P<zone>{_ZONE_WORDS}|{ZONE_TOKEN}))?"
+    r"(?:\s*(?P<sep>[:–—|-])\s*|(?P<space>\s+)|(?=[^\W\d_]))(?P<rest>\S.*)",
     re.I | re.S,
 )
 _HHMM_RE = re.compile(rf"(?P<hhmm>[01][0-9][0-5][0-9]|2[0-3][0-5][0-9])(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
-    r"^(?:last\s+)?(?:updated|published|posted|aktualisiert|mis\s+à\s+jour|обновлено)(?:\s+at|\s+on)?\s*:?\s*",
+    r"^(?:last\s+)?(?:update[ds]?|published|posted|aktualisiert|mis\s+à\s+jour|màj\.?(?:\s+le)?|обновлено)"
+    r"(?:\s+at|\s+on)?\s*:?\s*",
     re.I,
 )
-_UNIT_WORDS = re.compile(r"^(?:uhr|h|hrs|local time|ч\.?)$", re.I)
+# `** 10th update, Mon. August 29th, 4:00 pm CDT **`: the update's number is not part of its date.
+_NTH_UPDATE_RE = re.compile(r"^[0-9]{1,4}(?:st|nd|rd|th|\.)?\s+update\b\s*[,:\-–—]?\s*", re.I)
+# `10:26 p.m. EDT | Sept. 1, 2005 | permalink`: link words after a stamp.
+_LINK_TAIL_RE = re.compile(r"(?:\s*[|·]\s*(?:permalink|link|comments?|[0-9]+\s+comments?|share))+\s*$", re.I)
+_ZONE_BEFORE_RE = re.compile(rf"^(?P<zone>{_ZONE_WORDS}|GMT|UTC)\s+(?=[0-9])", re.I)
+_UNIT_WORDS = re.compile(r"^(?:uhr|h|hs|hrs|ore|local time|ч\.?)$", re.I)
 
 
 def _clock_from(match: re.Match) -> tuple[int, int, int] | None:
@@ -269,7 +292,7 @@ def _clock_from(match: re.Match) -> tuple[int, int, int] | None:
 def _style(match: re.Match, has_date: str, zone: bool) -> str:
     return "|".join((
         "s" if match.group("s") else "",
-        "ap" if (match.group("ap") or match.group("ap2")) else "24",
+        ("ap" if (match.group("ap") or match.group("ap2")) else "24") + ("" if match.group("m") else "h"),
         has_date,
         "z" if zone else "",
     ))
@@ -278,11 +301,15 @@ def _style(match: re.Match, has_date: str, zone: bool) -> str:
 def parse_stamp_line(line: str) -> Stamp | None:
     """A line that is only a time, maybe with a date and a zone: `13:37:41 25.04.2019`,
     `9.05am BST`, `09:12 CET`, `April 25, 6:00 UTC+3`, `Updated 10:41 GMT, 4 March 2026`."""
-    text = line.strip()
-    if not text or len(text) > 48:
+    text = _LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip()
+    if not text or len(text) > 60:
         return None
     updated = _DATELINE_WORDS.match(text) is not None
-    text = _DATELINE_WORDS.sub("", text)
+    text = _NTH_UPDATE_RE.sub("", _DATELINE_WORDS.sub("", text))
+    zone_before = None
+    if (before_match := _ZONE_BEFORE_RE.match(text)) is not None:
+        zone_before = zone_from_name(before_match.group("zone"))
+        text = text[before_match.end():]
     found_date: date | DayMonth | None = None
     date_kind = ""
     numeric = _NUMERIC_DATE_RE.search(text)
@@ -301,7 +328,7 @@ def parse_stamp_line(line: str) -> Stamp | None:
     before = text[: clock_match.start()].strip(" ,|–—-·")
     after = text[clock_match.end():].strip(" ,|–—-·")
     zone = None
-    zone_match = re.match(rf"\(?({ZONE_TOKEN})\)?", after)
+    zone_match = re.match(rf"\(?({_ZONE_WORDS}|{ZONE_TOKEN})\)?", after, re.I)
     if zone_match:
         zone = zone_from_name(zone_match.group(1))
         if zone is not None:
@@ -316,22 +343,20 @@ def parse_stamp_line(line: str) -> Stamp | None:
         if found_date is None:
             return None
         date_kind = "text"
+    zone = zone or zone_before
     style = _style(clock_match, date_kind, zone is not None)
     return Stamp(*clock, date=found_date, zone=zone, style=("updated|" if updated else "") + style)
 
 
 def parse_leading_stamp(paragraph: str) -> Stamp | None:
-    """A time that opens a paragraph: `9.40am: ...`, `3.15pm ...`, `21:05: ...`, `0915 ...`."""
+    """A time that opens a paragraph: `9.40am: ...`, `3.15pm ...`, `21:05: ...`, `0915 ...`,
+    `+++ 16.40 Uhr: ... +++`, `● 18:58 | ...`, `TSİ 23:00 - ...`, `21.12 мск ...`, `14h05 ...`,
+    `20 heures 45 : ...`, `00,39: ...`, `Update 12:00: ...` and a time stuck to its text."""
     match = _LEADING_RE.match(paragraph)
     if match:
-        clock_match = _CLOCK_RE.fullmatch(match.group("clock"))
-        clock = _clock_from(clock_match) if clock_match else None
-        is_24h = not (clock_match and (clock_match.group("ap") or clock_match.group("ap2")))
-        spaced = is_24h and match.group("sep").isspace()  # `21:05 Text`: gated like `0915`
-        zone, rest = _zone_and_rest(match)
-        if clock and not (spaced and not _opens_sentence(rest)):
-            return Stamp(*clock, zone=zone, rest=rest,
-                         style=("spaced|" if spaced else "lead|") + _style(clock_match, "", zone is not None))
+        stamp = _leading_from(match)
+        if stamp is not None:
+            return stamp
     match = _HHMM_RE.match(paragraph)
     if match:
         zone, rest = _zone_and_rest(match)
@@ -341,6 +366,30 @@ def parse_leading_stamp(paragraph: str) -> Stamp | None:
         return Stamp(int(hhmm[:2]), int(hhmm[2:]), zone=zone, rest=rest,
                      style="hhmm")
     return None
+
+
+def _leading_from(match: re.Match[str]) -> Stamp | None:
+    clock_text = match.group("clock").replace(",", ":")
+    clock_match = _CLOCK_RE.fullmatch(clock_text.strip())
+    clock = _clock_from(clock_match) if clock_match else None
+    if clock is None or clock_match is None:
+        return None
+    zone0 = match.group("zone0")
+    zone_before = zone_from_name(zone0) if zone0 else None
+    if zone0 and zone_before is None:
+        return None  # `UN 10:30 ...`: a word, not a zone
+    zone, rest = _zone_and_rest(match)
+    zone = zone or zone_before
+    rest = rest.rstrip(" +*").strip()
+    if not rest:
+        return None
+    is_24h = not (clock_match.group("ap") or clock_match.group("ap2"))
+    glued = not (match.group("sep") or match.group("space"))
+    spaced = is_24h and not match.group("sep") and zone is None
+    if spaced and not _opens_sentence(rest):
+        return None
+    kind = "glued|" if glued else "spaced|" if spaced else "lead|"
+    return Stamp(*clock, zone=zone, rest=rest, style=kind + _style(clock_match, "", zone is not None))
 
 
 def _zone_and_rest(match: re.Match) -> tuple[tzinfo | None, str]:
