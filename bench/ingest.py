@@ -1,7 +1,8 @@
 """How fast the ingest readers split live pages, and whether the time grows linearly.
 
-Generates fictional live pages of 100, 1,000 and 10,000 posts, as copied page text and as
-HTML, parses each with read_page, and prints posts per second and the time ratio per
+Generates fictional live pages of 100, 1,000 and 10,000 posts, as copied page text, as HTML
+whose entries carry `<time>` elements, and as HTML whose entries are microdata
+(`itemprop="liveBlogUpdate"`), parses each with read_page, and prints posts per second and the time ratio per
 doubling of the post count (2.0 is linear growth; 4.0 would be quadratic).
 
     python bench/ingest.py
@@ -63,6 +64,24 @@ def html_page(posts: int) -> str:
     return "".join(parts)
 
 
+def microdata_page(posts: int) -> str:
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>River works live | Eastham Wire</title>",
+             "</head><body><main itemscope itemtype='https://schema.org/LiveBlogPosting'>",
+             "<h1 itemprop='headline'>River works in Eastham: live</h1><ul>"]
+    for i in range(posts):
+        first, second = sentences(i)
+        moment = stamp(i)
+        parts.append(
+            f"<li><div class='datebox'>{moment:%H:%M}<br>{moment:%d.%m.}</div>"
+            "<div itemprop='liveBlogUpdate' itemscope itemtype='https://schema.org/BlogPosting'>"
+            f"<meta itemprop='datePublished' content='{moment:%Y-%m-%dT%H:%M:%S}+02:00'>"
+            f"<h2 itemprop='headline'>Update {i} from {PLACES[i % len(PLACES)]}</h2>"
+            f"<div itemprop='articleBody'><p>{first}</p><p>{second}</p></div></div></li>"
+        )
+    parts.append("</ul></main><footer>Eastham Wire</footer></body></html>")
+    return "".join(parts)
+
+
 def measure(page: str, expected_posts: int) -> float:
     best = math.inf
     for _ in range(REPEATS):  # the best of a few runs: other work on the machine only adds time
@@ -77,7 +96,7 @@ def measure(page: str, expected_posts: int) -> float:
 def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; best of {REPEATS} runs")
     print(f"{'form':<5} {'posts':>7} {'bytes':>11} {'seconds':>9} {'posts/s':>10} {'ratio per 2x':>13}")
-    for form, make in (("text", text_page), ("html", html_page)):
+    for form, make in (("text", text_page), ("html", html_page), ("micro", microdata_page)):
         previous: tuple[int, float] | None = None
         for size in SIZES:
             page = make(size)

@@ -22,10 +22,10 @@ _POST_HOSTS = {
     "threads.net": "Threads", "bsky.app": "Bluesky", "t.me": "Telegram", "reddit.com": "Reddit",
 }
 # Class names publishers' embed codes use on their blockquote or div.
-_EMBED_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed", "fb-post", "fb-video", "bluesky-embed", "reddit-embed")
-EMBED_XPATH = "|".join(
-    [".//iframe[@src]"] + [f'.//*[contains(concat(" ", normalize-space(@class), " "), " {name} ")]' for name in _EMBED_CLASSES]
-)
+EMBED_CLASSES = ("twitter-tweet", "instagram-media", "tiktok-embed", "fb-post", "fb-video", "bluesky-embed", "reddit-embed")
+EMBEDS = lxml.etree.XPath("|".join(
+    [".//iframe[@src]"] + [f'.//*[contains(concat(" ", normalize-space(@class), " "), " {name} ")]' for name in EMBED_CLASSES]
+))
 
 
 def _host(url: str) -> str:
@@ -72,7 +72,7 @@ def embed_media(element: lxml.html.HtmlElement) -> Media | None:
 def take_embeds(root: lxml.html.HtmlElement) -> list[Media]:
     """The embeds under `root` as media, in order, removed from the tree."""
     media = []
-    for element in root.xpath(EMBED_XPATH):
+    for element in EMBEDS(root):
         found = embed_media(element)
         if found is not None and element.getparent() is not None:
             media.append(found)

@@ -25,7 +25,7 @@ import trafilatura
 from lxml.html import HtmlElement
 
 from livedesk.ingest import ParseError
-from livedesk.ingest.embeds import EMBED_XPATH, embed_media, take_embeds
+from livedesk.ingest.embeds import EMBED_CLASSES, EMBEDS, embed_media, take_embeds
 from livedesk.ingest.lines import is_furniture
 from livedesk.ingest.outlet import outlet_zone, split_title
 from livedesk.ingest.text import read_text
@@ -49,8 +49,13 @@ def _meta(tree: HtmlElement, *names: str) -> str | None:
 
 
 def _page_day(tree: HtmlElement) -> date | None:
-    """The day the page was last updated, as its markup says (meta tags, `<time>`, ...)."""
-    found = htmldate.find_date(tree, extensive_search=False, original_date=False)
+    """The day the page was last updated, as its head's meta tags and JSON-LD say. (Its body's
+    `<time>` elements date their own posts.)"""
+    head = tree.find("head")
+    if head is None:
+        return None
+    markup = f"<html>{lxml.html.tostring(head, encoding='unicode')}<body></body></html>"
+    found = htmldate.find_date(markup, extensive_search=False, original_date=False)
     return Date.fromisoformat(found) if found else None
 
 
@@ -166,13 +171,14 @@ def _split_stamped_headings(tree: HtmlElement) -> None:
             break
 
 
+_EMBED_HINT_RE = re.compile(r"<iframe\b|" + "|".join(EMBED_CLASSES), re.I)
 _EMBED_MARK = "\ue000"  # a private-use character: no page writes it
 
 
 def _embeds_as_marks(tree: HtmlElement) -> list[Media]:
     """Each embed -> a paragraph `\ue000N\ue000`; N indexes the returned media."""
     found: list[Media] = []
-    for element in tree.xpath(EMBED_XPATH):
+    for element in EMBEDS(tree):
         media = embed_media(element)
         if media is None or element.getparent() is None:
             continue
@@ -229,7 +235,7 @@ def read_html(
         return micro
     # the page's own date beats the one the user gives for pages that say nothing
     date = _page_day(tree) or date
-    embeds = _embeds_as_marks(tree)
+    embeds = _embeds_as_marks(tree) if _EMBED_HINT_RE.search(page) else []
     _times_as_paragraphs(tree)
     _split_stamped_headings(tree)
     _drop_site_headers(tree)
@@ -299,22 +305,21 @@ def _main_text(tree: HtmlElement) -> tuple[str, set[str]] | None:
 
 # --- microdata ---------------------------------------------------------------------------------
 
-def _has_word(attribute: str, word: str) -> str:
-    return f'contains(concat(" ", normalize-space(@{attribute}), " "), " {word} ")'
+# Each item (an element with `itemscope`) and property name -> the elements carrying it, in order.
+Props = dict[tuple[HtmlElement, str], list[HtmlElement]]
+_ITEMPROPS = lxml.etree.XPath("//*[@itemprop]")
+_HAS_UPDATES = lxml.etree.XPath('boolean(//*[contains(@itemprop, "liveBlogUpdate")])')
 
 
-_UPDATES_XPATH = f"//*[{_has_word('itemprop', 'liveBlogUpdate')}]"
-_BLOG_XPATH = "//*[@itemscope and contains(@itemtype, 'LiveBlogPosting')]"
-
-
-def _props(scope: HtmlElement, name: str) -> list[HtmlElement]:
-    """Elements carrying itemprop `name` that belong to `scope`, not to an item inside it."""
-    found = []
-    for element in scope.xpath(f".//*[{_has_word('itemprop', name)}]"):
+def _index_props(tree: HtmlElement) -> Props:
+    """Every `itemprop` element under the item it belongs to: its nearest `itemscope` ancestor."""
+    props: Props = {}
+    for element in _ITEMPROPS(tree):
         owner = next((a for a in element.iterancestors() if a.get("itemscope") is not None), None)
-        if owner is scope:
-            found.append(element)
-    return found
+        if owner is not None:
+            for name in str(element.get("itemprop")).split():
+                props.setdefault((owner, name), []).append(element)
+    return props
 
 
 def _value(element: HtmlElement) -> str:
@@ -326,26 +331,26 @@ def _value(element: HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _prop(scope: HtmlElement, name: str) -> str | None:
-    for element in _props(scope, name):
+def _prop(props: Props, scope: HtmlElement | None, name: str) -> str | None:
+    for element in props.get((scope, name), []) if scope is not None else []:
         value = _value(element)
         if value:
             return value
     return None
 
 
-def _person(scope: HtmlElement, name: str) -> str | None:
-    people = _props(scope, name)
+def _person(props: Props, scope: HtmlElement | None, name: str) -> str | None:
+    people = props.get((scope, name)) if scope is not None else None
     if not people:
         return None
     person = people[0]
-    named = _prop(person, "name") if person.get("itemscope") is not None else None
+    named = _prop(props, person, "name") if person.get("itemscope") is not None else None
     return named or _value(person) or None
 
 
-def _body_of(update: HtmlElement) -> tuple[str, list[Media]]:
+def _body_of(props: Props, update: HtmlElement) -> tuple[str, list[Media]]:
     """An update's text, one blank line between its blocks, and its embeds and pictures."""
-    bodies = _props(update, "articleBody") or _props(update, "text")
+    bodies = props.get((update, "articleBody")) or props.get((update, "text"))
     root = bodies[0] if bodies else update
     media = take_embeds(root)
     for figure in root.xpath(".//figure[.//img[@src]]"):
@@ -354,9 +359,10 @@ def _body_of(update: HtmlElement) -> tuple[str, list[Media]]:
         media.append(Media(kind="image", url=image.get("src"), alt=image.get("alt") or None, caption=caption))
         figure.drop_tree()
     if not bodies:  # the whole scope: leave out what is read as its own property
-        for element in _props(update, "headline") + _props(update, "datePublished") + _props(update, "author"):
-            if element.getparent() is not None:
-                element.drop_tree()
+        for name in ("headline", "datePublished", "dateModified", "author"):
+            for element in props.get((update, name), []):
+                if element.getparent() is not None:
+                    element.drop_tree()
     text, _headings = _blocks(root, _HTML_BLOCKS, _HTML_SKIP)
     paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p and not is_furniture(p)), media
@@ -366,37 +372,36 @@ def _read_microdata(
     tree: HtmlElement, *, outlet: str | None, outlet_hint: str | None, tz: str | None, title_hint: str | None
 ) -> ParsedPage | None:
     """The page's `itemprop="liveBlogUpdate"` items as posts, or None when it has none."""
-    updates = tree.xpath(_UPDATES_XPATH)
-    if not updates:
+    if not _HAS_UPDATES(tree):
         return None
-    blogs = tree.xpath(_BLOG_XPATH)
+    props = _index_props(tree)
+    updates = [e for (_owner, name), found in props.items() if name == "liveBlogUpdate" for e in found]
+    blogs = [owner for (owner, name) in props if name == "liveBlogUpdate"]
     blog = blogs[0] if blogs else None
-    page_outlet = outlet or (_person(blog, "publisher") if blog is not None else None) or outlet_hint
+    page_outlet = outlet or _person(props, blog, "publisher") or outlet_hint
     zone: tzinfo | None = outlet_zone(page_outlet) or zone_by_iana(tz)
     posts = []
     for update in updates:
-        headline = _prop(update, "headline")
-        text, media = _body_of(update)
+        text, media = _body_of(props, update)
         post = ParsedPost(
             text=text,
-            time=parse_iso(_prop(update, "datePublished") or "", zone),
-            updated=parse_iso(_prop(update, "dateModified") or "", zone),
-            headline=headline,
-            author=_person(update, "author"),
+            time=parse_iso(_prop(props, update, "datePublished") or "", zone),
+            updated=parse_iso(_prop(props, update, "dateModified") or "", zone),
+            headline=_prop(props, update, "headline"),
+            author=_person(props, update, "author"),
             media=media,
-            anchor=update.get("id") or update.get("itemid") or _prop(update, "url"),
+            anchor=update.get("id") or update.get("itemid") or _prop(props, update, "url"),
         )
         if post.text or post.headline or post.media:
             posts.append(post)
     if not posts:
         return None
-    title = (_prop(blog, "headline") if blog is not None else None) or title_hint
-    start = _prop(blog, "coverageStartTime") or _prop(blog, "datePublished") if blog is not None else None
+    start = _prop(props, blog, "coverageStartTime") or _prop(props, blog, "datePublished")
     return ParsedPage(
         posts=posts,
-        title=title,
+        title=_prop(props, blog, "headline") or title_hint,
         outlet=page_outlet,
         published=parse_iso(start or "", zone),
-        standfirst=(_prop(blog, "description") if blog is not None else None) or None,
+        standfirst=_prop(props, blog, "description"),
         order=order_of([p.time for p in posts]),
     )
