@@ -14,8 +14,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
 from labelled import load_events, pairwise
 
+from conftest import database_url, unique
 from livedesk.align import semantic
 from livedesk.align.cluster import align
+from livedesk.store import embeddings
+from livedesk.store.db import make_engine, run_read, run_write, upgrade
 
 NOT_INSTALLED = "the semantic extra is not installed: pip install 'livedesk[semantic]'"
 
@@ -103,3 +106,43 @@ def test_the_signal_adds_no_wrong_link_on_the_labelled_events(embedder):
     precision_without, recall_without, _ = pairwise(pred_without, gold)
     assert precision == 1.0 and precision_without == 1.0
     assert recall >= recall_without
+
+
+class CountingEmbedder(semantic.Embedder):
+    """The real model, counting the texts it is asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed(self, texts):
+        self.embedded.extend(texts)
+        return super().embed(texts)
+
+
+def test_the_store_keeps_each_vector_so_a_text_is_embedded_once(embedder, tmp_path):
+    engine = make_engine(database_url(tmp_path))
+    upgrade(engine)
+    mark = unique("run")  # PostgreSQL runs share one database: texts of this run only
+    texts = [f"Divers reached the flooded mine shaft at dawn ({mark}).",
+             f"Taucher erreichten den gefluteten Schacht im Morgengrauen ({mark}).",
+             f"The lottery jackpot rolled over again ({mark})."]
+    keys = [semantic.text_key(t) for t in texts]
+    pairs = (np.array([0, 0]), np.array([1, 2]))
+
+    first = CountingEmbedder()
+    known = run_read(engine, lambda conn: embeddings.load(conn, first.name, keys))
+    assert known == {}
+    before = semantic.pair_cosines(first, texts, *pairs, known)
+    run_write(engine, lambda conn: embeddings.save(conn, first.name, known))
+    assert sorted(first.embedded) == sorted(texts)
+
+    again = CountingEmbedder()  # as after a restart: only the store remembers
+    known = run_read(engine, lambda conn: embeddings.load(conn, again.name, keys))
+    assert set(known) == set(keys)
+    after = semantic.pair_cosines(again, texts, *pairs, known)
+    assert again.embedded == []
+    assert np.array_equal(before, after)
+    run_write(engine, lambda conn: embeddings.save(conn, again.name, known))  # stored twice: no error, one row
+    assert len(run_read(engine, lambda conn: embeddings.load(conn, again.name, keys))) == 3
+    assert run_read(engine, lambda conn: embeddings.load(conn, "another-model", keys)) == {}

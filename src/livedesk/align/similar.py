@@ -74,7 +74,7 @@ class Features:
 
 
 def features(post: AlignPost) -> Features:
-    written = "\n".join(filter(None, [post.headline, post.text]))
+    written = semantic.post_text(post.headline, post.text)
     text = normalize.fold(written)
     stems = normalize.content_words(text)
     pairs = [f"{a}_{b}" for a, b in zip(stems, stems[1:])]

@@ -31,13 +31,14 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from livedesk.broker import Broker
 from livedesk.model import AlignPost, Development
 from livedesk.newsroom import NotFound
-from livedesk.store import changes
+from livedesk.store import changes, embeddings
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read, run_write
 from livedesk.store.tables import developments, events, outlets, posts
 
 if TYPE_CHECKING:
     from livedesk.align.cluster import Aligner, Alignment
+    from livedesk.align.semantic import Embedder
 
 # align/ (SciPy, scikit-learn) is imported where it is first used, so the server starts quickly.
 
@@ -57,6 +58,7 @@ class Live:
     dev_of: dict[str, str] = field(default_factory=dict)  # post id -> development id
     index: dict[str, int] = field(default_factory=dict)  # post id -> index in aligner.posts
     orders: dict[int, str] = field(default_factory=dict)  # source id -> its page order
+    kept: set[str] = field(default_factory=set)  # text keys of the sentence vectors in the store
 
     def posts(self) -> list[AlignPost]:
         return self.aligner.posts
@@ -213,6 +215,7 @@ def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = 
             live.index[post.id] = len(live.aligner.posts)
             found.extend(live.aligner.add(post))
             live.last_num = max(live.last_num, row.num)
+        _keep_vectors(engine, live)
         changed, removed = live.take(_latest(found))
         _store(engine, broker, event_id, live, changed, removed)
         return True
@@ -253,15 +256,39 @@ def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
     orders = _page_orders(rows)
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
     embedder = semantic.load(get_settings().semantic == "auto")
+    known = _stored_vectors(engine, embedder, align_posts)
     # the batch result, and the live index on it
-    aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder)
-    live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)})
+    aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder, known=known)
+    live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
+                kept=set(known))
+    _keep_vectors(engine, live)
     for dev in result.developments:
         live.put(dev)
     _live[_key(engine, event_id)] = live
     before = run_read(engine, lambda conn: stored(conn, event_id)) or empty()
     old_ids = {d["id"] for d in before["developments"]}
     return _store(engine, broker, event_id, live, set(live.devs), old_ids - set(live.devs), result)
+
+
+def _stored_vectors(engine: Engine, embedder: Embedder | None, align_posts: list[AlignPost]) -> dict:
+    """The sentence vectors the store keeps for these posts' texts, by text key."""
+    from livedesk.align import semantic
+
+    if embedder is None:
+        return {}
+    keys = [semantic.text_key(semantic.post_text(p.headline, p.text)) for p in align_posts]
+    return run_read(engine, lambda conn: embeddings.load(conn, embedder.name, keys))
+
+
+def _keep_vectors(engine: Engine, live: Live) -> None:
+    """Store the sentence vectors the aligner made since the last call: each text is embedded once."""
+    meaning = live.aligner.meaning
+    new = {key: vector for key, vector in meaning.known.items() if key not in live.kept}
+    if meaning.embedder is None or not new:
+        return
+    model = meaning.embedder.name
+    run_write(engine, lambda conn: embeddings.save(conn, model, new))
+    live.kept.update(new)
 
 
 def _latest(found: list[Development]) -> list[Development]:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -231,6 +232,15 @@ login_failures = Table(
     Index("ix_login_failures_key_time", "key", "failed_at"),
 )
 
+# Sentence vectors of post texts (align/semantic.py), so a text is embedded once per model.
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("text_key", String(64), primary_key=True),  # semantic.text_key of the text
+    Column("model", String(40), primary_key=True),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+)
+
 __all__ = [
     "metadata",
     "outlets",
@@ -247,4 +257,5 @@ __all__ = [
     "developments",
     "site_secrets",
     "login_failures",
+    "embeddings",
 ]
