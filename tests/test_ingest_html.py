@@ -60,11 +60,27 @@ def test_stamp_at_the_start_of_each_entrys_heading() -> None:
     assert berlin == ["14:05", "12:31", "10:47", "09:12"]
     # the page's `<meta name="date">` dates the posts, and beats a date given for pages that say nothing
     assert page.posts[0].time == utc(2026, 7, 14, 12, 5)
-    assert read("uhr_headings.html", tz="Europe/Berlin", date=date(2026, 1, 1)).posts[0].time == utc(2026, 7, 14, 12, 5)
     assert page.posts[1].text == (
         "Zwischen Letmathe und Finnentrop fahren keine Züge. Ein Ersatzverkehr mit Bussen ist eingerichtet."
         "\n\nDie Bahn rechnet mit Einschränkungen bis mindestens Freitag."
     )
+    dated = read("uhr_headings.html", tz="Europe/Berlin", date=date(2026, 1, 1))
+    assert dated.posts[0].time == utc(2026, 7, 14, 12, 5)
+    assert (dated.zone_source, dated.date_source) == ("option", "page")
+
+
+def test_where_the_zone_of_structured_times_came_from() -> None:
+    """Times with their own offset say so; zone-less ones take the outlet's zone, then --tz."""
+    assert (read("microdata.html").zone_source, read("jsonld_consistent.html").zone_source) == ("stamp", "stamp")
+    bare = (FIXTURES / "microdata.html").read_text().replace("+01:00", "")
+    german = read_page(bare)  # `<html lang="de">`: German pages write German time
+    assert (german.zone_source, german.posts[0].time) == ("outlet", utc(2026, 2, 3, 13, 5, 37))
+    hinted = read_page(bare, tz="Asia/Tokyo")
+    assert (hinted.zone_source, hinted.posts[0].time) == ("option", utc(2026, 2, 3, 5, 5, 37))
+    unsaid = read_page(bare.replace('lang="de"', ""))
+    assert (unsaid.zone_source, unsaid.posts[0].time) == ("assumed", utc(2026, 2, 3, 14, 5, 37))
+    json_ld = (FIXTURES / "jsonld_consistent.html").read_text().replace("+01:00", "")
+    assert read_page(json_ld.replace('<html lang="en">', '<html lang="it-IT">')).posts[0].time == utc(2026, 5, 17, 9, 8, 42)
 
 
 def test_repeated_entry_blocks_are_one_post_each() -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from datetime import date as Date
 
 import htmldate
@@ -26,10 +26,11 @@ from lxml.html import HtmlElement
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.embeds import EMBED_CLASSES, EMBEDS, embed_media, take_embeds
+from livedesk.ingest.jsonld import iso_zone
 from livedesk.ingest.lines import is_furniture
-from livedesk.ingest.outlet import outlet_zone, split_title
+from livedesk.ingest.outlet import split_title
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import order_of, parse_iso, parse_stamp_line, zone_by_iana
+from livedesk.ingest.times import order_of, parse_iso, parse_stamp_line
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 _XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
@@ -208,6 +209,12 @@ def _strip_marks(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def page_language(lang: str | None) -> str | None:
+    """`de-DE` -> "de"."""
+    code = (lang or "").strip().lower()[:2]
+    return code if code.isalpha() and len(code) == 2 else None
+
+
 def times_in_doubt(page: ParsedPage) -> bool:
     """Fewer distinct times than half the posts: markup that gives every update one time."""
     return len(page.posts) >= 2 and len({p.time for p in page.posts if p.time}) * 2 < len(page.posts)
@@ -234,7 +241,8 @@ def read_html(
     if micro is not None and not times_in_doubt(micro):
         return micro
     # the page's own date beats the one the user gives for pages that say nothing
-    date = _page_day(tree) or date
+    page_day = _page_day(tree)
+    date = page_day or date
     embeds = _embeds_as_marks(tree) if _EMBED_HINT_RE.search(page) else []
     _times_as_paragraphs(tree)
     _split_stamped_headings(tree)
@@ -264,6 +272,8 @@ def read_html(
     ))
     if micro is not None and distinct_times(micro) >= distinct_times(best):
         return micro
+    if page_day is not None and best.date_source == "option":
+        best.date_source = "page"
     _marks_to_media(best, embeds)
     _give_anchors(best.posts, tree)
     return best
@@ -379,7 +389,8 @@ def _read_microdata(
     blogs = [owner for (owner, name) in props if name == "liveBlogUpdate"]
     blog = blogs[0] if blogs else None
     page_outlet = outlet or _person(props, blog, "publisher") or outlet_hint
-    zone: tzinfo | None = outlet_zone(page_outlet) or zone_by_iana(tz)
+    times = [_prop(props, update, "datePublished") for update in updates]
+    zone, zone_source = iso_zone(times, page_outlet, tz, page_language(tree.get("lang")))
     posts = []
     for update in updates:
         text, media = _body_of(props, update)
@@ -404,4 +415,5 @@ def _read_microdata(
         published=parse_iso(start or "", zone),
         standfirst=_prop(props, blog, "description"),
         order=order_of([p.time for p in posts]),
+        zone_source=zone_source,
     )

@@ -10,12 +10,12 @@ import html
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, tzinfo
+from datetime import date, datetime, tzinfo
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.embeds import split_embeds
 from livedesk.ingest.markup import fragment_text
-from livedesk.ingest.outlet import outlet_zone
+from livedesk.ingest.outlet import language_zone, outlet_zone
 from livedesk.ingest.times import order_of, parse_iso, zone_by_iana
 from livedesk.model import Media, ParsedPage, ParsedPost
 
@@ -112,6 +112,28 @@ def iso_duration(value: object) -> int | None:
     return int(parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"])
 
 
+def iso_zone(values: list[object], outlet: str | None, tz: str | None, language: str | None) -> tuple[tzinfo | None, str]:
+    """The zone for a page's ISO times that carry no offset, and where it came from: "stamp"
+    when every time has its own offset, else the outlet's home zone, `tz`, the zone of the
+    page's language (`<html lang="de">`, as an outlet's), or UTC "assumed"."""
+    if all(_has_offset(v) for v in values if isinstance(v, str) and v.strip()):
+        return None, "stamp"
+    if (home := outlet_zone(outlet)) is not None:
+        return home, "outlet"
+    if (option := zone_by_iana(tz)) is not None:
+        return option, "option"
+    if (spoken := language_zone(language)) is not None:
+        return spoken, "outlet"
+    return None, "assumed"
+
+
+def _has_offset(value: str) -> bool:
+    try:
+        return datetime.fromisoformat(value.strip()).tzinfo is not None
+    except ValueError:
+        return True  # not a time at all: it leaves the zone undecided
+
+
 def _post(update: dict, zone: tzinfo | None) -> ParsedPost:
     body = update.get("articleBody") or update.get("text") or update.get("description")
     body, embeds = split_embeds(body) if isinstance(body, str) else (None, [])
@@ -150,14 +172,17 @@ def read_json_ld(
     date: date | None = None,
     outlet_hint: str | None = None,
     title_hint: str | None = None,
+    language: str | None = None,
 ) -> ParsedPage | None:
-    """The live blog in these JSON-LD blocks, or None when they hold none with updates."""
+    """The live blog in these JSON-LD blocks, or None when they hold none with updates.
+    `language` is the page's (`<html lang>`): the zone of its times when nothing better says."""
     blogs = [blog for block in blocks for blog in _live_blogs(block)]
     if not blogs:
         return None
     first = blogs[0]
     page_outlet = outlet or _names(first.get("publisher")) or outlet_hint
-    zone = outlet_zone(page_outlet) or zone_by_iana(tz)
+    updates = [u for blog in blogs for u in _listed(blog.get("liveBlogUpdate")) if isinstance(u, dict)]
+    zone, zone_source = iso_zone([u.get("datePublished") for u in updates], page_outlet, tz, language)
     posts: list[ParsedPost] = []
     seen: set[str] = set()
     for blog in blogs:
@@ -185,6 +210,7 @@ def read_json_ld(
         standfirst=fragment_text(_text(first.get("description"))) or None,
         media=page_media,
         order=order_of([p.time for p in posts]),
+        zone_source=zone_source,
     )
 
 

@@ -13,7 +13,7 @@ import lxml.etree
 from livedesk.ingest import ParseError
 from livedesk.ingest.decode import decode_bytes, ensure_text
 from livedesk.ingest.feeds import read_feed, read_json_feed
-from livedesk.ingest.html import distinct_times, read_html, times_in_doubt
+from livedesk.ingest.html import distinct_times, page_language, read_html, times_in_doubt
 from livedesk.ingest.jsonld import json_ld_blocks, parse_json_ld_document, read_json_ld
 from livedesk.ingest.text import read_text
 from livedesk.ingest.times import zone_by_iana
@@ -21,6 +21,7 @@ from livedesk.model import ParsedPage
 
 _FEED_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S | re.I)
 _HTML_RE = re.compile(r"<(?:!doctype\s+html|html|head|body|article|main|div|p|h1|section)\b", re.I)
+_LANG_RE = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z-]+)", re.I)
 _META_RE = re.compile(r"<meta\s[^>]*(?:property|name)\s*=\s*[\"']og:(?:site_name|title)[\"'][^>]*>", re.I)
 
 
@@ -95,7 +96,8 @@ def _read_html(text: str, **options) -> ParsedPage:
     if blocks:
         meta = _META_RE.findall(text[:200_000])
         hints = _og_hints(meta)
-        page = read_json_ld(blocks, **options, **hints)
+        lang = _LANG_RE.search(text[:20_000])
+        page = read_json_ld(blocks, **options, **hints, language=page_language(lang.group(1) if lang else None))
         if page is not None and times_in_doubt(page):
             # structured data wins only when the visible page does not plainly contradict it
             try:
