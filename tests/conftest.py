@@ -324,8 +324,11 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str =
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser and multi-node tests are slow as well: `-m "not slow"` leaves them out."""
+    """A test that uses Chromium is marked `browser`; browser and multi-node tests are `slow` too,
+    so `-m "not slow"` leaves them out."""
     for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("browser") or item.get_closest_marker("nodes"):
             item.add_marker(pytest.mark.slow)
 

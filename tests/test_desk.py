@@ -10,33 +10,20 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from conftest import ROOT, Server, run_cli, server_env, unique
+from conftest import ROOT, Server, run_cli, unique
 from livedesk.newsroom import Invalid
 from livedesk.web.compose import form_from_post, local_to_utc, parse_duration, post_from_form, quote_block
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 ARTIFACTS = ROOT / "artifacts"
 PASSWORD = "harbour-lights-42"
 
 
 @pytest.fixture(scope="module")
-def desk_server(tmp_path_factory) -> Server:
-    srv = Server(server_env(tmp_path_factory.mktemp("desk"))).start()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Browser:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def desk_server(live_server) -> Server:
+    """Chromium needs a real socket: the desk is tried on the session's real server."""
+    return live_server
 
 
 def make_user(server: Server, role: str) -> str:

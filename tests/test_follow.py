@@ -225,7 +225,8 @@ def test_changed_page_is_pushed_as_update_and_new_post(desk, slug, pages, node):
     created = reader.wait_for(lambda e: e["event"] == "post.created", timeout=15)
     assert created[0]["data"]["headline"] == "Lock reopens"
     assert created[0]["data"]["outlet"]["name"] == "Fenwick Gazette"
-    time.sleep(2.5)  # more polls of the same page
+    polls = pages.count(path)
+    wait(lambda: pages.count(path) >= polls + 2, message="two more polls")  # the first of them is done
     got = other_posts(desk, slug)
     assert [p["headline"] for p in got] == ["Lock reopens", "Gates lifted out", "Boats held upstream"]
     assert sum(1 for e in reader.events if e["event"] == "post.created") == 1
@@ -347,8 +348,10 @@ def test_leases_give_each_source_to_one_node_and_expire(own_database, monkeypatc
         second = follow.claim_due(own_database, "other-node", limit=10)
         assert len(first) == 2 and len(second) == 1 and set(first) | set(second) == set(ids)
         assert follow.claim_due(own_database, "third-node", limit=10) == []
-        time.sleep(2.2)  # the leases run out after one interval: the dead node's sources are free again
-        assert sorted(follow.claim_due(own_database, "third-node", limit=10)) == sorted(ids)
+        # the leases run out after one interval: the dead node's sources are free again
+        freed: set[str] = set()
+        wait(lambda: freed.update(follow.claim_due(own_database, "third-node", limit=10)) or freed == set(ids),
+             timeout=10, message="every lease ran out")
     finally:
         get_settings.cache_clear()
 

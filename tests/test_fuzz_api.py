@@ -20,6 +20,14 @@ from conftest import unique
 
 EXAMPLES = 12  # per operation and mode: a couple of minutes on two cores
 
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(live_server):
+    """Schemathesis and the streams speak HTTP to a real socket: the session's real server."""
+    return live_server
+
 
 @pytest.fixture(scope="module")
 def operations(server) -> list:

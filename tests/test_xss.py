@@ -24,7 +24,6 @@ import pytest
 from playwright.sync_api import Page
 
 from conftest import Server, server_env, unique
-from test_pages_browser import CHROMIUM, browser  # noqa: F401 - the shared Chromium fixture
 
 VECTORS = [
     line.replace("\\n", "\n")
@@ -33,8 +32,6 @@ VECTORS = [
 ]
 MARK = "lanternword"  # a word in every post, so one search finds them all
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
 HOOK = """
 (() => {
