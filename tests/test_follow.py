@@ -8,6 +8,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from lxml import html as lxml_html
+
 from conftest import Server, SSEReader, database_url, run_cli, server_env, unique
 
 FAST = {"LIVEDESK_FETCH_ALLOW_PRIVATE": "1", "LIVEDESK_MIN_POLL_INTERVAL_S": "1", "LIVEDESK_POLL_TICK_S": "0.2",
@@ -175,6 +177,27 @@ def test_pasted_text_is_parsed_at_once(desk, slug):
     assert [p["published_at"][10:] for p in got] == ["T09:40:00Z", "T08:55:00Z"] and all(p["time_known"] for p in got)
     assert {p["outlet"]["name"] for p in got} == {"Northsound Post"}
     assert got[0]["authors"][0].startswith("Ada Ringholm") and "night shifts" in got[0]["body_html"]
+
+
+def test_a_source_says_when_its_page_left_zone_or_date_to_be_assumed(desk, slug):
+    unsaid = PASTED.replace(" CET", "")  # no zone and no date anywhere on the page
+    source = desk.post(f"/api/events/{slug}/sources", json={"text": unsaid}).json()
+    assert source["reading_warning"] == (
+        "The page says no time zone, so its times were read as UTC: add the source again with its timezone; "
+        "and no date, so its newest posts were dated today: paste it again with the line that gives its date."
+    )
+    assert sources(desk, slug)[0]["reading_warning"] == source["reading_warning"]
+    desk.cookies.set("livedesk_session", desk.headers["authorization"].split()[1])  # the desk's session
+    shown = lxml_html.fromstring(desk.get(f"/desk/e/{slug}").text)
+    assert shown.xpath(f"//li[@id='source-{source['id']}']/p[@class='source-warning']")[0].text_content() == source["reading_warning"]
+    zoned = desk.post(f"/api/events/{slug}/sources", json={"text": unsaid, "timezone": "Europe/Oslo"}).json()
+    assert zoned["id"] == source["id"] and zoned["reading_warning"] == (
+        "The page says no date, so its newest posts were dated today: paste it again with the line that gives its date."
+    )
+    dated = unsaid.replace("10:40\n", "10:40 14.03.2026\n").replace("09:55\n", "09:55 14.03.2026\n")
+    assert desk.post(f"/api/events/{slug}/sources", json={"text": dated, "timezone": "Europe/Oslo"}).json()["reading_warning"] is None
+    shown = lxml_html.fromstring(desk.get(f"/desk/e/{slug}").text)
+    assert not shown.xpath("//p[@class='source-warning']")
 
 
 def test_pasting_the_same_outlet_again_updates_instead_of_duplicating(desk, slug):

@@ -143,3 +143,14 @@ def page_to_json(page: ParsedPage) -> dict:
         ],
         "media": [m.to_dict() for m in page.media],
     }
+
+
+def reading_warning(page: ParsedPage, *, pasted: bool) -> str | None:
+    """One line for a followed source whose page left its zone or date to be assumed, with what
+    fixes it. A polled page is read as it is published, so only a pasted one needs its date."""
+    missing = []
+    if page.zone_source == "assumed":
+        missing.append("no time zone, so its times were read as UTC: add the source again with its timezone")
+    if page.date_source == "assumed" and pasted:
+        missing.append("no date, so its newest posts were dated today: paste it again with the line that gives its date")
+    return f"The page says {'; and '.join(missing)}." if missing else None

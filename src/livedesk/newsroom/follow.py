@@ -32,7 +32,7 @@ from livedesk.broker import Broker
 from livedesk.config import get_settings
 from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import TIMEOUT_S, fetch
-from livedesk.ingest.page import read_page
+from livedesk.ingest.page import read_page, reading_warning
 from livedesk.ingest.times import zone_by_iana
 from livedesk.markup import clean_text
 from livedesk.model import Media, ParsedPage, ParsedPost
@@ -180,6 +180,7 @@ def _source_to_dict(row, slug: str, post_count: int) -> dict:
         "post_count": post_count,
         "last_fetch_at": _iso(row.last_fetch_at),
         "last_error": row.last_error,
+        "reading_warning": row.reading_warning,
         "error_count": row.error_count,
         "next_poll_at": _iso(row.next_poll_at),
         "created_at": _iso(row.created_at),
@@ -320,7 +321,10 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
                 announced.append(change_id)
             elif row.status != "deleted":
                 _update(conn, row, parsed, anchor, position, stored, announced)
-        conn.execute(update(sources).where(sources.c.id == source_id).values(outlet_id=outlet_id, **done, **_released(owner)))
+        warning = reading_warning(page, pasted=source.url is None)
+        conn.execute(update(sources).where(sources.c.id == source_id).values(
+            outlet_id=outlet_id, reading_warning=warning, **done, **_released(owner),
+        ))
         return source.event_id
 
     event_id = run_write(engine, work)

@@ -110,6 +110,7 @@ sources = Table(
     Column("last_modified", String(100)),
     Column("last_fetch_at", UTCDateTime),
     Column("last_error", Text),
+    Column("reading_warning", Text),  # the zone or date its page left to be assumed, and the fix
     Column("error_count", Integer, nullable=False, default=0),
     Column("next_poll_at", UTCDateTime),
     Column("lease_owner", String(80)),

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
-from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
+from livedesk.newsroom import Forbidden, Invalid, NotFound, follow, publish
 from livedesk.newsroom.publish import EDITORS, Actor
 from livedesk.store import accounts
 from livedesk.store import events as event_store
@@ -361,7 +361,7 @@ def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: s
     event, lists = run_read(engine_of(request), read)
     return render(
         request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
-        error=error, preview=preview,
+        error=error, preview=preview, sources=follow.list_sources(engine_of(request), slug),
     )
 
 
