@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+import ada_url
 import nh3
 from markdown_it import MarkdownIt
 
@@ -15,6 +16,9 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"colspan"}, "th": {"colspan"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+
+_SITE = "https://site.invalid"  # stands for this site when a site path is resolved
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
@@ -55,5 +59,36 @@ def clean_text(text: str | None) -> str | None:
     return _SPACE.sub(" ", strip_controls(html.unescape(nh3.clean(text, tags=set())))).strip()
 
 
+def strip_markup(text: str) -> str:
+    """Plain text with no tag left in it, also none written as escaped text (`&lt;script&gt;`),
+    for places that other programs may read as HTML: feed titles."""
+    for _ in range(10):
+        stripped = html.unescape(nh3.clean(text, tags=set()))
+        if stripped == text:
+            break
+        text = stripped
+    return _SPACE.sub(" ", text).strip()
+
+
 def html_to_text(markup: str) -> str:
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
+
+
+def clean_url(url: str) -> str:
+    """An absolute http(s) URL, in any case, or a path on this site (`/static/p.jpg`), parsed
+    as a browser would (WHATWG) and normalised. Anything that leaves the site in a browser's
+    reading while looking like a path (`//evil.example`, `/\\evil.example`) raises ValueError.
+    """
+    url = url.strip()
+    try:
+        if url.startswith("/"):
+            path = ada_url.URL(url, _SITE)
+            if path.origin == _SITE:
+                return str(path.pathname + path.search + path.hash)
+        else:
+            absolute = ada_url.URL(url)
+            if absolute.protocol in ("http:", "https:") and absolute.host and _ABSOLUTE.match(url):
+                return str(absolute.href)
+    except ValueError:
+        pass
+    raise ValueError(f"not an http(s) URL or a path on this site: {url[:200]}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from livedesk.broker import Broker
 from livedesk.config import get_settings
-from livedesk.markup import clean_text, html_to_text, render_markdown, strip_controls
+from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.newsroom import Forbidden, Invalid, NotFound
 from livedesk.store import accounts, changes
 from livedesk.store import events as event_store
@@ -91,6 +90,8 @@ def _check_event_values(values: dict) -> None:
         raise Invalid("status must be live or ended")
     if values.get("lead_media"):
         values["lead_media"] = _clean_media([values["lead_media"]])[0]
+    if values.get("links"):
+        values["links"] = [{**link, "url": _clean_url(link.get("url"), "link url")} for link in values["links"]]
     if "standfirst" in values:
         values["standfirst"] = clean_text(values["standfirst"]) or ""
     if "key_points" in values:
@@ -143,6 +144,13 @@ def _event(conn: Connection, slug: str):
 
 # ---- posts ----------------------------------------------------------------------------
 
+def _clean_url(url: str | None, what: str) -> str | None:
+    try:
+        return clean_url(url) if url else url
+    except ValueError as error:
+        raise Invalid(f"{what}: {error}") from None
+
+
 def _clean_media(items: list[dict] | None) -> list[dict]:
     settings = get_settings()
     items = items or []
@@ -153,10 +161,7 @@ def _clean_media(items: list[dict] | None) -> list[dict]:
         kind = item.get("kind") or ("video" if item.get("duration_s") or item.get("title") else "image")
         if kind not in ("image", "video", "embed"):  # embed: another site's post, as followed pages show them
             raise Invalid("media kind must be image, video or embed")
-        url = item.get("url")
-        if url and not re.match(r"^(https?://|/)", url):
-            raise Invalid("media url must be http(s) or a site path")
-        entry = {"kind": kind, "url": url}
+        entry = {"kind": kind, "url": _clean_url(item.get("url"), "media url")}
         for key in ("alt", "caption", "credit", "title", "source"):
             if item.get(key):
                 entry[key] = clean_text(str(item[key]))

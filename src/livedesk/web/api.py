@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from livedesk.newsroom import NotFound, publish
 from livedesk.newsroom.publish import Actor
@@ -22,8 +22,33 @@ from livedesk.web.stream import parse_last_event_id
 router = APIRouter(prefix="/api")
 
 
+def unicode_only(value: Any) -> Any:
+    """Strings (also inside lists) must be valid Unicode: JSON can carry a lone surrogate
+    (`"\\ud800"`), which no database or page can hold."""
+    for text in value if isinstance(value, list) else [value]:
+        if isinstance(text, str):
+            try:
+                text.encode()
+            except UnicodeEncodeError as error:
+                raise ValueError(f"holds a lone surrogate at character {error.start}: not valid Unicode") from None
+    return value
+
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("out of range: the time must fall between the years 1 and 9999 in UTC") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+LAST_DAY = date.max - timedelta(days=1)  # the day after it must exist too
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _unicode_only = field_validator("*")(unicode_only)
 
 
 class MediaIn(Strict):
@@ -43,7 +68,7 @@ class KeyPointIn(Strict):
 
 
 class LinkIn(Strict):
-    url: str = Field(max_length=2000, pattern=r"^(https?://|/)")
+    url: str = Field(max_length=2000, description="an absolute http(s) URL or a path on this site")
     title: str = Field(max_length=300)
 
 
@@ -52,8 +77,8 @@ class EventPatch(Strict):
     standfirst: str | None = Field(None, max_length=2000)
     lead_media: MediaIn | None = None
     status: Literal["live", "ended"] | None = None
-    coverage_start: AwareDatetime | None = None
-    coverage_end: AwareDatetime | None = None
+    coverage_start: UtcDatetime | None = None
+    coverage_end: UtcDatetime | None = None
     topics: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=50)
     links: list[LinkIn] | None = Field(None, max_length=50)
     key_points: list[KeyPointIn] | None = Field(None, max_length=30)
@@ -72,7 +97,7 @@ class PostPatch(Strict):
     topics: list[Annotated[str, Field(max_length=80)]] | None = Field(None, max_length=20)
     key_event: bool | None = None
     status: Literal["draft", "published"] | None = None
-    published_at: AwareDatetime | None = None
+    published_at: UtcDatetime | None = None
     correction: str | None = Field(None, max_length=1000, description="shown to readers as the reason for the edit")
 
 
@@ -85,7 +110,7 @@ class PostIn(Strict):
     pinned: bool = False
     key_event: bool = False
     status: Literal["draft", "published"] | None = Field(None, description="default published; a future published_at schedules it")
-    published_at: AwareDatetime | None = None
+    published_at: UtcDatetime | None = None
 
 
 class KeyEventIn(Strict):
@@ -258,7 +283,7 @@ def search(
     event: str | None = Query(None, max_length=120),
     outlet: str | None = Query(None, max_length=80),
     topic: str | None = Query(None, max_length=80),
-    day: date | None = Query(None, description="only posts of this UTC day"),
+    day: date | None = Query(None, le=LAST_DAY, description="only posts of this UTC day"),
     page: int = Query(1, ge=1, le=1000),
     limit: int = Query(20, ge=1, le=100),
 ) -> Response:

@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
         version="0.1.0",
         description="Live coverage: publish a live blog and follow other outlets' coverage of the same story.",
         lifespan=lifespan,
+        docs_url=None,  # served by pages.py from local files, under the site's CSP
+        redoc_url=None,
     )
     app.state.settings = settings
     app.include_router(api.router)
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.mount("/docs/assets", StaticFiles(directory=pages.DOCS_ASSETS), name="docs-assets")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(pages.SecurityHeaders)

@@ -96,7 +96,10 @@ def local_to_utc(local: str, zone: str) -> datetime:
         raise Invalid(f"unknown time zone {zone[:80]!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError as exc:
+        raise Invalid("pick a time between the years 1 and 9999") from exc
 
 
 def form_from_post(post: dict) -> dict:

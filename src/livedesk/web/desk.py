@@ -16,8 +16,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
 from markupsafe import Markup
+from pydantic import Field
 from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
@@ -27,9 +27,10 @@ from livedesk.store import accounts
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
+from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
-from livedesk.web.pages import CRITICAL_CSS, static_url
+from livedesk.web.pages import CRITICAL_CSS, over_https, static_url
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -120,8 +121,7 @@ def done(url: str, what: str, anchor: str = "") -> RedirectResponse:
 
 
 def is_tls(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return request.url.scheme == "https" or forwarded == "https"
+    return over_https(request.scope)
 
 
 def client_address(request: Request) -> str:
@@ -465,7 +465,7 @@ def post_action(request: Request, slug: str, post_id: str, action: str, posted: 
     return done(f"/desk/e/{slug}", notice, anchor)
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(Strict):
     body: str = Field("", max_length=200_000)
 
 

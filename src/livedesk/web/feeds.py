@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
-from livedesk.markup import html_to_text
+from livedesk.markup import html_to_text, strip_markup
 from livedesk.newsroom import NotFound
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
@@ -36,9 +36,10 @@ def _when(iso: str | None) -> datetime | None:
 def post_title(post: dict, limit: int = 90) -> str:
     """The headline, or the start of the text for posts without one, or the time of a post
     with neither (a photo alone): Atom requires a title."""
-    if post.get("headline"):
-        return post["headline"]
-    text = html_to_text(post.get("body_html") or "")
+    headline = strip_markup(post.get("headline") or "")
+    if headline:
+        return headline
+    text = strip_markup(html_to_text(post.get("body_html") or ""))
     if not text:
         when = _when(post.get("published_at"))
         return f"Update at {when.astimezone(timezone.utc):%H:%M} UTC" if when else "Update"
@@ -117,8 +118,9 @@ def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
                 raise NotFound(f"no event {slug!r}")
             rows, _ = post_store.list_posts(conn, event.id, limit=FEED_SIZE)
             rows.sort(key=lambda r: (r.published_at, r.id), reverse=True)  # pinned posts are not first in a feed
-            channel = {"title": event.title, "link": f"{base}/e/{slug}", "id": f"{base}/e/{slug}",
-                       "description": event.standfirst or event.title}
+            title = strip_markup(event.title) or slug
+            channel = {"title": title, "link": f"{base}/e/{slug}", "id": f"{base}/e/{slug}",
+                       "description": strip_markup(event.standfirst or "") or title}
             channel["updated"] = event.updated_at
         return channel, [post_store.post_to_dict(r) for r in rows]
 

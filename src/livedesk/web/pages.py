@@ -19,6 +19,7 @@ from typing import Callable
 from urllib.parse import quote, urlencode
 
 import anyio
+import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -35,6 +36,7 @@ from livedesk.web.partners import PartnerNews
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, served from here
 TEMPLATES = HERE / "templates"
 PAGE_SIZE = 20
 HTML = "text/html; charset=utf-8"
@@ -250,7 +252,7 @@ class CachedPages:
             if cache is not None:
                 entry = cache.get(page_key(self.state, scope["path"], scope["query_string"].decode("latin-1")))
                 if entry is not None:
-                    return await _send_page(scope, send, entry, security_headers(scope["path"]))
+                    return await _send_page(scope, send, entry, security_headers(scope["path"], over_https(scope)))
         await self.app(scope, receive, send)
 
 
@@ -486,9 +488,12 @@ def _day_param(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise PageError(400, f"“{value}” is not a date; use the form 2026-05-14.") from None
+    if day == date.max:
+        raise PageError(400, f"{value} is the last day a date can name; pick an earlier one.")
+    return day
 
 
 @router.get("/search")
@@ -554,6 +559,12 @@ def currency_page(request: Request) -> Response:
     return Response(body, status_code=422 if error else 200, media_type=HTML)
 
 
+@router.get("/docs")
+def api_docs(request: Request) -> Response:
+    """The API explorer (Swagger UI) from local files, under the site's CSP like every page."""
+    return Response(render(request, "docs.html"), media_type=HTML)
+
+
 # ---- security headers ------------------------------------------------------------------
 
 def _style_hash() -> str:
@@ -565,18 +576,24 @@ CSP = (
     "img-src 'self' data: https:; media-src 'self' https:; connect-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; "
 )
-_COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin")]
+PERMISSIONS = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+_COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
+           (b"permissions-policy", PERMISSIONS.encode())]
 _PAGE = [(b"content-security-policy", (CSP + "frame-ancestors 'none'").encode()), (b"x-frame-options", b"DENY")]
 _EMBED = [(b"content-security-policy", (CSP + "frame-ancestors *").encode())]
-_DOCS = ("/docs", "/redoc")  # the API explorer brings its own scripts
+_HSTS = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
 
 
-def security_headers(path: str) -> list[tuple[bytes, bytes]]:
-    if path.startswith("/embed/"):
-        return _COMMON + _EMBED
-    if path.startswith(_DOCS):
-        return _COMMON
-    return _COMMON + _PAGE
+def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
+    """Every response's security headers; HSTS only where the browser came over HTTPS."""
+    common = _COMMON + _HSTS if https else _COMMON
+    return common + (_EMBED if path.startswith("/embed/") else _PAGE)
+
+
+def over_https(scope) -> bool:
+    """The request reached us over HTTPS, or through a proxy that says so."""
+    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+    return scope.get("scheme") == "https" or forwarded == b"https"
 
 
 class SecurityHeaders:
@@ -588,7 +605,7 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        extra = security_headers(scope["path"])
+        extra = security_headers(scope["path"], over_https(scope))
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":

@@ -5,19 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from livedesk.newsroom import follow
 from livedesk.newsroom.publish import Actor
-from livedesk.web.api import broker_of, engine_of, etag_json
+from livedesk.web.api import Strict, broker_of, engine_of, etag_json
 from livedesk.web.auth import required_actor
 
 router = APIRouter(prefix="/api")
 
 
-class SourceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SourceIn(Strict):
     url: str | None = Field(None, max_length=2000, description="a live page or feed to poll")
     text: str | None = Field(None, max_length=900_000, description="page text pasted from a browser, parsed once")
     outlet: str | None = Field(None, max_length=200, description="the outlet's name; else read from the page")

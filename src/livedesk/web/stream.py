@@ -300,6 +300,9 @@ ASGI_SCOPE_KEYS = {"type", "asgi", "http_version", "server", "client", "scheme",
                    "raw_path", "query_string", "headers", "state", "extensions"}
 
 
+MAX_CHANGE_ID = 2**63 - 1  # a 64-bit integer column
+
+
 def parse_last_event_id(value: str | None) -> int | None:
     if value is None or value == "":
         return None
@@ -307,4 +310,6 @@ def parse_last_event_id(value: str | None) -> int | None:
         number = int(value)
     except ValueError:
         return None
+    if number > MAX_CHANGE_ID:  # no change has such an id: catch up from the start
+        return 0
     return number if number >= 0 else None
