@@ -18,7 +18,7 @@ app = typer.Typer(
 event_app = typer.Typer(no_args_is_help=True, help="Create and list events.")
 post_app = typer.Typer(no_args_is_help=True, help="Add posts.")
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema, backup and restore.")
 user_app = typer.Typer(no_args_is_help=True, help="Desk users.")
 app.add_typer(event_app, name="event")
 app.add_typer(post_app, name="post")
@@ -114,6 +114,31 @@ def db_upgrade() -> None:
     """Apply the database migrations."""
     _engine().dispose()
     console.print("database is up to date")
+
+
+@db_app.command("backup")
+def db_backup(file: str = typer.Argument(..., help="The backup file to write.")) -> None:
+    """Copy the database to FILE while servers run (SQLite online backup, or pg_dump)."""
+    from pathlib import Path
+
+    from livedesk.config import get_settings
+    from livedesk.store.backup import backup
+
+    backup(get_settings().database_url, Path(file))
+    console.print(f"database copied to {file}", highlight=False)
+
+
+@db_app.command("restore")
+def db_restore(file: str = typer.Argument(..., help="A file written by `livedesk db backup`.")) -> None:
+    """Replace the database's contents with a backup (stop the servers first)."""
+    from pathlib import Path
+
+    from livedesk.config import get_settings
+    from livedesk.store.backup import restore
+
+    restore(get_settings().database_url, Path(file))
+    _engine().dispose()  # a backup from an older version is brought up to date
+    console.print(f"database restored from {file}", highlight=False)
 
 
 @event_app.command("create")
