@@ -34,7 +34,7 @@ from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import TIMEOUT_S, fetch
 from livedesk.ingest.page import read_page, reading_warning
 from livedesk.ingest.times import zone_by_iana
-from livedesk.markup import clean_text
+from livedesk.markup import clean_text, clean_url
 from livedesk.model import Media, ParsedPage, ParsedPost
 from livedesk.newsroom import Invalid, NotFound, publish
 from livedesk.newsroom.publish import EDITORS, Actor, now, require
@@ -379,8 +379,11 @@ def _content(parsed: ParsedPost) -> dict:
 
 def _media(item: Media) -> dict:
     data = item.to_dict()
-    if data.get("url") and not _URL.match(data["url"]):
-        data["url"] = None  # relative or data: URLs of another site lead nowhere here
+    url = data.get("url")
+    try:
+        data["url"] = clean_url(url) if url and _URL.match(url) else None  # relative or data: URLs of
+    except ValueError:  # another site lead nowhere here, nor do ones a browser cannot parse
+        data["url"] = None
     return data
 
 
