@@ -44,18 +44,20 @@ def test_times_beyond_the_calendar_in_utc_are_refused(editor: httpx.Client, even
 
 
 def test_the_last_day_of_the_calendar_in_search_is_refused(server) -> None:
-    message = error_of(httpx.get(f"{server.url}/api/search", params={"q": "ferry", "day": "9999-12-31"}))
+    message = error_of(server.get("/api/search", params={"q": "ferry", "day": "9999-12-31"}))
     assert "day" in message
-    assert httpx.get(f"{server.url}/api/search", params={"q": "ferry", "day": "9999-12-30"}).status_code == 200
-    page = httpx.get(f"{server.url}/search", params={"q": "ferry", "day": "9999-12-31"})
+    assert server.get("/api/search", params={"q": "ferry", "day": "9999-12-30"}).status_code == 200
+    page = server.get("/search", params={"q": "ferry", "day": "9999-12-31"})
     assert page.status_code == 400 and "earlier" in page.text
 
 
-def test_a_last_event_id_beyond_any_change_replays_from_the_start(server, editor: httpx.Client, event: str) -> None:
-    made = editor.post(f"/api/events/{event}/posts", json={"body": "The ferry is back at the quay."}).json()
+def test_a_last_event_id_beyond_any_change_replays_from_the_start(live_server, live_editor: httpx.Client) -> None:
+    event = unique("replay")
+    assert live_editor.post("/api/events", json={"slug": event, "title": "Ferry back"}).status_code == 201
+    made = live_editor.post(f"/api/events/{event}/posts", json={"body": "The ferry is back at the quay."}).json()
     seen: list[dict] = []
     deadline = time.monotonic() + 30
-    with httpx.stream("GET", f"{server.url}/api/events/{event}/stream", timeout=10,
+    with httpx.stream("GET", f"{live_server.url}/api/events/{event}/stream", timeout=10,
                       headers={"Last-Event-ID": "99999999999999999999"}) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
@@ -115,7 +117,7 @@ def test_feed_titles_carry_no_markup(server, editor: httpx.Client, kind: str) ->
     for data in ({"headline": "&lt;script&gt;alert(1)&lt;/script&gt;Crane in place", "body": "On the east quay."},
                  {"body": "&lt;img src=x onerror=alert(2)&gt; The night shift starts."}):
         assert editor.post(f"/api/events/{slug}/posts", json=data).status_code == 201
-    response = httpx.get(f"{server.url}/e/{slug}/{kind}")
+    response = server.get(f"/e/{slug}/{kind}")
     assert response.status_code == 200
     if kind == "feed.json":
         feed = response.json()
