@@ -33,8 +33,15 @@ def database(tmp_path: Path) -> Iterator[str]:
 
 
 def post_ids(server: Server, slug: str) -> list[str]:
-    posts = httpx.get(f"{server.url}/api/events/{slug}/posts", params={"limit": 100, "order": "oldest"}).json()["posts"]
-    return [post["id"] for post in posts]
+    """Every published post of the event, oldest first, page by page."""
+    ids: list[str] = []
+    params: dict = {"limit": 100}
+    while True:
+        page = httpx.get(f"{server.url}/api/events/{slug}/posts", params=params).json()
+        ids += [post["id"] for post in page["posts"]]
+        if not page.get("next"):
+            return ids[::-1]
+        params["before"] = page["next"]
 
 
 def test_a_backup_taken_while_writing_restores_one_consistent_moment(tmp_path: Path, database: str) -> None:
