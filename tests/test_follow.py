@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from lxml import html as lxml_html
 
-from conftest import Server, SSEReader, database_url, run_cli, server_env, unique
+from conftest import Server, SSEReader, database_url, http_server, run_cli, server_env, unique
 
 FAST = {"LIVEDESK_FETCH_ALLOW_PRIVATE": "1", "LIVEDESK_MIN_POLL_INTERVAL_S": "1", "LIVEDESK_POLL_TICK_S": "0.2",
         "LIVEDESK_KEEPALIVE_S": "1"}
@@ -72,8 +73,8 @@ class Pages:
             def log_message(self, *args) -> None:
                 pass
 
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        self.serving = ExitStack()
+        self.http = self.serving.enter_context(http_server(Handler))
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.http.server_address[1]}{path}"
@@ -116,7 +117,7 @@ class Pages:
             return sum(1 for p, _tag in self.requests if p == path)
 
     def close(self) -> None:
-        self.http.shutdown()
+        self.serving.close()
 
 
 @pytest.fixture(scope="module")

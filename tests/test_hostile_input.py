@@ -8,15 +8,14 @@ import ipaddress
 import os
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LIVEDESK
+from conftest import LIVEDESK, http_server
 from livedesk.config import LOOPBACK
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import fetch
@@ -143,11 +142,8 @@ class Redirector(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def redirector():
-    httpd = ThreadingHTTPServer((PUBLIC, 0), Redirector)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_port
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Redirector, PUBLIC) as httpd:
+        yield httpd.server_port
 
 
 @pytest.mark.parametrize("target", [

