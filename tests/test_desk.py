@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import ROOT, Server, run_cli, unique
+from conftest import ROOT, Server, Site, run_cli, unique
 from livedesk.newsroom import Invalid
 from livedesk.web.compose import form_from_post, local_to_utc, parse_duration, post_from_form, quote_block
 
@@ -26,7 +26,7 @@ def desk_server(live_server) -> Server:
     return live_server
 
 
-def make_user(server: Server, role: str) -> str:
+def make_user(server: Site, role: str) -> str:
     """A user with a desk password, set through the CLI as an operator would."""
     name = unique(role)
     run_cli("user", "password", name, "--role", role, input=PASSWORD + "\n", env=server.env)
@@ -221,9 +221,9 @@ def test_log_in_with_an_api_token_gets_its_own_session(desk_server, context):
         assert client.post("/api/events", json={"slug": unique("tok"), "title": "Still valid"}).status_code == 201
 
 
-def test_cookie_is_secure_behind_tls(desk_server):
-    name = make_user(desk_server, "editor")
-    with httpx.Client(base_url=desk_server.url, headers={"X-Forwarded-Proto": "https"}) as client:
+def test_cookie_is_secure_behind_tls(server):
+    name = make_user(server, "editor")
+    with server.client(headers={"X-Forwarded-Proto": "https"}) as client:
         login = client.get("/desk/login")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
         client.cookies.set("livedesk_login", login.cookies["livedesk_login"])  # a Secure cookie: set by hand over http
@@ -234,9 +234,9 @@ def test_cookie_is_secure_behind_tls(desk_server):
 
 
 @contextmanager
-def http_login(server: Server, name: str) -> Iterator[httpx.Client]:
+def http_login(server: Site, name: str) -> Iterator[httpx.Client]:
     """A plain HTTP client signed in to the desk; its X-CSRF-Token header holds the page token."""
-    with httpx.Client(base_url=server.url, timeout=15) as client:
+    with server.client() as client:
         login = client.get("/desk/login")
         csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', login.text).group(1)
         assert client.post("/desk/login", data={"csrf": csrf, "name": name, "password": PASSWORD}).status_code == 303
@@ -245,8 +245,8 @@ def http_login(server: Server, name: str) -> Iterator[httpx.Client]:
         yield client
 
 
-def test_oversized_or_odd_form_input_gets_a_clear_error(desk_server):
-    with http_login(desk_server, make_user(desk_server, "editor")) as client:
+def test_oversized_or_odd_form_input_gets_a_clear_error(server):
+    with http_login(server, make_user(server, "editor")) as client:
         csrf = client.headers["X-CSRF-Token"]
         slug = unique("odd")
         assert client.post("/desk/events", data={"csrf": csrf, "slug": slug, "title": "T" * 400}).status_code == 422
@@ -268,18 +268,15 @@ def test_oversized_or_odd_form_input_gets_a_clear_error(desk_server):
         assert client.post("/desk/login", data={"csrf": "é" * 64, "name": "n" * 5000, "password": "p"}).status_code == 403
 
 
-def test_csrf_tokens_hold_on_every_node_of_the_database(desk_server):
-    """A second server on the same database accepts the first one's session and CSRF token."""
-    other = Server({**desk_server.env}).start()
-    try:
-        with http_login(desk_server, make_user(desk_server, "editor")) as first:
-            session, page_csrf = first.cookies["livedesk_session"], first.headers["X-CSRF-Token"]
-        with httpx.Client(base_url=other.url, cookies={"livedesk_session": session}) as second:
-            slug = unique("node")
-            made = second.post("/desk/events", data={"csrf": page_csrf, "slug": slug, "title": "Made on the second node"})
-            assert made.status_code == 303 and made.headers["location"].startswith(f"/desk/e/{slug}")
-    finally:
-        other.stop()
+def test_csrf_tokens_hold_on_every_node_of_the_database(server, live_server):
+    """A second server on the same database (the session's real one, beside the app in this
+    process) accepts the first one's session and CSRF token."""
+    with http_login(server, make_user(server, "editor")) as first:
+        session, page_csrf = first.cookies["livedesk_session"], first.headers["X-CSRF-Token"]
+    with live_server.client(cookies={"livedesk_session": session}) as second:
+        slug = unique("node")
+        made = second.post("/desk/events", data={"csrf": page_csrf, "slug": slug, "title": "Made on the second node"})
+        assert made.status_code == 303 and made.headers["location"].startswith(f"/desk/e/{slug}")
 
 
 def test_autosave_keeps_a_server_draft_and_local_text(desk_server, context):

@@ -39,6 +39,7 @@ def assert_clean_exit(done: subprocess.CompletedProcess) -> None:
         assert done.stdout == ""
 
 
+@pytest.mark.slow  # a process per example
 @given(st.binary(max_size=20_000), st.sampled_from([".bin", ".html", ".json", ".xml", ".txt"]))
 @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_parse_random_bytes_exits_0_or_2_with_one_line(data: bytes, suffix: str) -> None:

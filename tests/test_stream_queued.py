@@ -8,11 +8,13 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from conftest import SSEReader, free_port, run_cli, server_env, unique
 from test_api import post
 
 
+@pytest.mark.slow
 def test_queued_stream_delivers_and_catches_up(tmp_path):
     env = {**os.environ, **server_env(tmp_path, LIVEDESK_READER_BUFFER_BYTES="20000")}
     run_cli("db", "upgrade", env=env)
