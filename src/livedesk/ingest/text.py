@@ -35,9 +35,11 @@ from livedesk.ingest.times import (
     DayMonth,
     PostClock,
     Stamp,
+    dates_in,
     find_zone_declaration,
     parse_leading_stamp,
     resolve,
+    split_date_marker,
     to_utc,
     zone_by_iana,
 )
@@ -237,6 +239,7 @@ def read_text(
     `headings` are the texts of an HTML page's heading elements: one that ends a post right
     before the next post's time stamp is that next post's headline.
     """
+    marker, text = split_date_marker(text)  # `date 2019-06 ...`: the day the page was copied
     lines = split_lines(text)
     if not lines:
         raise ParseError("the page has no text")
@@ -271,10 +274,16 @@ def read_text(
     timed = [c for c in clocks if c is not None]
     if timed and all(c.stamp.zone is not None for c in timed):
         zone_source = "stamp"
-    year = _year(date, head, clocks, published_hint)
+    head_day = _head_date(lines[:head_end])
+    known_year = head_day.year if head_day is not None and head_day.year else marker[0] if marker else None
+    year = _year(date, head, clocks, published_hint, known_year)
     published = _published(head, zone, year) or published_hint
     start = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
+    if start is None and head_day is not None:
+        start = head_day.on(year)
     end = _day(head.updated, year) or date
+    if start is None and end is None:
+        end = _mentioned_date(text, marker)
     times, order = resolve(clocks, zone=zone, year=year, start=start, end=end or datetime.now(UTC).date())
     if start is None and end is None and _in_future(times):
         # Nothing dates the page, so its newest posts were taken to be today's; a page read now
@@ -283,7 +292,7 @@ def read_text(
         times, order = resolve(clocks, zone=zone, year=year, start=None, end=yesterday)
     for post, when in zip(posts, times):
         post.time = when
-    date_source = _date_source(timed, start or _day(head.updated, year), date)
+    date_source = _date_source(timed, start or (end if end != date else None), date)
     if headings:
         _move_trailing_headings(posts, headings)
         if head.standfirst and head.standfirst[-1] in headings and posts[0].headline is None:
@@ -345,7 +354,39 @@ def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tup
     return None, "assumed"
 
 
-def _year(given: date | None, head: Head, clocks: list[PostClock | None], published: datetime | None) -> int:
+def _head_date(head_lines: list[Line]) -> DayMonth | None:
+    """The first date the page's head writes out, a full one (with its year) first."""
+    found = [
+        d for line in head_lines if line.kind != "stamp"  # datelines and `Updated ...` notes are read apart
+        for d in dates_in(line.text if len(line.text) <= 100 else line.text[:40])
+    ]
+    return next((d for d in found if d.year), found[0] if found else None)
+
+
+def _mentioned_date(text: str, marker: tuple[int, int | None, int | None] | None) -> date | None:
+    """A page without a dateline is dated by the latest full date its text writes (a caption's,
+    an embedded post's), or else by the date it was copied on."""
+    days = [d.on(d.year or 0) for d in dates_in(text) if d.year]
+    if marker is not None and marker[1] is not None:
+        days = [d for d in days if d is not None and (d.year, d.month) == marker[:2]]
+    known = [d for d in days if d is not None]
+    if known:
+        return max(known)
+    if marker is not None and marker[1] is not None and marker[2] is not None:
+        return _safe_day(*marker)
+    return None
+
+
+def _safe_day(year: int, month: int | None, day: int | None) -> date | None:
+    try:
+        return date(year, month or 1, day or 1)
+    except ValueError:
+        return None
+
+
+def _year(
+    given: date | None, head: Head, clocks: list[PostClock | None], published: datetime | None, known: int | None
+) -> int:
     for stamp in (head.dateline, head.updated):
         if stamp is not None and isinstance(stamp.date, DayMonth) and stamp.date.year:
             return stamp.date.year
@@ -356,6 +397,8 @@ def _year(given: date | None, head: Head, clocks: list[PostClock | None], publis
         return head.heading.year
     if published is not None:
         return published.year
+    if known is not None and given is None:
+        return known
     near = (given or datetime.now(UTC).date()).year
     headings = [c.heading for c in clocks if c is not None and c.heading is not None]
     return next((y for h in headings[:1] if (y := h.likely_year(near)) is not None), near)

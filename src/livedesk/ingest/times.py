@@ -38,6 +38,11 @@ _PLACE_ZONES = {
     "pacific": "America/Los_Angeles", "tokyo": "Asia/Tokyo", "seoul": "Asia/Seoul",
     "beijing": "Asia/Shanghai", "hong kong": "Asia/Hong_Kong", "sydney": "Australia/Sydney",
     "india": "Asia/Kolkata", "tel aviv": "Asia/Jerusalem", "jerusalem": "Asia/Jerusalem",
+    "brasília": "America/Sao_Paulo", "brasilia": "America/Sao_Paulo", "madrid": "Europe/Madrid",
+    "rome": "Europe/Rome", "roma": "Europe/Rome", "istanbul": "Europe/Istanbul", "warsaw": "Europe/Warsaw",
+    "mexico city": "America/Mexico_City", "méxico": "America/Mexico_City", "buenos aires": "America/Argentina/Buenos_Aires",
+    "new york": "America/New_York", "washington": "America/New_York", "los angeles": "America/Los_Angeles",
+    "auckland": "Pacific/Auckland", "new zealand": "Pacific/Auckland", "singapore": "Asia/Singapore",
 }
 ZONE_TOKEN = r"(?-i:(?:UTC|GMT)\s*[+\-−]\s*[0-9]{1,2}(?::?[0-9]{2})?|[A-Z]{2,5})"
 _OFFSET_RE = re.compile(r"(?:UTC|GMT)\s*([+\-−])\s*([0-9]{1,2})(?::?([0-9]{2}))?", re.I)
@@ -87,11 +92,16 @@ def zone_by_iana(name: str | None) -> tzinfo | None:
 
 _DECLARATION_RES = [
     re.compile(
-        r"\b(?:all\s+)?times?\s+(?:are|is|in|shown\s+in|given\s+in|listed\s+in|quoted\s+in)\s+"
+        r"\b(?:all\s+)?times?\s+(?:(?:are|is)(?:\s+in)?|in|shown\s+in|given\s+in|listed\s+in|quoted\s+in)\s+"
         r"(?:the\s+)?(?:local\s+)?(?P<zone>(?:UTC|GMT)\s*[+\-−]\s*[0-9]{1,2}(?::?[0-9]{2})?|[A-Za-z][\w/ ]{1,30})",
         re.I,
     ),
+    # `(all times GMT+1)`, `All times BST`
+    re.compile(r"\ball\s+times\s+(?P<zone>(?:UTC|GMT)\s*[+\-−]\s*[0-9]{1,2}(?::?[0-9]{2})?|[A-Z]{2,5}\b)", re.I),
     re.compile(r"\b(?:alle\s+)?zeit(?:en|angaben)\s+(?:in\s+)?(?P<zone>[A-Za-z][\w+\-: ]{1,12})", re.I),
+    # `Thursday, July 29 (Tokyo time)`, `horário de Brasília`, `heure de Paris`, `ora di Roma`
+    re.compile(r"\((?P<zone>[^\W\d_][\w ]{1,20}?\s+time)\)", re.I),
+    re.compile(r"\b(?:hor[aá]rio|hora|heure|ora)\s+(?:de|di)\s+(?P<zone>[^\W\d_]+)", re.I),
 ]
 
 
@@ -165,7 +175,7 @@ class DayMonth:
         """The year closest to `near` in which this day falls on the weekday the heading names."""
         if self.year or self.weekday is None:
             return self.year
-        for offset in (0, -1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6):
+        for offset in (0, -1, -2, -3, -4, -5, -6, 1, 2, 3, 4, 5, 6):  # pages are read after they are written
             day = _safe_date(near + offset, self.month, self.day)
             if day is not None and day.weekday() == self.weekday:
                 return near + offset
@@ -206,6 +216,42 @@ def parse_date_text(text: str) -> DayMonth | None:
     if _safe_date(year or 2000, month, day) is None:  # 2000 is a leap year: Feb 29 passes
         return None
     return DayMonth(month, day, year, weekday)
+
+
+_MONTH_ALTERNATION = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DATE_IN_TEXT_RE = re.compile(
+    rf"(?<![\w.])(?:(?P<d1>[0-9]{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:de\s+)?(?P<m1>{_MONTH_ALTERNATION})\b\.?"
+    rf"(?:,?\s+(?:de\s+)?(?P<y1>(?:19|20)[0-9]{{2}}))?"
+    rf"|(?P<m2>{_MONTH_ALTERNATION})\.?\s+(?P<d2>[0-9]{{1,2}})(?:st|nd|rd|th)?\b(?!:)(?:,?\s+(?P<y2>(?:19|20)[0-9]{{2}}))?)",
+    re.I,
+)
+_DATE_MARKER_RE = re.compile(r"^\s*date\s+(?P<y>(?:19|20)[0-9]{2})(?:-(?P<m>[0-9]{2}))?(?:-(?P<d>[0-9]{2}))?\b")
+
+
+def dates_in(text: str) -> list[DayMonth]:
+    """Every date written out in a text: `Monday 20 June 2011`, `Sept. 1, 2005`, `22.09.2013`."""
+    found: list[tuple[int, DayMonth]] = []
+    for match in _DATE_IN_TEXT_RE.finditer(text):
+        day = int(match.group("d1") or match.group("d2"))
+        month = MONTHS[(match.group("m1") or match.group("m2")).lower()]
+        year = match.group("y1") or match.group("y2")
+        if 1 <= day <= 31 and _safe_date(int(year) if year else 2000, month, day) is not None:
+            found.append((match.start(), DayMonth(month, day, int(year) if year else None)))
+    for match in _NUMERIC_DATE_RE.finditer(text):
+        numeric = _numeric_date(match)
+        if numeric is not None:
+            found.append((match.start(), DayMonth(numeric.month, numeric.day, numeric.year)))
+    return [d for _, d in sorted(found, key=lambda pair: pair[0])]
+
+
+def split_date_marker(text: str) -> tuple[tuple[int, int | None, int | None] | None, str]:
+    """A page copied with its crawl date first, `date 2019-06 ...`: ((y, m, d), the rest)."""
+    match = _DATE_MARKER_RE.match(text)
+    if match is None:
+        return None, text
+    month, day = match.group("m"), match.group("d")
+    marker = int(match.group("y")), int(month) if month else None, int(day) if day else None
+    return marker, text[match.end():]
 
 
 def _numeric_date(match: re.Match) -> date | None:
