@@ -93,6 +93,22 @@ def test_repeated_entry_blocks_are_one_post_each() -> None:
     assert {later - earlier for later, earlier in zip(clocks, clocks[1:])} == {timedelta(minutes=13)}
 
 
+def test_entries_without_stamps_or_headlines_are_still_one_post_each() -> None:
+    """Nothing in the text marks where posts begin; the page's repeated `<article>` blocks do."""
+    page = read("entries_unstamped.html")
+    assert [p.text.split(".")[0] for p in page.posts] == [
+        "The inquiry has adjourned for lunch",
+        "The engineer told the panel that the inspection report from the spring was never passed to the contractor, and that she "
+        "learned of it only in June",
+        "Members of the public have filled every seat in the gallery, and a second room with a video link has been opened on the "
+        "floor below",
+        "The chair opened the session by reading out the names of the four people who died when the span fell into the river last winter",
+    ]
+    assert [p.anchor for p in page.posts] == ["e4", "e3", "e2", "e1"]
+    assert all(p.headline is None and p.time is None and "Share" not in p.text for p in page.posts)
+    assert page.title == "Bridge inquiry live"  # the page's heading is its title, not a post
+
+
 def test_json_ld_that_contradicts_the_visible_page_gives_way() -> None:
     """Every update has the page's start time and the page title as headline; the visible
     entries carry three distinct times and their own headlines."""

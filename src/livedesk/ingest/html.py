@@ -247,6 +247,8 @@ def read_html(
     _times_as_paragraphs(tree)
     _split_stamped_headings(tree)
     _drop_site_headers(tree)
+    if isinstance(h1, HtmlElement) and title and " ".join(h1.text_content().split()) == title and h1.getparent() is not None:
+        h1.drop_tree()  # the title is the page's, passed on as such: never a post's headline
     body = tree.find("body")
     # trafilatura slows down faster than linearly on huge trees: past a limit, the page's own blocks only
     huge = sum(1 for _ in tree.iter()) > MAX_TRAFILATURA_ELEMENTS
@@ -262,14 +264,19 @@ def read_html(
             ))
         except ParseError:
             continue
-    if not readings:
-        if micro is not None:
-            return micro
-        raise ParseError("no posts found in the HTML page")
+    if not readings and micro is not None:
+        return micro
     # trafilatura's reading unless the page's own blocks show more posts or headlines
     best = max(readings, key=lambda page: (
         len(page.posts), sum(p.headline is not None for p in page.posts), sum(bool(p.text) for p in page.posts)
-    ))
+    )) if readings else None
+    if best is None or len(best.posts) <= 2 or max(len(p.text) for p in best.posts) > LONG_POST:
+        # stamps the text reader does not know: the page's repeated entry blocks still mark its posts
+        entries = _entry_posts(body if body is not None else tree)
+        if len(entries) >= 3 and (best is None or len(best.posts) * 2 < len(entries)):
+            best = ParsedPage(posts=entries, title=title, outlet=outlet or site)
+    if best is None:
+        raise ParseError("no posts found in the HTML page")
     if micro is not None and distinct_times(micro) >= distinct_times(best):
         return micro
     if page_day is not None and best.date_source == "option":
@@ -277,6 +284,43 @@ def read_html(
     _marks_to_media(best, embeds)
     _give_anchors(best.posts, tree)
     return best
+
+
+def _paragraphs(root: HtmlElement) -> tuple[list[str], set[str]]:
+    """The blocks of an element's text, furniture left out, and the texts of its headings."""
+    text, headings = _blocks(root, _HTML_BLOCKS, _HTML_SKIP)
+    paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
+    return [p for p in paragraphs if p and not is_furniture(p)], headings
+
+
+LONG_POST = 4000  # characters; longer, a "post" is more likely several entries run together
+
+
+def _entry_posts(root: HtmlElement) -> list[ParsedPost]:
+    """One untimed post per entry of the page's repeated block structure: the largest set of
+    sibling elements with one tag and class that together hold most of the page's text."""
+    best: list[HtmlElement] = []
+    best_length = 0
+    for parent in root.iter():
+        children = [c for c in parent if isinstance(c.tag, str)]
+        if len(children) < 3:
+            continue
+        (tag, kind), count = Counter((c.tag, c.get("class")) for c in children).most_common(1)[0]
+        if count < 3:
+            continue
+        members = [c for c in children if (c.tag, c.get("class")) == (tag, kind)]
+        length = sum(len(m.text_content()) for m in members)
+        if length > best_length:
+            best, best_length = members, length
+    if best_length * 2 < len(root.text_content()):
+        return []
+    posts = []
+    for entry in best:
+        paragraphs, headings = _paragraphs(entry)
+        headline = paragraphs.pop(0) if paragraphs and paragraphs[0] in headings else None
+        if paragraphs or headline:
+            posts.append(ParsedPost(text="\n\n".join(paragraphs), headline=headline, anchor=entry.get("id")))
+    return posts
 
 
 def _give_anchors(posts: list[ParsedPost], tree: HtmlElement) -> None:
@@ -373,9 +417,7 @@ def _body_of(props: Props, update: HtmlElement) -> tuple[str, list[Media]]:
             for element in props.get((update, name), []):
                 if element.getparent() is not None:
                     element.drop_tree()
-    text, _headings = _blocks(root, _HTML_BLOCKS, _HTML_SKIP)
-    paragraphs = (" ".join(p.split()) for p in text.split("\n\n"))
-    return "\n\n".join(p for p in paragraphs if p and not is_furniture(p)), media
+    return "\n\n".join(_paragraphs(root)[0]), media
 
 
 def _read_microdata(

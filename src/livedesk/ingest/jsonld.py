@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, tzinfo
 
 from livedesk.ingest import ParseError
@@ -112,7 +112,7 @@ def iso_duration(value: object) -> int | None:
     return int(parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"])
 
 
-def iso_zone(values: list[object], outlet: str | None, tz: str | None, language: str | None) -> tuple[tzinfo | None, str]:
+def iso_zone(values: Sequence[object], outlet: str | None, tz: str | None, language: str | None) -> tuple[tzinfo | None, str]:
     """The zone for a page's ISO times that carry no offset, and where it came from: "stamp"
     when every time has its own offset, else the outlet's home zone, `tz`, the zone of the
     page's language (`<html lang="de">`, as an outlet's), or UTC "assumed"."""
