@@ -116,6 +116,8 @@ class AlignPost:
     time: datetime | None = None  # aware UTC
     position: int = 0  # index in its own page's order (0 = first shown)
     page_order: str = "newest"  # the order of the page it came from
+    date_assumed: bool = False  # the page gave a clock time but no date: the day may be wrong
+    zone_assumed: bool = False  # the page's time zone was guessed: the hour may be wrong
 
 
 @dataclass

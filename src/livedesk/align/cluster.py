@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
 from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
 from livedesk.align.semantic import Embedder
-from livedesk.align.similar import THRESHOLD, Corpus, Features, Frequencies, Meaning
+from livedesk.align.similar import LINK_PROBABILITY, Corpus, Features, Frequencies, Meaning
 from livedesk.align.times import infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
-CONFIDENT = 0.45  # first-pass links, trusted to place untimed posts
+CONFIDENT = 0.7  # first-pass links (a probability), trusted to place untimed posts
 SETTLE_BELOW = 150  # the live aligner re-clusters small events whole on every post
 
 
@@ -92,47 +91,92 @@ def _settle(posts, feats, raw, off: frozenset[str], meaning: Meaning) -> Alignme
 def _cluster(
     posts, feats, raw, off: frozenset[str], meaning: Meaning
 ) -> tuple[np.ndarray, dict[str, InferredTime], tuple]:
-    """Development label per post, the inferred times, and the pairs (i, j, score) that reached
-    the threshold in the second pass, in two passes."""
+    """Development label per post, the inferred times, and the pairs (i, j, probability) that
+    link in the second pass, in two passes."""
     corpus = _corpus(feats, raw, meaning)
     i, j = similar.candidate_pairs(corpus, raw[0])
-    base = similar.pair_signals(corpus, i, j, off)
-    time_weight = 0.0 if "time" in off else similar.WEIGHTS["time"]
-    t, u = _times(posts, {})
-    first = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
+    text = similar.text_features(corpus, i, j, off)
+    cross = similar.cross_language(feats, i, j)
+    model = meaning.embedder is not None and "semantic" not in off
+    first = similar.link_probability(similar.feature_rows(text, _time_features(posts, {}, i, j, off), cross), model)
     labels = _components(posts, i, j, first, CONFIDENT)
     inferred = infer_times(posts, labels)
-    t, u = _times(posts, inferred)
-    second = base + similar.time_adjustment(t[i], u[i], t[j], u[j], time_weight)
-    labels = _components(posts, i, j, second, THRESHOLD)
-    strong = second >= THRESHOLD
+    second = similar.link_probability(similar.feature_rows(text, _time_features(posts, inferred, i, j, off), cross), model)
+    labels = _components(posts, i, j, second, LINK_PROBABILITY)
+    strong = second >= LINK_PROBABILITY
     return labels, infer_times(posts, labels), (i[strong], j[strong], second[strong])
 
 
-def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray]:
-    """Epoch seconds (NaN if unknown) and their uncertainty, real times first."""
+ZONE_DOUBT_S = 6 * 3600.0  # a guessed time zone may put a post this far off
+DATE_DOUBT_S = 12 * 3600.0  # a guessed date: the day may be wrong, the clock is not
+
+
+def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Epoch seconds (NaN if unknown), their uncertainty in seconds, and whether the date was
+    assumed (only the clock can be compared); real times first."""
     t = np.full(len(posts), np.nan)
     u = np.zeros(len(posts))
+    daily = np.zeros(len(posts), dtype=bool)
     for k, p in enumerate(posts):
         if p.time is not None:
             t[k] = p.time.timestamp()
+            u[k] = ZONE_DOUBT_S if p.zone_assumed else 0.0
+            daily[k] = p.date_assumed
         elif p.id in inferred:
             t[k] = inferred[p.id].time.timestamp()
             u[k] = inferred[p.id].plus_minus_s
-    return t, u
+    return t, u, daily
+
+
+def _time_features(
+    posts: list[AlignPost], inferred: dict[str, InferredTime], i: np.ndarray, j: np.ndarray, off: frozenset[str]
+) -> np.ndarray:
+    t, u, daily = _times(posts, inferred)
+    stated = np.array([p.time is not None for p in posts], dtype=bool)
+    return similar.time_features(t[i], u[i], t[j], u[j], daily[i] | daily[j], stated[i] & stated[j], off)
 
 
 def _components(
     posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.ndarray, threshold: float
 ) -> np.ndarray:
-    """Development label per post: the groups that strong, near-best links join."""
+    """Development label per post: strong, near-best links join groups, strongest first, while
+    the two groups' posts of different outlets link on average by `threshold` or more.
+
+    Plain connected components would chain look-alike posts minutes apart into one group;
+    averaging over the groups (pairs never scored count 0) keeps a group about one thing.
+    """
     keep = score >= threshold
     keep[keep] = near_best(posts, i[keep], j[keep], score[keep])
-    n = len(posts)
-    graph = sp.coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    useful = score >= MERGE_FLOOR
+    known = {(a, b): s for a, b, s in zip(i[useful].tolist(), j[useful].tolist(), score[useful].tolist())}
+    outlet = [p.outlet for p in posts]
+    parent = list(range(len(posts)))
+    members = {k: [k] for k in range(len(posts))}
+
+    def find(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for k in np.argsort(-score[keep], kind="stable"):
+        ra, rb = find(int(i[keep][k])), find(int(j[keep][k]))
+        if ra == rb:
+            continue
+        cross = [known.get((min(x, y), max(x, y)), 0.0)
+                 for x in members[ra] for y in members[rb] if outlet[x] != outlet[y]]
+        # a second post of one outlet joins only a group it is clearly about
+        repeat = bool({outlet[x] for x in members[ra]} & {outlet[y] for y in members[rb]})
+        if cross and sum(cross) / len(cross) < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
+            continue
+        parent[rb] = ra
+        members[ra].extend(members.pop(rb))
+    return np.array([find(k) for k in range(len(posts))])
 
 
+GROUP_AVERAGE = 0.8  # groups merge when their posts link on average by this share of the threshold
+SECOND_POST = 0.8  # the average link a group needs to take a second post of an outlet it holds
+MERGE_FLOOR = 0.05  # link probabilities below this count as 0 when groups are merged
 NEAR_BEST = 0.75
 
 
@@ -167,7 +211,7 @@ def summarise(
     for k, label in enumerate(labels):
         groups.setdefault(int(label), []).append(k)
     devs = [development(posts, feats, members, inferred) for members in groups.values()]
-    devs.sort(key=lambda d: (d.first_time or datetime.max.replace(tzinfo=timezone.utc), d.id))
+    devs.sort(key=lambda d: (d.first_time or datetime.max.replace(tzinfo=UTC), d.id))
     outlets = sorted({p.outlet for p in posts})
     exclusives = {o: [d.id for d in devs if d.outlets == [o]] for o in outlets}
     shares = {o: sum(o in d.outlets for d in devs) / len(devs) for o in outlets}
@@ -192,7 +236,7 @@ def development(
     posts: list[AlignPost], feats: list[Features], members: list[int], inferred: dict[str, InferredTime]
 ) -> Development:
     """One development from the indices of its posts."""
-    never = datetime.max.replace(tzinfo=timezone.utc)
+    never = datetime.max.replace(tzinfo=UTC)
     members = sorted(members, key=lambda k: (when(posts[k], inferred) or never, posts[k].id))
     outlets = list(dict.fromkeys(posts[k].outlet for k in members))
     first = first_reporter([posts[k] for k in members], inferred)
@@ -348,7 +392,7 @@ class Aligner:
         rows = similar.raw_vectors([feat])
         self.freq.add(rows)
         words = similar.single_word_columns(feat)
-        candidates = self._candidates(post, words)
+        candidates = self._candidates(post, feat, words)
         self._index(k, words)
         self.posts.append(post)
         self.feats.append(feat)
@@ -362,8 +406,10 @@ class Aligner:
             return self._resettle()
         if post.time is None:
             self._refresh_times({post.outlet})  # place it between its page neighbours first
-        for c in self._links(k, candidates):
-            self._union(k, c)
+        links, scores = self._links(k, candidates)
+        for c in links:
+            if self._joins(k, c, scores):
+                self._union(k, c)
         root = self._find(k)
         self._refresh_times({self.posts[m].outlet for m in self.members[root] if self.posts[m].time is None})
         return [development(self.posts, self.feats, self.members[root], self.inferred)]
@@ -408,7 +454,7 @@ class Aligner:
 
     # --- the index -----------------------------------------------------------------
 
-    def _candidates(self, post: AlignPost, words: np.ndarray) -> list[int]:
+    def _candidates(self, post: AlignPost, feat: Features, words: np.ndarray) -> list[int]:
         if len(self.posts) < similar.EXHAUSTIVE_BELOW:
             found = range(len(self.posts))
         else:
@@ -419,7 +465,8 @@ class Aligner:
             other = self.posts[c]
             if other.outlet == post.outlet:
                 continue
-            if post.time and other.time and abs((post.time - other.time).total_seconds()) > similar.TIME_WINDOW_S:
+            near = self.feats[c].time is None or feat.time is None or abs(self.feats[c].time - feat.time) <= similar.TIME_WINDOW_S
+            if not near:
                 continue
             out.append(c)
         return out
@@ -428,10 +475,10 @@ class Aligner:
         for col in words.tolist():
             self.postings.setdefault(col, []).append(k)
 
-    def _links(self, k: int, candidates: list[int]) -> list[int]:
-        """The candidates the new post k links to."""
+    def _links(self, k: int, candidates: list[int]) -> tuple[list[int], dict[int, float]]:
+        """The candidates the new post k links to, strongest first, and its score against each."""
         if not candidates:
-            return []
+            return [], {}
         feats = [self.feats[c] for c in candidates] + [self.feats[k]]
         mats = tuple(
             similar.weigh(sp.vstack([self.rows[c][m] for c in candidates] + [self.rows[k][m]]).tocsr(), self.freq, m)
@@ -439,23 +486,36 @@ class Aligner:
         )
         n = len(candidates)
         i, j = np.arange(n), np.full(n, n)
-        score = similar.pair_signals(Corpus(feats, self.freq, mats, self.meaning), i, j)
-        t, u = _times([self.posts[c] for c in candidates] + [self.posts[k]], self.inferred)
-        score += similar.time_adjustment(t[i], u[i], t[j], u[j])
+        text = similar.text_features(Corpus(feats, self.freq, mats, self.meaning), i, j)
+        timing = _time_features([self.posts[c] for c in candidates] + [self.posts[k]], self.inferred, i, j, frozenset())
+        rows = similar.feature_rows(text, timing, similar.cross_language(feats, i, j))
+        score = similar.link_probability(rows, self.meaning.embedder is not None)
         outlet = self.posts[k].outlet
         best: dict[str, float] = {}
         for c, s in zip(candidates, score):
             best[self.posts[c].outlet] = max(best.get(self.posts[c].outlet, 0.0), s)
         links = [
             (c, s) for c, s in zip(candidates, score.tolist())
-            if s >= THRESHOLD
+            if s >= LINK_PROBABILITY
             and s >= NEAR_BEST * best[self.posts[c].outlet]
             and s >= NEAR_BEST * self.best.get((c, outlet), 0.0)
         ]
         for c, s in links:
             self.best[(c, outlet)] = max(self.best.get((c, outlet), 0.0), s)
             self.best[(k, self.posts[c].outlet)] = max(self.best.get((k, self.posts[c].outlet), 0.0), s)
-        return [c for c, _ in links]
+        return [c for c, _ in sorted(links, key=lambda link: -link[1])], dict(zip(candidates, score.tolist()))
+
+    def _joins(self, k: int, c: int, scores: dict[int, float]) -> bool:
+        """Whether post k's group may take in c's group: the rule `_components` applies."""
+        ours, theirs = self.members[self._find(k)], self.members[self._find(c)]
+        if ours is theirs:
+            return False
+        outlets = {self.posts[n].outlet for n in ours}
+        # k's own scores; pairs of its group's earlier posts with theirs count 0 (not rescored here)
+        cross = [scores.get(m, 0.0) if n == k else 0.0
+                 for n in ours for m in theirs if self.posts[n].outlet != self.posts[m].outlet]
+        repeat = any(self.posts[m].outlet in outlets for m in theirs)
+        return not cross or sum(cross) / len(cross) >= (SECOND_POST if repeat else GROUP_AVERAGE * LINK_PROBABILITY)
 
     def _refresh_times(self, outlets: set[str]) -> None:
         """Re-infer the times of the untimed posts on these outlets' pages."""

@@ -15,6 +15,7 @@ from functools import lru_cache
 import snowballstemmer
 from anyascii import anyascii
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from text_to_num import alpha2digit
 
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -54,10 +55,30 @@ _SYNONYM_GROUPS = [
     "lawmakers legislators deputies mps",
 ]
 # Reporting verbs carry no content: "said", "stressed", "noted" are the same act.
-_REPORTING = set(
-    "said says say saying stated states stressed stresses noted notes added adds told tells "
-    "remarked emphasized emphasised emphasizes underlined according reported reports".split()
-)
+_REPORTING = {
+    "said",
+    "says",
+    "say",
+    "saying",
+    "stated",
+    "states",
+    "stressed",
+    "stresses",
+    "noted",
+    "notes",
+    "added",
+    "adds",
+    "told",
+    "tells",
+    "remarked",
+    "emphasized",
+    "emphasised",
+    "emphasizes",
+    "underlined",
+    "according",
+    "reported",
+    "reports",
+}
 STOP = set(ENGLISH_STOP_WORDS) | _REPORTING | {"s", "t", "mr", "mrs", "ms", "dr"}
 _SYNONYM = {word: group.split()[0] for group in _SYNONYM_GROUPS for word in group.split()}
 
@@ -91,19 +112,83 @@ def sentences(text: str) -> list[str]:
     return out
 
 
+# --- language ----------------------------------------------------------------------------
+
+# The commonest short words of each language: enough to tell which language a post is in.
+_FUNCTION_WORDS = {
+    "en": ["the", "of", "and", "to", "in", "is", "was", "for", "on", "that", "with", "has", "have", "are", "by", "at", "from", "it"],
+    "de": ["der", "die", "das", "und", "ist", "nicht", "ein", "eine", "den", "dem", "des", "von", "mit", "sich", "auf", "auch", "im", "zu"],
+    "it": ["il", "la", "di", "che", "e", "un", "una", "per", "non", "sono", "della", "del", "dei", "con", "le", "gli", "al", "alla"],
+    "fr": ["le", "la", "les", "de", "des", "et", "est", "une", "du", "pour", "que", "dans", "pas", "au", "sur", "avec"],
+    "es": ["el", "la", "los", "las", "de", "que", "y", "en", "un", "una", "por", "con", "para", "del", "se", "al"],
+    "nl": ["de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "niet", "met", "voor", "aan"],
+    "pt": ["o", "a", "os", "as", "de", "que", "e", "um", "uma", "do", "da", "em", "para", "com", "nao", "no"],
+}
+_LANGUAGE_OF = {}
+for _language, _words in _FUNCTION_WORDS.items():
+    for _word in _words:
+        _LANGUAGE_OF.setdefault(_word, []).append(_language)
+
+
+def language(text: str) -> str | None:
+    """The language whose commonest words a text uses most, or None for too few words."""
+    counts: dict[str, float] = {}
+    for word in re.findall(r"[a-z]+", fold(text).lower()):
+        for lang in _LANGUAGE_OF.get(word, ()):
+            counts[lang] = counts.get(lang, 0.0) + 1.0 / len(_LANGUAGE_OF[word])
+    if not counts or max(counts.values()) < 2:
+        return None
+    return max(counts, key=lambda k: counts[k])
+
+
 # --- names -----------------------------------------------------------------------------
 
-_NAME = re.compile(
-    r"\b[A-Z][A-Za-z'.]*(?:[ -](?:of |the |de |al-|bin )?[A-Z][A-Za-z'.]*)*(?:-[a-z]+)?"
-)
+_NAME = re.compile(r"\b[A-Z][A-Za-z'.]*(?:[ -](?:of |the |de |al-|bin )?[A-Z][A-Za-z'.]*)*(?:-[a-z]+)?")
 # Capitalised words that are not names by themselves.
 _NOT_NAMES = STOP | {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august",
-    "september", "october", "november", "december", "photo", "update", "live",
-    "breaking", "today", "yesterday", "tomorrow", "earlier", "later", "asked",
-    "speaking", "meanwhile", "however", "moreover", "also", "chairman", "president",
-    "minister", "prime", "leader", "mayor", "governor", "chief", "analyst",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "photo",
+    "update",
+    "live",
+    "breaking",
+    "today",
+    "yesterday",
+    "tomorrow",
+    "earlier",
+    "later",
+    "asked",
+    "speaking",
+    "meanwhile",
+    "however",
+    "moreover",
+    "also",
+    "chairman",
+    "president",
+    "minister",
+    "prime",
+    "leader",
+    "mayor",
+    "governor",
+    "chief",
+    "analyst",
 }
 
 
@@ -172,9 +257,7 @@ def quotes(text: str) -> list[FoundQuote]:
 
 
 def _speaker(paragraph: str, start: int, end: int) -> str | None:
-    match = _SPEAKER_AFTER.match(paragraph[end:]) or _SPEAKER_BEFORE.search(
-        _QUOTE.sub("", paragraph[:start])
-    )
+    match = _SPEAKER_AFTER.match(paragraph[end:]) or _SPEAKER_BEFORE.search(_QUOTE.sub("", paragraph[:start]))
     if not match:
         return None
     words = next(g for g in match.groups() if g).split()
@@ -190,21 +273,86 @@ def _speaker(paragraph: str, start: int, end: int) -> str | None:
 _NUMBER_WORDS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
-} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-     "ninety": 90, "hundred": 100, "dozen": 12, "half": 0.5, "a": None, "and": None}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}
-_NUM_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|[a-z]+|%")
+} | {
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
+    "half": 0.5,
+    "a": None,
+    "and": None,
+}
+_SCALES = {
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    "billion": 1_000_000_000,
+    # the same scales as other languages write them after a figure ("4,2 Millionen")
+    "millionen": 1_000_000,
+    "mio": 1_000_000,
+    "milioni": 1_000_000,
+    "millions": 1_000_000,
+    "millones": 1_000_000,
+    "milhoes": 1_000_000,
+    "miljoen": 1_000_000,
+    "milliarden": 1_000_000_000,
+    "mrd": 1_000_000_000,
+    "miliardi": 1_000_000_000,
+    "milliards": 1_000_000_000,
+}
+_NUM_TOKEN = re.compile(r"\d+(?:,\d{3})*(?:[.,]\d+)?|[a-z]+|%")
+_ORDINAL_ENDINGS = {"st", "nd", "rd", "th", "o", "a", "e", "er", "eme", "ter", "te", "ten"}
+# Number words are read in these languages: "sechs Retter", "il dodicesimo ragazzo".
+NUMBER_LANGUAGES = ("en", "de", "it", "fr", "es", "pt", "nl")
 
 
 def numbers(text: str) -> set[tuple[str, float]]:
     """(unit, value) pairs such as ("hour", 3.5) for "three and a half hours" or "3.5 hours".
 
     The unit is the stemmed word that follows the figure; years and clock times are left out.
+    Number words and ordinals of NUMBER_LANGUAGES count as figures too (text2num reads
+    them); their unit is the word after them as written, so across languages only the
+    value can agree.
     """
-    tokens = _NUM_TOKEN.findall(fold(text).lower().replace("-", " "))
+    found = _figures(fold(text))
+    for language in NUMBER_LANGUAGES[1:]:
+        digits = alpha2digit(text, language)
+        if digits != text:
+            found |= _figures(fold(digits))
+    return found
+
+
+def _figures(text: str) -> set[tuple[str, float]]:
+    tokens = _NUM_TOKEN.findall(text.lower().replace("-", " "))
     found: set[tuple[str, float]] = set()
     i = 0
     while i < len(tokens):
@@ -212,12 +360,16 @@ def numbers(text: str) -> set[tuple[str, float]]:
         if value is None:
             i += 1
             continue
+        while j < len(tokens) and tokens[j] in _ORDINAL_ENDINGS and tokens[i][0].isdigit() and j == i + 1:
+            j += 1  # 11th, 12o, 11eme
         while j < len(tokens) and tokens[j] in ("plus", "more", "than", "about", "some", "over"):
             j += 1
         if j < len(tokens) and not tokens[j][0].isdigit():
             unit = tokens[j] if tokens[j] == "%" else _stem(tokens[j])
             if unit not in STOP or unit == "%":
                 found.add((unit, value))
+        elif value >= 2:
+            found.add(("", value))
         i = max(j, i + 1)
     return found
 
@@ -225,12 +377,16 @@ def numbers(text: str) -> set[tuple[str, float]]:
 def _read_number(tokens: list[str], i: int) -> tuple[float | None, int]:
     tok = tokens[i]
     if tok[0].isdigit():
-        value = float(tok.replace(",", ""))
-        if 1900 <= value <= 2100 and "." not in tok:
+        whole, _, decimals = tok.rpartition(",") if re.search(r",\d{1,2}$", tok) else (tok, "", "")
+        value = float(whole.replace(",", "") + ("." + decimals if decimals else ""))  # 4,2 is 4.2; 1,200 is 1200
+        if 1900 <= value <= 2100 and "." not in tok and "," not in tok:
             return None, i + 1  # a year
         j = i + 1
         if j < len(tokens) and tokens[j] in _SCALES:
             value *= _SCALES[tokens[j]]
+            j += 1
+        elif j < len(tokens) and tokens[j] in ("1000", "1000000", "1000000000") and value < 1000:
+            value *= float(tokens[j])  # "4,2 Millionen" as number words become digits
             j += 1
         return value, j
     if tok not in _NUMBER_WORDS or _NUMBER_WORDS[tok] is None:

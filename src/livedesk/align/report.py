@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from livedesk.model import AlignPost, Development
@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # the web pages word the lead without loading SciPy
 
 
 def iso(t: datetime | None) -> str | None:
-    return t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if t else None
+    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else None
 
 
 def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict:

@@ -7,9 +7,11 @@ TF-IDF weights are applied when two posts are compared.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,7 +23,6 @@ from livedesk.align import normalize, semantic
 from livedesk.model import AlignPost
 
 N_FEATURES = 2**20
-SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time", "semantic")
 
 
 def _identity(tokens: list[str]) -> list[str]:
@@ -71,6 +72,7 @@ class Features:
     stems: frozenset[str] = field(default_factory=frozenset)
     char_text: str = ""
     text: str = ""  # headline and text as written, for sentence embeddings
+    language: str | None = None
 
 
 def features(post: AlignPost) -> Features:
@@ -85,7 +87,8 @@ def features(post: AlignPost) -> Features:
     lower = [w for w in text.lower().replace("-", " ").split() if w not in normalize.STOP]
     return Features(
         outlet=post.outlet,
-        time=post.time.timestamp() if post.time else None,
+        # an assumed date or zone may put a post hours off: such posts are not kept apart by time
+        time=post.time.timestamp() if post.time and not (post.date_assumed or post.zone_assumed) else None,
         words=stems + pairs,
         unigrams=len(stems),
         names=sorted(normalize.names(text)),
@@ -94,6 +97,7 @@ def features(post: AlignPost) -> Features:
         stems=frozenset(stems),
         char_text=" ".join(lower),
         text=written,
+        language=normalize.language(written),
     )
 
 
@@ -249,12 +253,13 @@ def _sparse_rows(rows: list[dict[int, float]], width: int) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=(len(rows), max(width, 1)))
 
 
-def number_agreement(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """For every pair (i[k], j[k]): +1 when both give one figure, -1 when their figures for one
-    unit clash, else 0.
+def number_agreement(feats: list[Features], i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every pair (i[k], j[k]): agreement, +1 when both give one figure, -1 when their
+    figures for one unit clash, else 0; and the share of shared values, whatever their units.
 
     A figure agrees when its unit matches and its value is within 15%, or when a
-    distinctive value (10 or more) recurs exactly, whatever word follows it.
+    distinctive value (10 or more) recurs exactly, whatever word follows it. Units are words
+    and differ between languages, so values met in both posts are counted apart (up to 3).
     """
     units: dict[str, int] = {}
     count = np.array([len(f.numbers) for f in feats], dtype=np.int64)
@@ -271,7 +276,11 @@ def number_agreement(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.
     agree[pair[(same_unit & close) | ((value[a] == value[b]) & (value[a] >= 10))]] = True
     clash = np.zeros(len(i), dtype=bool)
     clash[pair[same_unit]] = True
-    return np.where(agree, 1.0, np.where(clash, -1.0, 0.0))
+    equal = (value[a] == value[b]) & (value[a] >= 2)
+    shared = np.zeros(len(i))
+    distinct = np.unique(np.stack([pair[equal], value[a][equal]]), axis=1) if equal.any() else np.zeros((2, 0))
+    np.add.at(shared, distinct[0].astype(np.int64), 1.0)
+    return np.where(agree, 1.0, np.where(clash, -1.0, 0.0)), np.minimum(shared, 3.0) / 3.0
 
 
 def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -284,16 +293,22 @@ def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[n
 
 # --- scoring --------------------------------------------------------------------------
 
-# How much each signal adds to a pair's score. A pair whose score reaches THRESHOLD reports
-# the same development. Tuned on the project's own labelled events (tests/fixtures/align).
-THRESHOLD = 0.40
-WEIGHTS = {
-    "words": 0.5, "chars": 0.5, "names": 0.1, "quotes": 0.5, "numbers": 0.08, "time": 0.15,
-    "semantic": 0.1,  # only with the `semantic` extra installed
-}
-NUMBER_CLASH = -0.15  # a clash of figures weighs more than an agreement
-WORD_GATE = 0.04  # pairs sharing fewer words than this are not examined further
-TEXT_GATE = 0.10  # quotes and figures are read only for pairs with this much text in common
+# The signals of a pair, in the order of a feature row. A logistic regression fitted on
+# labelled pairs (bench/fit_link_weights.py, weights in link_weights.json) turns a row into
+# the probability that the two posts report the same development; LINK_PROBABILITY links.
+TEXT_FEATURES = ("words", "chars", "names", "quotes", "figures", "figure_clash", "shared_figures", "semantic")
+TIME_FEATURES = ("time_near", "time_far")
+# Posts in two languages share few words: for them the other signals weigh differently.
+CROSS_FEATURES = ("cross_language", "cross_names", "cross_shared_figures", "cross_semantic", "cross_time_near")
+FEATURES = TEXT_FEATURES + TIME_FEATURES + CROSS_FEATURES
+SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time", "semantic")  # what ablation switches off
+_SIGNAL_OF = {"figures": "numbers", "figure_clash": "numbers", "shared_figures": "numbers",
+              "time_near": "time", "time_far": "time"}
+_CROSSED = {"cross_names": "names", "cross_shared_figures": "shared_figures", "cross_semantic": "semantic",
+            "cross_time_near": "time_near"}
+LINK_PROBABILITY = 0.5
+WORD_GATE = 0.04  # pairs sharing fewer words than this, and no name or figure, are not read further
+SEMANTIC_FLOOR = 0.55  # sentence cosines below this, common between posts on one story, add nothing
 
 
 @dataclass
@@ -314,38 +329,32 @@ class Corpus:
     meaning: Meaning = field(default_factory=Meaning)
 
 
-def pair_signals(
+def text_features(
     corpus: Corpus, i: np.ndarray, j: np.ndarray, off: frozenset[str] = frozenset()
 ) -> np.ndarray:
-    """Score of each pair (i[k], j[k]) from every signal but time. `off` switches signals off.
+    """One row of TEXT_FEATURES per pair (i[k], j[k]); signals in `off` stay 0.
 
-    Word overlap is cheap and comes first: pairs with almost no words in common cannot
-    reach the threshold, so the costlier signals are computed for the others only.
+    Word overlap is cheap and comes first. Pairs that share almost no words and no name
+    (translations share names and figures, not words) keep zeros in the costlier columns.
     """
-    w = {k: (0.0 if k in off else v) for k, v in WEIGHTS.items()}
+    x = np.zeros((len(i), len(TEXT_FEATURES)))
     word_m, char_m, name_m = corpus.matrices
-    words = rowwise_cosine(word_m, word_m, i, j)
-    score = w["words"] * words
-    live = np.flatnonzero(words >= WORD_GATE)
-    chars = rowwise_cosine(char_m, char_m, i[live], j[live])
-    score[live] += w["chars"] * chars + w["names"] * rowwise_cosine(name_m, name_m, i[live], j[live])
-    text = live[0.5 * words[live] + 0.5 * chars >= TEXT_GATE]
-    if w["quotes"]:
-        score[text] += w["quotes"] * quote_similarity(corpus, i[text], j[text])
-    if w["numbers"]:
-        agreement = number_agreement(corpus.feats, i[text], j[text])
-        score[text] += np.where(agreement > 0, w["numbers"], np.where(agreement < 0, NUMBER_CLASH, 0.0))
-    if w["semantic"] and corpus.meaning.embedder is not None:
-        # a second opinion for pairs whose wording falls just short: paraphrases and translations.
-        # Pairs that reach THRESHOLD on their wording get no bonus; below `lowest` even the
-        # full semantic and time bonuses cannot reach it.
-        lowest = THRESHOLD - w["semantic"] - WEIGHTS["time"]
-        short = np.flatnonzero((score >= lowest) & (score < THRESHOLD))
-        score[short] += w["semantic"] * meaning_similarity(corpus, i[short], j[short])
-    return score
-
-
-SEMANTIC_FLOOR = 0.55  # sentence cosines below this, common between posts on one story, add nothing
+    x[:, 0] = rowwise_cosine(word_m, word_m, i, j)
+    x[:, 2] = rowwise_cosine(name_m, name_m, i, j)
+    figures = np.array([bool(f.numbers) for f in corpus.feats])
+    live = np.flatnonzero((x[:, 0] >= WORD_GATE) | (x[:, 2] > 0) | (figures[i] & figures[j]))
+    x[live, 1] = rowwise_cosine(char_m, char_m, i[live], j[live])
+    x[live, 3] = quote_similarity(corpus, i[live], j[live])
+    agreement, shared = number_agreement(corpus.feats, i[live], j[live])
+    x[live, 4] = agreement > 0
+    x[live, 5] = agreement < 0
+    x[live, 6] = shared
+    if "semantic" not in off and corpus.meaning.embedder is not None:
+        x[live, 7] = meaning_similarity(corpus, i[live], j[live])
+    for k, name in enumerate(TEXT_FEATURES):
+        if _SIGNAL_OF.get(name, name) in off:
+            x[:, k] = 0.0
+    return x
 
 
 def meaning_similarity(corpus: Corpus, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -357,20 +366,60 @@ def meaning_similarity(corpus: Corpus, i: np.ndarray, j: np.ndarray) -> np.ndarr
     return np.clip((cosine - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0.0, 1.0)
 
 
-def time_adjustment(
-    t_a: np.ndarray, u_a: np.ndarray, t_b: np.ndarray, u_b: np.ndarray, weight: float = WEIGHTS["time"]
+DAY_S = 86400.0
+
+
+def time_features(
+    t_a: np.ndarray, u_a: np.ndarray, t_b: np.ndarray, u_b: np.ndarray, daily: np.ndarray, stated: np.ndarray,
+    off: frozenset[str] = frozenset(),
 ) -> np.ndarray:
-    """Bonus for posts close in time, penalty for posts hours apart; 0 where a time is unknown.
+    """Rows of TIME_FEATURES: closeness in time, and distance beyond an hour; 0 where a time is unknown.
 
     t_* are epoch seconds (NaN when unknown), u_* the uncertainty of each time in seconds.
-    The bonus shrinks as the uncertainty grows; the penalty starts beyond one hour plus it.
+    Closeness counts only where both times are stated (an inferred time was placed by the
+    very links it would confirm) and shrinks as the uncertainty grows; distance counts from
+    one hour plus the uncertainty, in hours, up to 1.5. Where `daily` is set, a date was
+    assumed: only the clock is compared.
     """
-    gap = np.abs(t_a - t_b)
+    gap = np.where(daily, np.abs((t_a - t_b + DAY_S / 2) % DAY_S - DAY_S / 2), np.abs(t_a - t_b))
     slack = u_a + u_b
-    near = np.exp(-np.maximum(gap - slack, 0) / 1800) * np.minimum(1.0, 1800 / np.maximum(slack, 1))
+    near = np.exp(-np.maximum(gap - slack, 0) / 1800) * np.minimum(1.0, 1800 / np.maximum(slack, 1)) * stated
     far = np.clip((gap - slack - 3600) / 7200, 0, 1.5)
-    adjust = weight * (near - far)
-    return np.where(np.isnan(gap), 0.0, adjust)
+    x = np.stack([near, far], axis=1)
+    x[np.isnan(gap)] = 0.0
+    if "time" in off:
+        x[:] = 0.0
+    return x
+
+
+@lru_cache(maxsize=1)
+def _weights() -> dict:
+    path = Path(__file__).with_name("link_weights.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def feature_rows(text_x: np.ndarray, time_x: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """The full rows of FEATURES: text and time signals, and for pairs of posts in two
+    languages (`cross`) a second copy of the signals that survive translation."""
+    x = np.hstack([text_x, time_x, np.zeros((len(cross), len(CROSS_FEATURES)))])
+    x[:, FEATURES.index("cross_language")] = cross
+    for name, signal in _CROSSED.items():
+        x[:, FEATURES.index(name)] = cross * x[:, FEATURES.index(signal)]
+    return x
+
+
+def cross_language(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """1.0 where the two posts are known to be written in different languages."""
+    lang = np.array([f.language or "" for f in feats])
+    return ((lang[i] != lang[j]) & (lang[i] != "") & (lang[j] != "")).astype(float)
+
+
+def link_probability(x: np.ndarray, with_model: bool) -> np.ndarray:
+    """P(same development) per pair from its row of FEATURES: the fitted logistic regression,
+    with the weights fitted with the sentence model's feature or those fitted without it."""
+    fitted = _weights()["semantic" if with_model else "plain"]
+    coef = np.array([fitted["coef"].get(name, 0.0) for name in FEATURES])
+    return 1.0 / (1.0 + np.exp(-(x @ coef + fitted["intercept"])))
 
 
 # --- candidate blocking ---------------------------------------------------------------

@@ -10,7 +10,7 @@ An isotonic fit (scikit-learn) makes the placed times agree with the page order.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from statistics import median
 
 import numpy as np
@@ -63,7 +63,7 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
     for rank, (t, u) in _place(len(page), anchors).items():
         p = page[order[rank]]
         if p.time is None:
-            inferred[p.id] = InferredTime(time=datetime.fromtimestamp(t, tz=timezone.utc), plus_minus_s=u)
+            inferred[p.id] = InferredTime(time=datetime.fromtimestamp(t, tz=UTC), plus_minus_s=u)
     return inferred
 
 
