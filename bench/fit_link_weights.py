@@ -28,8 +28,8 @@ from labelled import EVENTS, load_event, seed_groups  # noqa: E402
 from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
 
 from livedesk.align import semantic, similar  # noqa: E402
-from livedesk.align.similar import Meaning  # noqa: E402
 from livedesk.align.cluster import _corpus, _time_features  # noqa: E402
+from livedesk.align.similar import Meaning  # noqa: E402
 from livedesk.align.times import infer_times  # noqa: E402
 from livedesk.model import AlignPost  # noqa: E402
 

@@ -502,7 +502,8 @@ def _align_posts(specs: list[dict]) -> tuple[list, list[dict]]:
         for position, post in enumerate(page.posts):
             number = count - position if page.order == "newest" else position + 1
             posts.append(AlignPost(id=f"{slug}-{number}", outlet=outlet, text=post.text, headline=post.headline,
-                                   time=post.time, position=position, page_order=page.order))
+                                   time=post.time, position=position, page_order=page.order,
+                                   date_assumed=page.date_source == "assumed", zone_assumed=page.zone_source == "assumed"))
     _skipped(errors, len(specs))
     return posts, errors
 

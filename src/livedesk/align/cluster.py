@@ -107,8 +107,8 @@ def _cluster(
     return labels, infer_times(posts, labels), (i[strong], j[strong], second[strong])
 
 
-ZONE_DOUBT_S = 6 * 3600.0  # a guessed time zone may put a post this far off
-DATE_DOUBT_S = 12 * 3600.0  # a guessed date: the day may be wrong, the clock is not
+ZONE_DOUBT_S = 3600.0  # a guessed zone: pages read with one guess keep their order, but may be hours apart
+DST_DOUBT_S = 3600.0  # a guessed date may fall in the other half of a summer-time year
 
 
 def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -120,12 +120,27 @@ def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[n
     for k, p in enumerate(posts):
         if p.time is not None:
             t[k] = p.time.timestamp()
-            u[k] = ZONE_DOUBT_S if p.zone_assumed else 0.0
+            u[k] = ZONE_DOUBT_S if p.zone_assumed else (DST_DOUBT_S if p.date_assumed else 0.0)
             daily[k] = p.date_assumed
         elif p.id in inferred:
             t[k] = inferred[p.id].time.timestamp()
             u[k] = inferred[p.id].plus_minus_s
-    return t, u, daily
+    return _move_assumed_dates(posts, t, daily), u, daily
+
+
+def _move_assumed_dates(posts: list[AlignPost], t: np.ndarray, daily: np.ndarray) -> np.ndarray:
+    """Move each page whose date was assumed by whole days to the coverage of the pages that
+    state their dates (the median of both), so that its times can be compared at all."""
+    stated = t[~daily & ~np.isnan(t)]
+    if not daily.any() or not len(stated):
+        return t
+    anchor = float(np.median(stated))
+    moved = t.copy()
+    outlets = np.array([p.outlet for p in posts])
+    for outlet in set(outlets[daily].tolist()):
+        page = daily & (outlets == outlet)
+        moved[page] += round((anchor - float(np.median(t[page]))) / similar.DAY_S) * similar.DAY_S
+    return moved
 
 
 def _time_features(

@@ -350,7 +350,7 @@ def text_features(
     x[live, 5] = agreement < 0
     x[live, 6] = shared
     if "semantic" not in off and corpus.meaning.embedder is not None:
-        x[live, 7] = meaning_similarity(corpus, i[live], j[live])
+        x[:, 7] = meaning_similarity(corpus, i, j)  # translations share no words: every candidate pair
     for k, name in enumerate(TEXT_FEATURES):
         if _SIGNAL_OF.get(name, name) in off:
             x[:, k] = 0.0
