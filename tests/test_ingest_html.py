@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from livedesk.ingest.html import read_html
 from livedesk.ingest.page import read_page
 from livedesk.model import ParsedPage
 
@@ -107,6 +108,26 @@ def test_entries_without_stamps_or_headlines_are_still_one_post_each() -> None:
     assert [p.anchor for p in page.posts] == ["e4", "e3", "e2", "e1"]
     assert all(p.headline is None and p.time is None and "Share" not in p.text for p in page.posts)
     assert page.title == "Bridge inquiry live"  # the page's heading is its title, not a post
+
+
+def test_relative_stamps_start_their_post_and_count_back_from_the_reading() -> None:
+    before = datetime.now(UTC)
+    page = read("relative.html")
+    after = datetime.now(UTC)
+    assert [p.headline for p in page.posts] == ["Turnout tops 60 per cent", "First box arrives at the count", None]
+    assert page.posts[2].text == "Polls have closed. Counting staff are setting out the tables in the sports hall."
+    for post, minutes in zip(page.posts, (3, 18, 42)):
+        assert post.time is not None  # to the minute: `3 min ago` says no seconds
+        assert before - timedelta(minutes=minutes, seconds=60) <= post.time <= after - timedelta(minutes=minutes)
+    german = read_html(
+        '<html lang="de"><body><main><h1>Sturm</h1><div class="e"><span>vor 5 Minuten</span><h3>Fähre fällt aus</h3>'
+        "<p>Die Abendfähre bleibt heute im Hafen.</p></div><div class='e'><span>vor 2 Stunden</span><h3>Warnung vor Orkan</h3>"
+        "<p>Der Wetterdienst warnt vor Orkanböen an der Küste.</p></div></main></body></html>",
+        now=utc(2026, 11, 20, 18, 30),
+    )
+    assert [(p.time, p.headline) for p in german.posts] == [
+        (utc(2026, 11, 20, 18, 25), "Fähre fällt aus"), (utc(2026, 11, 20, 16, 30), "Warnung vor Orkan")
+    ]
 
 
 def test_json_ld_that_contradicts_the_visible_page_gives_way() -> None:

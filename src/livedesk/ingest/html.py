@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from datetime import date as Date
 
+import dateparser
 import htmldate
 import lxml.etree
 import lxml.html
@@ -153,6 +154,28 @@ def _stamp_text(value: str) -> str | None:
     return f"{stamp} UTC{offset[:3]}:{offset[3:]}" if offset else stamp
 
 
+# A short text that counts back: `3 min ago`, `vor 5 Minuten`, `il y a 2 heures`, `hace 10 minutos`.
+_RELATIVE_RE = re.compile(
+    r"^(?:\d+\s*\w+\.?\s+(?:ago|назад|önce|geleden|temu|fa)|(?:vor|il y a|hace|há)\s+\d+\s*\w+\.?)$", re.I
+)
+_RELATIVE_SETTINGS = {"TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"}
+
+
+def _relative_as_stamps(tree: HtmlElement, now: datetime, language: str | None) -> None:
+    """An element that says only `3 min ago` -> a stamp paragraph, counted back from `now`
+    (when the page was read), so that it starts its post instead of passing for a headline."""
+    for element in tree.iter("span", "div", "p", "time", "small", "li", "em", "strong"):
+        if len(element) or not element.text or (element.tag == "time" and _stamp_text(element.get("datetime", ""))):
+            continue
+        text = " ".join(element.text.split())
+        if len(text) > 40 or not _RELATIVE_RE.match(text):
+            continue
+        base = {**_RELATIVE_SETTINGS, "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None)}
+        moment = dateparser.parse(text, settings=base, languages=[language] if language else None)
+        if moment is not None:
+            element.tag, element.text = "p", _stamp_text(moment.replace(second=0, microsecond=0).isoformat() + "+00:00")
+
+
 _STAMP_SEPARATOR_RE = re.compile(r"\s*(?::|\s[-–—|])\s+")
 
 
@@ -225,8 +248,9 @@ def distinct_times(page: ParsedPage) -> int:
 
 
 def read_html(
-    page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
+    page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None, now: datetime | None = None
 ) -> ParsedPage:
+    """`now` is when the page was read: `3 min ago` counts back from it."""
     page = _NOT_XML_RE.sub("", page)  # lxml refuses control characters and lone surrogates
     try:
         tree = lxml.html.document_fromstring(page)
@@ -244,6 +268,7 @@ def read_html(
     page_day = _page_day(tree)
     date = page_day or date
     embeds = _embeds_as_marks(tree) if _EMBED_HINT_RE.search(page) else []
+    _relative_as_stamps(tree, now or datetime.now(UTC), page_language(tree.get("lang")))
     _times_as_paragraphs(tree)
     _split_stamped_headings(tree)
     _drop_site_headers(tree)
