@@ -21,7 +21,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "align"))
 
-from labelled import bcubed_f1, load_events, pairwise, seed_groups, seed_pairwise  # noqa: E402
+import corpus_events  # noqa: E402
+from labelled import bcubed_f1, load_events, pairwise, prf, seed_groups, seed_pairwise  # noqa: E402
 from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
 
 from livedesk.align import semantic  # noqa: E402
@@ -77,6 +78,22 @@ def events_scores(off: frozenset[str] = frozenset(), baseline: bool = False) -> 
         errors += [abs((t.time - truth[pid]).total_seconds()) / 60 for pid, t in result.inferred.items()]
     mae = None if baseline else sum(errors) / len(errors)
     return (*pairwise(found, gold), bcubed_f1(found, gold), mae)
+
+
+def corpus_scores(off: frozenset[str] = frozenset()) -> tuple[float, float, float, int, int, int]:
+    """The shared real-events corpus, posts cut by its gold: precision, recall, F1 over the gold
+    same pairs (false links count against precision), false links, same pairs linked, in all."""
+    linked = total = false = 0
+    for event in corpus_events.load_events():
+        found, pairs, wrong = corpus_events.score(event, groups(align(event.posts, off=off)))
+        linked, total, false = linked + found, total + pairs, false + len(wrong)
+    precision, recall, f1 = prf(linked, false, total - linked)
+    return precision, recall, f1, false, linked, total
+
+
+def corpus_line(name: str, scores: tuple) -> str:
+    p, r, f1, false, linked, total = scores
+    return f"  {name:<22} {p:9.3f} {r:7.3f} {f1:6.3f} {false:12d}   ({linked}/{total} same pairs)"
 
 
 def line(name: str, scores: tuple) -> str:
@@ -159,6 +176,14 @@ def main() -> None:
                 continue
             print(line(f"without {signal}", scores(frozenset({signal}))))
         print()
+    if corpus_events.EVENTS.exists():
+        print("real events corpus (shared corpus/events; posts cut by the gold, times as the gold knows them)")
+        print(f"  {'':<22} {'precision':>9} {'recall':>7} {'F1':>6} {'false links':>12}")
+        print(corpus_line("all signals", corpus_scores()))
+        for signal in SIGNALS:
+            if signal not in BASE_OFF:
+                print(corpus_line(f"without {signal}", corpus_scores(frozenset({signal}))))
+        print()
     print("labelled events one by one (museum_theft was written after tuning: a held-out check)")
     for name, posts, labels, _ in load_events():
         p, r, f1 = pairwise(groups(align(posts)), labels)
@@ -167,7 +192,7 @@ def main() -> None:
     print("Seeds MAE: every second TASS post has its time hidden and inferred back (CNN gives no times).")
     print("Labelled MAE: the untimed outlets' posts against the true times kept in the labels.")
     if "semantic" not in BASE_OFF:
-        print("The semantic signal's weight and floor were tuned on all four events and the seeds: none is held out for it.")
+        print("Link weights: bench/fit_link_weights.py (museum_theft and dam_warning held out; the real corpus never fitted on).")
 
 
 if __name__ == "__main__":
