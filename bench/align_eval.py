@@ -21,6 +21,8 @@ from packaging.requirements import Requirement
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "align"))
 
+import contextlib
+
 import corpus_events  # noqa: E402
 from labelled import bcubed_f1, load_events, pairwise, prf, seed_groups, seed_pairwise  # noqa: E402
 from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
@@ -116,10 +118,8 @@ def extra_install_mb() -> tuple[float, list[str]]:
             if name in found:
                 continue
             found.add(name)
-            try:
+            with contextlib.suppress(metadata.PackageNotFoundError):
                 todo += [Requirement(r) for r in metadata.requires(name) or []]
-            except metadata.PackageNotFoundError:
-                pass
         return found
 
     requires = metadata.requires("livedesk") or []

@@ -13,8 +13,10 @@ from pathlib import Path
 from livedesk.align.cluster import align
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
-import corpus_events  # noqa: E402
-from labelled import load_event, pairs_of, pairwise  # noqa: E402
+from datetime import UTC
+
+import corpus_events
+from labelled import load_event, pairs_of, pairwise
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "align" / "written"
 
@@ -61,11 +63,11 @@ def test_figures_read_in_other_languages():
 
 def test_an_assumed_date_compares_the_clock_only():
     """Two posts minutes apart on the clock, one read with a date guessed days off."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from livedesk.model import AlignPost
 
-    when = datetime(2031, 6, 2, 14, 0, tzinfo=timezone.utc)
+    when = datetime(2031, 6, 2, 14, 0, tzinfo=UTC)
     text = "Rescuers have reached the last of the climbers stranded on the Kessel ridge, the mountain service said."
     posts = [
         AlignPost(id="a-1", outlet="Alpine Desk", text=text, time=when),
