@@ -175,3 +175,23 @@ def test_posts_that_are_only_an_embed_keep_it_as_media() -> None:
     ]
     assert (instagram.text, video.text, tweet.text) == ("", "", "")
     assert text.headline == "Clouds part over the moor" and not text.media
+
+
+def test_feed_items_that_are_only_an_embedded_post_keep_it() -> None:
+    rss = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Comet night - live | Skyward Gazette</title>'
+        "<item><title>From the harbour wall</title><guid>https://skyward.example/live#f2</guid>"
+        "<description><![CDATA[<blockquote class=\"twitter-tweet\"><p>Tail visible over the lighthouse!</p>"
+        '<a href="https://twitter.com/skywatch/status/1823000000000000009">August 12, 2026</a></blockquote>]]></description>'
+        "<pubDate>Wed, 12 Aug 2026 23:05:00 +0100</pubDate></item>"
+        "<item><title>Clear skies</title><guid>https://skyward.example/live#f1</guid>"
+        "<description>The cloud has cleared over the moor.</description><pubDate>Wed, 12 Aug 2026 22:10:00 +0100</pubDate></item>"
+        "</channel></rss>"
+    )
+    page = read_page(rss.encode())
+    tweet = page.posts[0]
+    assert (tweet.headline, tweet.text) == ("From the harbour wall", "")
+    assert [(m.kind, m.url, m.caption) for m in tweet.media] == [
+        ("embed", "https://twitter.com/skywatch/status/1823000000000000009", "Tail visible over the lighthouse!")
+    ]
+    assert page.posts[1].text == "The cloud has cleared over the moor." and not page.posts[1].media

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 import feedparser
 
 from livedesk.ingest import ParseError
+from livedesk.ingest.embeds import split_embeds
 from livedesk.ingest.markup import fragment_text
 from livedesk.ingest.outlet import outlet_zone, split_title
 from livedesk.ingest.times import order_of, parse_iso, to_utc, zone_by_iana
@@ -87,13 +88,14 @@ def read_feed(
     posts = []
     for entry in feed.entries:
         body = entry.get("content", [{}])[0].get("value") if entry.get("content") else entry.get("summary")
+        body, embeds = split_embeds(body) if isinstance(body, str) else (None, [])
         posts.append(ParsedPost(
             text=fragment_text(body),
             headline=fragment_text(entry.get("title")) or None,
             time=_when(entry, "published", zone) or _when(entry, "updated", zone),
             updated=_when(entry, "updated", zone),
             author=_author(entry.get("author")),
-            media=_entry_media(entry),
+            media=_entry_media(entry) + embeds,
             anchor=entry.get("id") or entry.get("link") or None,
         ))
     return ParsedPage(
@@ -120,14 +122,15 @@ def read_json_feed(
         if not isinstance(item, dict):
             continue
         body = item.get("content_html") or item.get("content_text") or item.get("summary")
+        body, embeds = split_embeds(body) if isinstance(body, str) else (None, [])
         image = item.get("image") or item.get("banner_image")
         posts.append(ParsedPost(
-            text=fragment_text(body if isinstance(body, str) else None),
+            text=fragment_text(body),
             headline=item.get("title") if isinstance(item.get("title"), str) else None,
             time=parse_iso(item.get("date_published"), zone),
             updated=parse_iso(item.get("date_modified"), zone),
             author=_author_name(item),
-            media=[Media(kind="image", url=image)] if isinstance(image, str) else [],
+            media=([Media(kind="image", url=image)] if isinstance(image, str) else []) + embeds,
             anchor=str(item["id"]) if isinstance(item.get("id"), (str, int)) else None,
         ))
     if not posts:
