@@ -224,8 +224,12 @@ def server_env(tmp_path: Path, **extra: str) -> dict:
 
 @pytest.fixture(scope="session")
 def shared_env(tmp_path_factory) -> dict:
-    """Settings of the session's shared app and server: one database, fast scheduler and keep-alives."""
-    return server_env(tmp_path_factory.mktemp("srv"), LIVEDESK_KEEPALIVE_S="1")
+    """Settings of the session's shared app and server: one database, fast scheduler and keep-alives.
+
+    They poll no outlets' sources (tests/test_follow.py runs nodes that do): a poll would be a
+    change of its own in the middle of other tests.
+    """
+    return server_env(tmp_path_factory.mktemp("srv"), LIVEDESK_KEEPALIVE_S="1", LIVEDESK_POLL_SOURCES="false")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ def test_token_is_alone_on_the_last_line(env):
     assert token.startswith("ld_") and " " not in token and len(token) > 30
 
 
+@pytest.mark.slow  # a CLI process per command
 def test_event_and_post_commands(env):
     slug = unique("cli")
     run_cli("db", "upgrade", env=env)

@@ -340,6 +340,7 @@ def test_bad_key_point_requests_are_refused_clearly(server, editor, event):
     assert editor.get("/e/no-such-event/compare").status_code == 404
 
 
+@pytest.mark.slow  # CLI processes
 def test_align_event_cli_recomputes_and_stores(server, editor, seeds):
     slug, ids = seeds
     out = run_cli("align-event", slug, "--json", env=server.env)

@@ -308,6 +308,7 @@ def test_removing_a_source_keeps_its_posts(desk, slug):
     assert desk.delete(f"/api/events/{slug}/sources/{source['id']}").status_code == 404
 
 
+@pytest.mark.slow  # six CLI processes
 def test_ingest_command(node, desk, slug, pages, tmp_path):
     saved = tmp_path / "northsound.txt"
     saved.write_text(PASTED)

@@ -69,6 +69,7 @@ PATHOLOGICAL = {
 }
 
 
+@pytest.mark.slow  # a process per file
 @pytest.mark.parametrize("name", list(PATHOLOGICAL))
 def test_parse_survives_pathological_files(tmp_path: Path, name: str) -> None:
     page = tmp_path / name

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from conftest import App, server_env, unique
+from conftest import App, server_env, unique, wait_until
 from livedesk.web import currency
 from livedesk.web.pages import highlight
 
@@ -83,7 +83,10 @@ def test_the_event_page_without_javascript_shows_posts_and_a_show_more_link(site
 
 def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     slug, _ = new_event(desk, 1)
-    first = site.get(f"/e/{slug}")
+    # the page holds the newest change the app has heard of; through Redis that news comes a moment
+    # after the write: the page is settled once two readings agree
+    first = wait_until(lambda: (page := site.get(f"/e/{slug}")).headers["etag"] == site.get(f"/e/{slug}").headers["etag"] and page,
+                       message="the page settles")
     csp = first.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert first.headers["x-content-type-options"] == "nosniff"
@@ -102,11 +105,9 @@ def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     assert "x-frame-options" not in embed.headers
     # a new post changes the page, so the old ETag no longer matches
     desk.post(f"/api/events/{slug}/posts", json={"body": "A later post."})
-    for _ in range(50):
-        later = site.get(f"/e/{slug}", headers={"If-None-Match": first.headers["etag"]})
-        if later.status_code == 200:
-            break
-    assert later.status_code == 200 and "A later post." in later.text
+    later = wait_until(lambda: (page := site.get(f"/e/{slug}", headers={"If-None-Match": first.headers["etag"]})).status_code == 200
+                       and page, message="a new page")
+    assert "A later post." in later.text
 
 
 def test_missing_event_and_bad_cursor_get_clear_pages(site):

@@ -29,6 +29,9 @@ VECTORS = [
     for line in (Path(__file__).parent / "fixtures" / "xss" / "vectors.txt").read_text(encoding="utf-8").splitlines()
     if line.strip() and not line.startswith("# ")
 ]
+
+pytestmark = pytest.mark.slow  # the whole corpus goes through a server of its own
+
 MARK = "lanternword"  # a word in every post, so one search finds them all
 START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
