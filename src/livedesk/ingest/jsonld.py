@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, tzinfo
+from typing import Any
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.embeds import split_embeds
@@ -40,13 +41,13 @@ def json_ld_blocks(page: str) -> list[object]:
     return blocks
 
 
-def _types(node: dict) -> set[str]:
+def _types(node: dict[str, Any]) -> set[str]:
     kind = node.get("@type", [])
     kinds = kind if isinstance(kind, list) else [kind]
     return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
 
 
-def _live_blogs(node: object, depth: int = 0) -> Iterator[dict]:
+def _live_blogs(node: object, depth: int = 0) -> Iterator[dict[str, Any]]:
     if depth > _MAX_DEPTH:
         return
     if isinstance(node, list):
@@ -61,7 +62,7 @@ def _live_blogs(node: object, depth: int = 0) -> Iterator[dict]:
                 yield from _live_blogs(node[key], depth + 1)
 
 
-def _listed(value: object) -> list:
+def _listed(value: object) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -80,7 +81,7 @@ def _names(value: object) -> str | None:
     return ", ".join(names) or None
 
 
-def _media(node: dict) -> list[Media]:
+def _media(node: dict[str, Any]) -> list[Media]:
     media = []
     for image in _listed(node.get("image")):
         if isinstance(image, str):
@@ -134,13 +135,13 @@ def _has_offset(value: str) -> bool:
         return True  # not a time at all: it leaves the zone undecided
 
 
-def _post(update: dict, zone: tzinfo | None) -> ParsedPost:
+def _post(update: dict[str, Any], zone: tzinfo | None) -> ParsedPost:
     body = update.get("articleBody") or update.get("text") or update.get("description")
     body, embeds = split_embeds(body) if isinstance(body, str) else (None, [])
     return ParsedPost(
         text=fragment_text(body),
-        time=parse_iso(update.get("datePublished"), zone),
-        updated=parse_iso(update.get("dateModified"), zone),
+        time=parse_iso(str(update.get("datePublished") or ""), zone),
+        updated=parse_iso(str(update.get("dateModified") or ""), zone),
         headline=_text(update.get("headline") or update.get("name")),
         author=_names(update.get("author")),
         media=_media(update) + embeds,
@@ -198,7 +199,7 @@ def read_json_ld(
                 posts.append(post)
     if not posts:
         return None
-    published = parse_iso(first.get("datePublished") or first.get("coverageStartTime"), zone)
+    published = parse_iso(str(first.get("datePublished") or first.get("coverageStartTime") or ""), zone)
     title = _text(first.get("headline") or first.get("name")) or title_hint
     page_media = _media(first)
     _drop_page_level(posts, page_media, {_names(first.get("author")), _names(first.get("publisher"))}, title)
@@ -214,14 +215,13 @@ def read_json_ld(
     )
 
 
-
-def parse_json_ld_document(text: str, **options) -> ParsedPage:
+def parse_json_ld_document(text: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None) -> ParsedPage:
     """A file that is JSON-LD itself (not embedded in HTML)."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise ParseError(f"not valid JSON: {error}") from None
-    page = read_json_ld([data], **options)
+    page = read_json_ld([data], outlet=outlet, tz=tz, date=date)
     if page is None:
         raise ParseError("the JSON holds no LiveBlogPosting with updates")
     return page

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date as Date
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 import lxml.etree
@@ -67,60 +68,60 @@ def read_page(
     text = ensure_text(text)
     if not text.strip():
         raise ParseError("the page is empty")
-    options = {"outlet": outlet, "tz": tz, "date": date}
     kind = sniff(text, content_type, url)
     try:
         if kind == "json":
-            return _read_json(text, **options)
+            return _read_json(text, outlet=outlet, tz=tz, date=date)
         if kind == "feed":
-            return read_feed(content if isinstance(content, bytes) else text.encode(), **options)
+            return read_feed(content if isinstance(content, bytes) else text.encode(), outlet=outlet, tz=tz, date=date)
         if kind == "html":
-            return _read_html(text, **options)
-        return read_text(text, **options)
+            return _read_html(text, outlet=outlet, tz=tz, date=date)
+        return read_text(text, outlet=outlet, tz=tz, date=date)
     except (RecursionError, lxml.etree.LxmlError) as error:
         raise ParseError(f"unreadable {kind} page: {type(error).__name__}") from None
 
 
-def _read_json(text: str, **options) -> ParsedPage:
+def _read_json(text: str, *, outlet: str | None, tz: str | None, date: Date | None) -> ParsedPage:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise ParseError(f"not valid JSON: {error}") from None
     if isinstance(data, dict) and "jsonfeed" in str(data.get("version", "")):
-        return read_json_feed(data, **options)
-    return parse_json_ld_document(text, **options)
+        return read_json_feed(data, outlet=outlet, tz=tz, date=date)
+    return parse_json_ld_document(text, outlet=outlet, tz=tz, date=date)
 
 
-def _read_html(text: str, **options) -> ParsedPage:
+def _read_html(text: str, *, outlet: str | None, tz: str | None, date: Date | None) -> ParsedPage:
     blocks = json_ld_blocks(text)
     if blocks:
-        meta = _META_RE.findall(text[:200_000])
-        hints = _og_hints(meta)
+        hints = _og_hints(_META_RE.findall(text[:200_000]))
         lang = _LANG_RE.search(text[:20_000])
-        page = read_json_ld(blocks, **options, **hints, language=page_language(lang.group(1) if lang else None))
+        page = read_json_ld(
+            blocks, outlet=outlet, tz=tz, date=date, outlet_hint=hints.get("outlet_hint"), title_hint=hints.get("title_hint"),
+            language=page_language(lang.group(1) if lang else None),
+        )
         if page is not None and times_in_doubt(page):
             # structured data wins only when the visible page does not plainly contradict it
             try:
-                visible = read_html(text, **options)
+                visible = read_html(text, outlet=outlet, tz=tz, date=date)
             except ParseError:
                 return page
             return visible if distinct_times(visible) > distinct_times(page) else page
         if page is not None:
             return page
-    return read_html(text, **options)
+    return read_html(text, outlet=outlet, tz=tz, date=date)
 
 
-def _og_hints(tags: list[str]) -> dict[str, str | None]:
-    hints: dict[str, str | None] = {"outlet_hint": None, "title_hint": None}
+def _og_hints(tags: list[str]) -> dict[str, str]:
+    hints: dict[str, str] = {}
     for tag in tags:
         content = re.search(r"content\s*=\s*[\"']([^\"']*)[\"']", tag)
-        if content:
-            key = "outlet_hint" if "site_name" in tag else "title_hint"
-            hints[key] = hints[key] or content.group(1).strip() or None
+        if content and content.group(1).strip():
+            hints.setdefault("outlet_hint" if "site_name" in tag else "title_hint", content.group(1).strip())
     return hints
 
 
-def page_to_json(page: ParsedPage) -> dict:
+def page_to_json(page: ParsedPage) -> dict[str, Any]:
     """The `livedesk parse --json` shape; times are ISO-8601 UTC strings or null."""
     return {
         "title": page.title,
