@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from calendar import timegm
 from datetime import UTC, date, datetime, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import feedparser
 
@@ -18,7 +20,7 @@ from livedesk.ingest.times import order_of, parse_iso, to_utc, zone_by_iana
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 
-def _utc(parsed) -> datetime | None:
+def _utc(parsed: time.struct_time | None) -> datetime | None:
     """feedparser's UTC struct_time -> aware datetime."""
     if not parsed:
         return None
@@ -31,7 +33,7 @@ def _utc(parsed) -> datetime | None:
 _ZONED_RE = re.compile(r"(?:[+-][0-9]{2}:?[0-9]{2}|Z|\b[A-Z]{1,5})\s*$")
 
 
-def _when(node, key: str, zone: tzinfo | None) -> datetime | None:
+def _when(node: dict[str, Any], key: str, zone: tzinfo | None) -> datetime | None:
     """feedparser takes a date without a zone as UTC (or cannot read it); such a date is read
     in the page's zone instead."""
     raw = dict.get(node, key)
@@ -61,7 +63,7 @@ def _author(author: str | None) -> str | None:
     return match.group("name").strip() if match else author.strip()
 
 
-def _entry_media(entry) -> list[Media]:
+def _entry_media(entry: dict[str, Any]) -> list[Media]:
     media = []
     links = [link for link in entry.get("links", []) if link.get("rel") == "enclosure"]
     for item in links + list(entry.get("media_content", [])):
@@ -109,7 +111,7 @@ def read_feed(
 
 
 def read_json_feed(
-    data: dict, *, outlet: str | None = None, tz: str | None = None, date: date | None = None
+    data: dict[str, Any], *, outlet: str | None = None, tz: str | None = None, date: date | None = None
 ) -> ParsedPage:
     """A JSON Feed (version 1 or 1.1) that is already decoded from JSON."""
     items = data.get("items")
@@ -127,8 +129,8 @@ def read_json_feed(
         posts.append(ParsedPost(
             text=fragment_text(body),
             headline=item.get("title") if isinstance(item.get("title"), str) else None,
-            time=parse_iso(item.get("date_published"), zone),
-            updated=parse_iso(item.get("date_modified"), zone),
+            time=parse_iso(str(item.get("date_published") or ""), zone),
+            updated=parse_iso(str(item.get("date_modified") or ""), zone),
             author=_author_name(item),
             media=([Media(kind="image", url=image)] if isinstance(image, str) else []) + embeds,
             anchor=str(item["id"]) if isinstance(item.get("id"), (str, int)) else None,
@@ -145,9 +147,9 @@ def read_json_feed(
     )
 
 
-def _author_name(node: dict) -> str | None:
+def _author_name(node: dict[str, Any]) -> str | None:
     authors = node.get("authors") or ([node["author"]] if isinstance(node.get("author"), dict) else [])
     if not isinstance(authors, list):
         return None
-    names = [a.get("name") for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    names = [str(a["name"]) for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
     return ", ".join(names) or None
