@@ -9,6 +9,7 @@ Run from the repository root: python bench/align_eval.py [--semantic on|off]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -20,8 +21,6 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "align"))
-
-import contextlib
 
 import corpus_events  # noqa: E402
 from labelled import bcubed_f1, load_events, pairwise, prf, seed_groups, seed_pairwise  # noqa: E402

@@ -131,10 +131,11 @@ def test_json_report_shape():
     assert signed["first_reported_by"] == "Velor News Agency"
     # next came Global Dispatch, whose time is inferred: 15 min later, ± 15 min, so no lead is claimed
     assert (signed["runner_up"], signed["lead_seconds"], signed["lead_uncertainty_s"]) == ("Global Dispatch", None, 900)
-    assert lead_text(signed) == "ahead of Global Dispatch by less than the ± 15 min of an inferred time"
+    assert lead_text(signed) == ("ahead of Global Dispatch by less than the ± 15 min of an inferred time, "
+                                 "Global Dispatch's time inferred")
     answering = next(d for d in data["developments"] if d["label"].startswith("Answering a question"))
     assert (answering["lead_seconds"], answering["runner_up"], answering["lead_uncertainty_s"]) == (600, "Eastern Monitor", None)
-    assert lead_text(answering) == "10 min ahead of Eastern Monitor"
+    assert lead_text(answering) == "10 min ahead of Eastern Monitor, both times stated"
     assert set(signed) >= {"id", "post_ids", "outlets", "first_reported_by", "first_time", "label", "quotes",
                            "runner_up", "lead_uncertainty_s", "first_contested_by"}
 
@@ -156,6 +157,19 @@ def test_a_lead_on_inferred_times_is_claimed_only_beyond_their_uncertainty():
         assert got == want, (b_at, b_pm)
     only_inferred = first_reporter(posts[1:2], {"b": InferredTime(time=at, plus_minus_s=600)})
     assert only_inferred["first_reported_by"] == "B" and only_inferred["lead_seconds"] is None
+
+
+def test_no_lead_rests_on_an_assumed_time():
+    at = datetime(2032, 6, 2, 12, 0, tzinfo=timezone.utc)
+    stated = AlignPost(id="a", outlet="Harbour Courier", text="", time=at)
+    guessed = AlignPost(id="b", outlet="Nordic Wire", text="", time=at - timedelta(hours=10), zone_assumed=True)
+    first = first_reporter([stated, guessed], {})
+    assert (first["first_reported_by"], first["lead_seconds"], first["first_contested_by"]) == (
+        "Harbour Courier", None, ["Nordic Wire"])
+    assert lead_text({**first, "first_time": None}) == (
+        "as far as the stated times tell; Nordic Wire's date or zone assumed: may be earlier")
+    later = AlignPost(id="c", outlet="Coastline Daily", text="", time=at + timedelta(minutes=4))
+    assert lead_text(first_reporter([stated, later], {})) == "4 min ahead of Coastline Daily, both times stated"
 
 
 def test_shared_remark_keeps_each_outlets_wording():

@@ -142,6 +142,7 @@ class Development:
     runner_up: str | None = None  # that next outlet
     lead_uncertainty_s: float | None = None  # ± of the lead, or of the contest, where a time is inferred
     first_contested_by: list[str] = field(default_factory=list)  # outlets that may have been first
+    lead_basis: str | None = None  # what the lead rests on: "both times stated", "CNN's time inferred"
     quotes: list[Quote] = field(default_factory=list)
 
 

@@ -275,38 +275,59 @@ def first_reporter(members: list[AlignPost], inferred: dict[str, InferredTime]) 
     Inferred times count too, with their uncertainty: a lead is claimed only where it is
     larger than the uncertainty of both times (by CLEAR_LEAD_S). Where an inferred time
     may lie before the first one (by as much), the first by a real time is named, if any,
-    and the others contest it. An inferred time read off a development's own posts spans
-    their times, so it seldom settles a lead.
+    and the others contest it. A time read with an assumed date or zone never carries a
+    lead: its outlet contests the first place instead. `lead_basis` says what the lead
+    rests on: "both times stated", or whose time was inferred or assumed.
     """
-    earliest: dict[str, tuple[datetime, float, bool]] = {}  # outlet -> (time, ± seconds, real)
+    earliest: dict[str, tuple[datetime, float, str]] = {}  # outlet -> (time, ± seconds, basis)
+    assumed: list[str] = []
     for p in members:
-        guess = inferred.get(p.id) if p.time is None else None
-        if p.time is None and guess is None:
+        if p.time is not None and (p.date_assumed or p.zone_assumed):
+            assumed.append(p.outlet)
             continue
-        moment = (p.time, 0.0, True) if p.time is not None else (guess.time, guess.plus_minus_s, False)
+        guess = inferred.get(p.id) if p.time is None else None
+        if p.time is not None:
+            moment = (p.time, 0.0, "stated")
+        elif guess is not None:
+            moment = (guess.time, guess.plus_minus_s, "inferred")
+        else:
+            continue
         if p.outlet not in earliest or moment[0] < earliest[p.outlet][0]:
             earliest[p.outlet] = moment
-    ranked = sorted(earliest.items(), key=lambda item: (item[1][0], not item[1][2]))
-    out = {"first_reported_by": None, "first_time": None, "lead_seconds": None, "runner_up": None,
-           "lead_uncertainty_s": None, "first_contested_by": []}
+    assumed = [o for o in dict.fromkeys(assumed) if o not in earliest]
+    ranked = sorted(earliest.items(), key=lambda item: (item[1][0], item[1][2] != "stated"))
+    out: dict = {"first_reported_by": None, "first_time": None, "lead_seconds": None, "runner_up": None,
+                 "lead_uncertainty_s": None, "first_contested_by": [], "lead_basis": None}
     if not ranked:
+        out.update(first_contested_by=assumed, lead_basis=_basis(assumed, "date or zone assumed") if assumed else None)
         return out
-    (first, (t1, u1, _)), rest = ranked[0], ranked[1:]
-    gaps = [((t - t1).total_seconds(), u + u1, outlet) for outlet, (t, u, _) in rest]
-    open_to = [(outlet, slack) for gap, slack, outlet in gaps if gap < slack - CLEAR_LEAD_S]
-    if not open_to:
+    (first, (t1, u1, b1)), rest = ranked[0], ranked[1:]
+    gaps = [((t - t1).total_seconds(), u + u1, outlet, b) for outlet, (t, u, b) in rest]
+    open_to = [(outlet, slack) for gap, slack, outlet, _ in gaps if gap < slack - CLEAR_LEAD_S]
+    if not open_to and not assumed:
         out.update(first_reported_by=first, first_time=t1)
         if gaps:
-            gap, slack, runner_up = gaps[0]
+            gap, slack, runner_up, b2 = gaps[0]
             clear = not slack or gap > slack + CLEAR_LEAD_S
-            out.update(lead_seconds=gap if clear else None, runner_up=runner_up, lead_uncertainty_s=slack or None)
+            inferred_of = [o for o, b in ((first, b1), (runner_up, b2)) if b == "inferred"]
+            out.update(lead_seconds=gap if clear else None, runner_up=runner_up, lead_uncertainty_s=slack or None,
+                       lead_basis=_basis(inferred_of, "time inferred") if inferred_of else "both times stated")
         return out
     contenders = [first] + [outlet for outlet, _ in open_to]
-    named = next((o for o in contenders if earliest[o][2]), None)
+    named = next((o for o in contenders if earliest[o][2] == "stated"), None)
+    contested = [o for o in contenders if o != named]
+    basis = [_basis(contested, "time inferred")] if contested else []
+    basis += [_basis(assumed, "date or zone assumed")] if assumed else []
     out.update(first_reported_by=named, first_time=earliest[named][0] if named else None,
-               first_contested_by=[o for o in contenders if o != named],
-               lead_uncertainty_s=max(slack for _, slack in open_to))
+               first_contested_by=contested + assumed,
+               lead_uncertainty_s=max((slack for _, slack in open_to), default=None), lead_basis="; ".join(basis))
     return out
+
+
+def _basis(outlets: list[str], what: str) -> str:
+    """ "CNN's time inferred", "CNN's and BBC's time inferred"."""
+    names = [f"{o}'s" for o in outlets]
+    return (names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]) + f" {what}"
 
 
 def _label(members: list[AlignPost]) -> str:

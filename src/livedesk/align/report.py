@@ -49,6 +49,7 @@ def _development(d: Development) -> dict:
         "runner_up": d.runner_up,
         "lead_uncertainty_s": round(d.lead_uncertainty_s) if d.lead_uncertainty_s is not None else None,
         "first_contested_by": d.first_contested_by,
+        "lead_basis": d.lead_basis,
         "label": d.label,
         "quotes": [
             {"outlet": q.outlet, "post_id": q.post_id, "text": q.text, "speaker": q.speaker}
@@ -58,20 +59,26 @@ def _development(d: Development) -> dict:
 
 
 def lead_text(d: dict) -> str:
-    """The first reporter's lead over the next outlet in words, from a development as JSON.
+    """The first reporter's lead over the next outlet in words, from a development as JSON,
+    with what it rests on.
 
-    '12 min ahead of CNN'; 'about 40 min ahead of CNN (± 15 min)' where a time is inferred;
-    or why no lead is claimed.
+    '12 min ahead of CNN, both times stated'; 'about 40 min ahead of CNN (± 15 min), CNN's
+    time inferred'; or why no lead is claimed.
     """
     contested, runner_up, pm = d.get("first_contested_by"), d.get("runner_up"), d.get("lead_uncertainty_s")
+    basis = d.get("lead_basis")
     if contested and d["first_reported_by"]:
-        return f"as far as the real times tell; {_names(contested)}: inferred time (± {_minutes(pm)}) may be earlier"
+        why = basis or f"{_names(contested)}: inferred time (± {_minutes(pm)})"
+        return f"as far as the stated times tell; {why}: may be earlier"
+    if contested:
+        return f"no lead claimed: {basis}" if basis else ""
     if d["lead_seconds"] is None:
-        return f"ahead of {runner_up} by less than the ± {_minutes(pm)} of an inferred time" if runner_up and pm else ""
+        if not (runner_up and pm):
+            return ""
+        return f"ahead of {runner_up} by less than the ± {_minutes(pm)} of an inferred time" + (f", {basis}" if basis else "")
     ahead = f"ahead of {runner_up}" if runner_up else "ahead"  # alignments stored before runner_up was kept
-    if not pm:
-        return f"{_minutes(d['lead_seconds'])} {ahead}"
-    return f"about {_minutes(d['lead_seconds'])} {ahead} (± {_minutes(pm)})"
+    said = f"{_minutes(d['lead_seconds'])} {ahead}" if not pm else f"about {_minutes(d['lead_seconds'])} {ahead} (± {_minutes(pm)})"
+    return f"{said}, {basis}" if basis else said
 
 
 def _minutes(seconds: float) -> str:
