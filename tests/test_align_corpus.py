@@ -77,3 +77,29 @@ def test_an_assumed_date_compares_the_clock_only():
     assert len(align(posts).developments) == 1
     moved = [p if p.id == "a-1" else AlignPost(**{**p.__dict__, "date_assumed": False}) for p in posts]
     assert len(align(moved).developments) == 2  # a week apart when the date is taken as stated
+
+
+def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
+    """The demo's welcome post only says the leaders are due to meet: it is no report of the
+    handshake, and the handshake's first reporter is named on times, not on a wrong merge."""
+    from conftest import database_url
+
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.newsroom import demo, developments
+    from livedesk.store import events as event_store
+    from livedesk.store.db import make_engine, run_read, upgrade
+
+    engine = make_engine(database_url(tmp_path))
+    upgrade(engine)
+    slug = demo.seed(engine)
+    event = run_read(engine, lambda conn: event_store.get_event(conn, slug))
+    data = developments.recompute(engine, MemoryBroker(), event.id)
+    posts = {p["id"]: p for p in data["posts"]}
+    by_id = {d["id"]: d for d in data["developments"]}
+    dev_of = {pid: d["id"] for d in data["developments"] for pid in d["post_ids"]}
+    welcome = next(pid for pid, p in posts.items() if p["headline"] == "Good morning from Velmora")
+    handshakes = [pid for pid, p in posts.items() if "shake hands" in (p["headline"] or "").lower()]
+    assert handshakes and all(dev_of[h] != dev_of[welcome] for h in handshakes)
+    handshake = by_id[dev_of[handshakes[0]]]
+    assert len(handshake["outlets"]) >= 3
+    assert handshake["lead_seconds"] is None or handshake["lead_seconds"] <= 120
