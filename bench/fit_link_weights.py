@@ -57,8 +57,10 @@ def event_pairs(posts: list[AlignPost], same, groups: dict[str, str], use_model:
     labels = [same(posts[a].id, posts[b].id) for a, b in zip(i, j)]
     known = np.array([y is not None for y in labels], dtype=bool)
     off = frozenset() if use_model else frozenset({"semantic"})
-    x = similar.feature_rows(similar.text_features(corpus, i, j, off), _time_features(posts, inferred, i, j, off),
-                             similar.cross_language(feats, i, j))
+    text = similar.text_features(corpus, i, j, off)
+    if use_model:  # fitted on every pair; at work the model is asked only where the others leave doubt
+        text[:, similar.TEXT_FEATURES.index("semantic")] = similar.meaning_similarity(corpus, i, j)
+    x = similar.feature_rows(text, _time_features(posts, inferred, i, j, off), similar.cross_language(feats, i, j))
     return x[known], np.array([bool(y) for y in labels], dtype=float)[known]
 
 

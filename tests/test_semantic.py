@@ -6,10 +6,12 @@ aligns without it, which the other alignment tests cover.
 
 import socket
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
 from labelled import load_events, pairwise
@@ -17,8 +19,15 @@ from labelled import load_events, pairwise
 from conftest import database_url, unique
 from livedesk.align import semantic
 from livedesk.align.cluster import align
+from livedesk.broker.memory import MemoryBroker
+from livedesk.config import get_settings
+from livedesk.newsroom import developments, publish
+from livedesk.newsroom.publish import Actor
 from livedesk.store import embeddings
+from livedesk.store import events as event_store
 from livedesk.store.db import make_engine, run_read, run_write, upgrade
+from livedesk.store.tables import posts as post_rows
+from livedesk.store.tables import sources
 
 NOT_INSTALLED = "the semantic extra is not installed: pip install 'livedesk[semantic]'"
 
@@ -146,3 +155,64 @@ def test_the_store_keeps_each_vector_so_a_text_is_embedded_once(embedder, tmp_pa
     run_write(engine, lambda conn: embeddings.save(conn, again.name, known))  # stored twice: no error, one row
     assert len(run_read(engine, lambda conn: embeddings.load(conn, again.name, keys))) == 3
     assert run_read(engine, lambda conn: embeddings.load(conn, "another-model", keys)) == {}
+
+
+def _event_with_posts(engine, reports: dict[str, list[str]]) -> int:
+    """An event holding these outlets' published posts, stored as a followed source brings them."""
+    slug = unique("embedded")
+    publish.create_event(engine, {"slug": slug, "title": "Mine rescue"}, Actor(0, "test", "admin"))
+    start = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
+
+    def work(conn):
+        event_id = event_store.get_event(conn, slug).id
+        for n, (outlet, texts) in enumerate(reports.items()):
+            outlet_id = event_store.ensure_outlet(conn, outlet).id
+            source_id = conn.execute(insert(sources).values(
+                event_id=event_id, outlet_id=outlet_id, text="(pasted)", poll_interval_s=60, error_count=0,
+                created_at=start)).inserted_primary_key[0]
+            for k, text in enumerate(texts):
+                when = start + timedelta(minutes=20 * k + 3 * n)
+                conn.execute(insert(post_rows).values(
+                    id=unique("p")[:24], event_id=event_id, outlet_id=outlet_id, source_id=source_id,
+                    anchor=f"{k}", published_at=when, time_known=True, position=len(texts) - k,
+                    updated_at=when, created_at=when, headline=None, body_md=text, body_html=f"<p>{text}</p>",
+                    search_text=text, status="published"))
+        return event_id
+
+    return run_write(engine, work)
+
+
+def test_aligning_an_event_again_embeds_nothing_the_store_holds(embedder, tmp_path, monkeypatch):
+    engine = make_engine(database_url(tmp_path))
+    upgrade(engine)
+    mark = unique("run")
+    event_id = _event_with_posts(engine, {
+        "Valley Wire": [
+            f"Rescuers say all 14 trapped miners at the Kessel pit are alive and will be lifted out tonight. {mark}",
+            f"The first miner reached the surface at 21:10 and was taken to the Kessel clinic. {mark}",
+        ],
+        "Bergland Zeitung": [
+            f"Die Retter sagen, alle 14 eingeschlossenen Bergleute in der Grube Kessel leben "
+            f"und werden heute Nacht herausgeholt. {mark}",
+            f"Der Gemeinderat will über einen Zuschuss für das Freibad entscheiden. {mark}",
+        ],
+    })
+    monkeypatch.setenv("LIVEDESK_SEMANTIC", "auto")
+    get_settings.cache_clear()
+    try:
+        first = CountingEmbedder()
+        monkeypatch.setattr(semantic, "load", lambda on=True: first if on else None)
+        developments.recompute(engine, MemoryBroker(), event_id)
+        assert first.embedded, "the translated pair is one the model is asked about"
+        assert len(set(first.embedded)) == len(first.embedded)  # each text once
+        keys = [semantic.text_key(t) for t in first.embedded]
+        assert len(run_read(engine, lambda conn: embeddings.load(conn, first.name, keys))) == len(keys)
+
+        again = CountingEmbedder()  # a restarted server: the process holds nothing
+        developments._live.clear()
+        monkeypatch.setattr(semantic, "load", lambda on=True: again if on else None)
+        developments.recompute(engine, MemoryBroker(), event_id)
+        assert again.embedded == []
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -97,11 +97,10 @@ def _cluster(
     i, j = similar.candidate_pairs(corpus, raw[0])
     text = similar.text_features(corpus, i, j, off)
     cross = similar.cross_language(feats, i, j)
-    model = meaning.embedder is not None and "semantic" not in off
-    first = similar.link_probability(similar.feature_rows(text, _time_features(posts, {}, i, j, off), cross), model)
+    first = similar.pair_probability(corpus, i, j, text, _time_features(posts, {}, i, j, off), cross, off)
     labels = _components(posts, i, j, first, CONFIDENT)
     inferred = infer_times(posts, labels)
-    second = similar.link_probability(similar.feature_rows(text, _time_features(posts, inferred, i, j, off), cross), model)
+    second = similar.pair_probability(corpus, i, j, text, _time_features(posts, inferred, i, j, off), cross, off)
     labels = _components(posts, i, j, second, LINK_PROBABILITY)
     strong = second >= LINK_PROBABILITY
     return labels, infer_times(posts, labels), (i[strong], j[strong], second[strong])
@@ -522,10 +521,10 @@ class Aligner:
         )
         n = len(candidates)
         i, j = np.arange(n), np.full(n, n)
-        text = similar.text_features(Corpus(feats, self.freq, mats, self.meaning), i, j)
+        corpus = Corpus(feats, self.freq, mats, self.meaning)
+        text = similar.text_features(corpus, i, j)
         timing = _time_features([self.posts[c] for c in candidates] + [self.posts[k]], self.inferred, i, j, frozenset())
-        rows = similar.feature_rows(text, timing, similar.cross_language(feats, i, j))
-        score = similar.link_probability(rows, self.meaning.embedder is not None)
+        score = similar.pair_probability(corpus, i, j, text, timing, similar.cross_language(feats, i, j))
         outlet = self.posts[k].outlet
         best: dict[str, float] = {}
         for c, s in zip(candidates, score):

@@ -349,8 +349,6 @@ def text_features(
     x[live, 4] = agreement > 0
     x[live, 5] = agreement < 0
     x[live, 6] = shared
-    if "semantic" not in off and corpus.meaning.embedder is not None:
-        x[:, 7] = meaning_similarity(corpus, i, j)  # translations share no words: every candidate pair
     for k, name in enumerate(TEXT_FEATURES):
         if _SIGNAL_OF.get(name, name) in off:
             x[:, k] = 0.0
@@ -412,6 +410,29 @@ def cross_language(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.nd
     """1.0 where the two posts are known to be written in different languages."""
     lang = np.array([f.language or "" for f in feats])
     return ((lang[i] != lang[j]) & (lang[i] != "") & (lang[j] != "")).astype(float)
+
+
+DOUBT = (0.01, 0.99)  # the sentence model is asked only about links between these probabilities
+
+
+def pair_probability(
+    corpus: Corpus, i: np.ndarray, j: np.ndarray, text_x: np.ndarray, time_x: np.ndarray, cross: np.ndarray,
+    off: frozenset[str] = frozenset(),
+) -> np.ndarray:
+    """P(same development) per pair (i[k], j[k]) from its text and time signals.
+
+    The signals other than the sentence model settle the pairs they are sure of (weights
+    fitted without it). The pairs they leave in doubt are scored again with the model's
+    cosine as well (weights fitted with it): only their posts are embedded.
+    """
+    p = link_probability(feature_rows(text_x, time_x, cross), with_model=False)
+    if corpus.meaning.embedder is None or "semantic" in off:
+        return p
+    doubt = np.flatnonzero((p >= DOUBT[0]) & (p < DOUBT[1]))
+    text = text_x[doubt].copy()
+    text[:, TEXT_FEATURES.index("semantic")] = meaning_similarity(corpus, i[doubt], j[doubt])
+    p[doubt] = link_probability(feature_rows(text, time_x[doubt], cross[doubt]), with_model=True)
+    return p
 
 
 def link_probability(x: np.ndarray, with_model: bool) -> np.ndarray:

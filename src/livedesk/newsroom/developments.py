@@ -257,10 +257,11 @@ def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
     embedder = semantic.load(get_settings().semantic == "auto")
     known = _stored_vectors(engine, embedder, align_posts)
+    kept = set(known)  # aligning adds to `known` the vectors it makes
     # the batch result, and the live index on it
     aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder, known=known)
     live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
-                kept=set(known))
+                kept=kept)
     _keep_vectors(engine, live)
     for dev in result.developments:
         live.put(dev)
