@@ -6,7 +6,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from livedesk.ingest.times import DayMonth, Stamp, parse_date_text, parse_leading_stamp, parse_stamp_line
+from livedesk.ingest.times import (
+    LINK_TAIL_RE,
+    DayMonth,
+    Stamp,
+    parse_date_text,
+    parse_leading_stamp,
+    parse_stamp_line,
+)
 from livedesk.model import Media
 
 _FURNITURE = {
@@ -58,6 +65,13 @@ INLINE_CREDIT_RE = re.compile(
     re.I,
 )
 PAREN_CREDIT_RE = re.compile(r"\s*\((?P<credit>[^()]{0,30}\b(?:photo|photograph|picture|credit)\b[^()]{0,80})\)$", re.I)
+# `LAP 12/50`, `Lap 3`, `78'`, `45+2 mins`: sport pages mark posts by laps and match minutes,
+# which give the posts' order, not their time.
+ORDER_MARK_RE = re.compile(
+    r"(?:(?:lap|runde|giro|vuelta|tour|круг)\s+[0-9]{1,3}(?:\s*/\s*[0-9]{1,3})?"
+    r"|[0-9]{1,3}(?:\+[0-9]{1,2})?\s*(?:'|’|mins?\.?|minutes?|min\.?))",
+    re.I,
+)
 NUMBERED_RE = re.compile(r"^(?P<n>[0-9]{1,3})[.)]\s+(?P<text>\S.*)$")
 BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s+(?P<name>\S.{1,60})$", re.I)
 _CONNECTORS = {"van", "von", "de", "da", "der", "den", "la", "le", "bin", "al", "el", "du", "y", "and"}
@@ -120,6 +134,7 @@ class Line:
     kind: str = "text"  # text | furniture | count | duration | credit | bullet | keyhead | heading
     stamp: Stamp | None = None
     date: DayMonth | None = None
+    closing: bool = False  # a stamp that ends its post: `by A edited by B 5/21/2022 9:38 AM`, `... | permalink`
 
 
 def split_lines(text: str) -> list[Line]:
@@ -158,6 +173,11 @@ def classify(lines: list[Line]) -> None:
             line.kind = "bullet"
         elif (stamp := parse_stamp_line(text)) is not None:
             line.kind, line.stamp = "stamp", stamp
+            line.closing = LINK_TAIL_RE.search(text) is not None or (
+                i > 0 and lines[i - 1].kind == "bullet" and lines[i - 1].block == line.block
+            )
+        elif (signed := _signed_stamp(text)) is not None:
+            line.kind, line.stamp, line.closing = "stamp", signed, True
         elif (heading := parse_date_text(text)) is not None and alone(lines, i):
             line.kind, line.date = "heading", heading
         elif (stamp := parse_leading_stamp(text)) is not None:
@@ -167,6 +187,17 @@ def classify(lines: list[Line]) -> None:
 def _is_duration(text: str) -> bool:
     match = DURATION_RE.fullmatch(text)
     return bool(match) and (match.group("source") is not None or text.lower().startswith(("video", "duration", "length", "(")))
+
+
+def _signed_stamp(text: str) -> Stamp | None:
+    """`by Jane Roe edited by Sam Poe 5/21/2022 9:38:14 AM`: a byline that closes its post."""
+    if not BYLINE_RE.match(text) or len(text) > 160:
+        return None
+    for space in re.finditer(r"\s(?=[0-9])", text):
+        stamp = parse_stamp_line(text[space.end():])
+        if stamp is not None and stamp.date is not None:
+            return stamp
+    return None
 
 
 def _stamped_bullet(text: str) -> bool:

@@ -19,6 +19,7 @@ from livedesk.ingest.lines import (
     BYLINE_RE,
     INLINE_CREDIT_RE,
     NUMBERED_RE,
+    ORDER_MARK_RE,
     Line,
     alone,
     classify,
@@ -114,6 +115,48 @@ def _against(a: int, b: int, sign: int) -> bool:
 
 def _is_head(lines: list[Line], i: int) -> bool:
     return i < 12 and not any(line.kind == "text" and len(line.text) > 60 for line in lines[:i])
+
+
+def _closing_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int, int | None]]:
+    """(first line, end, stamp line) of each post on a page whose stamps close their posts.
+
+    A post runs from its headline (the first headline block after the previous stamp; before
+    the first stamp, the last one, as the page's head comes first) up to its stamp. On a page
+    of bullets every bullet is a post, and a stamp belongs to the bullet above it. After the
+    last stamp come posts whose stamp the copy cut off.
+    """
+    spans: list[tuple[int, int, int | None]] = []
+    bullets = [i for i in range(len(lines)) if lines[i].kind == "bullet"]
+    if sum(i - 1 in bullets for i in stamps) * 2 > len(stamps):
+        first = next((b for b in bullets if b < stamps[0]), stamps[0])
+        for k, b in enumerate(b for b in bullets if b >= first):
+            nxt = next((n for n in bullets if n > b), len(lines))
+            stamp = next((i for i in stamps if b < i < nxt), None)
+            spans.append((b, stamp if stamp is not None else nxt, stamp))
+        return spans
+    previous = -1
+    for k, stamp in enumerate(stamps):
+        heads = [i for i in range(previous + 1, stamp) if _headline_block(lines, i)]
+        start = (heads[-1] if k == 0 else heads[0]) if heads else previous + 1
+        spans.append((start, stamp, stamp))
+        previous = stamp
+    tail = [i for i in range(previous + 1, len(lines)) if _headline_block(lines, i) and not lines[i].text.endswith("!")]
+    for start, end in zip(tail, tail[1:] + [len(lines)]):
+        spans.append((start, end, None))
+    return spans
+
+
+def _order_starts(lines: list[Line]) -> list[int]:
+    """Sport pages without clock times: posts start at lap or minute marks (`LAP 8/50`), and at
+    a short capitalised call (`CRASH`) standing where those marks stand."""
+    marks = [i for i, line in enumerate(lines) if ORDER_MARK_RE.fullmatch(line.text)]
+    if len(marks) < 2:
+        return []
+    calls = [
+        i for i in range(marks[0], len(lines))
+        if lines[i].text.isupper() and len(lines[i].text.split()) <= 3 and not any(c.isdigit() for c in lines[i].text)
+    ]
+    return sorted(set(marks) | set(calls))
 
 
 def _headline_starts(lines: list[Line], after: int, declared: int | None) -> list[int]:
@@ -247,21 +290,24 @@ def read_text(
     starts, datelines = _stamp_starts(lines)
     headline_mode = not starts
     if headline_mode:
+        starts = _order_starts(lines)
+    if headline_mode and not starts:
         starts = _headline_starts(lines, head_floor(lines, datelines, title_hint), declared_count(lines))
     if not starts:
         raise ParseError("no posts found: the text has neither time stamps nor headline blocks")
-    head_end = starts[0]
+    spans = [(start, end, start) for start, end in zip(starts, starts[1:] + [len(lines)])]
+    if not headline_mode and sum(lines[i].closing for i in starts) * 2 > len(starts):
+        spans = _closing_spans(lines, starts)
+    head_end = spans[0][0]
     head = read_head(lines, head_end, [d for d in datelines if d < head_end], title_hint)
     if not head.title:
         head.title = title_hint
     credits: list[str] = []
     posts, clocks = [], []
     heading, section = head.heading, 0
-    bounds = starts + [len(lines)]
-    for k, start in enumerate(starts):
-        end = bounds[k + 1]
-        post = _post(lines, start, end, headline_mode)
-        stamp = lines[start].stamp
+    for start, end, stamped in spans:
+        post = _post(lines, start, end, headline_mode or start != stamped)
+        stamp = lines[stamped].stamp if stamped is not None else None
         clocks.append(PostClock(stamp, heading, section) if stamp else None)
         posts.append(post)
         credits.extend(m.credit for m in post.media if m.credit)

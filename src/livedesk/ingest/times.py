@@ -316,7 +316,7 @@ _DATELINE_WORDS = re.compile(
 # `** 10th update, Mon. August 29th, 4:00 pm CDT **`: the update's number is not part of its date.
 _NTH_UPDATE_RE = re.compile(r"^[0-9]{1,4}(?:st|nd|rd|th|\.)?\s+update\b\s*[,:\-–—]?\s*", re.I)
 # `10:26 p.m. EDT | Sept. 1, 2005 | permalink`: link words after a stamp.
-_LINK_TAIL_RE = re.compile(r"(?:\s*[|·]\s*(?:permalink|link|comments?|[0-9]+\s+comments?|share))+\s*$", re.I)
+LINK_TAIL_RE = re.compile(r"(?:\s*[|·]\s*(?:permalink|link|comments?|[0-9]+\s+comments?|share))+\s*$", re.I)
 _ZONE_BEFORE_RE = re.compile(rf"^(?P<zone>{_ZONE_WORDS}|GMT|UTC)\s+(?=[0-9])", re.I)
 _UNIT_WORDS = re.compile(r"^(?:uhr|h|hs|hrs|ore|local time|ч\.?)$", re.I)
 
@@ -347,7 +347,7 @@ def _style(match: re.Match, has_date: str, zone: bool) -> str:
 def parse_stamp_line(line: str) -> Stamp | None:
     """A line that is only a time, maybe with a date and a zone: `13:37:41 25.04.2019`,
     `9.05am BST`, `09:12 CET`, `April 25, 6:00 UTC+3`, `Updated 10:41 GMT, 4 March 2026`."""
-    text = _LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip()
+    text = LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip()
     if not text or len(text) > 60:
         return None
     updated = _DATELINE_WORDS.match(text) is not None
