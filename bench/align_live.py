@@ -24,10 +24,9 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from align import START, synthetic_event  # noqa: E402  (bench/align.py)
-
 from sqlalchemy import insert  # noqa: E402
 
+from align import START, synthetic_event  # noqa: E402  (bench/align.py)
 from livedesk.align import semantic  # noqa: E402
 from livedesk.align.cluster import align  # noqa: E402
 from livedesk.broker import make_broker  # noqa: E402

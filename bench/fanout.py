@@ -255,7 +255,7 @@ def publish_livedesk(url: str, slug: str, token: str, posts: int, rate: float, p
     if poll:
         thread = threading.Thread(target=poll_livedesk, args=(url, slug, posts, stop, poller_result), daemon=True)
         thread.start()
-    calls = []
+    calls, first = [], 0.0
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         for seq, sent in paced(posts, rate, started):
             first = sent if seq == 0 else first
@@ -294,7 +294,7 @@ def publish_reference(control_port: int, posts: int, rate: float, started, resul
     with socket.create_connection(("127.0.0.1", control_port)) as conn:
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         acks = conn.makefile("rb")
-        calls = []
+        calls, first = [], 0.0
         for seq, sent in paced(posts, rate, started):
             first = sent if seq == 0 else first
             conn.sendall(json.dumps(post_json(seq, sent), separators=(",", ":")).encode() + b"\n")
@@ -315,7 +315,7 @@ class Tally:
 
 
 class SSEReader(asyncio.Protocol):
-    __slots__ = ("index", "tally", "request", "ready", "tail", "transport")
+    __slots__ = ("index", "ready", "request", "tail", "tally", "transport")
 
     def __init__(self, index: int, tally: Tally, request: bytes, ready: asyncio.Future) -> None:
         self.index, self.tally, self.request, self.ready, self.tail = index, tally, request, ready, b""

@@ -155,7 +155,7 @@ def main() -> None:
     port, nginx_port = free_port(), free_port()
     env = {**os.environ, "LIVEDESK_DATABASE_URL": database_url, "LIVEDESK_BROKER_URL": "memory://"}
     server = subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "wb"))
+                              stdout=subprocess.DEVNULL, stderr=open(work / "server.log", "wb"))  # noqa: SIM115 - the server keeps it
     nginx = [shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(work / "nginx.conf"), "-p", str(work)]
     try:
         page_url = f"http://127.0.0.1:{port}/e/{SLUG}"

@@ -20,7 +20,7 @@ import random
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +30,13 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import make_engine, upgrade
 from livedesk.store.tables import events, outlets, posts
 
-START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, tzinfo=UTC)
 SPAN_S = 365 * 86400
 N_EVENTS = 1000
 N_OUTLETS = 20
 TOPICS = [f"topic{i}" for i in range(30)]
-SYLLABLES = "ka lo mi ren tas vo bri del un sar pek ol tri mon zef ga hul nir cas dov elm fyr".split()
+SYLLABLES = ["ka", "lo", "mi", "ren", "tas", "vo", "bri", "del", "un", "sar", "pek",
+             "ol", "tri", "mon", "zef", "ga", "hul", "nir", "cas", "dov", "elm", "fyr"]
 BATCH = 20_000
 
 
@@ -90,7 +91,7 @@ def prepare(engine, n: int, vocab: list[str]) -> None:
     if have:
         raise SystemExit(f"{engine.url}: holds {have:,} posts, not {n:,}; give an empty database")
     began = time.perf_counter()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(insert(outlets), [{"slug": f"outlet-{i}", "name": f"Outlet {i}", "own": i == 1} for i in range(1, N_OUTLETS + 1)])
         conn.execute(insert(events), [{"slug": f"event-{i}", "title": f"Event {i}", "standfirst": "", "status": "live",
@@ -208,7 +209,7 @@ def cpu_clock(conn):
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def figures(values: list[float]) -> str:
@@ -239,7 +240,8 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--sqlite", default=str(Path(tempfile.gettempdir()) / "livedesk-bench-search.db"))
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres", help="an admin URL; the bench makes its own database")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="an admin URL; the bench makes its own database")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--budget-s", type=float, default=None, help="stop querying an engine after this many seconds")
     args = parser.parse_args()

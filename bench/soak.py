@@ -166,7 +166,7 @@ def main() -> int:
         cli(env, "event", "create", slug, "--title", "Soak run")
         token = cli(env, "token", "create", "--user", f"soak-{os.getpid()}", "--role", "editor").strip().splitlines()[-1]
         port = _free_port()
-        log = open(Path(workdir) / "server.log", "wb")
+        log = open(Path(workdir) / "server.log", "wb")  # noqa: SIM115 - the server keeps it
         server = subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--port", str(port)],
                                   env=env, stdout=log, stderr=log)
         try:

@@ -1,7 +1,7 @@
 """Alignment on the project's own labelled fictional events (tests/fixtures/align/events)."""
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
 from labelled import bcubed_f1, load_events, pairs_of, pairwise  # noqa: E402
 
 from livedesk.align import cluster, similar  # noqa: E402
-from livedesk.align.cluster import AlignError, Aligner, align, first_reporter  # noqa: E402
+from livedesk.align.cluster import Aligner, AlignError, align, first_reporter  # noqa: E402
 from livedesk.align.report import alignment_to_json, lead_text  # noqa: E402
 from livedesk.model import AlignPost, InferredTime  # noqa: E402
 
@@ -104,7 +104,7 @@ def test_the_index_path_of_the_live_aligner_keeps_quality(monkeypatch):
 
 
 def test_outlet_figures_and_key_points():
-    _, posts, gold, _ = EVENTS[0]
+    _, posts, _, _ = EVENTS[0]
     result = align(posts)
     outlets = {p.outlet for p in posts}
     assert set(result.exclusives) == set(result.shares) == outlets
@@ -141,7 +141,7 @@ def test_json_report_shape():
 
 
 def test_a_lead_on_inferred_times_is_claimed_only_beyond_their_uncertainty():
-    at = datetime(2032, 6, 2, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2032, 6, 2, 12, 0, tzinfo=UTC)
     posts = [AlignPost(id="a", outlet="A", text="", time=at), AlignPost(id="b", outlet="B", text=""),
              AlignPost(id="c", outlet="C", text="", time=at + timedelta(minutes=50))]
     for b_at, b_pm, want in [
@@ -173,7 +173,7 @@ def test_no_lead_rests_on_an_assumed_time():
 
 
 def test_shared_remark_keeps_each_outlets_wording():
-    _, posts, gold, _ = EVENTS[0]
+    _, posts, _, _ = EVENTS[0]
     result = align(posts)
     dev = next(d for d in result.developments if "hc-2" in d.post_ids)
     wordings = {q.outlet: q.text for q in dev.quotes}

@@ -3,7 +3,7 @@
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -151,7 +151,7 @@ def test_rss_feed(pages, story):
     assert 12 <= len(feed.entries) <= 20
     for entry in feed.entries:
         assert entry.title and entry.description and entry.id
-        t = datetime(*entry.published_parsed[:6], tzinfo=timezone.utc)
+        t = datetime(*entry.published_parsed[:6], tzinfo=UTC)
         assert in_coverage(story, t)
 
 

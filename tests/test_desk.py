@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -345,7 +345,7 @@ def test_schedule_in_the_editors_zone(desk_server, browser):
         page.click("button[value=schedule]")
         expect(page.locator(".notice")).to_have_text("Scheduled.")
         [post] = api_posts(desk_server, slug, desk_server.token("editor"), status="scheduled")
-        expected = local.astimezone(timezone.utc)
+        expected = local.astimezone(UTC)
         assert datetime.fromisoformat(post["published_at"].replace("Z", "+00:00")) == expected
         assert api_posts(desk_server, slug) == []
     finally:
@@ -425,9 +425,9 @@ def test_the_desk_works_without_javascript(desk_server, browser):
 # ---- the compose form's conversions, without a browser --------------------------------
 
 def test_local_schedule_times_become_utc_across_daylight_saving():
-    assert local_to_utc("2026-03-28T12:00", "Europe/Berlin") == datetime(2026, 3, 28, 11, 0, tzinfo=timezone.utc)
-    assert local_to_utc("2026-03-30T12:00", "Europe/Berlin") == datetime(2026, 3, 30, 10, 0, tzinfo=timezone.utc)
-    assert local_to_utc("2026-03-30T12:00", "") == datetime(2026, 3, 30, 12, 0, tzinfo=timezone.utc)
+    assert local_to_utc("2026-03-28T12:00", "Europe/Berlin") == datetime(2026, 3, 28, 11, 0, tzinfo=UTC)
+    assert local_to_utc("2026-03-30T12:00", "Europe/Berlin") == datetime(2026, 3, 30, 10, 0, tzinfo=UTC)
+    assert local_to_utc("2026-03-30T12:00", "") == datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
     for bad_time, zone in (("", "UTC"), ("tomorrow", "UTC"), ("2026-03-30T12:00", "Mars/Olympus")):
         with pytest.raises(Invalid):
             local_to_utc(bad_time, zone)

@@ -6,7 +6,7 @@ The fictional pages below are this project's own writing.
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -115,7 +115,7 @@ def seeds(editor) -> tuple[str, dict[str, str]]:
     by_headline = {fold(p["headline"] or ""): p["id"] for p in stored if p["outlet"]["name"] == "CNN"}
     ids = {}
     for p in gold["pages"]["tass"]["posts"]:
-        when = datetime.fromisoformat(p["time"]).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+        when = datetime.fromisoformat(p["time"]).astimezone(UTC).isoformat().replace("+00:00", "Z")
         ids[p["id"]] = by_time[when]
     for p in gold["pages"]["cnn"]["posts"]:
         ids[p["id"]] = by_headline[fold(p["headline"])]

@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from contextlib import ExitStack
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -382,7 +383,7 @@ def test_leases_give_each_source_to_one_node_and_expire(own_database, monkeypatc
 
 
 def test_demo_follows_five_outlets_on_the_story_clock(own_database):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from livedesk.demo import load_outlets
     from livedesk.newsroom import demo, follow
@@ -402,5 +403,5 @@ def test_demo_follows_five_outlets_on_the_story_clock(own_database):
     event, others = run_read(own_database, read)
     timed = [p.published_at for p in others if p.time_known]
     assert len(timed) >= 40
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert all(event.coverage_start - timedelta(hours=1) <= t <= now + timedelta(minutes=15) for t in timed)

@@ -111,7 +111,7 @@ REFUSED = [
 
 @pytest.mark.parametrize("url", REFUSED)
 def test_private_addresses_are_refused(url: str) -> None:
-    with pytest.raises(FetchError, match="private|refused"):
+    with pytest.raises(FetchError, match=r"private|refused"):
         fetch(url, timeout=5)
 
 
@@ -160,7 +160,7 @@ def redirector():
 def test_redirects_into_private_space_are_refused(redirector: int, target: str) -> None:
     port = redirector
     assert fetch(f"http://{PUBLIC}:{port}/page", timeout=5, allow_private=STAND_IN).status == 200
-    with pytest.raises(FetchError, match="private|refused"):
+    with pytest.raises(FetchError, match=r"private|refused"):
         fetch(f"http://{PUBLIC}:{port}/to/" + target.format(port=port), timeout=5, allow_private=STAND_IN)
 
 

@@ -56,9 +56,7 @@ def problems(markup: str) -> list[str]:
         if tag not in ALLOWED_TAGS:
             found.append(f"tag <{tag}>")
         for name, value in attrs:
-            if name.startswith("on") or name == "style":
-                found.append(f"attribute {name} on <{tag}>")
-            elif name not in ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()):
+            if name.startswith("on") or name == "style" or name not in ALLOWED_ATTRIBUTES.get(tag, set()) | ({"rel"} if tag == "a" else set()):
                 found.append(f"attribute {name} on <{tag}>")
             plain = re.sub(r"[\x00-\x20]", "", html.unescape(value or "")).lower()
             if name in ("href", "src") and plain.startswith(BAD_SCHEMES):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -141,12 +141,12 @@ def test_redis_outage_loses_nothing_and_push_resumes(nodes, desk, slug):
 
 def test_scheduled_post_is_published_once_across_nodes(nodes, desk, slug):
     reader = SSEReader(f"{nodes[2].url}/api/events/{slug}/stream")
-    when = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat()
+    when = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
     scheduled = publish(desk[1], slug, "Published by whichever node is first.", published_at=when)
     assert scheduled["status"] == "scheduled"
     reader.wait_for(lambda e: e["data"].get("id") == scheduled["id"], timeout=15)
     # a second post due a second later: once it is out, the schedulers have run past the first
-    later = publish(desk[0], slug, "Published after the first.", published_at=(datetime.now(timezone.utc) + timedelta(seconds=1)).isoformat())
+    later = publish(desk[0], slug, "Published after the first.", published_at=(datetime.now(UTC) + timedelta(seconds=1)).isoformat())
     reader.wait_for(lambda e: e["data"].get("id") == later["id"], timeout=15)
     assert created_ids(reader) == [scheduled["id"], later["id"]]
     listed = desk[0].get(f"/api/events/{slug}/posts", params={"order": "oldest"}).json()["posts"]

@@ -7,9 +7,9 @@ someone decides who may call it.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -195,8 +195,8 @@ def hidden_from(server, token: str | None, slug: str, post_ids: list[str], word:
 def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup):
     slug = make_target(server, tokens, setup, "event").slug
     word = "zephyrgauge" + unique("w").split("-")[1]
-    soon = datetime.now(timezone.utc) + timedelta(seconds=4)
-    later = datetime.now(timezone.utc) + timedelta(days=1)
+    soon = datetime.now(UTC) + timedelta(seconds=4)
+    later = datetime.now(UTC) + timedelta(days=1)
     posts = setup.post
     draft = posts(f"/api/events/{slug}/posts", json={"body": f"Draft {word}", "status": "draft"}).json()
     scheduled = posts(f"/api/events/{slug}/posts", json={"body": f"Later {word}", "published_at": later.isoformat()}).json()
@@ -215,4 +215,4 @@ def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup
             break
         time.sleep(0.2)
     assert listed == [due["id"]]
-    assert datetime.now(timezone.utc) >= soon
+    assert datetime.now(UTC) >= soon

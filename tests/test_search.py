@@ -7,7 +7,7 @@ further; these tests compare every search with the window worked out here in Pyt
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lxml import html as lxml_html
@@ -21,7 +21,7 @@ from livedesk.store.tables import events, outlets, post_topics, posts
 WINDOW = post_store.SEARCH_WINDOW
 # Long ago, and events that ended then: the site's newest posts, live events and topics, which
 # other tests read on a shared database, stay theirs.
-START = datetime(2001, 3, 1, tzinfo=timezone.utc)
+START = datetime(2001, 3, 1, tzinfo=UTC)
 TOPIC = "searchtests"
 
 

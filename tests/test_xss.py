@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +33,7 @@ VECTORS = [
 pytestmark = pytest.mark.slow  # the whole corpus goes through a server of its own
 
 MARK = "lanternword"  # a word in every post, so one search finds them all
-START = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 HOOK = """
 (() => {
@@ -132,7 +132,7 @@ class Outlet(BaseHTTPRequestHandler):
 def pasted_text() -> str:
     """A page of clock times only, all in the past: read as today's (or yesterday's) posts, they
     stay older than the posts the tests publish live."""
-    first = datetime.now(timezone.utc) - timedelta(minutes=len(VECTORS) + 30)
+    first = datetime.now(UTC) - timedelta(minutes=len(VECTORS) + 30)
     lines = ["Lantern Pasted Wire", "Live updates", ""]
     for i, vector in enumerate(VECTORS):
         lines += [(first + timedelta(minutes=i)).strftime("%H:%M GMT"), f"{vector} {MARK}", ""]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn, Optional
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -55,9 +55,8 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
     import uvicorn
 
     from livedesk.config import get_settings
-    from livedesk.web.app import server_app
-
     from livedesk.newsroom.follow import poller
+    from livedesk.web.app import server_app
 
     background = [poller]  # this node's share of polling other outlets' sources
     if demo:
@@ -173,7 +172,7 @@ def event_list() -> None:
 def post_add(
     event: str = typer.Argument(..., help="The event's slug."),
     body: str = typer.Option(..., help="The post's text, in Markdown."),
-    headline: Optional[str] = typer.Option(None, help="An optional headline."),
+    headline: str | None = typer.Option(None, help="An optional headline."),
     topic: list[str] = typer.Option([], help="A topic; repeat for more."),
     author: str = typer.Option(CLI_ACTOR_NAME, help="Who wrote it."),
     draft: bool = typer.Option(False, help="Save as a draft instead of publishing."),
@@ -214,7 +213,7 @@ def token_create(
 @user_app.command("password")
 def user_password(
     name: str = typer.Argument(..., help="User name; created if new."),
-    role: Optional[str] = typer.Option(None, help="admin, editor, contributor or reader (new users: editor)."),
+    role: str | None = typer.Option(None, help="admin, editor, contributor or reader (new users: editor)."),
 ) -> None:
     """Set a user's desk password, read from stdin or asked for."""
     from livedesk.model import Role
@@ -254,9 +253,9 @@ def token_revoke(token: str = typer.Argument(..., help="The token to revoke.")) 
 @app.command()
 def parse(
     path_or_url: str = typer.Argument(..., help="A saved page (HTML, feed, JSON-LD or copied text) or a URL."),
-    outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the page says."),
-    tz: Optional[str] = typer.Option(None, help="Zone for times the page leaves unzoned, e.g. Europe/Berlin."),
-    date: Optional[str] = typer.Option(None, help="Date of the newest post, YYYY-MM-DD, for times the page leaves undated."),
+    outlet: str | None = typer.Option(None, help="The outlet's name; overrides what the page says."),
+    tz: str | None = typer.Option(None, help="Zone for times the page leaves unzoned, e.g. Europe/Berlin."),
+    date: str | None = typer.Option(None, help="Date of the newest post, YYYY-MM-DD, for times the page leaves undated."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Split another outlet's live page into posts with UTC times."""
@@ -306,8 +305,8 @@ def _assumed_warning(data: dict) -> str | None:
 def ingest(
     event: str = typer.Argument(..., help="The event's slug."),
     paths_or_urls: list[str] = typer.Argument(..., help="Saved pages (attached as pasted text) or URLs (followed)."),
-    outlet: Optional[str] = typer.Option(None, help="The outlet's name; overrides what the pages say."),
-    tz: Optional[str] = typer.Option(None, help="Zone for times the pages leave unzoned, e.g. Europe/Berlin."),
+    outlet: str | None = typer.Option(None, help="The outlet's name; overrides what the pages say."),
+    tz: str | None = typer.Option(None, help="Zone for times the pages leave unzoned, e.g. Europe/Berlin."),
 ) -> None:
     """Attach other outlets' coverage to an event and ingest it once (URLs stay followed).
 
@@ -364,8 +363,8 @@ def _ingest_one(engine, broker, actor, event: str, item: str, data: dict) -> tup
 
 @app.command()
 def align(
-    sources: Optional[list[str]] = typer.Argument(None, help="Saved pages or URLs of other outlets' live coverage."),
-    manifest: Optional[str] = typer.Option(
+    sources: list[str] | None = typer.Argument(None, help="Saved pages or URLs of other outlets' live coverage."),
+    manifest: str | None = typer.Option(
         None, help="A TOML file with one \\[\\[source]] table per source: path or url, outlet, timezone, date."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a report."),
@@ -419,7 +418,7 @@ def align_event(
         _align_report(data)
 
 
-def _align_specs(sources: list[str], manifest: Optional[str]) -> list[dict]:
+def _align_specs(sources: list[str], manifest: str | None) -> list[dict]:
     """One dict per source: path or url, outlet, timezone, date."""
     import datetime
     import tomllib
@@ -569,5 +568,5 @@ def main() -> None:
     except (Invalid, NotFound, Forbidden, ValueError, LookupError, OSError) as exc:
         fail(str(exc) or exc.__class__.__name__)
     except KeyboardInterrupt:
-        raise SystemExit(130)
+        raise SystemExit(130) from None
     sys.exit(result if isinstance(result, int) else 0)

@@ -5,7 +5,8 @@ A lost message costs latency, never data: readers also look for missed changes o
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 
 class Broker(Protocol):

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import queue
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import redis
 import redis.asyncio as aredis

@@ -8,7 +8,7 @@ per outlet in its own format, listed in `outlets/outlets.toml`.
 from __future__ import annotations
 
 import tomllib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -25,7 +25,7 @@ def load_story() -> dict[str, Any]:
     start = story.get("start")
     if not isinstance(start, datetime) or start.tzinfo is None:
         raise DemoStoryError("story.toml: `start` must be a datetime with a UTC offset")
-    story["start"] = start.astimezone(timezone.utc)
+    story["start"] = start.astimezone(UTC)
     for post in story.get("posts", []):
         offset = post.get("minutes_offset")
         if not isinstance(offset, int | float):

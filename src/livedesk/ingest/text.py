@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from livedesk.ingest import ParseError
 from livedesk.ingest.head import Head, declared_count, head_floor, read_head
+from livedesk.ingest.language import language_of
 from livedesk.ingest.lines import (
     BYLINE_RE,
     INLINE_CREDIT_RE,
@@ -30,7 +31,6 @@ from livedesk.ingest.lines import (
     split_lines,
     video_from,
 )
-from livedesk.ingest.language import language_of
 from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone
 from livedesk.ingest.times import (
     DayMonth,
@@ -45,7 +45,6 @@ from livedesk.ingest.times import (
     zone_by_iana,
 )
 from livedesk.model import Media, ParsedPage, ParsedPost
-
 
 # --- choosing where posts start ------------------------------------------------------------
 
@@ -62,7 +61,7 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     repeated = {style for style, count in styles.items() if count >= 2}
     posting = [s for s in styles if not s.startswith("updated|") or s in repeated]
     if not posting:
-        return [], [i for i in candidates]
+        return [], list(candidates)
     dominant = max(posting, key=lambda s: (styles[s], not s.startswith("updated|")))
     starts, datelines = [], []
     seen_dominant = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import anyio
 from sqlalchemy import Engine
@@ -57,7 +57,7 @@ def seed(engine: Engine, broker: Broker | None = None) -> str:
         return slug
     actor = _actor(story)
     last = max(p["time"] for p in story["posts"])
-    shift = datetime.now(timezone.utc) - timedelta(minutes=10) - last
+    shift = datetime.now(UTC) - timedelta(minutes=10) - last
     publish.create_event(
         engine,
         {

@@ -22,8 +22,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -115,7 +114,7 @@ class Live:
         )
 
 
-_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+_NEVER = datetime.max.replace(tzinfo=UTC)
 _live: dict[tuple[str, int], Live] = {}
 _locks: dict[tuple[str, int], threading.Lock] = {}
 _locks_lock = threading.Lock()
@@ -410,7 +409,7 @@ def _store(
     for post in data["posts"]:
         del post["text"]  # the store has it; the alignment stays small
     data["last_num"] = live.last_num
-    data["updated_at"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    data["updated_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     payload = _payload(live, changed, removed)
     announced: list[int] = []
 
@@ -421,7 +420,7 @@ def _store(
         ).first()
         if row is not None and (row.data or {}).get("last_num", 0) > live.last_num:
             return  # another node stored a newer alignment meanwhile
-        values = {"data": data, "updated_at": datetime.now(timezone.utc)}
+        values = {"data": data, "updated_at": datetime.now(UTC)}
         if row is None:
             conn.execute(insert(developments).values(event_id=event_id, **values))
         else:

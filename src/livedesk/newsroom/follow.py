@@ -20,9 +20,9 @@ import logging
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
 from urllib.parse import urlsplit
 
 import anyio

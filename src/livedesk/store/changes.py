@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -25,7 +25,7 @@ def append_change(conn: Connection, event_id: int, kind: str, payload: dict, pos
             kind=kind,
             post_id=post_id,
             payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-            created_at=datetime.now(timezone.utc),
+            created_at=datetime.now(UTC),
         )
     )
     return change_id

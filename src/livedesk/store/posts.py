@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import math
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Integer, and_, bindparam, delete, desc, func, insert, literal_column, or_, select, text, true
@@ -76,7 +76,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadCursor("cursor is not one this server gave out") from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment, post_id
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -33,10 +33,10 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the store")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=timezone.utc)
+        return None if value is None else value.replace(tzinfo=UTC)
 
 
 metadata = MetaData(
@@ -243,20 +243,20 @@ embeddings = Table(
 )
 
 __all__ = [
-    "metadata",
-    "outlets",
-    "events",
-    "users",
-    "tokens",
-    "sources",
-    "posts",
-    "post_topics",
-    "post_versions",
     "changes",
     "counters",
-    "idempotency_keys",
     "developments",
-    "site_secrets",
-    "login_failures",
     "embeddings",
+    "events",
+    "idempotency_keys",
+    "login_failures",
+    "metadata",
+    "outlets",
+    "post_topics",
+    "post_versions",
+    "posts",
+    "site_secrets",
+    "sources",
+    "tokens",
+    "users",
 ]

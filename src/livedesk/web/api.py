@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -36,7 +36,7 @@ def unicode_only(value: Any) -> Any:
 
 def _in_utc(value: datetime) -> datetime:
     try:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("out of range: the time must fall between the years 1 and 9999 in UTC") from None
 
@@ -287,7 +287,7 @@ def search(
     page: int = Query(1, ge=1, le=1000),
     limit: int = Query(20, ge=1, le=100),
 ) -> Response:
-    since = datetime.combine(day, time(), tzinfo=timezone.utc) if day else None
+    since = datetime.combine(day, time(), tzinfo=UTC) if day else None
     until = since + timedelta(days=1) if since else None
 
     def read(conn):
@@ -320,11 +320,13 @@ class EventStream(Response):
 
 
 STREAM_DOC = {
-    200: {"content": {"text/event-stream": {}}, "description": "post.created, post.updated, post.deleted, post.pinned, keypoints.updated, event.updated"}
+    200: {"content": {"text/event-stream": {}},
+          "description": "post.created, post.updated, post.deleted, post.pinned, keypoints.updated, event.updated"}
 }
 
 
-@router.get("/events/{slug}/stream", status_code=200, response_class=EventStream, responses=STREAM_DOC, summary="Live changes of one event (SSE)")
+@router.get("/events/{slug}/stream", status_code=200, response_class=EventStream, responses=STREAM_DOC,
+            summary="Live changes of one event (SSE)")
 def event_stream(
     request: Request,
     slug: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from livedesk.newsroom import Invalid
@@ -91,13 +91,13 @@ def local_to_utc(local: str, zone: str) -> datetime:
     except ValueError as exc:
         raise Invalid("pick a date and time to schedule the post") from exc
     try:
-        tz = ZoneInfo(zone) if zone else timezone.utc
+        tz = ZoneInfo(zone) if zone else UTC
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise Invalid(f"unknown time zone {zone[:80]!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError as exc:
         raise Invalid("pick a time between the years 1 and 9999") from exc
 

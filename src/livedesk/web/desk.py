@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -346,7 +346,8 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk
     return _event_page(request, slug, desk, form)
 
 
-def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: str = "", preview: str = "", status: int = 200) -> HTMLResponse:
+def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: str = "", preview: str = "",
+                status: int = 200) -> HTMLResponse:
     def read(conn):
         row = event_store.get_event(conn, slug)
         if row is None:
@@ -413,10 +414,10 @@ def _status_for(action: str, values: dict) -> dict:
         return {"status": "draft"}
     if action == "schedule":
         when = local_to_utc(values.get("scheduled_at", ""), values.get("tz", ""))
-        if when <= datetime.now(timezone.utc):
+        if when <= datetime.now(UTC):
             raise Invalid("the scheduled time has passed; pick a time in the future")
         return {"status": "published", "published_at": when}
-    return {"status": "published", "published_at": datetime.now(timezone.utc)}
+    return {"status": "published", "published_at": datetime.now(UTC)}
 
 
 @router.get("/e/{slug}/posts/{post_id}/edit")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from feedgen.feed import FeedGenerator
@@ -42,7 +42,7 @@ def post_title(post: dict, limit: int = 90) -> str:
     text = strip_markup(html_to_text(post.get("body_html") or ""))
     if not text:
         when = _when(post.get("published_at"))
-        return f"Update at {when.astimezone(timezone.utc):%H:%M} UTC" if when else "Update"
+        return f"Update at {when.astimezone(UTC):%H:%M} UTC" if when else "Update"
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
@@ -126,7 +126,7 @@ def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
 
     channel, posts = run_read(engine_of(request), read)
     newest = max((_when(p["updated_at"]) for p in posts), default=None)
-    channel["updated"] = max(filter(None, [channel.get("updated"), newest]), default=datetime.now(timezone.utc))
+    channel["updated"] = max(filter(None, [channel.get("updated"), newest]), default=datetime.now(UTC))
     channel["base"] = base
     return channel, posts
 

@@ -12,10 +12,10 @@ import hashlib
 import re
 from base64 import b64encode
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, urlencode
 
 import anyio
@@ -506,7 +506,7 @@ async def search_page(request: Request) -> Response:
 
     def build(since: int) -> str:
         the_day = _day_param(chosen["day"])
-        since_at = datetime.combine(the_day, time(), tzinfo=timezone.utc) if the_day else None
+        since_at = datetime.combine(the_day, time(), tzinfo=UTC) if the_day else None
         until_at = since_at + timedelta(days=1) if since_at else None
 
         def read(conn):

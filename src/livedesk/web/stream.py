@@ -41,7 +41,7 @@ def chunk(message: bytes) -> bytes:
 class Reader:
     """One SSE connection: the raw socket when the server exposes it, else a queue its own task drains."""
 
-    __slots__ = ("event_id", "transport", "queue", "limit", "pending", "closed")
+    __slots__ = ("closed", "event_id", "limit", "pending", "queue", "transport")
 
     def __init__(self, event_id: int | None, transport: asyncio.Transport | None, limit: int) -> None:
         self.event_id = event_id  # None: every event

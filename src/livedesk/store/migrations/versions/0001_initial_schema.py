@@ -1,14 +1,13 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from livedesk.store.tables import UTCDateTime
-
 
 revision = '0001'
 down_revision = None
