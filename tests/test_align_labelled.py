@@ -160,7 +160,7 @@ def test_a_lead_on_inferred_times_is_claimed_only_beyond_their_uncertainty():
 
 
 def test_no_lead_rests_on_an_assumed_time():
-    at = datetime(2032, 6, 2, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2032, 6, 2, 12, 0, tzinfo=UTC)
     stated = AlignPost(id="a", outlet="Harbour Courier", text="", time=at)
     guessed = AlignPost(id="b", outlet="Nordic Wire", text="", time=at - timedelta(hours=10), zone_assumed=True)
     first = first_reporter([stated, guessed], {})

@@ -128,7 +128,7 @@ def _closing_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int,
     bullets = [i for i in range(len(lines)) if lines[i].kind == "bullet"]
     if sum(i - 1 in bullets for i in stamps) * 2 > len(stamps):
         first = next((b for b in bullets if b < stamps[0]), stamps[0])
-        for k, b in enumerate(b for b in bullets if b >= first):
+        for b in (b for b in bullets if b >= first):
             nxt = next((n for n in bullets if n > b), len(lines))
             stamp = next((i for i in stamps if b < i < nxt), None)
             spans.append((b, stamp if stamp is not None else nxt, stamp))
