@@ -500,8 +500,8 @@ class Aligner:
             other = self.posts[c]
             if other.outlet == post.outlet:
                 continue
-            near = self.feats[c].time is None or feat.time is None or abs(self.feats[c].time - feat.time) <= similar.TIME_WINDOW_S
-            if not near:
+            seen, now = self.feats[c].time, feat.time
+            if seen is not None and now is not None and abs(seen - now) > similar.TIME_WINDOW_S:
                 continue
             out.append(c)
         return out

@@ -15,7 +15,7 @@ from functools import lru_cache
 import snowballstemmer
 from anyascii import anyascii
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-from text_to_num import alpha2digit
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -124,7 +124,7 @@ _FUNCTION_WORDS = {
     "nl": ["de", "het", "een", "en", "van", "is", "dat", "op", "te", "zijn", "niet", "met", "voor", "aan"],
     "pt": ["o", "a", "os", "as", "de", "que", "e", "um", "uma", "do", "da", "em", "para", "com", "nao", "no"],
 }
-_LANGUAGE_OF = {}
+_LANGUAGE_OF: dict[str, list[str]] = {}
 for _language, _words in _FUNCTION_WORDS.items():
     for _word in _words:
         _LANGUAGE_OF.setdefault(_word, []).append(_language)

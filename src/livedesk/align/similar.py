@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -383,7 +384,7 @@ def time_features(
     slack = u_a + u_b
     near = np.exp(-np.maximum(gap - slack, 0) / 1800) * np.minimum(1.0, 1800 / np.maximum(slack, 1)) * stated
     far = np.clip((gap - slack - 3600) / 7200, 0, 1.5)
-    x = np.stack([near, far], axis=1)
+    x: np.ndarray = np.stack([near, far], axis=1)
     x[np.isnan(gap)] = 0.0
     if "time" in off:
         x[:] = 0.0
@@ -391,9 +392,10 @@ def time_features(
 
 
 @lru_cache(maxsize=1)
-def _weights() -> dict:
+def _weights() -> dict[str, dict[str, Any]]:
     path = Path(__file__).with_name("link_weights.json")
-    return json.loads(path.read_text(encoding="utf-8"))
+    weights: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    return weights
 
 
 def feature_rows(text_x: np.ndarray, time_x: np.ndarray, cross: np.ndarray) -> np.ndarray:
@@ -409,7 +411,8 @@ def feature_rows(text_x: np.ndarray, time_x: np.ndarray, cross: np.ndarray) -> n
 def cross_language(feats: list[Features], i: np.ndarray, j: np.ndarray) -> np.ndarray:
     """1.0 where the two posts are known to be written in different languages."""
     lang = np.array([f.language or "" for f in feats])
-    return ((lang[i] != lang[j]) & (lang[i] != "") & (lang[j] != "")).astype(float)
+    cross: np.ndarray = ((lang[i] != lang[j]) & (lang[i] != "") & (lang[j] != "")).astype(float)
+    return cross
 
 
 DOUBT = (0.01, 0.99)  # the sentence model is asked only about links between these probabilities
@@ -440,7 +443,8 @@ def link_probability(x: np.ndarray, with_model: bool) -> np.ndarray:
     with the weights fitted with the sentence model's feature or those fitted without it."""
     fitted = _weights()["semantic" if with_model else "plain"]
     coef = np.array([fitted["coef"].get(name, 0.0) for name in FEATURES])
-    return 1.0 / (1.0 + np.exp(-(x @ coef + fitted["intercept"])))
+    probability: np.ndarray = 1.0 / (1.0 + np.exp(-(x @ coef + fitted["intercept"])))
+    return probability
 
 
 # --- candidate blocking ---------------------------------------------------------------
