@@ -10,9 +10,10 @@ proximity for untimed posts, which separates look-alike remarks made hours apart
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +39,7 @@ class Alignment:
     inferred: dict[str, InferredTime] = field(default_factory=dict)
     exclusives: dict[str, list[str]] = field(default_factory=dict)
     shares: dict[str, float] = field(default_factory=dict)
-    key_point_suggestions: list[dict] = field(default_factory=list)
+    key_point_suggestions: list[dict[str, Any]] = field(default_factory=list)
 
 
 def align(
@@ -81,16 +82,17 @@ def _corpus(feats: list[Features], raw: tuple[sp.csr_matrix, ...], meaning: Mean
     return Corpus(feats, freq, tuple(similar.weigh(raw[k], freq, k) for k in range(3)), meaning)
 
 
-def _settle(posts, feats, raw, off: frozenset[str], meaning: Meaning) -> Alignment:
-    if not posts:
+def _settle(posts: list[AlignPost], feats: list[Features], raw: tuple[Any, ...] | None, off: frozenset[str],
+            meaning: Meaning) -> Alignment:
+    if not posts or raw is None:
         return Alignment(developments=[])
     labels, inferred, _ = _cluster(posts, feats, raw, off, meaning)
     return summarise(posts, feats, labels, inferred)
 
 
 def _cluster(
-    posts, feats, raw, off: frozenset[str], meaning: Meaning
-) -> tuple[np.ndarray, dict[str, InferredTime], tuple]:
+    posts: list[AlignPost], feats: list[Features], raw: tuple[Any, ...], off: frozenset[str], meaning: Meaning
+) -> tuple[np.ndarray, dict[str, InferredTime], tuple[Any, ...]]:
     """Development label per post, the inferred times, and the pairs (i, j, probability) that
     link in the second pass, in two passes."""
     corpus = _corpus(feats, raw, meaning)
@@ -209,7 +211,8 @@ def near_best(posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.nd
     best = np.zeros(len(posts) * len(names))
     np.maximum.at(best, key_i, score)
     np.maximum.at(best, key_j, score)
-    return (score >= NEAR_BEST * best[key_i]) & (score >= NEAR_BEST * best[key_j])
+    near: np.ndarray = (score >= NEAR_BEST * best[key_i]) & (score >= NEAR_BEST * best[key_j])
+    return near
 
 
 # --- what the groups say ---------------------------------------------------------------
@@ -268,7 +271,7 @@ def development(
 CLEAR_LEAD_S = 60.0  # a lead resting on an inferred time must exceed its uncertainty by this much
 
 
-def first_reporter(members: list[AlignPost], inferred: dict[str, InferredTime]) -> dict:
+def first_reporter(members: list[AlignPost], inferred: dict[str, InferredTime]) -> dict[str, Any]:
     """Who reported a development first, and by how much, from each outlet's earliest post.
 
     Inferred times count too, with their uncertainty: a lead is claimed only where it is
@@ -295,7 +298,7 @@ def first_reporter(members: list[AlignPost], inferred: dict[str, InferredTime]) 
             earliest[p.outlet] = moment
     assumed = [o for o in dict.fromkeys(assumed) if o not in earliest]
     ranked = sorted(earliest.items(), key=lambda item: (item[1][0], item[1][2] != "stated"))
-    out: dict = {"first_reported_by": None, "first_time": None, "lead_seconds": None, "runner_up": None,
+    out: dict[str, Any] = {"first_reported_by": None, "first_time": None, "lead_seconds": None, "runner_up": None,
                  "lead_uncertainty_s": None, "first_contested_by": [], "lead_basis": None}
     if not ranked:
         out.update(first_contested_by=assumed, lead_basis=_basis(assumed, "date or zone assumed") if assumed else None)
@@ -460,7 +463,7 @@ class Aligner:
             if frozenset(m) not in before or len(self.posts) - 1 in m
         ]
 
-    def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime], strong: tuple) -> None:
+    def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime], strong: tuple[Any, ...]) -> None:
         """Take over developments, times and best links computed for all posts at once."""
         self.inferred = inferred
         self.best = {}
@@ -478,8 +481,7 @@ class Aligner:
         for root, members in self.members.items():
             for k in members:
                 self.parent[k] = root
-            self.timed[root] = [(self.posts[k].outlet, self.posts[k].time.timestamp())
-                                for k in members if self.posts[k].time is not None]
+            self.timed[root] = [(self.posts[k].outlet, t.timestamp()) for k in members if (t := self.posts[k].time) is not None]
 
     def alignment(self) -> Alignment:
         if not self.posts:
@@ -491,7 +493,7 @@ class Aligner:
 
     def _candidates(self, post: AlignPost, feat: Features, words: np.ndarray) -> list[int]:
         if len(self.posts) < similar.EXHAUSTIVE_BELOW:
-            found = range(len(self.posts))
+            found: Iterable[int] = range(len(self.posts))
         else:
             n_outlets = len({p.outlet for p in self.posts[-2000:]})
             found = {c for col in similar.rare_terms(words, self.freq, n_outlets) for c in self.postings.get(int(col), [])}

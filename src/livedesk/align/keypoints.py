@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from livedesk.align import normalize
 from livedesk.model import AlignPost, Development
 
@@ -10,7 +12,7 @@ MIN_WORDS = 6
 
 def key_point_suggestions(
     developments: list[Development], posts: dict[str, AlignPost], limit: int = 5
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Developments covered by two or more outlets, most outlets first, earliest first.
 
     Each gets the sentence of its posts that shares the most words with the other

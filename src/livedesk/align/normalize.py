@@ -96,7 +96,8 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    return _STEMMER.stemWord(_SYNONYM.get(word, word))
+    stem: str = _STEMMER.stemWord(_SYNONYM.get(word, word))
+    return stem
 
 
 def content_words(text: str) -> list[str]:
@@ -398,8 +399,8 @@ def _read_number(tokens: list[str], i: int) -> tuple[float | None, int]:
             value *= _SCALES[word]
         elif word in ("and", "a") and j + 1 < len(tokens) and tokens[j + 1] in _NUMBER_WORDS:
             pass
-        elif word in _NUMBER_WORDS and _NUMBER_WORDS[word] is not None:
-            value += _NUMBER_WORDS[word]
+        elif (number := _NUMBER_WORDS.get(word)) is not None:
+            value += number
         else:
             break
         j += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from livedesk.model import AlignPost, Development
 
@@ -15,7 +15,7 @@ def iso(t: datetime | None) -> str | None:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else None
 
 
-def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict:
+def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict[str, Any]:
     return {
         "posts": [_post(p, result) for p in posts],
         "developments": [_development(d) for d in result.developments],
@@ -25,7 +25,7 @@ def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict:
     }
 
 
-def _post(p: AlignPost, result: Alignment) -> dict:
+def _post(p: AlignPost, result: Alignment) -> dict[str, Any]:
     guess = result.inferred.get(p.id) if p.time is None else None
     return {
         "id": p.id,
@@ -38,7 +38,7 @@ def _post(p: AlignPost, result: Alignment) -> dict:
     }
 
 
-def _development(d: Development) -> dict:
+def _development(d: Development) -> dict[str, Any]:
     return {
         "id": d.id,
         "post_ids": d.post_ids,
@@ -58,14 +58,14 @@ def _development(d: Development) -> dict:
     }
 
 
-def lead_text(d: dict) -> str:
+def lead_text(d: dict[str, Any]) -> str:
     """The first reporter's lead over the next outlet in words, from a development as JSON,
     with what it rests on.
 
     '12 min ahead of CNN, both times stated'; 'about 40 min ahead of CNN (± 15 min), CNN's
     time inferred'; or why no lead is claimed.
     """
-    contested, runner_up, pm = d.get("first_contested_by"), d.get("runner_up"), d.get("lead_uncertainty_s")
+    contested, runner_up, pm = d.get("first_contested_by"), d.get("runner_up"), d.get("lead_uncertainty_s") or 0.0
     basis = d.get("lead_basis")
     if contested and d["first_reported_by"]:
         why = basis or f"{_names(contested)}: inferred time (± {_minutes(pm)})"

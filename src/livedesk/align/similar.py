@@ -40,7 +40,8 @@ _CHARS = HashingVectorizer(
 @lru_cache(maxsize=500_000)
 def term_index(term: str) -> int:
     """The column a word lands in, as HashingVectorizer computes it."""
-    return abs(murmurhash3_32(term, seed=0)) % N_FEATURES
+    column: int = abs(murmurhash3_32(term, seed=0)) % N_FEATURES
+    return column
 
 
 @dataclass
@@ -134,7 +135,8 @@ class Frequencies:
                 df += np.bincount(m.indices, minlength=N_FEATURES).astype(np.int32)
 
     def idf(self, kind: int, columns: np.ndarray) -> np.ndarray:
-        return np.log((1.0 + self.n) / (1.0 + self.df[kind][columns])) + 1.0
+        weights: np.ndarray = np.log((1.0 + self.n) / (1.0 + self.df[kind][columns])) + 1.0
+        return weights
 
     def word_idf(self, term: str) -> float:
         idf = self._word_idf.get(term)
@@ -234,7 +236,7 @@ class _QuoteRows:
         """(pair, quote) for every quote of every post in `posts` (one pair per entry)."""
         return _entries(self.first, self.count, posts)
 
-    def expand_against(self, pair: np.ndarray, quote: np.ndarray, others: np.ndarray):
+    def expand_against(self, pair: np.ndarray, quote: np.ndarray, others: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Each (pair, quote) again for every quote of the pair's other post: (pair, quote, other quote)."""
         pair_of, other = self.expand(others[pair])
         return pair[pair_of], quote[pair_of], other
