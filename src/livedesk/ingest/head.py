@@ -73,6 +73,8 @@ def read_head(lines: list[Line], end: int, datelines: list[int], title_hint: str
             head.title, start = lines[title_at].text, title_at + 1
     for i in datelines:
         stamp = lines[i].stamp
+        if stamp is None:  # a date line always holds a stamp
+            continue
         if stamp.style.startswith("updated|"):
             head.updated = head.updated or stamp
         else:
@@ -99,11 +101,11 @@ def _read_head_blocks(lines: list[Line], start: int, end: int, head: Head) -> No
         kinds = [lines[k].kind for k in block]
         for j, kind in zip(block, kinds):
             if kind == "count":
-                head.declared = int(COUNT_RE.fullmatch(lines[j].text).group("n"))
+                head.declared = _count(lines[j].text)
             elif kind == "keyhead":
                 in_key_points = True
             elif kind == "bullet" and in_key_points:
-                head.key_points.append(BULLET_RE.match(lines[j].text).group("text"))
+                head.key_points.append(_bullet(lines[j].text))
             elif kind == "heading":
                 head.heading = lines[j].date
         if "duration" in kinds:
@@ -163,5 +165,21 @@ def head_floor(lines: list[Line], datelines: list[int], title_hint: str | None) 
 def declared_count(lines: list[Line]) -> int | None:
     for line in lines[:200]:
         if line.kind == "count":
-            return int(COUNT_RE.fullmatch(line.text).group("n"))
+            return _count(line.text)
     return None
+
+
+def _count(text: str) -> int:
+    """The number of a line whose kind is "count"."""
+    match = COUNT_RE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a post count: {text!r}")
+    return int(match.group("n"))
+
+
+def _bullet(text: str) -> str:
+    """The text of a line whose kind is "bullet"."""
+    match = BULLET_RE.match(text)
+    if match is None:
+        raise ValueError(f"not a bullet: {text!r}")
+    return match.group("text")

@@ -186,7 +186,7 @@ def classify(lines: list[Line]) -> None:
 
 def _is_duration(text: str) -> bool:
     match = DURATION_RE.fullmatch(text)
-    return bool(match) and (match.group("source") is not None or text.lower().startswith(("video", "duration", "length", "(")))
+    return match is not None and (match.group("source") is not None or text.lower().startswith(("video", "duration", "length", "(")))
 
 
 def _signed_stamp(text: str) -> Stamp | None:
@@ -225,5 +225,7 @@ def _link_list_after(lines: list[Line], i: int) -> int | None:
 def video_from(line: str, title: str | None) -> Media:
     """`02:09 - Source: X` (and the title line above it) -> a video."""
     match = DURATION_RE.fullmatch(line)
+    if match is None:
+        raise ValueError(f"not a video duration line: {line!r}")
     seconds = int(match.group("h") or 0) * 3600 + int(match.group("m")) * 60 + int(match.group("s"))
     return Media(kind="video", title=title, duration_s=seconds, source=(match.group("source") or "").strip() or None)

@@ -254,7 +254,7 @@ def split_date_marker(text: str) -> tuple[tuple[int, int | None, int | None] | N
     return marker, text[match.end():]
 
 
-def _numeric_date(match: re.Match) -> date | None:
+def _numeric_date(match: re.Match[str]) -> date | None:
     if match.group("iy"):
         return _safe_date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
     first, second, year = int(match.group("a")), int(match.group("b")), int(match.group("y"))
@@ -321,7 +321,7 @@ _ZONE_BEFORE_RE = re.compile(rf"^(?P<zone>{_ZONE_WORDS}|GMT|UTC)\s+(?=[0-9])", r
 _UNIT_WORDS = re.compile(r"^(?:uhr|h|hs|hrs|ore|local time|ч\.?)$", re.I)
 
 
-def _clock_from(match: re.Match) -> tuple[int, int, int] | None:
+def _clock_from(match: re.Match[str]) -> tuple[int, int, int] | None:
     hour = int(match.group("h") or match.group("h2"))
     minute = int(match.group("m") or 0)
     second = int(match.group("s") or 0)
@@ -335,7 +335,7 @@ def _clock_from(match: re.Match) -> tuple[int, int, int] | None:
     return hour, minute, second
 
 
-def _style(match: re.Match, has_date: str, zone: bool) -> str:
+def _style(match: re.Match[str], has_date: str, zone: bool) -> str:
     return "|".join((
         "s" if match.group("s") else "",
         ("ap" if (match.group("ap") or match.group("ap2")) else "24") + ("" if match.group("m") else "h"),
@@ -438,7 +438,7 @@ def _leading_from(match: re.Match[str]) -> Stamp | None:
     return Stamp(*clock, zone=zone, rest=rest, style=kind + _style(clock_match, "", zone is not None))
 
 
-def _zone_and_rest(match: re.Match) -> tuple[tzinfo | None, str]:
+def _zone_and_rest(match: re.Match[str]) -> tuple[tzinfo | None, str]:
     """The zone after a leading clock; a word that only looks like one (`UN`) is text."""
     rest = match.group("rest").strip()
     if not match.group("zone"):
@@ -452,7 +452,7 @@ def _opens_sentence(text: str) -> bool:
     return bool(first) and (first.isupper() or first.isdigit())
 
 
-def parse_iso(value: str, zone: tzinfo | None) -> datetime | None:
+def parse_iso(value: object, zone: tzinfo | None) -> datetime | None:
     """An ISO-8601 date-time (as in JSON-LD) -> aware UTC; a zone-less value takes `zone`."""
     if not isinstance(value, str):
         return None
@@ -553,11 +553,14 @@ def _next_day(day: date, step: int) -> date | None:
         return None
 
 
-def _walk(clocks, indices, running: date | None, step: int, year: int, days: dict[int, date]) -> None:
+def _walk(clocks: list[PostClock | None], indices: list[int], running: date | None, step: int, year: int,
+          days: dict[int, date]) -> None:
     previous: int | None = None
     section = None
     for i in indices:
         clock = clocks[i]
+        if clock is None:  # indices name posts with a clock
+            continue
         seconds = _seconds(clock.stamp.clock)
         if i in days:  # dated by an earlier walk: carry its day on
             running, previous, section = days[i], seconds, clock.section
