@@ -17,6 +17,7 @@ from livedesk.ingest import ParseError
 from livedesk.ingest.head import Head, declared_count, head_floor, read_head
 from livedesk.ingest.language import language_of
 from livedesk.ingest.lines import (
+    BULLET_RE,
     BYLINE_RE,
     INLINE_CREDIT_RE,
     NUMBERED_RE,
@@ -78,38 +79,49 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
             datelines.append(i)
             continue
         starts.append(i)
-    starts = _in_time_order(lines, starts)
+    starts = _in_time_order(lines, starts, dominant)
     if len(starts) == 1 and not datelines and _is_head(lines, starts[0]):
         return [], starts  # a single stamp at the top of a page is its dateline
     return starts, datelines
 
 
-def _in_time_order(lines: list[Line], starts: list[int]) -> list[int]:
+def _in_time_order(lines: list[Line], starts: list[int], dominant: str) -> list[int]:
     """Drop stamps that break the page's time order: `10am: ...` and `3.30pm: ...` diary lines
-    inside a post are prose, not posts. A jump of more than half a day is a midnight."""
-    if len(starts) < 3:
+    inside a post are prose, not posts. The posts are the longest run of stamps in the page's
+    direction (a jump of more than half a day is a midnight), the page's own stamp form
+    counting more than others; a run that would drop over half of them is not trusted."""
+    if not 3 <= len(starts) <= _ORDER_CHECK_LIMIT:
         return starts
     keys = [_minutes(lines[i].stamp) for i in starts]
     falls = sum(a > b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
     rises = sum(a < b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
     sign = -1 if falls > rises else 1
-    kept: list[int] = []
-    for k, i in enumerate(starts):
-        if kept and k + 1 < len(starts):
-            before, here, after = _minutes(lines[kept[-1]].stamp), keys[k], keys[k + 1]
-            out_of_line = _against(before, here, sign) or _against(here, after, sign)
-            if out_of_line and not _against(before, after, sign):
-                continue
-        kept.append(i)
-    return kept
+    unwrapped = [keys[0] * sign]
+    for key in keys[1:]:
+        value = key * sign
+        while value - unwrapped[-1] < -720:
+            value += 1440
+        unwrapped.append(value)
+    weights = [1.0 if lines[i].stamp.style == dominant else 0.4 for i in starts]
+    best = weights[:]
+    back = [-1] * len(starts)
+    for k in range(len(starts)):
+        for j in range(k):
+            if unwrapped[j] <= unwrapped[k] and best[j] + weights[k] > best[k]:
+                best[k], back[k] = best[j] + weights[k], j
+    k = max(range(len(starts)), key=lambda n: best[n])
+    chain = []
+    while k >= 0:
+        chain.append(starts[k])
+        k = back[k]
+    return sorted(chain) if len(chain) * 2 >= len(starts) else starts
+
+
+_ORDER_CHECK_LIMIT = 300  # the check is quadratic; pages this long are machine-made and in order
 
 
 def _minutes(stamp: Stamp) -> int:
     return stamp.hour * 60 + stamp.minute
-
-
-def _against(a: int, b: int, sign: int) -> bool:
-    return abs(a - b) < 720 and (b - a) * sign < 0
 
 
 def _is_head(lines: list[Line], i: int) -> bool:
@@ -306,6 +318,10 @@ def read_text(
     heading, section = head.heading, 0
     for start, end, stamped in spans:
         post = _post(lines, start, end, headline_mode or start != stamped)
+        if lines[start].kind == "bullet" and post.headline:  # a bullet post is all text
+            bullet = BULLET_RE.match(post.headline)
+            first = bullet.group("text") if bullet else post.headline
+            post.text, post.headline = "\n\n".join(filter(None, [first, post.text])), None
         stamp = lines[stamped].stamp if stamped is not None else None
         clocks.append(PostClock(stamp, heading, section) if stamp else None)
         posts.append(post)
