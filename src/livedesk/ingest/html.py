@@ -295,7 +295,8 @@ def read_html(
     best = max(readings, key=lambda page: (
         len(page.posts), sum(p.headline is not None for p in page.posts), sum(bool(p.text) for p in page.posts)
     )) if readings else None
-    if best is None or len(best.posts) <= 2 or max(len(p.text) for p in best.posts) > LONG_POST:
+    timed = best is not None and sum(p.time is not None for p in best.posts) >= 2
+    if best is None or (len(best.posts) <= 2 and not timed) or max(len(p.text) for p in best.posts) > LONG_POST:
         # stamps the text reader does not know: the page's repeated entry blocks still mark its posts
         entries = _entry_posts(body if body is not None else tree)
         if len(entries) >= 3 and (best is None or len(best.posts) * 2 < len(entries)):
@@ -319,6 +320,7 @@ def _paragraphs(root: HtmlElement) -> tuple[list[str], set[str]]:
 
 
 LONG_POST = 4000  # characters; longer, a "post" is more likely several entries run together
+_INLINE_OR_PARAGRAPH = {"p", "span", "a", "em", "strong", "b", "i", "br", "img"}  # parts of an entry, never one
 
 
 def _entry_posts(root: HtmlElement) -> list[ParsedPost]:
@@ -331,7 +333,7 @@ def _entry_posts(root: HtmlElement) -> list[ParsedPost]:
         if len(children) < 3:
             continue
         (tag, kind), count = Counter((c.tag, c.get("class")) for c in children).most_common(1)[0]
-        if count < 3:
+        if count < 3 or tag in _INLINE_OR_PARAGRAPH:
             continue
         members = [c for c in children if (c.tag, c.get("class")) == (tag, kind)]
         length = sum(len(m.text_content()) for m in members)
