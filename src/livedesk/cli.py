@@ -46,9 +46,10 @@ def _engine():
 
 
 def _actor(name: str = CLI_ACTOR_NAME):
+    from livedesk.model import Role
     from livedesk.newsroom.publish import Actor
 
-    return Actor(None, name, "admin")
+    return Actor(None, name, Role.admin)
 
 
 def _serve(host: str, port: int, *, demo: bool = False) -> None:
@@ -179,11 +180,12 @@ def post_add(
 ) -> None:
     """Publish a post to an event."""
     from livedesk.broker.memory import MemoryBroker
+    from livedesk.model import PostStatus
     from livedesk.newsroom import publish
 
     data = {"body": body, "headline": headline, "topics": topic, "authors": [author]}
     if draft:
-        data["status"] = "draft"
+        data["status"] = PostStatus.draft
     _status, post = publish.create_post(_engine(), MemoryBroker(), event, data, _actor(author))
     console.print(f"{post['status']} post [bold]{post['id']}[/bold] in {event}")
 
@@ -231,7 +233,7 @@ def user_password(
 
     def work(conn):
         existing = accounts.get_user(conn, name)
-        row = accounts.ensure_user(conn, name, role or (existing.role if existing else "editor"))
+        row = accounts.ensure_user(conn, name, role or (existing.role if existing else Role.editor))
         accounts.set_password(conn, row.id, password)
         return row.role
 
@@ -398,14 +400,12 @@ def align_event(
     import json
 
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.newsroom import NotFound, developments, follow
+    from livedesk.newsroom import developments, follow
     from livedesk.store import events as event_store
     from livedesk.store.db import run_read
 
     engine = _engine()
-    row = run_read(engine, lambda conn: event_store.get_event(conn, event))
-    if row is None:
-        raise NotFound(f"no event {event!r}")
+    row = run_read(engine, lambda conn: event_store.require_event(conn, event))
     data = developments.recompute(engine, MemoryBroker(), row.id)
     errors = [{"source": s["url"] or f"source {s['id']}", "error": s["last_error"]}
               for s in follow.list_sources(engine, event) if s["last_error"]]

@@ -1,25 +1,26 @@
 """Domain types shared by every layer.
 
 Plain dataclasses: ingest/ and align/ produce and consume them without a database,
-store/ maps them to rows, web/ turns them into JSON.
+store/ maps rows to them (Event, Post, Source), and each stored type says how it reads
+as JSON (`to_json`), the shape the API answers and the change log records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     admin = "admin"
     editor = "editor"
     contributor = "contributor"
     reader = "reader"
 
 
-class PostStatus(str, Enum):
+class PostStatus(StrEnum):
     draft = "draft"
     pending = "pending"  # a contributor's post waiting for an editor
     scheduled = "scheduled"
@@ -27,7 +28,7 @@ class PostStatus(str, Enum):
     deleted = "deleted"
 
 
-class EventStatus(str, Enum):
+class EventStatus(StrEnum):
     live = "live"
     ended = "ended"
 
@@ -71,6 +72,156 @@ class Outlet:
     name: str
     timezone: str | None = None  # IANA zone the outlet usually writes its times in
     own: bool = False  # the site's own outlet
+    id: int | None = None  # its row, once stored
+
+
+def iso(value: datetime | None) -> str | None:
+    """An aware time as the API writes it: ISO 8601 with a Z."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+@dataclass
+class Event:
+    """A live blog: its posts hang off it by `id`; readers find it by `slug`."""
+
+    id: int
+    slug: str
+    title: str
+    standfirst: str
+    lead_media: dict[str, Any] | None
+    status: EventStatus
+    coverage_start: datetime | None
+    coverage_end: datetime | None
+    topics: list[str]
+    links: list[dict[str, Any]]
+    key_points: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+    def to_json(self, post_count: int | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "slug": self.slug,
+            "title": self.title,
+            "standfirst": self.standfirst,
+            "lead_media": self.lead_media,
+            "status": str(self.status),
+            "coverage_start": iso(self.coverage_start),
+            "coverage_end": iso(self.coverage_end),
+            "topics": self.topics or [],
+            "links": self.links or [],
+            "key_points": self.key_points or [],
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+        if post_count is not None:
+            data["post_count"] = post_count
+        return data
+
+
+@dataclass
+class Post:
+    """A stored post, the site's own or another outlet's, with its outlet and event named."""
+
+    num: int
+    id: str
+    event_id: int
+    outlet_id: int
+    source_id: int | None
+    anchor: str | None
+    published_at: datetime
+    time_known: bool
+    position: int | None
+    updated_at: datetime
+    headline: str | None
+    body_md: str
+    body_html: str
+    search_text: str
+    media: list[dict[str, Any]]
+    authors: list[str]
+    topics: list[str]
+    pinned: bool
+    key_event: bool
+    status: PostStatus
+    version: int
+    corrected_at: datetime | None
+    correction_note: str | None
+    created_by: int | None
+    created_at: datetime
+    outlet_slug: str
+    outlet_name: str
+    outlet_own: bool
+    event_slug: str
+
+    @property
+    def visible(self) -> bool:
+        return self.status == PostStatus.published
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event": self.event_slug,
+            "outlet": {"slug": self.outlet_slug, "name": self.outlet_name, "own": bool(self.outlet_own)},
+            "published_at": iso(self.published_at),
+            "time_known": bool(self.time_known),
+            "updated_at": iso(self.updated_at),
+            "headline": self.headline,
+            "body": self.body_md,
+            "body_html": self.body_html,
+            "media": self.media or [],
+            "authors": self.authors or [],
+            "topics": self.topics or [],
+            "pinned": bool(self.pinned),
+            "key_event": bool(self.key_event),
+            "status": str(self.status),
+            "version": self.version,
+            "corrected_at": iso(self.corrected_at),
+            "correction_note": self.correction_note,
+        }
+
+
+@dataclass
+class Source:
+    """Another outlet's coverage attached to an event: a URL that is polled, or pasted text."""
+
+    id: int
+    event_id: int
+    outlet_id: int | None
+    url: str | None
+    text: str | None
+    timezone: str | None
+    poll_interval_s: int
+    etag: str | None
+    last_modified: str | None
+    last_fetch_at: datetime | None
+    last_error: str | None
+    error_count: int
+    next_poll_at: datetime | None
+    lease_owner: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    reading_warning: str | None = None  # the zone or date its page left to be assumed, and the fix
+    outlet_slug: str | None = None
+    outlet_name: str | None = None
+    outlet_timezone: str | None = None
+    post_count: int = 0
+
+    def to_json(self, event_slug: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event": event_slug,
+            "kind": "url" if self.url else "text",
+            "url": self.url,
+            "outlet": {"slug": self.outlet_slug, "name": self.outlet_name} if self.outlet_slug else None,
+            "timezone": self.timezone,
+            "poll_interval": self.poll_interval_s,
+            "post_count": self.post_count,
+            "last_fetch_at": iso(self.last_fetch_at),
+            "last_error": self.last_error,
+            "reading_warning": self.reading_warning,
+            "error_count": self.error_count,
+            "next_poll_at": iso(self.next_poll_at),
+            "created_at": iso(self.created_at),
+        }
 
 
 @dataclass

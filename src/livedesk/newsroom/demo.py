@@ -14,6 +14,7 @@ from livedesk.broker import Broker
 from livedesk.demo import load_outlets, load_story, outlet_pages
 from livedesk.ingest.page import read_page
 from livedesk.newsroom import follow, publish
+from livedesk.model import Role
 from livedesk.newsroom.publish import Actor
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
@@ -24,7 +25,7 @@ TICK_SECONDS = 6.0
 
 
 def _actor(story: dict) -> Actor:
-    return Actor(None, story["outlet"]["name"], "admin")
+    return Actor(None, story["outlet"]["name"], Role.admin)
 
 
 def _post_data(item: dict) -> dict:

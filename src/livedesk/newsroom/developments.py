@@ -25,15 +25,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from livedesk.broker import Broker
 from livedesk.model import AlignPost, Development
-from livedesk.newsroom import NotFound
 from livedesk.store import changes, embeddings
+from livedesk.store import developments as store
 from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
-from livedesk.store.tables import developments, events, outlets, posts
+from livedesk.store.developments import AlignRow
 
 if TYPE_CHECKING:
     from livedesk.align.cluster import Aligner, Alignment
@@ -172,13 +173,8 @@ def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[st
 
     An event with only the site's own posts has nothing to align them with.
     """
-    found: dict[int, list[str]] = {}
-    for row in conn.execute(select(posts.c.id, posts.c.event_id).where(posts.c.id.in_(post_ids))):
-        found.setdefault(row.event_id, []).append(row.id)
-    followed = set(conn.execute(
-        select(posts.c.event_id).distinct().join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id.in_(list(found)), posts.c.status == "published", outlets.c.own.is_(False))
-    ).scalars())
+    found = post_store.post_events(conn, post_ids)
+    followed = store.followed_events(conn, list(found))
     return {event_id: ids for event_id, ids in found.items() if event_id in followed}
 
 
@@ -197,8 +193,8 @@ def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = 
         if live is None or (held and run_read(engine, lambda conn: _changed(conn, event_id, live, held))):
             _recompute_locked(engine, broker, event_id)
             return True
-        rows, seen = run_read(engine, lambda conn: (_rows(conn, event_id, after=live.last_num),
-                                                    _count(conn, event_id, live.last_num)))
+        rows, seen = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id, after=live.last_num),
+                                                    store.count_published_up_to(conn, event_id, live.last_num)))
         if seen != len(live.index):
             # a post was deleted, or one below the highest number seen became visible late
             # (a scheduled post, or a transaction of another node that committed after ours)
@@ -229,16 +225,12 @@ def recompute(engine: Engine, broker: Broker, event_id: int) -> dict:
 
 def current(engine: Engine, broker: Broker, slug: str) -> tuple[object, dict]:
     """The event row and its developments as stored, after catching up with new posts."""
-    event = run_read(engine, lambda conn: event_store.get_event(conn, slug))
-    if event is None:
-        raise NotFound(f"no event {slug!r}")
+    event = run_read(engine, lambda conn: event_store.require_event(conn, slug))
     refresh(engine, broker, event.id)
     return event, run_read(engine, lambda conn: stored(conn, event.id)) or empty()
 
 
-def stored(conn: Connection, event_id: int) -> dict | None:
-    """The stored alignment of an event, or None if it was never aligned."""
-    return conn.execute(select(developments.c.data).where(developments.c.event_id == event_id)).scalar()
+stored = store.stored
 
 
 def empty() -> dict:
@@ -251,7 +243,7 @@ def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
     from livedesk.align import cluster, semantic
     from livedesk.config import get_settings
 
-    rows, newest = run_read(engine, lambda conn: (_rows(conn, event_id, after=0), _newest(conn, event_id)))
+    rows, newest = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id), store.newest_num(conn, event_id)))
     orders = _page_orders(rows)
     align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
     embedder = semantic.load(get_settings().semantic == "auto")
@@ -302,23 +294,9 @@ def _latest(found: list[Development]) -> list[Development]:
     return out
 
 
-def _rows(conn: Connection, event_id: int, *, after: int) -> list:
-    return list(conn.execute(_published(event_id).where(posts.c.num > after).order_by(posts.c.num)))
-
-
-def _published(event_id: int):
-    """The columns alignment reads, of the event's published posts."""
-    return (
-        select(posts.c.num, posts.c.id, posts.c.search_text, posts.c.headline, posts.c.published_at,
-               posts.c.time_known, posts.c.position, posts.c.source_id, outlets.c.name.label("outlet"))
-        .join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id == event_id, posts.c.status == "published")
-    )
-
-
 def _changed(conn: Connection, event_id: int, live: Live, post_ids: list[str]) -> bool:
     """Whether any of these posts the aligner holds now reads differently or left the page."""
-    rows = list(conn.execute(_published(event_id).where(posts.c.id.in_(post_ids))))
+    rows = store.aligned_rows_of(conn, event_id, post_ids)
     if len(rows) < len(set(post_ids)):
         return True
     for row in rows:
@@ -333,23 +311,11 @@ def _stored_is_current(conn: Connection, event_id: int) -> bool:
     data = stored(conn, event_id)
     if data is None:
         return False
-    where = (posts.c.event_id == event_id, posts.c.status == "published")
-    newest, count = conn.execute(select(func.max(posts.c.num), func.count()).where(*where)).one()
-    return data.get("last_num", 0) >= (newest or 0) and len(data["posts"]) == count
+    newest, count = store.published_span(conn, event_id)
+    return data.get("last_num", 0) >= newest and len(data["posts"]) == count
 
 
-def _newest(conn: Connection, event_id: int) -> int:
-    """The highest post number of the event, whatever the post's status."""
-    return conn.execute(select(func.coalesce(func.max(posts.c.num), 0)).where(posts.c.event_id == event_id)).scalar_one()
-
-
-def _count(conn: Connection, event_id: int, up_to: int) -> int:
-    """Published posts of the event among those the aligner has seen."""
-    where = (posts.c.event_id == event_id, posts.c.status == "published", posts.c.num <= up_to)
-    return conn.execute(select(func.count()).select_from(posts).where(*where)).scalar_one()
-
-
-def _align_post(row, page_order: str) -> AlignPost:
+def _align_post(row: AlignRow, page_order: str) -> AlignPost:
     own = row.source_id is None  # the site's own posts: oldest first by time
     return AlignPost(
         id=row.id,
@@ -362,13 +328,13 @@ def _align_post(row, page_order: str) -> AlignPost:
     )
 
 
-def _page_orders(rows: list) -> dict[int, str]:
+def _page_orders(rows: list[AlignRow]) -> dict[int, str]:
     """Each source's page order, read off its stored posts: do times fall down the page?
 
     Untimed posts carry a placeholder time that keeps the order of one poll, so a page
     with no times at all still tells.
     """
-    by_source: dict[int, list] = {}
+    by_source: dict[int, list[AlignRow]] = {}
     for row in rows:
         if row.source_id is not None and row.position is not None:
             by_source.setdefault(row.source_id, []).append(row)
@@ -386,13 +352,11 @@ def _reposition(engine: Engine, event_id: int, live: Live, source_ids: set[int])
     """New posts at the top of a page move the older ones down: keep the known posts' positions."""
     if not source_ids:
         return
-    rows = run_read(engine, lambda conn: list(conn.execute(
-        select(posts.c.id, posts.c.position).where(posts.c.event_id == event_id, posts.c.source_id.in_(source_ids))
-    )))
-    for row in rows:
-        k = live.index.get(row.id)
-        if k is not None and row.position is not None:
-            live.aligner.posts[k].position = row.position
+    found = run_read(engine, lambda conn: store.positions(conn, event_id, source_ids))
+    for post_id, position in found.items():
+        k = live.index.get(post_id)
+        if k is not None and position is not None:
+            live.aligner.posts[k].position = position
 
 
 # ---- storing ----------------------------------------------------------------------------------
@@ -415,17 +379,9 @@ def _store(
 
     def work(conn: Connection) -> None:
         announced.clear()
-        row = conn.execute(
-            select(developments.c.id, developments.c.data).where(developments.c.event_id == event_id).with_for_update()
-        ).first()
-        if row is not None and (row.data or {}).get("last_num", 0) > live.last_num:
+        if not store.save(conn, event_id, data, datetime.now(UTC)):
             return  # another node stored a newer alignment meanwhile
-        values = {"data": data, "updated_at": datetime.now(UTC)}
-        if row is None:
-            conn.execute(insert(developments).values(event_id=event_id, **values))
-        else:
-            conn.execute(update(developments).where(developments.c.id == row.id).values(**values))
-        slug = conn.execute(select(events.c.slug).where(events.c.id == event_id)).scalar()
+        slug = event_store.event_slug(conn, event_id)
         announced.append(changes.append_change(conn, event_id, KIND, {"event": slug, **payload}))
 
     run_write(engine, work)

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import anyio
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine
 
 from livedesk.broker import Broker
 from livedesk.config import get_settings
@@ -35,13 +35,14 @@ from livedesk.ingest.fetch import TIMEOUT_S, fetch
 from livedesk.ingest.page import read_page, reading_warning
 from livedesk.ingest.times import zone_by_iana
 from livedesk.markup import clean_text, clean_url
-from livedesk.model import Media, ParsedPage, ParsedPost
+from livedesk.model import Media, ParsedPage, ParsedPost, Post, PostStatus, Source
 from livedesk.newsroom import Invalid, NotFound, publish
 from livedesk.newsroom.publish import EDITORS, Actor, now, require
 from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
+from livedesk.store import sources as source_store
 from livedesk.store.db import run_read, run_write
-from livedesk.store.events import _iso
-from livedesk.store.tables import events, outlets, posts, sources
+from livedesk.store.sources import LeaseLost
 
 log = logging.getLogger("livedesk.follow")
 
@@ -53,10 +54,6 @@ MAX_BACKOFF_S = 3600
 MAX_ANCHOR = 200
 _SPACE = re.compile(r"\s+")
 _URL = re.compile(r"^https?://", re.I)
-
-
-class LeaseLost(Exception):
-    """Another node holds this source now; the poll's result is dropped."""
 
 
 @dataclass
@@ -99,36 +96,23 @@ def add_source(engine: Engine, broker: Broker, slug: str, data: dict, actor: Act
     page = _read_pasted(text, outlet, zone) if text is not None and ingest else None
 
     def work(conn: Connection) -> int:
-        event = _event(conn, slug)
+        event = event_store.require_event(conn, slug)
         name = outlet or (page.outlet if page else None)
         outlet_id = event_store.ensure_outlet(conn, name, timezone=zone).id if name else None
-        same = _same_source(conn, event.id, url, outlet_id)
+        same = source_store.same_source(conn, event.id, url, outlet_id)
         if same is not None:  # following it already, or a fresh paste of the same outlet's page
-            conn.execute(update(sources).where(sources.c.id == same).values(text=text, timezone=zone, poll_interval_s=int(interval)))
+            source_store.update_source(conn, same, {"text": text, "timezone": zone, "poll_interval_s": int(interval)})
             return same
-        return conn.execute(
-            insert(sources).values(
-                event_id=event.id, outlet_id=outlet_id, url=url, text=text, timezone=zone,
-                poll_interval_s=int(interval), error_count=0, created_at=now(),
-                next_poll_at=now() if url else None,
-            )
-        ).inserted_primary_key[0]
+        return source_store.insert_source(conn, {
+            "event_id": event.id, "outlet_id": outlet_id, "url": url, "text": text, "timezone": zone,
+            "poll_interval_s": int(interval), "error_count": 0, "created_at": now(),
+            "next_poll_at": now() if url else None,
+        })
 
     source_id = run_write(engine, work)
     if page is not None:
         store_page(engine, broker, source_id, page)
     return get_source(engine, slug, source_id)
-
-
-def _same_source(conn: Connection, event_id: int, url: str | None, outlet_id: int | None) -> int | None:
-    query = select(sources.c.id).where(sources.c.event_id == event_id)
-    if url is not None:
-        query = query.where(sources.c.url == url)
-    elif outlet_id is not None:
-        query = query.where(sources.c.url.is_(None), sources.c.outlet_id == outlet_id)
-    else:
-        return None
-    return conn.execute(query.order_by(sources.c.id).limit(1)).scalar()
 
 
 def _read_pasted(text: str, outlet: str | None, zone: str | None) -> ParsedPage:
@@ -149,42 +133,10 @@ def list_sources(engine: Engine, slug: str) -> list[dict]:
     """The event's sources with their polling status."""
 
     def read(conn: Connection) -> list[dict]:
-        event = _event(conn, slug)
-        counts = dict(
-            conn.execute(
-                select(posts.c.source_id, func.count())
-                .where(posts.c.event_id == event.id, posts.c.status == "published", posts.c.source_id.is_not(None))
-                .group_by(posts.c.source_id)
-            ).all()
-        )
-        rows = conn.execute(
-            select(sources, outlets.c.slug.label("outlet_slug"), outlets.c.name.label("outlet_name"))
-            .outerjoin(outlets, outlets.c.id == sources.c.outlet_id)
-            .where(sources.c.event_id == event.id)
-            .order_by(sources.c.id)
-        )
-        return [_source_to_dict(row, slug, counts.get(row.id, 0)) for row in rows]
+        event = event_store.require_event(conn, slug)
+        return [source.to_json(slug) for source in source_store.list_sources(conn, event.id)]
 
     return run_read(engine, read)
-
-
-def _source_to_dict(row, slug: str, post_count: int) -> dict:
-    return {
-        "id": row.id,
-        "event": slug,
-        "kind": "url" if row.url else "text",
-        "url": row.url,
-        "outlet": {"slug": row.outlet_slug, "name": row.outlet_name} if row.outlet_slug else None,
-        "timezone": row.timezone,
-        "poll_interval": row.poll_interval_s,
-        "post_count": post_count,
-        "last_fetch_at": _iso(row.last_fetch_at),
-        "last_error": row.last_error,
-        "reading_warning": row.reading_warning,
-        "error_count": row.error_count,
-        "next_poll_at": _iso(row.next_poll_at),
-        "created_at": _iso(row.created_at),
-    }
 
 
 def remove_source(engine: Engine, slug: str, source_id: int, actor: Actor) -> None:
@@ -192,21 +144,14 @@ def remove_source(engine: Engine, slug: str, source_id: int, actor: Actor) -> No
     require(actor, EDITORS)
 
     def work(conn: Connection) -> None:
-        event = _event(conn, slug)
-        where = (sources.c.id == source_id, sources.c.event_id == event.id)
-        if conn.execute(select(sources.c.id).where(*where)).first() is None:
+        event = event_store.require_event(conn, slug)
+        source = source_store.get_source(conn, source_id)
+        if source is None or source.event_id != event.id:
             raise NotFound(f"no source {source_id} in event {slug!r}")
-        conn.execute(update(posts).where(posts.c.source_id == source_id).values(source_id=None))
-        conn.execute(delete(sources).where(*where))
+        post_store.detach_source(conn, source_id)
+        source_store.delete_source(conn, event.id, source_id)
 
     run_write(engine, work)
-
-
-def _event(conn: Connection, slug: str):
-    row = event_store.get_event(conn, slug)
-    if row is None:
-        raise NotFound(f"no event {slug!r}")
-    return row
 
 
 # ---- one poll ------------------------------------------------------------------------------
@@ -216,7 +161,7 @@ def refresh(engine: Engine, broker: Broker, source_id: int, owner: str | None = 
 
     `owner` is the node holding the source's lease; the lease is released at the end.
     """
-    source = run_read(engine, lambda conn: _source_with_outlet(conn, source_id))
+    source = run_read(engine, lambda conn: source_store.get_source(conn, source_id))
     if source is None or source.url is None:
         return Stored(error="no such URL source")
     outcome = Stored()
@@ -255,19 +200,10 @@ def _fetch_timeout(interval_s: int) -> float:
     return min(TIMEOUT_S, interval_s * 0.75)
 
 
-def _source_with_outlet(conn: Connection, source_id: int):
-    query = (
-        select(sources, outlets.c.name.label("outlet_name"), outlets.c.timezone.label("outlet_timezone"))
-        .outerjoin(outlets, outlets.c.id == sources.c.outlet_id)
-        .where(sources.c.id == source_id)
-    )
-    return conn.execute(query).first()
-
-
 def _finish(engine: Engine, source_id: int, owner: str | None, values: dict) -> None:
     def work(conn: Connection) -> None:
-        _hold(conn, source_id, owner)
-        conn.execute(update(sources).where(sources.c.id == source_id).values(**values, **_released(owner)))
+        source_store.hold(conn, source_id, owner)
+        source_store.update_source(conn, source_id, {**values, **_released(owner)})
 
     try:
         run_write(engine, work)
@@ -277,16 +213,6 @@ def _finish(engine: Engine, source_id: int, owner: str | None, values: dict) -> 
 
 def _released(owner: str | None) -> dict:
     return {"lease_owner": None, "lease_until": None} if owner else {}
-
-
-def _hold(conn: Connection, source_id: int, owner: str | None):
-    """The source row, locked for this transaction; LeaseLost if `owner` no longer holds it."""
-    row = conn.execute(select(sources).where(sources.c.id == source_id).with_for_update()).first()
-    if row is None:
-        raise LeaseLost(f"source {source_id} was removed")
-    if owner is not None and row.lease_owner != owner:
-        raise LeaseLost(f"source {source_id} is leased by {row.lease_owner}")
-    return row
 
 
 # ---- storing a page's posts --------------------------------------------------------------
@@ -303,9 +229,9 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
     def work(conn: Connection) -> int:
         for done_list in (stored.created, stored.updated, announced):
             done_list.clear()  # a retried transaction starts over
-        source = _hold(conn, source_id, owner)
+        source = source_store.hold(conn, source_id, owner)
         outlet_id = source.outlet_id or _page_outlet(conn, source, page)
-        existing = list(conn.execute(select(posts).where(posts.c.source_id == source_id)))
+        existing = post_store.source_posts(conn, source_id)
         matches = _match(existing, page.posts)
         seen_at = now()
         for position, parsed in enumerate(page.posts):
@@ -319,12 +245,10 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
                 })
                 stored.created.append(post["id"])
                 announced.append(change_id)
-            elif row.status != "deleted":
+            elif row.status != PostStatus.deleted:
                 _update(conn, row, parsed, anchor, position, stored, announced)
         warning = reading_warning(page, pasted=source.url is None)
-        conn.execute(update(sources).where(sources.c.id == source_id).values(
-            outlet_id=outlet_id, reading_warning=warning, **done, **_released(owner),
-        ))
+        source_store.update_source(conn, source_id, {"outlet_id": outlet_id, "reading_warning": warning, **done, **_released(owner)})
         return source.event_id
 
     event_id = run_write(engine, work)
@@ -340,7 +264,7 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
     return stored
 
 
-def _update(conn: Connection, row, parsed: ParsedPost, anchor: str, position: int, stored: Stored, announced: list[int]) -> None:
+def _update(conn: Connection, row: Post, parsed: ParsedPost, anchor: str, position: int, stored: Stored, announced: list[int]) -> None:
     content = _content(parsed)
     values = {k: content[k] for k in ("headline", "body_md", "body_html", "media", "search_text")
               if k == "search_text" or content[k] != getattr(row, k)}
@@ -352,14 +276,14 @@ def _update(conn: Connection, row, parsed: ParsedPost, anchor: str, position: in
         values["anchor"] = anchor
     if not values:
         if row.position != position:
-            conn.execute(update(posts).where(posts.c.num == row.num).values(position=position))
+            post_store.set_position(conn, row.id, position)
         return
     post = publish.update_post(conn, row, {**values, "position": position})
     stored.updated.append(row.id)
     announced.append(publish.record_change(conn, row.event_id, "post.updated", post, row.id))
 
 
-def _page_outlet(conn: Connection, source, page: ParsedPage) -> int:
+def _page_outlet(conn: Connection, source: Source, page: ParsedPage) -> int:
     name = page.outlet or (urlsplit(source.url).hostname if source.url else None) or "Unnamed outlet"
     return event_store.ensure_outlet(conn, name[:200], timezone=source.timezone).id
 
@@ -413,10 +337,10 @@ def _own_anchor(post: ParsedPost) -> str | None:
 @dataclass
 class _Matches:
     identity: list[str]  # the anchor each parsed post is stored under
-    rows: dict[int, object]  # position -> the stored row it updates
+    rows: dict[int, Post]  # position -> the stored post it updates
 
 
-def _match(existing: list, parsed: list[ParsedPost]) -> _Matches:
+def _match(existing: list[Post], parsed: list[ParsedPost]) -> _Matches:
     """Pair each parsed post with its stored row, if any.
 
     First by identity; then a post whose fingerprint changed (its text was edited) is paired
@@ -424,7 +348,7 @@ def _match(existing: list, parsed: list[ParsedPost]) -> _Matches:
     """
     by_anchor = {row.anchor: row for row in existing}
     identity: list[str] = []
-    rows: dict[int, object] = {}
+    rows: dict[int, Post] = {}
     for position, post in enumerate(parsed):
         anchor = _own_anchor(post)
         if anchor is None or anchor in identity:
@@ -434,7 +358,7 @@ def _match(existing: list, parsed: list[ParsedPost]) -> _Matches:
         identity.append(anchor)
         if anchor in by_anchor:
             rows[position] = by_anchor.pop(anchor)
-    leftovers: dict[tuple, object] = {}
+    leftovers: dict[tuple, Post] = {}
     for row in by_anchor.values():
         if row.anchor and row.anchor.startswith("fp:"):
             leftovers.setdefault(_edit_key(row.published_at if row.time_known else None, row.headline), row)
@@ -466,31 +390,7 @@ def claim_due(engine: Engine, owner: str, limit: int = 4) -> list[int]:
     Each lease lasts one poll interval, so a dead node's sources are polled again within one.
     """
 
-    def work(conn: Connection) -> list[int]:
-        moment = now()
-        free = or_(sources.c.lease_until.is_(None), sources.c.lease_until < moment)
-        due = conn.execute(
-            select(sources.c.id, sources.c.poll_interval_s)
-            .where(
-                sources.c.url.is_not(None), sources.c.next_poll_at <= moment, free,
-                sources.c.event_id.in_(select(events.c.id).where(events.c.status == "live")),
-            )
-            .order_by(sources.c.next_poll_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        claimed = []
-        for source_id, interval in due:
-            taken = conn.execute(
-                update(sources)
-                .where(sources.c.id == source_id, free)
-                .values(lease_owner=owner, lease_until=moment + timedelta(seconds=interval))
-            )
-            if taken.rowcount == 1:
-                claimed.append(source_id)
-        return claimed
-
-    return run_write(engine, work)
+    return run_write(engine, lambda conn: source_store.claim_due(conn, owner, now(), limit))
 
 
 async def poll_forever(engine: Engine, broker: Broker, *, node_id: str, tick_s: float = 1.0, concurrency: int = 4) -> None:

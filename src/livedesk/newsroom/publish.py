@@ -13,22 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from livedesk.broker import Broker
 from livedesk.config import get_settings
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
+from livedesk.model import EventStatus, Post, PostStatus, Role
 from livedesk.newsroom import Forbidden, Invalid, NotFound
 from livedesk.store import accounts, changes
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
-from livedesk.store.tables import post_versions, posts
 
-EDITORS = ("admin", "editor")
-WRITERS = ("admin", "editor", "contributor")
-VISIBLE = "published"
+EDITORS = (Role.admin, Role.editor)
+WRITERS = (Role.admin, Role.editor, Role.contributor)
+VISIBLE = PostStatus.published
 
 # Called as f(engine, broker, post_ids) after a change readers see to a post (published, edited,
 # removed); it must return quickly, as the request waits for it.
@@ -66,7 +66,7 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
     if not event_store.SLUG.match(slug):
         raise Invalid("slug must be 1-119 lowercase letters, digits or hyphens, starting with a letter or digit")
     values = {k: data[k] for k in EVENT_FIELDS if data.get(k) is not None}
-    values.setdefault("status", "live")
+    values.setdefault("status", EventStatus.live)
     values.setdefault("standfirst", "")
     values.setdefault("coverage_start", now())
     values.update(slug=slug, created_at=now(), updated_at=now())
@@ -76,7 +76,7 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
         if event_store.get_event(conn, slug) is not None:
             raise Invalid(f"an event with slug {slug!r} exists already")
         event_store.insert_event(conn, values)
-        return event_store.event_to_dict(event_store.get_event(conn, slug), 0)
+        return event_store.require_event(conn, slug).to_json(0)
 
     return run_write(engine, work)
 
@@ -86,7 +86,7 @@ def _check_event_values(values: dict) -> None:
         values["title"] = clean_text(values["title"])
         if not values["title"]:
             raise Invalid("title must not be empty")
-    if "status" in values and values["status"] not in ("live", "ended"):
+    if "status" in values and values["status"] not in tuple(EventStatus):
         raise Invalid("status must be live or ended")
     if values.get("lead_media"):
         values["lead_media"] = _clean_media([values["lead_media"]])[0]
@@ -106,17 +106,17 @@ def update_event(engine: Engine, broker: Broker, slug: str, data: dict, actor: A
     require(actor, EDITORS)
     values = {k: data[k] for k in EVENT_FIELDS if k in data}
     _check_event_values(values)
-    if values.get("status") == "ended" and "coverage_end" not in values:
+    if values.get("status") == EventStatus.ended and "coverage_end" not in values:
         values["coverage_end"] = now()
     values["updated_at"] = now()
     announced: list[int] = []
 
     def work(conn: Connection) -> dict:
-        row = _event(conn, slug)
+        row = event_store.require_event(conn, slug)
         if "key_points" in values:
             _check_key_point_posts(conn, row.id, values["key_points"])
         event_store.update_event(conn, row.id, values)
-        event = event_store.event_to_dict(event_store.get_event(conn, slug), event_store.count_published(conn, row.id))
+        event = event_store.require_event(conn, slug).to_json(event_store.count_published(conn, row.id))
         if "key_points" in values:
             announced.append(changes.append_change(conn, row.id, "keypoints.updated", {"event": slug, "key_points": event["key_points"]}))
         if set(values) - {"key_points", "updated_at"}:
@@ -133,13 +133,6 @@ def _check_key_point_posts(conn: Connection, event_id: int, points: list[dict]) 
     for point in points:
         if point.get("post_id") and post_store.get_post(conn, event_id, point["post_id"]) is None:
             raise Invalid(f"key point links to unknown post {point['post_id']!r}")
-
-
-def _event(conn: Connection, slug: str):
-    row = event_store.get_event(conn, slug)
-    if row is None:
-        raise NotFound(f"no event {slug!r}")
-    return row
 
 
 # ---- posts ----------------------------------------------------------------------------
@@ -223,7 +216,7 @@ def create_post(
             seen = accounts.stored_response(conn, idempotency_key, scope)
             if seen is not None:
                 return seen.status, json.loads(seen.body)
-        event = _event(conn, slug)
+        event = event_store.require_event(conn, slug)
         post, change_id = insert_post(
             conn,
             event.id,
@@ -266,17 +259,10 @@ def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, in
 
     Returns the post and, when it is visible, the id of its `post.created` change.
     """
-    values = dict(values)
-    topics = values.pop("topics", [])
-    post_id = new_post_id()
-    conn.execute(
-        insert(posts).values(id=post_id, event_id=event_id, updated_at=now(), created_at=now(), topics=topics, **values)
-    )
-    post_store.set_topics(conn, post_id, topics, new_post=True)
-    post = post_store.post_to_dict(post_store.get_post(conn, event_id, post_id))
+    post = post_store.insert_post(conn, new_post_id(), event_id, values, now()).to_json()
     if values["status"] != VISIBLE:
         return post, None
-    return post, record_change(conn, event_id, "post.created", post, post_id)
+    return post, record_change(conn, event_id, "post.created", post, post["id"])
 
 
 def record_change(conn: Connection, event_id: int, kind: str, payload: dict, post_id: str | None) -> int:
@@ -286,47 +272,39 @@ def record_change(conn: Connection, event_id: int, kind: str, payload: dict, pos
     return change_id
 
 
-def update_post(conn: Connection, row, values: dict, *, correction: str | None = None) -> dict:
+def update_post(conn: Connection, row: Post, values: dict, *, correction: str | None = None) -> dict:
     """Apply `_content` values (and columns) to the post `row`, keeping the replaced version.
 
     Returns the post as it is now; the caller records the change readers see.
     """
     update_values = dict(values)
-    update_values.pop("topics", None)
     if any(k in values for k in ("body_md", "headline", "media")):
-        conn.execute(
-            insert(post_versions).values(
-                post_id=row.id,
-                version=row.version,
-                headline=row.headline,
-                body_md=row.body_md,
-                body_html=row.body_html,
-                media=row.media,
-                replaced_at=now(),
-                note=clean_text(correction) if correction else None,
-            )
-        )
+        post_store.keep_version(conn, row, clean_text(correction) if correction else None, now())
         update_values["version"] = row.version + 1
     if correction:
         update_values["corrected_at"] = now()
         update_values["correction_note"] = clean_text(correction)
     update_values["updated_at"] = now()
-    conn.execute(update(posts).where(posts.c.id == row.id).values(**update_values, **_topics(values)))
-    if "topics" in values:
-        post_store.set_topics(conn, row.id, values["topics"])
-    return post_store.post_to_dict(post_store.get_post(conn, row.event_id, row.id))
+    post_store.update_post(conn, row.id, update_values)
+    return _stored(conn, row.event_id, row.id)
 
 
-def _initial_status(requested: str | None, actor: Actor, when: datetime) -> str:
-    if requested not in (None, "draft", "published", "scheduled"):
+def _stored(conn: Connection, event_id: int, post_id: str) -> dict:
+    post = post_store.get_post(conn, event_id, post_id)
+    assert post is not None
+    return post.to_json()
+
+
+def _initial_status(requested: str | None, actor: Actor, when: datetime) -> PostStatus:
+    if requested not in (None, PostStatus.draft, PostStatus.published, PostStatus.scheduled):
         raise Invalid("status must be draft or published")
-    if requested == "draft":
-        return "draft"
+    if requested == PostStatus.draft:
+        return PostStatus.draft
     if actor.role not in EDITORS:
-        return "pending"
+        return PostStatus.pending
     if when > now():
-        return "scheduled"
-    return "published"
+        return PostStatus.scheduled
+    return PostStatus.published
 
 
 def _own_outlet(conn: Connection):
@@ -337,13 +315,13 @@ def _touch_event(conn: Connection, event_id: int) -> None:
     event_store.update_event(conn, event_id, {"updated_at": now()})
 
 
-def _post(conn: Connection, event_id: int, post_id: str, actor: Actor):
+def _post(conn: Connection, event_id: int, post_id: str, actor: Actor) -> Post:
     row = post_store.get_post(conn, event_id, post_id)
-    if row is None or row.status == "deleted":
+    if row is None or row.status == PostStatus.deleted:
         raise NotFound(f"no post {post_id!r} in this event")
-    if actor.role == "contributor" and row.created_by != actor.id:
+    if actor.role == Role.contributor and row.created_by != actor.id:
         raise Forbidden("a contributor may change only their own posts")
-    if actor.role == "contributor" and row.status == VISIBLE:
+    if actor.role == Role.contributor and row.status == VISIBLE:
         raise Forbidden("a contributor may not change a published post")
     return row
 
@@ -370,7 +348,7 @@ def edit_post(
     announced: list[int] = []
 
     def work(conn: Connection) -> dict:
-        event = _event(conn, slug)
+        event = event_store.require_event(conn, slug)
         row = _post(conn, event.id, post_id, actor)
         status = row.status
         if data.get("status") is not None:
@@ -393,10 +371,6 @@ def _record_visible(conn, event_id: int, slug: str, before: str, after: str, pos
         announced.append(record_change(conn, event_id, kind, payload, post["id"]))
 
 
-def _topics(values: dict) -> dict:
-    return {"topics": values["topics"]} if "topics" in values else {}
-
-
 def _visible_change(before: str, after: str, kind_if_same: str) -> str | None:
     """The change readers see when a post moves from status `before` to `after`."""
     if before == VISIBLE and after == VISIBLE:
@@ -410,7 +384,7 @@ def _visible_change(before: str, after: str, kind_if_same: str) -> str | None:
 
 def delete_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor) -> None:
     require(actor, WRITERS)
-    _set_flags(engine, broker, slug, post_id, actor, {"status": "deleted", "pinned": False}, "post.deleted")
+    _set_flags(engine, broker, slug, post_id, actor, {"status": PostStatus.deleted, "pinned": False}, "post.deleted")
 
 
 def set_pinned(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor, pinned: bool) -> dict:
@@ -427,10 +401,10 @@ def approve_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor:
     """An editor publishes a contributor's post (at its scheduled time, if in the future)."""
     require(actor, EDITORS)
 
-    def status_for(row) -> str:
-        if row.status != "pending":
+    def status_for(row: Post) -> PostStatus:
+        if row.status != PostStatus.pending:
             raise Invalid(f"post {post_id!r} is {row.status}, not waiting for approval")
-        return "scheduled" if row.published_at > now() else VISIBLE
+        return PostStatus.scheduled if row.published_at > now() else VISIBLE
 
     return _set_flags(engine, broker, slug, post_id, actor, {}, "post.created", status_for=status_for)
 
@@ -439,7 +413,7 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
     announced: list[int] = []
 
     def work(conn: Connection) -> dict:
-        event = _event(conn, slug)
+        event = event_store.require_event(conn, slug)
         row = _post(conn, event.id, post_id, actor)
         new_values = dict(values)
         if status_for is not None:
@@ -447,8 +421,8 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
             if new_values["status"] == VISIBLE:
                 new_values["published_at"] = now()  # it goes live now, at the top
         status = new_values.get("status", row.status)
-        conn.execute(update(posts).where(posts.c.id == row.id).values(**new_values, updated_at=now()))
-        post = post_store.post_to_dict(post_store.get_post(conn, event.id, row.id))
+        post_store.update_post(conn, row.id, {**new_values, "updated_at": now()})
+        post = _stored(conn, event.id, row.id)
         _record_visible(conn, event.id, slug, row.status, status, post, kind, announced)
         return post
 
@@ -462,20 +436,15 @@ def publish_due(engine: Engine, broker: Broker) -> int:
 
     The status check in the UPDATE makes each post publish once, however many nodes run this.
     """
-    due = run_read(engine, _due_posts)
+    due = run_read(engine, lambda conn: post_store.due_posts(conn, now()))
     published = 0
     for post_id, event_id in due:
         announced: list[int] = []
 
         def work(conn: Connection) -> None:
-            result = conn.execute(
-                update(posts)
-                .where(posts.c.id == post_id, posts.c.status == "scheduled")
-                .values(status=VISIBLE, updated_at=now())
-            )
-            if result.rowcount != 1:
+            if not post_store.publish_scheduled(conn, post_id, now()):
                 return  # another node took it
-            post = post_store.post_to_dict(post_store.get_post_by_id(conn, post_id))
+            post = _stored(conn, event_id, post_id)
             announced.append(record_change(conn, event_id, "post.created", post, post_id))
 
         run_write(engine, work)
@@ -483,7 +452,3 @@ def publish_due(engine: Engine, broker: Broker) -> int:
         published += len(announced)
     return published
 
-
-def _due_posts(conn: Connection) -> list[tuple[str, int]]:
-    query = select(posts.c.id, posts.c.event_id).where(posts.c.status == "scheduled", posts.c.published_at <= now())
-    return [(r.id, r.event_id) for r in conn.execute(query.limit(500))]

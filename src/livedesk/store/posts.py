@@ -1,4 +1,4 @@
-"""Posts: rows to JSON, listing with cursors, topics, versions and full-text search."""
+"""Posts: reading and writing them, listing with cursors, topics, versions and full-text search."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import base64
 import math
 import re
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, desc, func, insert, literal_column, or_, select, text, true
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, desc, func, insert, literal_column, or_, select, text, true, update
 
-from livedesk.store.events import _iso
+from livedesk.model import Post, PostStatus, iso
 from livedesk.store.tables import events, outlets, post_topics, post_versions, posts
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -23,27 +23,8 @@ class BadCursor(ValueError):
     pass
 
 
-def post_to_dict(row) -> dict:
-    return {
-        "id": row.id,
-        "event": row.event_slug,
-        "outlet": {"slug": row.outlet_slug, "name": row.outlet_name, "own": bool(row.outlet_own)},
-        "published_at": _iso(row.published_at),
-        "time_known": bool(row.time_known),
-        "updated_at": _iso(row.updated_at),
-        "headline": row.headline,
-        "body": row.body_md,
-        "body_html": row.body_html,
-        "media": row.media or [],
-        "authors": row.authors or [],
-        "topics": row.topics or [],
-        "pinned": bool(row.pinned),
-        "key_event": bool(row.key_event),
-        "status": row.status,
-        "version": row.version,
-        "corrected_at": _iso(row.corrected_at),
-        "correction_note": row.correction_note,
-    }
+def _post(row: Any) -> Post:
+    return Post(**{**row._mapping, "status": PostStatus(row.status)})
 
 
 def _base():
@@ -54,13 +35,14 @@ def _base():
     )
 
 
-def get_post(conn: Connection, event_id: int, post_id: str):
-    query = _base().where(posts.c.event_id == event_id, posts.c.id == post_id)
-    return conn.execute(query).first()
+def get_post(conn: Connection, event_id: int, post_id: str) -> Post | None:
+    row = conn.execute(_base().where(posts.c.event_id == event_id, posts.c.id == post_id)).first()
+    return None if row is None else _post(row)
 
 
-def get_post_by_id(conn: Connection, post_id: str):
-    return conn.execute(_base().where(posts.c.id == post_id)).first()
+def get_post_by_id(conn: Connection, post_id: str) -> Post | None:
+    row = conn.execute(_base().where(posts.c.id == post_id)).first()
+    return None if row is None else _post(row)
 
 
 def encode_cursor(row) -> str:
@@ -136,9 +118,9 @@ def list_posts(
     after: str | None = None,
     topic: str | None = None,
     q: str | None = None,
-    statuses: tuple[str, ...] = ("published",),
+    statuses: tuple[str, ...] = (PostStatus.published,),
     outlet_own: bool | None = None,
-) -> tuple[list, str | None]:
+) -> tuple[list[Post], str | None]:
     """A page of posts and the cursor of the next page (None at the end)."""
     where = [posts.c.event_id == event_id, posts.c.status.in_(statuses)]
     if topic:
@@ -161,13 +143,13 @@ def list_posts(
     pinned: list = []
     newest = order != "oldest"
     if newest and not before and not after:
-        pinned = list(conn.execute(_base().where(*where, posts.c.pinned == true()).order_by(desc(key[0]))))
+        pinned = [_post(r) for r in conn.execute(_base().where(*where, posts.c.pinned == true()).order_by(desc(key[0])))]
     if newest:
         where.append(posts.c.pinned == False)  # noqa: E712 - pinned posts lead the first page
         ordering = (desc(key[0]), desc(key[1]))
     else:
         ordering = (key[0], key[1])
-    rows = list(conn.execute(_base().where(*where).order_by(*ordering).limit(limit + 1)))
+    rows = [_post(r) for r in conn.execute(_base().where(*where).order_by(*ordering).limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
@@ -187,7 +169,7 @@ COMMON_WORD = 0.05  # PostgreSQL: a word in this share of posts walks them newes
 
 
 class Search(NamedTuple):
-    rows: list  # the page asked for, best first
+    rows: list[Post]  # the page asked for, best first
     total: int  # matches counted, at most SEARCH_WINDOW
     capped: bool  # more posts match than were counted
     facets: dict | None  # see search_facets; only when asked for
@@ -218,7 +200,7 @@ def search_posts(
     window = window[:SEARCH_WINDOW]
     ranked = sorted(window, key=lambda h: (h.score, h.published_at, h.num), reverse=True)
     page = [h.num for h in ranked[offset : offset + limit]]
-    found = {r.num: r for r in conn.execute(_base().where(posts.c.num.in_(page)))} if page else {}
+    found = {r.num: _post(r) for r in conn.execute(_base().where(posts.c.num.in_(page)))} if page else {}
     return Search(
         rows=[found[n] for n in page if n in found],
         total=len(window),
@@ -236,7 +218,7 @@ def _search_window(conn: Connection, q: str, *, event_id, outlet_slug, topic, si
         outlet_id = conn.execute(select(outlets.c.id).where(outlets.c.slug == outlet_slug)).scalar()
         if outlet_id is None:
             return []
-    where = [posts.c.status == "published"]
+    where = [posts.c.status == PostStatus.published]
     if event_id is not None:
         where.append(posts.c.event_id == event_id)
     if outlet_id is not None:
@@ -408,16 +390,16 @@ def search_facets(conn: Connection, nums: list[int]) -> dict[str, list[tuple[str
 
 def latest_posts(
     conn: Connection, *, limit: int = 20, before: str | None = None, topic: str | None = None
-) -> tuple[list, str | None]:
+) -> tuple[list[Post], str | None]:
     """Published posts of every event, newest first, a page at a time."""
-    where = [posts.c.status == "published"]
+    where = [posts.c.status == PostStatus.published]
     if topic:
         where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
     if before:
         moment, post_id = decode_cursor(before)
         where.append(or_(posts.c.published_at < moment, and_(posts.c.published_at == moment, posts.c.id < post_id)))
     query = _base().where(*where).order_by(desc(posts.c.published_at), desc(posts.c.id)).limit(limit + 1)
-    rows = list(conn.execute(query))
+    rows = [_post(r) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
@@ -434,7 +416,7 @@ def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict]]
     for r in rows:
         found.setdefault(r.post_id, []).append(
             {"version": r.version, "headline": r.headline, "body_html": r.body_html,
-             "replaced_at": _iso(r.replaced_at), "note": r.note}
+             "replaced_at": iso(r.replaced_at), "note": r.note}
         )
     return found
 
@@ -457,7 +439,7 @@ def versions(conn: Connection, post_id: str) -> list[dict]:
             "body": r.body_md,
             "body_html": r.body_html,
             "media": r.media,
-            "replaced_at": _iso(r.replaced_at),
+            "replaced_at": iso(r.replaced_at),
             "note": r.note,
         }
         for r in rows
@@ -468,10 +450,87 @@ def topic_counts(conn: Connection, event_id: int | None = None) -> list[tuple[st
     query = (
         select(post_topics.c.topic, func.count())
         .join(posts, posts.c.id == post_topics.c.post_id)
-        .where(posts.c.status == "published")
+        .where(posts.c.status == PostStatus.published)
         .group_by(post_topics.c.topic)
         .order_by(desc(func.count()))
     )
     if event_id is not None:
         query = query.where(posts.c.event_id == event_id)
     return [(t, n) for t, n in conn.execute(query)]
+
+
+# ---- writing ------------------------------------------------------------------------------
+
+def insert_post(conn: Connection, post_id: str, event_id: int, values: dict[str, Any], when: datetime) -> Post:
+    """Store a new post from its column values (topics included) and return it."""
+    values = dict(values)
+    topics = values.pop("topics", [])
+    conn.execute(insert(posts).values(id=post_id, event_id=event_id, updated_at=when, created_at=when, topics=topics, **values))
+    set_topics(conn, post_id, topics, new_post=True)
+    post = get_post(conn, event_id, post_id)
+    assert post is not None
+    return post
+
+
+def keep_version(conn: Connection, post: Post, note: str | None, when: datetime) -> None:
+    """Keep the post's current headline, text and media as a replaced version."""
+    conn.execute(
+        insert(post_versions).values(
+            post_id=post.id, version=post.version, headline=post.headline, body_md=post.body_md,
+            body_html=post.body_html, media=post.media, replaced_at=when, note=note,
+        )
+    )
+
+
+def update_post(conn: Connection, post_id: str, values: dict[str, Any]) -> None:
+    """Set columns of a post; `topics`, if given, also replace its topic rows."""
+    conn.execute(update(posts).where(posts.c.id == post_id).values(**values))
+    if "topics" in values:
+        set_topics(conn, post_id, values["topics"])
+
+
+def publish_scheduled(conn: Connection, post_id: str, when: datetime) -> bool:
+    """Publish a scheduled post; False if it is no longer scheduled (another node took it)."""
+    result = conn.execute(
+        update(posts)
+        .where(posts.c.id == post_id, posts.c.status == PostStatus.scheduled)
+        .values(status=PostStatus.published, updated_at=when)
+    )
+    return result.rowcount == 1
+
+
+def due_posts(conn: Connection, moment: datetime, limit: int = 500) -> list[tuple[str, int]]:
+    """(post id, event id) of scheduled posts whose time has come."""
+    query = select(posts.c.id, posts.c.event_id).where(posts.c.status == PostStatus.scheduled, posts.c.published_at <= moment)
+    return [(r.id, r.event_id) for r in conn.execute(query.limit(limit))]
+
+
+def source_posts(conn: Connection, source_id: int) -> list[Post]:
+    return [_post(r) for r in conn.execute(_base().where(posts.c.source_id == source_id))]
+
+
+def set_position(conn: Connection, post_id: str, position: int) -> None:
+    conn.execute(update(posts).where(posts.c.id == post_id).values(position=position))
+
+
+def detach_source(conn: Connection, source_id: int) -> None:
+    """The posts a source brought stay, no longer tied to it."""
+    conn.execute(update(posts).where(posts.c.source_id == source_id).values(source_id=None))
+
+
+def source_post_counts(conn: Connection, event_id: int) -> dict[int, int]:
+    """Published posts of the event per source."""
+    query = (
+        select(posts.c.source_id, func.count())
+        .where(posts.c.event_id == event_id, posts.c.status == PostStatus.published, posts.c.source_id.is_not(None))
+        .group_by(posts.c.source_id)
+    )
+    return {source_id: count for source_id, count in conn.execute(query)}
+
+
+def post_events(conn: Connection, post_ids: list[str]) -> dict[int, list[str]]:
+    """The events of these posts, each with its posts among them."""
+    found: dict[int, list[str]] = {}
+    for row in conn.execute(select(posts.c.id, posts.c.event_id).where(posts.c.id.in_(post_ids))):
+        found.setdefault(row.event_id, []).append(row.id)
+    return found

@@ -21,6 +21,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from livedesk.model import EventStatus
+
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, hands back aware UTC, on every engine."""
@@ -66,7 +68,7 @@ events = Table(
     Column("title", String(300), nullable=False),
     Column("standfirst", Text, nullable=False, default=""),
     Column("lead_media", JSON),
-    Column("status", String(16), nullable=False, default="live"),
+    Column("status", String(16), nullable=False, default=EventStatus.live.value),
     Column("coverage_start", UTCDateTime),
     Column("coverage_end", UTCDateTime),
     Column("topics", JSON, nullable=False, default=list),

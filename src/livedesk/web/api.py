@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from livedesk.model import PostStatus, Role
 from livedesk.newsroom import NotFound, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store import events as event_store
@@ -136,19 +137,12 @@ def broker_of(request: Request):
     return request.app.state.broker
 
 
-def _event_row(conn, slug: str):
-    row = event_store.get_event(conn, slug)
-    if row is None:
-        raise NotFound(f"no event {slug!r}")
-    return row
-
-
 # ---- events -------------------------------------------------------------------------
 
 @router.get("/events", summary="List events")
 def list_events(request: Request, status: Literal["live", "ended"] | None = None) -> Response:
     def read(conn):
-        return [event_store.event_to_dict(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn, status)]
+        return [r.to_json(event_store.count_published(conn, r.id)) for r in event_store.list_events(conn, status)]
 
     return etag_json(request, {"events": run_read(engine_of(request), read)})
 
@@ -162,8 +156,8 @@ def create_event(request: Request, body: EventIn, actor: Actor = Depends(require
 @router.get("/events/{slug}", summary="One event")
 def get_event(request: Request, slug: str) -> Response:
     def read(conn):
-        row = _event_row(conn, slug)
-        return event_store.event_to_dict(row, event_store.count_published(conn, row.id))
+        row = event_store.require_event(conn, slug)
+        return row.to_json(event_store.count_published(conn, row.id))
 
     return etag_json(request, run_read(engine_of(request), read))
 
@@ -190,17 +184,17 @@ def list_posts(
     status: Literal["published", "draft", "pending", "scheduled"] = "published",
     actor: Actor | None = Depends(optional_actor),
 ) -> Response:
-    if status != "published" and (actor is None or actor.role not in ("admin", "editor", "contributor")):
+    if status != PostStatus.published and (actor is None or actor.role not in publish.WRITERS):
         raise NotFound("only the desk may list unpublished posts")
     own = {"all": None, "own": True, "others": False}[outlets]
 
     def read(conn):
-        event = _event_row(conn, slug)
+        event = event_store.require_event(conn, slug)
         rows, cursor = post_store.list_posts(
             conn, event.id, order=order, limit=limit, before=before, after=after, topic=topic, q=q,
             statuses=(status,), outlet_own=own,
         )
-        return {"posts": [post_store.post_to_dict(r) for r in rows], "next": cursor}
+        return {"posts": [r.to_json() for r in rows], "next": cursor}
 
     return etag_json(request, run_read(engine_of(request), read))
 
@@ -223,12 +217,12 @@ def create_post(
 @router.get("/events/{slug}/posts/{post_id}", summary="One post, with its edit history")
 def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = Depends(optional_actor)) -> Response:
     def read(conn):
-        event = _event_row(conn, slug)
+        event = event_store.require_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id)
-        hidden = row is None or row.status == "deleted" or (row.status != "published" and (actor is None or actor.role == "reader"))
+        hidden = row is None or row.status == PostStatus.deleted or (not row.visible and (actor is None or actor.role == Role.reader))
         if hidden:
             raise NotFound(f"no post {post_id!r} in this event")
-        post = post_store.post_to_dict(row)
+        post = row.to_json()
         post["history"] = post_store.versions(conn, row.id)
         return post
 
@@ -291,12 +285,12 @@ def search(
     until = since + timedelta(days=1) if since else None
 
     def read(conn):
-        event_id = _event_row(conn, event).id if event else None
+        event_id = event_store.require_event(conn, event).id if event else None
         found = post_store.search_posts(
             conn, q, limit=limit, offset=(page - 1) * limit, event_id=event_id, outlet_slug=outlet,
             topic=topic, since=since, until=until,
         )
-        return {"results": [post_store.post_to_dict(r) for r in found.rows], "total": found.total,
+        return {"results": [r.to_json() for r in found.rows], "total": found.total,
                 "total_capped": found.capped, "page": page}
 
     return etag_json(request, run_read(engine_of(request), read))
@@ -333,7 +327,7 @@ def event_stream(
     last_event_id: str | None = Header(None, max_length=40),
     since: str | None = Query(None, max_length=40, description="like Last-Event-ID, for clients that cannot set headers"),
 ) -> EventStream:
-    event = run_read(engine_of(request), lambda conn: _event_row(conn, slug))
+    event = run_read(engine_of(request), lambda conn: event_store.require_event(conn, slug))
     return EventStream(event.id, parse_last_event_id(last_event_id or since))
 
 

@@ -12,14 +12,15 @@ from math import ceil
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import Field
-from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from livedesk.align.report import lead_text, span_text
 from livedesk.newsroom import Invalid, NotFound, developments, follow, publish
 from livedesk.newsroom.publish import Actor
+from livedesk.store import developments as development_store
+from livedesk.store import events as event_store
 from livedesk.store.db import run_read
-from livedesk.store.tables import events, outlets, posts
+from livedesk.store.developments import PostSummary
 from livedesk.web import desk, pages
 from livedesk.web.api import Strict, etag_json
 from livedesk.web.auth import csrf_token, required_actor
@@ -47,13 +48,8 @@ def _current(request: Request, slug: str) -> tuple[object, dict]:
     return developments.current(request.app.state.engine, request.app.state.broker, slug)
 
 
-def _post_rows(request: Request, event_id: int) -> dict[str, object]:
-    query = (
-        select(posts.c.id, posts.c.headline, posts.c.search_text, posts.c.source_id, outlets.c.own)
-        .join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id == event_id, posts.c.status == "published")
-    )
-    return run_read(request.app.state.engine, lambda conn: {r.id: r for r in conn.execute(query)})
+def _post_rows(request: Request, event_id: int) -> dict[str, PostSummary]:
+    return run_read(request.app.state.engine, lambda conn: development_store.post_summaries(conn, event_id))
 
 
 def snippet(headline: str | None, text: str | None, limit: int = 140) -> str:
@@ -158,7 +154,7 @@ def other_media(conn, event_id: int, post_ids: list[str]) -> dict[str, list[dict
     data = developments.stored(conn, event_id)
     if not data:
         return {}
-    slug = conn.execute(select(events.c.slug).where(events.c.id == event_id)).scalar()
+    slug = event_store.event_slug(conn, event_id)
     wanted = set(post_ids)
     by_id = {p["id"]: p for p in data["posts"]}
     out: dict[str, list[dict]] = {}

@@ -21,6 +21,7 @@ from pydantic import Field
 from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
+from livedesk.model import EventStatus, PostStatus, Role
 from livedesk.newsroom import Forbidden, Invalid, NotFound, follow, publish
 from livedesk.newsroom.publish import EDITORS, Actor
 from livedesk.store import accounts
@@ -37,7 +38,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 LOGIN_NONCE_COOKIE = "livedesk_login"
 SESSION_DAYS = 14
-DESK_ROLES = ("admin", "editor", "contributor")
+DESK_ROLES = (Role.admin, Role.editor, Role.contributor)
 NOTICES = {
     "published": "Published.",
     "pending": "Sent for approval: an editor will publish it.",
@@ -268,7 +269,7 @@ def logout(request: Request, posted: tuple[Desk, FormData] = Depends(desk_form))
 @router.get("")
 def home(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:
     def read(conn):
-        return [event_store.event_to_dict(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
+        return [r.to_json(event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
 
     return render(request, "desk/home.html", desk=desk, events=run_read(engine_of(request), read), form={}, error="")
 
@@ -282,7 +283,7 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
             raise Invalid("the title may have 300 characters and the standfirst 2000")
         event = publish.create_event(engine_of(request), data, desk.actor)
     except REFUSALS as exc:
-        events = run_read(engine_of(request), lambda conn: [event_store.event_to_dict(r) for r in event_store.list_events(conn)])
+        events = run_read(engine_of(request), lambda conn: [r.to_json() for r in event_store.list_events(conn)])
         return render(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
     return done(f"/desk/e/{event['slug']}", "created")
 
@@ -290,8 +291,8 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
 @router.post("/e/{slug}/status")
 def set_status(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
     desk, form = posted
-    status = "ended" if _field(form, "status") == "ended" else "live"
-    data = {"status": status} if status == "ended" else {"status": "live", "coverage_end": None}
+    status = EventStatus.ended if _field(form, "status") == EventStatus.ended else EventStatus.live
+    data = {"status": status} if status == EventStatus.ended else {"status": EventStatus.live, "coverage_end": None}
     _newsroom_call(lambda: publish.update_event(engine_of(request), request.app.state.broker, slug, data, desk.actor))
     return done(f"/desk/e/{slug}", status)
 
@@ -338,7 +339,7 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk
     form: dict = {}
     if draft:
         post = _post_for(request, slug, draft, desk)
-        if post["status"] != "draft":
+        if post["status"] != PostStatus.draft:
             return RedirectResponse(f"/desk/e/{slug}/posts/{draft}/edit", status_code=303)
         form = form_from_post(post)
         form["draft_id"] = post["id"]
@@ -353,11 +354,11 @@ def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: s
         if row is None:
             raise DeskProblem(404, f"There is no event {slug!r}.")
         lists = {}
-        for name in ("published", "pending", "draft", "scheduled"):
+        for name in (PostStatus.published, PostStatus.pending, PostStatus.draft, PostStatus.scheduled):
             rows, _next = post_store.list_posts(conn, row.id, order="newest", limit=50, statuses=(name,))
-            mine = desk.is_editor or name == "published"
-            lists[name] = [post_store.post_to_dict(r) for r in rows if mine or r.created_by == desk.actor.id]
-        return event_store.event_to_dict(row, event_store.count_published(conn, row.id)), lists
+            mine = desk.is_editor or name == PostStatus.published
+            lists[name] = [r.to_json() for r in rows if mine or r.created_by == desk.actor.id]
+        return row.to_json(event_store.count_published(conn, row.id)), lists
 
     event, lists = run_read(engine_of(request), read)
     return render(
@@ -371,11 +372,11 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
     def read(conn):
         event = event_store.get_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id) if event else None
-        if row is None or row.status == "deleted":
+        if row is None or row.status == PostStatus.deleted:
             raise DeskProblem(404, f"There is no post {post_id!r} in this event.")
         if not desk.is_editor and row.created_by != desk.actor.id:
             raise DeskProblem(403, "A contributor may open only their own posts.")
-        post = post_store.post_to_dict(row)
+        post = row.to_json()
         post["history"] = post_store.versions(conn, row.id)
         return post
 
@@ -397,7 +398,7 @@ def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends
         post = _save(request, slug, desk, values.get("draft_id"), data)
     except REFUSALS as exc:
         return _event_page(request, slug, desk, values, error=str(exc), status=status_of(exc))
-    if post["status"] == "draft":
+    if post["status"] == PostStatus.draft:
         return RedirectResponse(f"/desk/e/{slug}?draft={post['id']}&done=draft#compose", status_code=303)
     return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
 
@@ -411,13 +412,13 @@ def _save(request: Request, slug: str, desk: Desk, draft_id: str | None, data: d
 
 def _status_for(action: str, values: dict) -> dict:
     if action == "draft":
-        return {"status": "draft"}
+        return {"status": PostStatus.draft}
     if action == "schedule":
         when = local_to_utc(values.get("scheduled_at", ""), values.get("tz", ""))
         if when <= datetime.now(UTC):
             raise Invalid("the scheduled time has passed; pick a time in the future")
-        return {"status": "published", "published_at": when}
-    return {"status": "published", "published_at": datetime.now(UTC)}
+        return {"status": PostStatus.published, "published_at": when}
+    return {"status": PostStatus.published, "published_at": datetime.now(UTC)}
 
 
 @router.get("/e/{slug}/posts/{post_id}/edit")

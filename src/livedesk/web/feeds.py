@@ -11,7 +11,7 @@ from feedgen.feed import FeedGenerator
 from markupsafe import Markup
 
 from livedesk.markup import html_to_text, strip_markup
-from livedesk.newsroom import NotFound
+from livedesk.model import EventStatus
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
@@ -75,7 +75,7 @@ def live_blog_jsonld(event: dict, posts: list[dict], base_url: str) -> dict:
         "dateModified": event["updated_at"],
         "liveBlogUpdate": [],
     }
-    if event["status"] == "ended":
+    if event["status"] == EventStatus.ended:
         data["coverageEndTime"] = event.get("coverage_end") or event["updated_at"]
     lead = event.get("lead_media") or {}
     if lead.get("url") and lead.get("kind", "image") == "image":
@@ -113,16 +113,14 @@ def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
             channel = {"title": f"{settings.site_name}: all news", "link": base + "/",
                        "description": f"The latest posts of every event on {settings.site_name}", "id": base + "/"}
         else:
-            event = event_store.get_event(conn, slug)
-            if event is None:
-                raise NotFound(f"no event {slug!r}")
+            event = event_store.require_event(conn, slug)
             rows, _ = post_store.list_posts(conn, event.id, limit=FEED_SIZE)
             rows.sort(key=lambda r: (r.published_at, r.id), reverse=True)  # pinned posts are not first in a feed
             title = strip_markup(event.title) or slug
             channel = {"title": title, "link": f"{base}/e/{slug}", "id": f"{base}/e/{slug}",
                        "description": strip_markup(event.standfirst or "") or title}
             channel["updated"] = event.updated_at
-        return channel, [post_store.post_to_dict(r) for r in rows]
+        return channel, [r.to_json() for r in rows]
 
     channel, posts = run_read(engine_of(request), read)
     newest = max((_when(p["updated_at"]) for p in posts), default=None)

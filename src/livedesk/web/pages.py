@@ -25,6 +25,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from livedesk.model import EventStatus, PostStatus
 from livedesk.newsroom import NotFound
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
@@ -300,17 +301,15 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
         conn, event_id, order=filters["order"], limit=limit, before=filters["before"], topic=filters["topic"],
         q=filters["q"], outlet_own=True if filters["outlets"] == "own" else None,
     )
-    posts = [post_store.post_to_dict(r) for r in rows]
+    posts = [r.to_json() for r in rows]
     history = post_store.versions_for(conn, [p["id"] for p in posts if p["version"] > 1 or p["corrected_at"]])
     other = _other_media(conn, event_id, [p["id"] for p in posts]) if _other_media and posts else {}
     return {"posts": posts, "history": history, "other_media": other or {}, "next": cursor}
 
 
 def _event_context(conn, slug: str, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
-    row = event_store.get_event(conn, slug)
-    if row is None:
-        raise NotFound(f"There is no event called “{slug}”.")
-    event = event_store.event_to_dict(row, event_store.count_published(conn, row.id))
+    row = event_store.require_event(conn, slug, f"There is no event called “{slug}”.")
+    event = row.to_json(event_store.count_published(conn, row.id))
     listing = read_posts(conn, row.id, filters, limit=limit)
     topics = post_store.topic_counts(conn, row.id)
     return {"event": event, **listing, "topics": topics, "filters": filters}
@@ -371,9 +370,9 @@ def post_fragment(request: Request, slug: str, post_id: str) -> Response:
     def read(conn):
         event = event_store.get_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id) if event else None
-        if row is None or row.status != "published":
+        if row is None or row.status != PostStatus.published:
             raise NotFound(f"no post {post_id!r} in this event")
-        post = post_store.post_to_dict(row)
+        post = row.to_json()
         history = post_store.versions_for(conn, [post_id])
         other = _other_media(conn, event.id, [post_id]) if _other_media else {}
         return post, history, other or {}
@@ -393,9 +392,7 @@ def more_fragment(request: Request, slug: str) -> Response:
     filters = list_filters(request.query_params)
 
     def read(conn):
-        event = event_store.get_event(conn, slug)
-        if event is None:
-            raise NotFound(f"no event {slug!r}")
+        event = event_store.require_event(conn, slug)
         return read_posts(conn, event.id, filters)
 
     try:
@@ -419,10 +416,10 @@ async def home(request: Request) -> Response:
     def build(since: int) -> str:
         def read(conn):
             rows = event_store.list_events(conn)
-            live = [event_store.event_to_dict(r, event_store.count_published(conn, r.id)) for r in rows if r.status == "live"]
-            ended = [event_store.event_to_dict(r) for r in rows if r.status != "live"][:10]
+            live = [r.to_json(event_store.count_published(conn, r.id)) for r in rows if r.status == EventStatus.live]
+            ended = [r.to_json() for r in rows if r.status != EventStatus.live][:10]
             latest, cursor = post_store.latest_posts(conn, limit=PAGE_SIZE, before=request.query_params.get("before"))
-            return {"live_events": live, "ended_events": ended, "posts": [post_store.post_to_dict(r) for r in latest],
+            return {"live_events": live, "ended_events": ended, "posts": [r.to_json() for r in latest],
                     "next": cursor, "titles": {r.slug: r.title for r in rows},
                     "topics": post_store.topic_counts(conn)[:30]}
 
@@ -447,7 +444,7 @@ async def topic_page(request: Request, topic: str) -> Response:
         def read(conn):
             rows, cursor = post_store.latest_posts(conn, limit=PAGE_SIZE, topic=topic,
                                                    before=request.query_params.get("before"))
-            return {"posts": [post_store.post_to_dict(r) for r in rows], "next": cursor, "titles": _event_titles(conn)}
+            return {"posts": [r.to_json() for r in rows], "next": cursor, "titles": _event_titles(conn)}
 
         return render(request, "topic.html", topic=topic, **_read(request, read))
 
@@ -521,7 +518,7 @@ async def search_page(request: Request) -> Response:
             filters = dict(event_id=event_id, outlet_slug=chosen["outlet"], topic=chosen["topic"],
                            since=since_at, until=until_at)
             found = post_store.search_posts(conn, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True, **filters)
-            results = [{**post_store.post_to_dict(r), "snippet": highlight(r.search_text or "", q),
+            results = [{**r.to_json(), "snippet": highlight(r.search_text or "", q),
                         "title_marked": highlight(r.headline or "", q, width=300) if r.headline else None}
                        for r in found.rows]
             return {"results": results, "total": found.total, "capped": found.capped, "facets": found.facets,
