@@ -2,7 +2,7 @@
 
 Fills a store with one synthetic event of about 10,000 posts from many outlets (the generator
 of bench/align.py), builds its alignment once, then stores the held-back newest posts one at
-a time, each followed by `developments.refresh` as the ingest hook runs it. Prints the first
+a time, each followed by `developments.refresh` as a stored poll runs it. Prints the first
 build's time (beside a plain batch align of the same posts) and p50 / p99 / max of the per-post latency (wall clock, and this process's CPU,
 which a busy machine does not inflate), and how many new posts joined the development their
 true mates are in.
@@ -30,10 +30,11 @@ from align import START, synthetic_event  # noqa: E402  (bench/align.py)
 from livedesk.align import semantic  # noqa: E402
 from livedesk.align.cluster import align  # noqa: E402
 from livedesk.broker import make_broker  # noqa: E402
-from livedesk.config import get_settings  # noqa: E402
+from livedesk.config import Settings  # noqa: E402
 from livedesk.model import AlignPost  # noqa: E402
 from livedesk.newsroom import developments, publish  # noqa: E402
 from livedesk.newsroom.publish import Actor  # noqa: E402
+from livedesk.newsroom.room import Newsroom  # noqa: E402
 from livedesk.store import events as event_store  # noqa: E402
 from livedesk.store.db import make_engine, run_read, run_write, upgrade  # noqa: E402
 from livedesk.store.tables import posts, sources  # noqa: E402
@@ -49,9 +50,10 @@ def row(event_id: int, outlet_id: int, source_id: int, post: AlignPost) -> dict:
     }
 
 
-def fill(engine, slug: str, outlets: list[str]) -> tuple[int, dict[str, tuple[int, int]]]:
+def fill(room: Newsroom, slug: str, outlets: list[str]) -> tuple[int, dict[str, tuple[int, int]]]:
     """The event and, per outlet, its outlet and source ids."""
-    publish.create_event(engine, {"slug": slug, "title": "Synthetic live event"}, Actor(0, "bench", "admin"))
+    engine = room.engine
+    publish.create_event(room, {"slug": slug, "title": "Synthetic live event"}, Actor(0, "bench", "admin"))
 
     def work(conn):
         event_id = event_store.get_event(conn, slug).id
@@ -89,17 +91,17 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="livedesk-bench-")
     engine = make_engine(args.database_url or f"sqlite:///{folder}/bench.db")
     upgrade(engine)
-    broker = make_broker("memory://")
+    room = Newsroom(Settings(), engine, make_broker("memory://"))
     all_posts, truth = synthetic_event(args.outlets, args.per_outlet)
     by_time = sorted(all_posts, key=lambda p: (p.time or START + timedelta(hours=30), p.id))
     held = [p for p in by_time if p.time is not None][-args.probes:]
     held_ids = {p.id for p in held}
     slug = f"bench-live-{int(time.time())}"
-    event_id, ids = fill(engine, slug, sorted({p.outlet for p in all_posts}))
+    event_id, ids = fill(room, slug, sorted({p.outlet for p in all_posts}))
     store(engine, [row(event_id, *ids[p.outlet], p) for p in all_posts if p.id not in held_ids])
     print(f"store: {engine.url.get_backend_name()}, {len(all_posts) - len(held)} posts of {args.outlets} outlets stored")
 
-    embedder = semantic.load(get_settings().semantic == "auto")
+    embedder = semantic.load(room.settings.semantic == "auto")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
           f"semantic signal {'on' if embedder else 'off'} (LIVEDESK_SEMANTIC)")
     stored_posts = [p for p in all_posts if p.id not in held_ids]
@@ -108,7 +110,7 @@ def main() -> None:
     print(f"batch align of the stored posts alone: {time.perf_counter() - started:.1f} s wall, "
           f"{time.process_time() - cpu:.1f} s CPU")
     started, cpu = time.perf_counter(), time.process_time()
-    developments.refresh(engine, broker, event_id)
+    room.developments.refresh(event_id)
     print(f"first build (read the store, batch align, live index on it, store): "
           f"{time.perf_counter() - started:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
 
@@ -116,7 +118,7 @@ def main() -> None:
     for post in held:
         store(engine, [row(event_id, *ids[post.outlet], post)])
         started, cpu = time.perf_counter(), time.process_time()
-        developments.refresh(engine, broker, event_id, [post.id])
+        room.developments.refresh(event_id, [post.id])
         latencies.append(time.perf_counter() - started)
         cpu_times.append(time.process_time() - cpu)
 

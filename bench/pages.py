@@ -26,9 +26,11 @@ from pathlib import Path
 import httpx
 
 from livedesk.broker.memory import MemoryBroker
+from livedesk.config import Settings
 from livedesk.newsroom import publish
 from livedesk.newsroom.publish import Actor
-from livedesk.store.db import make_engine, upgrade
+from livedesk.newsroom.room import Newsroom
+from livedesk.store.db import upgrade
 
 SLUG = "bench-port-strike"
 TOPICS = ["strike", "ferries", "weather", "politics", "markets"]
@@ -64,11 +66,10 @@ def free_port() -> int:
 
 
 def seed(database_url: str, posts: int) -> None:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    broker = MemoryBroker()
+    room = Newsroom.open(Settings(database_url=database_url), MemoryBroker())
+    upgrade(room.engine)
     actor = Actor(None, "Bench Desk", "admin")
-    publish.create_event(engine, {
+    publish.create_event(room, {
         "slug": SLUG, "title": "Port strike: ferries held at Tarnholm",
         "standfirst": "Crews walk out over the winter timetable; every crossing to Skerrvik is cancelled.",
         "lead_media": {"url": "/static/demo/harbour-skyline.svg", "alt": "The harbour at dawn",
@@ -82,8 +83,8 @@ def seed(database_url: str, posts: int) -> None:
                 "topics": [TOPICS[i % len(TOPICS)]], "authors": ["Mira Talvik"], "key_event": i % 25 == 0}
         if i % 10 == 0:
             data["media"] = [{"url": "/static/demo/crowd.svg", "caption": "Pickets at gate three.", "credit": "Illustration"}]
-        publish.create_post(engine, broker, SLUG, data, actor)
-    engine.dispose()
+        publish.create_post(room, SLUG, data, actor)
+    room.close()
 
 
 def wait_http(url: str, timeout: float = 30) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_cli, server_env, unique
+from livedesk.broker.memory import MemoryBroker
+from livedesk.config import Settings
 from livedesk.newsroom import demo
+from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import make_engine, run_read, upgrade
@@ -61,10 +64,12 @@ def test_bad_arguments_exit_2_with_one_line(env, args):
 
 
 def test_demo_seed_runs_once(env):
-    engine = make_engine(env["LIVEDESK_DATABASE_URL"])
+    room = Newsroom(Settings(), make_engine(env["LIVEDESK_DATABASE_URL"]), MemoryBroker())
+    engine = room.engine
     upgrade(engine)
-    slug = demo.seed(engine)
-    assert demo.seed(engine) == slug
+    slug = demo.seed(room)
+    assert demo.seed(room) == slug
+    room.close()
 
     def read(conn):
         event = event_store.get_event(conn, slug)

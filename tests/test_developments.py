@@ -352,37 +352,71 @@ def test_align_event_cli_recomputes_and_stores(server, editor, seeds):
     assert missing.returncode == 2 and missing.stderr.strip() == "livedesk: no event 'no-such-event'"
 
 
+def test_cli_ingest_aligns_as_the_server_does(server, editor, tmp_path):
+    """The same two pages pasted over HTTP and ingested on the command line: the command stores the
+    alignment itself (before anything reads it), and it groups the posts as the server did."""
+    from livedesk.store import events as event_store
+    from livedesk.store.db import make_engine, run_read
+    from livedesk.store.developments import stored
+
+    pages = {"gazette.txt": GAZETTE, "wire.txt": WIRE}
+    over_http, on_cli = unique("http"), unique("cli")
+    assert editor.post("/api/events", json={"slug": over_http, "title": "Bridge"}).status_code == 201
+    for text in pages.values():
+        paste(editor, over_http, text, timezone="Europe/Oslo")
+    run_cli("event", "create", on_cli, "--title", "Bridge", env=server.env)
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    run_cli("ingest", on_cli, *(str(tmp_path / name) for name in pages), "--tz", "Europe/Oslo", env=server.env)
+
+    engine = make_engine(server.env["LIVEDESK_DATABASE_URL"])
+    try:
+        left = run_read(engine, lambda conn: stored(conn, event_store.require_event(conn, on_cli).id))
+    finally:
+        engine.dispose()
+    assert left is not None and len(left["posts"]) == len(posts_of(editor, on_cli)) > 0
+
+    def groups(slug: str) -> set[frozenset[str]]:
+        text = {p["id"]: fold(p["body"]) for p in posts_of(editor, slug)}
+        return {frozenset(text[pid] for pid in d["post_ids"]) for d in developments(editor, slug)["developments"]}
+
+    assert groups(on_cli) == groups(over_http)
+    assert any(len(group) > 1 for group in groups(on_cli))
+
+
 # ---- in one process: the live path against the store -----------------------------------------
 
 def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.newsroom import developments as live
+    from livedesk.config import Settings
     from livedesk.newsroom import follow, publish
     from livedesk.newsroom.publish import Actor
+    from livedesk.newsroom.room import Newsroom
     from livedesk.store.db import make_engine, run_read, upgrade
+    from livedesk.store.developments import stored
 
-    engine, broker, actor = make_engine(f"sqlite:///{tmp_path / 'live.db'}"), MemoryBroker(), Actor(None, "desk", "admin")
-    upgrade(engine)
+    room = Newsroom(Settings(), make_engine(f"sqlite:///{tmp_path / 'live.db'}"), MemoryBroker())
+    actor = Actor(None, "desk", "admin")
+    upgrade(room.engine)
     slug = unique("live")
-    publish.create_event(engine, {"slug": slug, "title": "Bridge"}, actor)
-    follow.ON_POSTS_STORED.append(live.on_posts_stored)
+    publish.create_event(room, {"slug": slug, "title": "Bridge"}, actor)
     try:
-        follow.add_source(engine, broker, slug, {"text": GAZETTE, "timezone": "Europe/Oslo"}, actor)
+        follow.add_source(room, slug, {"text": GAZETTE, "timezone": "Europe/Oslo"}, actor)
         head, _, rest = WIRE.partition("11:45 CET")
-        follow.add_source(engine, broker, slug, {"text": head + WIRE_NEWS + "11:45 CET" + rest, "timezone": "Europe/Oslo"}, actor)
-        _status, own = publish.create_post(engine, broker, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
-        event_id = live.current(engine, broker, slug)[0].id
+        follow.add_source(room, slug, {"text": head + WIRE_NEWS + "11:45 CET" + rest, "timezone": "Europe/Oslo"}, actor)
+        _status, own = publish.create_post(room, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
+        event_id = room.developments.current(slug)[0].id
 
         def check() -> dict:
-            data = run_read(engine, lambda conn: live.stored(conn, event_id))
+            data = run_read(room.engine, lambda conn: stored(conn, event_id))
             ids = [pid for d in data["developments"] for pid in d["post_ids"]]
             assert sorted(ids) == sorted(p["id"] for p in data["posts"]) and len(ids) == len(set(ids))
             return data
 
         data = check()
         assert own["id"] in [p["id"] for p in data["posts"]] and len(data["posts"]) == 7
-        publish.delete_post(engine, broker, slug, own["id"], actor)
-        live.current(engine, broker, slug)
+        publish.delete_post(room, slug, own["id"], actor)
+        room.developments.current(slug)
         assert own["id"] not in [p["id"] for p in check()["posts"]]
     finally:
-        follow.ON_POSTS_STORED.remove(live.on_posts_stored)
+        room.close()

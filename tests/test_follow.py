@@ -358,41 +358,43 @@ def own_database(tmp_path):
         admin.dispose()
 
 
-def test_leases_give_each_source_to_one_node_and_expire(own_database, monkeypatch):
+def test_leases_give_each_source_to_one_node_and_expire(own_database):
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.config import get_settings
+    from livedesk.config import Settings
     from livedesk.newsroom import follow, publish
+    from livedesk.newsroom.room import Newsroom
 
-    monkeypatch.setenv("LIVEDESK_MIN_POLL_INTERVAL_S", "1")
-    get_settings.cache_clear()
+    room = Newsroom(Settings(min_poll_interval_s=1), own_database, MemoryBroker())
     actor = publish.Actor(None, "desk", "admin")
-    publish.create_event(own_database, {"slug": "lease-test", "title": "Lease test"}, actor)
-    ids = [follow.add_source(own_database, MemoryBroker(), "lease-test", {"url": f"https://example.org/{i}", "poll_interval": 2}, actor)["id"]
+    publish.create_event(room, {"slug": "lease-test", "title": "Lease test"}, actor)
+    ids = [follow.add_source(room, "lease-test", {"url": f"https://example.org/{i}", "poll_interval": 2}, actor)["id"]
            for i in range(3)]
-    try:
-        first = follow.claim_due(own_database, "node-that-dies", limit=2)
-        second = follow.claim_due(own_database, "other-node", limit=10)
-        assert len(first) == 2 and len(second) == 1 and set(first) | set(second) == set(ids)
-        assert follow.claim_due(own_database, "third-node", limit=10) == []
-        # the leases run out after one interval: the dead node's sources are free again
-        freed: set[str] = set()
-        wait(lambda: freed.update(follow.claim_due(own_database, "third-node", limit=10)) or freed == set(ids),
-             timeout=10, message="every lease ran out")
-    finally:
-        get_settings.cache_clear()
+    first = follow.claim_due(room, "node-that-dies", limit=2)
+    second = follow.claim_due(room, "other-node", limit=10)
+    assert len(first) == 2 and len(second) == 1 and set(first) | set(second) == set(ids)
+    assert follow.claim_due(room, "third-node", limit=10) == []
+    # the leases run out after one interval: the dead node's sources are free again
+    freed: set[str] = set()
+    wait(lambda: freed.update(follow.claim_due(room, "third-node", limit=10)) or freed == set(ids),
+         timeout=10, message="every lease ran out")
 
 
 def test_demo_follows_five_outlets_on_the_story_clock(own_database):
     from datetime import datetime, timedelta
 
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.config import Settings
     from livedesk.demo import load_outlets
     from livedesk.newsroom import demo, follow
+    from livedesk.newsroom.room import Newsroom
     from livedesk.store import events as event_store
     from livedesk.store import posts as post_store
     from livedesk.store.db import run_read
 
-    slug = demo.seed(own_database)
-    listed = follow.list_sources(own_database, slug)
+    room = Newsroom(Settings(), own_database, MemoryBroker())
+    slug = demo.seed(room)
+    room.developments.close()
+    listed = follow.list_sources(room, slug)
     assert sorted(s["outlet"]["name"] for s in listed) == sorted(o["name"] for o in load_outlets())
     assert all(s["kind"] == "text" and s["post_count"] >= 10 and s["last_error"] is None for s in listed)
 

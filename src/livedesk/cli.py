@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from livedesk.newsroom.room import Newsroom
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -36,13 +41,21 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _engine():
+@contextmanager
+def _newsroom() -> Iterator[Newsroom]:
+    """The command's newsroom on the configured database (migrated first); closed at the end,
+    after it aligned what the command published."""
+    from livedesk.broker.memory import MemoryBroker
     from livedesk.config import get_settings
-    from livedesk.store.db import make_engine, upgrade
+    from livedesk.newsroom.room import Newsroom
+    from livedesk.store.db import upgrade
 
-    engine = make_engine(get_settings().database_url)
-    upgrade(engine)
-    return engine
+    room = Newsroom.open(get_settings(), MemoryBroker())
+    try:
+        upgrade(room.engine)
+        yield room
+    finally:
+        room.close()
 
 
 def _actor(name: str = CLI_ACTOR_NAME):
@@ -67,14 +80,13 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
 
         os.environ.setdefault("LIVEDESK_SITE_OUTLET", load_story()["outlet"]["name"])
         get_settings.cache_clear()
-    engine = _engine()
-    if demo:
-        from livedesk.newsroom import demo as demo_run
+    with _newsroom() as room:
+        if demo:
+            from livedesk.newsroom import demo as demo_run
 
-        slug = demo_run.seed(engine)
-        background.append(demo_run.ticker)
-        console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
-    engine.dispose()
+            slug = demo_run.seed(room)
+            background.append(demo_run.ticker)
+            console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
     # While the event loop writes a change to thousands of sockets, request threads wait for the
     # GIL at each database round trip; a 1 ms switch interval (default 5) lets them in sooner.
     sys.setswitchinterval(0.001)
@@ -112,7 +124,8 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
-    _engine().dispose()
+    with _newsroom():
+        pass
     console.print("database is up to date")
 
 
@@ -137,7 +150,8 @@ def db_restore(file: str = typer.Argument(..., help="A file written by `livedesk
     from livedesk.store.backup import restore
 
     restore(get_settings().database_url, Path(file))
-    _engine().dispose()  # a backup from an older version is brought up to date
+    with _newsroom():  # a backup from an older version is brought up to date
+        pass
     console.print(f"database restored from {file}", highlight=False)
 
 
@@ -150,7 +164,8 @@ def event_create(
     """Create a live event."""
     from livedesk.newsroom import publish
 
-    event = publish.create_event(_engine(), {"slug": slug, "title": title, "standfirst": standfirst}, _actor())
+    with _newsroom() as room:
+        event = publish.create_event(room, {"slug": slug, "title": title, "standfirst": standfirst}, _actor())
     console.print(f"created event [bold]{event['slug']}[/bold]")
 
 
@@ -164,7 +179,9 @@ def event_list() -> None:
         return [(r, event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
 
     table = Table("slug", "title", "status", "posts", "updated")
-    for row, count in run_read(_engine(), read):
+    with _newsroom() as room:
+        listed = run_read(room.engine, read)
+    for row, count in listed:
         table.add_row(row.slug, row.title, row.status, str(count), row.updated_at.strftime("%Y-%m-%d %H:%M UTC"))
     console.print(table)
 
@@ -179,14 +196,14 @@ def post_add(
     draft: bool = typer.Option(False, help="Save as a draft instead of publishing."),
 ) -> None:
     """Publish a post to an event."""
-    from livedesk.broker.memory import MemoryBroker
     from livedesk.model import PostStatus
     from livedesk.newsroom import publish
 
     data = {"body": body, "headline": headline, "topics": topic, "authors": [author]}
     if draft:
         data["status"] = PostStatus.draft
-    _status, post = publish.create_post(_engine(), MemoryBroker(), event, data, _actor(author))
+    with _newsroom() as room:
+        _status, post = publish.create_post(room, event, data, _actor(author))
     console.print(f"{post['status']} post [bold]{post['id']}[/bold] in {event}")
 
 
@@ -207,7 +224,8 @@ def token_create(
         row = accounts.ensure_user(conn, user, role)
         return accounts.create_token(conn, row.id)
 
-    token = run_write(_engine(), work)
+    with _newsroom() as room:
+        token = run_write(room.engine, work)
     console.print(f"token for {user} ({role}); keep it secret, it is not shown again:", highlight=False)
     print(token)
 
@@ -237,7 +255,8 @@ def user_password(
         accounts.set_password(conn, row.id, password)
         return row.role
 
-    given_role = run_write(_engine(), work)
+    with _newsroom() as room:
+        given_role = run_write(room.engine, work)
     console.print(f"password set for {name} ({given_role})", highlight=False)
 
 
@@ -247,7 +266,9 @@ def token_revoke(token: str = typer.Argument(..., help="The token to revoke.")) 
     from livedesk.store import accounts
     from livedesk.store.db import run_write
 
-    if not run_write(_engine(), lambda conn: accounts.revoke_token(conn, token)):
+    with _newsroom() as room:
+        revoked = run_write(room.engine, lambda conn: accounts.revoke_token(conn, token))
+    if not revoked:
         fail("no such active token")
     console.print("revoked")
 
@@ -316,18 +337,17 @@ def ingest(
     """
     from rich.progress import Progress
 
-    from livedesk.broker.memory import MemoryBroker
     from livedesk.newsroom import Invalid, NotFound
 
-    engine, broker, actor = _engine(), MemoryBroker(), _actor()
+    actor = _actor()
     data = {"outlet": outlet, "timezone": tz}
     errors: list[dict] = []
-    with Progress(console=console, transient=True) as progress:
+    with _newsroom() as room, Progress(console=console, transient=True) as progress:
         task = progress.add_task("ingesting", total=len(paths_or_urls))
         for item in paths_or_urls:
             progress.update(task, description=item[-60:])
             try:
-                source, count = _ingest_one(engine, broker, actor, event, item, data)
+                source, count = _ingest_one(room, actor, event, item, data)
             except NotFound:
                 raise  # the event itself is missing: nothing can be ingested
             except (Invalid, ValueError, OSError) as exc:
@@ -339,7 +359,7 @@ def ingest(
     _skipped(errors, len(paths_or_urls))
 
 
-def _ingest_one(engine, broker, actor, event: str, item: str, data: dict) -> tuple[dict, int]:
+def _ingest_one(room: Newsroom, actor, event: str, item: str, data: dict) -> tuple[dict, int]:
     """Attach one saved page or URL to an event and ingest it: (the source, its new posts)."""
     from pathlib import Path
 
@@ -347,19 +367,19 @@ def _ingest_one(engine, broker, actor, event: str, item: str, data: dict) -> tup
     from livedesk.newsroom import Invalid, follow
 
     if item.lower().startswith(("http://", "https://")):
-        known = {s["id"] for s in follow.list_sources(engine, event)}
-        source = follow.add_source(engine, broker, event, {**data, "url": item}, actor)
-        result = follow.refresh(engine, broker, source["id"])
+        known = {s["id"] for s in follow.list_sources(room, event)}
+        source = follow.add_source(room, event, {**data, "url": item}, actor)
+        result = follow.refresh(room, source["id"])
         if result.error and source["id"] not in known:
-            follow.remove_source(engine, event, source["id"], actor)
+            follow.remove_source(room, event, source["id"], actor)
         if result.error:
             raise Invalid(result.error)
-        return follow.get_source(engine, event, source["id"]), len(result.created)
+        return follow.get_source(room, event, source["id"]), len(result.created)
     try:
         text, _charset = decode_bytes(Path(item).read_bytes(), None)
     except OSError as exc:
         raise Invalid(f"cannot read {item}: {exc.strerror or exc}") from None
-    source = follow.add_source(engine, broker, event, {**data, "text": text}, actor)
+    source = follow.add_source(room, event, {**data, "text": text}, actor)
     return source, source["post_count"]
 
 
@@ -399,16 +419,15 @@ def align_event(
     """Align a stored event's posts (its own and other outlets') from scratch and store the result."""
     import json
 
-    from livedesk.broker.memory import MemoryBroker
-    from livedesk.newsroom import developments, follow
+    from livedesk.newsroom import follow
     from livedesk.store import events as event_store
     from livedesk.store.db import run_read
 
-    engine = _engine()
-    row = run_read(engine, lambda conn: event_store.require_event(conn, event))
-    data = developments.recompute(engine, MemoryBroker(), row.id)
-    errors = [{"source": s["url"] or f"source {s['id']}", "error": s["last_error"]}
-              for s in follow.list_sources(engine, event) if s["last_error"]]
+    with _newsroom() as room:
+        row = run_read(room.engine, lambda conn: event_store.require_event(conn, event))
+        data = room.developments.recompute(row.id)
+        errors = [{"source": s["url"] or f"source {s['id']}", "error": s["last_error"]}
+                  for s in follow.list_sources(room, event) if s["last_error"]]
     data = data | {"errors": errors}
     for e in errors:  # aligned without what these sources failed to bring
         typer.echo(f"livedesk: {e['source']}: {e['error']}".splitlines()[0], err=True)

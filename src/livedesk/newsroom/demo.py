@@ -8,14 +8,12 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import anyio
-from sqlalchemy import Engine
-
-from livedesk.broker import Broker
 from livedesk.demo import load_outlets, load_story, outlet_pages
 from livedesk.ingest.page import read_page
 from livedesk.newsroom import follow, publish
 from livedesk.model import Role
 from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
 
@@ -43,24 +41,21 @@ def _post_data(item: dict) -> dict:
     }
 
 
-def seed(engine: Engine, broker: Broker | None = None) -> str:
+def seed(room: Newsroom) -> str:
     """Store the demo event unless it is there; returns its slug.
 
     The story's clock is moved so that its last post was written minutes ago; the
     other outlets' last reports, a few minutes later than ours, then still lie in the past.
     """
-    from livedesk.broker.memory import MemoryBroker
-
-    broker = broker or MemoryBroker()
     story = load_story()
     slug = story["slug"]
-    if run_read(engine, lambda conn: event_store.get_event(conn, slug)) is not None:
+    if run_read(room.engine, lambda conn: event_store.get_event(conn, slug)) is not None:
         return slug
     actor = _actor(story)
     last = max(p["time"] for p in story["posts"])
     shift = datetime.now(UTC) - timedelta(minutes=10) - last
     publish.create_event(
-        engine,
+        room,
         {
             "slug": slug,
             "title": story["title"],
@@ -79,17 +74,17 @@ def seed(engine: Engine, broker: Broker | None = None) -> str:
         correction = item.get("correction")
         if correction:
             data["body"] = correction["original_body"].strip()
-        _status, post = publish.create_post(engine, broker, slug, data, actor)
+        _status, post = publish.create_post(room, slug, data, actor)
         ids[item["key"]] = post["id"]
         if correction:
-            publish.edit_post(engine, broker, slug, post["id"], {"body": item["body"].strip()}, actor, correction=correction["note"])
+            publish.edit_post(room, slug, post["id"], {"body": item["body"].strip()}, actor, correction=correction["note"])
     key_points = [{"text": k["text"], "post_id": ids.get(k.get("post"))} for k in story.get("key_points", [])]
-    publish.update_event(engine, broker, slug, {"key_points": key_points}, actor)
-    _follow_outlets(engine, broker, slug, actor, story["start"].date(), shift)
+    publish.update_event(room, slug, {"key_points": key_points}, actor)
+    _follow_outlets(room, slug, actor, story["start"].date(), shift)
     return slug
 
 
-def _follow_outlets(engine: Engine, broker: Broker, slug: str, actor: Actor, day: date, shift: timedelta) -> None:
+def _follow_outlets(room: Newsroom, slug: str, actor: Actor, day: date, shift: timedelta) -> None:
     """Attach the other outlets' pages as pasted sources, their clocks moved like the story's.
 
     `day` is the story's date, for pages that give clock times only.
@@ -98,15 +93,15 @@ def _follow_outlets(engine: Engine, broker: Broker, slug: str, actor: Actor, day
     for name, _file, content in outlet_pages():
         text = content.decode("utf-8")
         data = {"text": text, "outlet": name, "timezone": zones.get(name)}
-        source = follow.add_source(engine, broker, slug, data, actor, ingest=False)
+        source = follow.add_source(room, slug, data, actor, ingest=False)
         page = read_page(text, outlet=name, tz=zones.get(name), date=day)
         for post in page.posts:
             post.time = post.time + shift if post.time else None
         page.published = page.published + shift if page.published else None
-        follow.store_page(engine, broker, source["id"], page)
+        follow.store_page(room, source["id"], page)
 
 
-async def ticker(app) -> None:
+async def ticker(room: Newsroom) -> None:
     """Adds one of the story's extra posts every few seconds, so visitors see live push."""
     story = load_story()
     actor = _actor(story)
@@ -114,7 +109,7 @@ async def ticker(app) -> None:
         await asyncio.sleep(TICK_SECONDS)
         try:
             await anyio.to_thread.run_sync(
-                lambda: publish.create_post(app.state.engine, app.state.broker, story["slug"], _post_data(item), actor)
+                lambda: publish.create_post(room, story["slug"], _post_data(item), actor)
             )
         except Exception:
             log.exception("demo post failed; trying the next one")

@@ -6,10 +6,11 @@ highest one seen; several nodes may ingest, so the store is always asked). The a
 is stored per event in the `developments` table together with a `developments.updated`
 change, so readers get it pushed.
 
-Ingested posts arrive through `follow.ON_POSTS_STORED`. The site's own posts arrive through
-`publish.ON_POSTS_CHANGED`, which only queues them: one thread in this process aligns them (in
-events that follow other outlets), so publishing stays as fast as it was. Every read of the
-developments (`current`) also catches up with the store first (posts another node published).
+The newsroom holds one `Developments`. `follow` hands it the posts a poll or a paste stored
+(`posts_stored`); `publish` hands it the site's own posts (`posts_changed`), which only queues
+them: one thread aligns them (in events that follow other outlets), so publishing stays as fast
+as it was. Every read of the developments (`current`) also catches up with the store first
+(posts another node published).
 
 A post whose text changed, or one that was removed, cannot be taken out of an `Aligner`:
 such an event is recomputed from scratch (`recompute`), which is also the batch path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from livedesk.broker import Broker
-from livedesk.model import AlignPost, Development
+from livedesk.model import AlignPost, Development, Event
 from livedesk.store import changes, embeddings
 from livedesk.store import developments as store
 from livedesk.store import events as event_store
@@ -116,56 +117,143 @@ class Live:
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
-_live: dict[tuple[str, int], Live] = {}
-_locks: dict[tuple[str, int], threading.Lock] = {}
-_locks_lock = threading.Lock()
 
 
-def _key(engine: Engine, event_id: int) -> tuple[str, int]:
-    return (engine.url.render_as_string(hide_password=True), event_id)
+class Developments:
+    """The live alignments of one newsroom's events, and the thread that aligns its own posts.
 
+    Posts a poll or a paste stored are aligned at once (`posts_stored`); the site's own
+    published or changed posts are queued (`posts_changed`) for one thread, so publishing
+    stays as fast as it was. `close` lets that thread finish what is queued.
+    """
 
-def _lock(key: tuple[str, int]) -> threading.Lock:
-    with _locks_lock:
-        return _locks.setdefault(key, threading.Lock())
+    def __init__(self, engine: Engine, broker: Broker, *, semantic: bool = False) -> None:
+        self.engine = engine
+        self.broker = broker
+        self.semantic = semantic  # the sentence-embedding signal, when its extra is installed
+        self._live: dict[int, Live] = {}  # event id -> its alignment
+        self._locks: dict[int, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._queue: queue.SimpleQueue[list[str] | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
 
+    def _lock(self, event_id: int) -> threading.Lock:
+        with self._locks_lock:
+            return self._locks.setdefault(event_id, threading.Lock())
 
-# ---- entry points ----------------------------------------------------------------------------
+    # ---- entry points ------------------------------------------------------------------------
 
-def on_posts_stored(engine: Engine, broker: Broker, event_id: int, post_ids: list[str]) -> None:
-    """The `follow.ON_POSTS_STORED` hook: align what a poll or a paste stored."""
-    refresh(engine, broker, event_id, post_ids)
-
-
-_queue: queue.SimpleQueue = queue.SimpleQueue()  # (engine, broker, post ids) published or changed
-_worker: threading.Thread | None = None
-
-
-def on_posts_changed(engine: Engine, broker: Broker, post_ids: list[str]) -> None:
-    """The `publish.ON_POSTS_CHANGED` hook: queue the posts for the aligning thread."""
-    global _worker
-    _queue.put((engine, broker, list(post_ids)))
-    with _locks_lock:
-        if _worker is None or not _worker.is_alive():
-            _worker = threading.Thread(target=_align_queued, name="livedesk-developments", daemon=True)
-            _worker.start()
-
-
-def _align_queued() -> None:
-    """Refresh the events of the queued posts, each event once for whatever queued meanwhile."""
-    while True:
-        jobs = [_queue.get()]
-        while not _queue.empty():
-            jobs.append(_queue.get())
-        touched: dict[tuple[Engine, Broker, int], list[str]] = {}
+    def posts_stored(self, event_id: int, post_ids: list[str]) -> None:
+        """Align what a poll or a paste stored; a failure is logged, the posts stay stored."""
         try:
-            for engine, broker, post_ids in jobs:
-                for event_id, ids in run_read(engine, lambda conn, p=post_ids: _followed_events(conn, p)).items():
-                    touched.setdefault((engine, broker, event_id), []).extend(ids)
-            for (engine, broker, event_id), ids in touched.items():
-                refresh(engine, broker, event_id, ids)
-        except Exception:  # noqa: BLE001 - the next post or read tries again
-            log.exception("aligning published posts failed")
+            self.refresh(event_id, post_ids)
+        except Exception:  # noqa: BLE001 - the next poll or read tries again
+            log.exception("aligning the posts of event %s failed", event_id)
+
+    def posts_changed(self, post_ids: list[str]) -> None:
+        """Queue the site's own published or changed posts for the aligning thread."""
+        self._queue.put(list(post_ids))
+        with self._locks_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._align_queued, name="livedesk-developments", daemon=True)
+                self._worker.start()
+
+    def close(self) -> None:
+        """Align what is queued, then end the aligning thread."""
+        with self._locks_lock:
+            worker = self._worker
+        if worker is not None and worker.is_alive():
+            self._queue.put(None)
+            worker.join()
+
+    def _align_queued(self) -> None:
+        """Refresh the events of the queued posts, each event once for whatever queued meanwhile."""
+        while True:
+            jobs = [self._queue.get()]
+            while not self._queue.empty():
+                jobs.append(self._queue.get())
+            touched: dict[int, list[str]] = {}
+            try:
+                for post_ids in jobs:
+                    if post_ids is None:
+                        continue
+                    for event_id, ids in run_read(self.engine, lambda conn, p=post_ids: _followed_events(conn, p)).items():
+                        touched.setdefault(event_id, []).extend(ids)
+                for event_id, ids in touched.items():
+                    self.refresh(event_id, ids)
+            except Exception:  # noqa: BLE001 - the next post or read tries again
+                log.exception("aligning published posts failed")
+            if None in jobs:
+                return
+
+    def refresh(self, event_id: int, touched: list[str] | tuple[str, ...] = ()) -> bool:
+        """Bring the event's stored developments up to date; True if they changed.
+
+        `touched` names posts that were stored or changed: if one the aligner has seen already
+        now reads differently, or was taken off the page, the event is recomputed.
+        """
+        engine = self.engine
+        with self._lock(event_id):
+            live = self._live.get(event_id)
+            if live is None and not touched and run_read(engine, lambda conn: _stored_is_current(conn, event_id)):
+                return False  # e.g. after a restart: the aligner is built when a new post comes
+            held = [pid for pid in touched if live is not None and pid in live.index]
+            if live is None or (held and run_read(engine, lambda conn: _changed(conn, event_id, live, held))):
+                self._recompute_locked(event_id)
+                return True
+            rows, seen = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id, after=live.last_num),
+                                                        store.count_published_up_to(conn, event_id, live.last_num)))
+            if seen != len(live.index):
+                # a post was deleted, or one below the highest number seen became visible late
+                # (a scheduled post, or a transaction of another node that committed after ours)
+                self._recompute_locked(event_id)
+                return True
+            if not rows:
+                return False
+            _reposition(engine, event_id, live, {r.source_id for r in rows if r.source_id is not None})
+            live.orders = {**_page_orders(rows), **live.orders}
+            found: list[Development] = []
+            for row in rows:
+                post = _align_post(row, live.orders.get(row.source_id, "newest"))
+                live.index[post.id] = len(live.aligner.posts)
+                found.extend(live.aligner.add(post))
+                live.last_num = max(live.last_num, row.num)
+            _keep_vectors(engine, live)
+            changed, removed = live.take(_latest(found))
+            _store(engine, self.broker, event_id, live, changed, removed)
+            return True
+
+    def recompute(self, event_id: int) -> dict:
+        """Align the event from scratch (batch `cluster.align`) and store it; returns the stored data."""
+        with self._lock(event_id):
+            return self._recompute_locked(event_id)
+
+    def current(self, slug: str) -> tuple[Event, dict]:
+        """The event and its developments as stored, after catching up with new posts."""
+        event = run_read(self.engine, lambda conn: event_store.require_event(conn, slug))
+        self.refresh(event.id)
+        return event, run_read(self.engine, lambda conn: stored(conn, event.id)) or empty()
+
+    def _recompute_locked(self, event_id: int) -> dict:
+        from livedesk.align import cluster, semantic
+
+        rows, newest = run_read(self.engine, lambda conn: (store.aligned_rows(conn, event_id), store.newest_num(conn, event_id)))
+        orders = _page_orders(rows)
+        align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
+        embedder = semantic.load(self.semantic)
+        known = _stored_vectors(self.engine, embedder, align_posts)
+        kept = set(known)  # aligning adds to `known` the vectors it makes
+        # the batch result, and the live index on it
+        aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder, known=known)
+        live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
+                    kept=kept)
+        _keep_vectors(self.engine, live)
+        for dev in result.developments:
+            live.put(dev)
+        self._live[event_id] = live
+        before = run_read(self.engine, lambda conn: stored(conn, event_id)) or empty()
+        old_ids = {d["id"] for d in before["developments"]}
+        return _store(self.engine, self.broker, event_id, live, set(live.devs), old_ids - set(live.devs), result)
 
 
 def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[str]]:
@@ -178,58 +266,6 @@ def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[st
     return {event_id: ids for event_id, ids in found.items() if event_id in followed}
 
 
-def refresh(engine: Engine, broker: Broker, event_id: int, touched: list[str] = ()) -> bool:
-    """Bring the event's stored developments up to date; True if they changed.
-
-    `touched` names posts that were stored or changed: if one the aligner has seen already
-    now reads differently, or was taken off the page, the event is recomputed.
-    """
-    key = _key(engine, event_id)
-    with _lock(key):
-        live = _live.get(key)
-        if live is None and not touched and run_read(engine, lambda conn: _stored_is_current(conn, event_id)):
-            return False  # e.g. after a restart: the aligner is built when a new post comes
-        held = [pid for pid in touched if live is not None and pid in live.index]
-        if live is None or (held and run_read(engine, lambda conn: _changed(conn, event_id, live, held))):
-            _recompute_locked(engine, broker, event_id)
-            return True
-        rows, seen = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id, after=live.last_num),
-                                                    store.count_published_up_to(conn, event_id, live.last_num)))
-        if seen != len(live.index):
-            # a post was deleted, or one below the highest number seen became visible late
-            # (a scheduled post, or a transaction of another node that committed after ours)
-            _recompute_locked(engine, broker, event_id)
-            return True
-        if not rows:
-            return False
-        _reposition(engine, event_id, live, {r.source_id for r in rows if r.source_id is not None})
-        live.orders = {**_page_orders(rows), **live.orders}
-        found: list[Development] = []
-        for row in rows:
-            post = _align_post(row, live.orders.get(row.source_id, "newest"))
-            live.index[post.id] = len(live.aligner.posts)
-            found.extend(live.aligner.add(post))
-            live.last_num = max(live.last_num, row.num)
-        _keep_vectors(engine, live)
-        changed, removed = live.take(_latest(found))
-        _store(engine, broker, event_id, live, changed, removed)
-        return True
-
-
-def recompute(engine: Engine, broker: Broker, event_id: int) -> dict:
-    """Align the event from scratch (batch `cluster.align`) and store it; returns the stored data."""
-    key = _key(engine, event_id)
-    with _lock(key):
-        return _recompute_locked(engine, broker, event_id)
-
-
-def current(engine: Engine, broker: Broker, slug: str) -> tuple[object, dict]:
-    """The event row and its developments as stored, after catching up with new posts."""
-    event = run_read(engine, lambda conn: event_store.require_event(conn, slug))
-    refresh(engine, broker, event.id)
-    return event, run_read(engine, lambda conn: stored(conn, event.id)) or empty()
-
-
 stored = store.stored
 
 
@@ -238,29 +274,6 @@ def empty() -> dict:
 
 
 # ---- building -------------------------------------------------------------------------------
-
-def _recompute_locked(engine: Engine, broker: Broker, event_id: int) -> dict:
-    from livedesk.align import cluster, semantic
-    from livedesk.config import get_settings
-
-    rows, newest = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id), store.newest_num(conn, event_id)))
-    orders = _page_orders(rows)
-    align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
-    embedder = semantic.load(get_settings().semantic == "auto")
-    known = _stored_vectors(engine, embedder, align_posts)
-    kept = set(known)  # aligning adds to `known` the vectors it makes
-    # the batch result, and the live index on it
-    aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder, known=known)
-    live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
-                kept=kept)
-    _keep_vectors(engine, live)
-    for dev in result.developments:
-        live.put(dev)
-    _live[_key(engine, event_id)] = live
-    before = run_read(engine, lambda conn: stored(conn, event_id)) or empty()
-    old_ids = {d["id"] for d in before["developments"]}
-    return _store(engine, broker, event_id, live, set(live.devs), old_ids - set(live.devs), result)
-
 
 def _stored_vectors(engine: Engine, embedder: Embedder | None, align_posts: list[AlignPost]) -> dict:
     """The sentence vectors the store keeps for these posts' texts, by text key."""

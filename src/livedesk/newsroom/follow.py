@@ -23,13 +23,13 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import anyio
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
-from livedesk.broker import Broker
-from livedesk.config import get_settings
+from livedesk.config import Settings
 from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import TIMEOUT_S, fetch
 from livedesk.ingest.page import read_page, reading_warning
@@ -44,10 +44,10 @@ from livedesk.store import sources as source_store
 from livedesk.store.db import run_read, run_write
 from livedesk.store.sources import LeaseLost
 
-log = logging.getLogger("livedesk.follow")
+if TYPE_CHECKING:
+    from livedesk.newsroom.room import Newsroom
 
-# Called as f(engine, broker, event_id, post_ids) after new or changed posts of a source are stored.
-ON_POSTS_STORED: list[Callable[[Engine, Broker, int, list[str]], None]] = []
+log = logging.getLogger("livedesk.follow")
 
 DEFAULT_INTERVAL_S = 60
 MAX_BACKOFF_S = 3600
@@ -68,7 +68,7 @@ class Stored:
 
 # ---- sources ----------------------------------------------------------------------------
 
-def add_source(engine: Engine, broker: Broker, slug: str, data: dict, actor: Actor, *, ingest: bool = True) -> dict:
+def add_source(room: Newsroom, slug: str, data: dict, actor: Actor, *, ingest: bool = True) -> dict:
     """Attach a `url` to poll, or pasted `text` (parsed at once unless `ingest` is False).
 
     Optional: `outlet` (name), `timezone` (IANA zone for unzoned times), `poll_interval` (seconds).
@@ -89,7 +89,7 @@ def add_source(engine: Engine, broker: Broker, slug: str, data: dict, actor: Act
         raise Invalid(f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin")
     interval = data.get("poll_interval")
     interval = DEFAULT_INTERVAL_S if interval is None else interval
-    shortest = get_settings().min_poll_interval_s
+    shortest = room.settings.min_poll_interval_s
     if int(interval) < shortest:
         raise Invalid(f"poll_interval must be at least {shortest} seconds")
     outlet = clean_text(data.get("outlet")) or None
@@ -109,10 +109,10 @@ def add_source(engine: Engine, broker: Broker, slug: str, data: dict, actor: Act
             "next_poll_at": now() if url else None,
         })
 
-    source_id = run_write(engine, work)
+    source_id = run_write(room.engine, work)
     if page is not None:
-        store_page(engine, broker, source_id, page)
-    return get_source(engine, slug, source_id)
+        store_page(room, source_id, page)
+    return get_source(room, slug, source_id)
 
 
 def _read_pasted(text: str, outlet: str | None, zone: str | None) -> ParsedPage:
@@ -122,24 +122,24 @@ def _read_pasted(text: str, outlet: str | None, zone: str | None) -> ParsedPage:
         raise Invalid(f"the pasted text is not a live page: {exc}") from None
 
 
-def get_source(engine: Engine, slug: str, source_id: int) -> dict:
-    found = [s for s in list_sources(engine, slug) if s["id"] == source_id]
+def get_source(room: Newsroom, slug: str, source_id: int) -> dict:
+    found = [s for s in list_sources(room, slug) if s["id"] == source_id]
     if not found:
         raise NotFound(f"no source {source_id} in event {slug!r}")
     return found[0]
 
 
-def list_sources(engine: Engine, slug: str) -> list[dict]:
+def list_sources(room: Newsroom, slug: str) -> list[dict]:
     """The event's sources with their polling status."""
 
     def read(conn: Connection) -> list[dict]:
         event = event_store.require_event(conn, slug)
         return [source.to_json(slug) for source in source_store.list_sources(conn, event.id)]
 
-    return run_read(engine, read)
+    return run_read(room.engine, read)
 
 
-def remove_source(engine: Engine, slug: str, source_id: int, actor: Actor) -> None:
+def remove_source(room: Newsroom, slug: str, source_id: int, actor: Actor) -> None:
     """Stop following a source; the posts it brought stay."""
     require(actor, EDITORS)
 
@@ -151,35 +151,35 @@ def remove_source(engine: Engine, slug: str, source_id: int, actor: Actor) -> No
         post_store.detach_source(conn, source_id)
         source_store.delete_source(conn, event.id, source_id)
 
-    run_write(engine, work)
+    run_write(room.engine, work)
 
 
 # ---- one poll ------------------------------------------------------------------------------
 
-def refresh(engine: Engine, broker: Broker, source_id: int, owner: str | None = None) -> Stored:
+def refresh(room: Newsroom, source_id: int, owner: str | None = None) -> Stored:
     """Fetch, parse and store one URL source now, and record how it went. Never raises.
 
     `owner` is the node holding the source's lease; the lease is released at the end.
     """
-    source = run_read(engine, lambda conn: source_store.get_source(conn, source_id))
+    source = run_read(room.engine, lambda conn: source_store.get_source(conn, source_id))
     if source is None or source.url is None:
         return Stored(error="no such URL source")
     outcome = Stored()
     try:
         result = fetch(
             source.url, etag=source.etag, last_modified=source.last_modified,
-            allow_private=get_settings().fetch_allow_private, timeout=_fetch_timeout(source.poll_interval_s),
+            allow_private=room.settings.fetch_allow_private, timeout=_fetch_timeout(source.poll_interval_s),
         )
         done = {"last_fetch_at": now(), "next_poll_at": now() + timedelta(seconds=source.poll_interval_s),
                 "error_count": 0, "last_error": None}
         if result.status == 304:
             outcome.not_modified = True
-            _finish(engine, source_id, owner, done)
+            _finish(room, source_id, owner, done)
             return outcome
         page = read_page(result.content, url=result.final_url, content_type=result.content_type,
                          outlet=source.outlet_name, tz=source.timezone or source.outlet_timezone)
         done.update(etag=result.etag, last_modified=result.last_modified)
-        return _store(engine, broker, source_id, page, owner=owner, done=done)
+        return _store(room, source_id, page, owner=owner, done=done)
     except LeaseLost:
         log.info("source %s: lease lost during the poll; its result is dropped", source_id)
         return Stored(error="lease lost")
@@ -190,7 +190,7 @@ def refresh(engine: Engine, broker: Broker, source_id: int, owner: str | None = 
         outcome.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
     errors = source.error_count + 1
     backoff = min(source.poll_interval_s * 2**min(errors, 12), max(MAX_BACKOFF_S, source.poll_interval_s))
-    _finish(engine, source_id, owner, {"last_fetch_at": now(), "last_error": outcome.error[:2000],
+    _finish(room, source_id, owner, {"last_fetch_at": now(), "last_error": outcome.error[:2000],
                                        "error_count": errors, "next_poll_at": now() + timedelta(seconds=backoff)})
     return outcome
 
@@ -200,13 +200,13 @@ def _fetch_timeout(interval_s: int) -> float:
     return min(TIMEOUT_S, interval_s * 0.75)
 
 
-def _finish(engine: Engine, source_id: int, owner: str | None, values: dict) -> None:
+def _finish(room: Newsroom, source_id: int, owner: str | None, values: dict) -> None:
     def work(conn: Connection) -> None:
         source_store.hold(conn, source_id, owner)
         source_store.update_source(conn, source_id, {**values, **_released(owner)})
 
     try:
-        run_write(engine, work)
+        run_write(room.engine, work)
     except LeaseLost:
         log.info("source %s: lease lost before its status was saved", source_id)
 
@@ -217,12 +217,12 @@ def _released(owner: str | None) -> dict:
 
 # ---- storing a page's posts --------------------------------------------------------------
 
-def store_page(engine: Engine, broker: Broker, source_id: int, page: ParsedPage) -> Stored:
+def store_page(room: Newsroom, source_id: int, page: ParsedPage) -> Stored:
     """Upsert the posts of one parsed page of a source (used for pasted text and by the demo)."""
-    return _store(engine, broker, source_id, page, owner=None, done={"last_fetch_at": now(), "error_count": 0, "last_error": None})
+    return _store(room, source_id, page, owner=None, done={"last_fetch_at": now(), "error_count": 0, "last_error": None})
 
 
-def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, owner: str | None, done: dict) -> Stored:
+def _store(room: Newsroom, source_id: int, page: ParsedPage, *, owner: str | None, done: dict) -> Stored:
     stored = Stored()
     announced: list[int] = []
 
@@ -240,32 +240,28 @@ def _store(engine: Engine, broker: Broker, source_id: int, page: ParsedPage, *, 
             if row is None:
                 when = parsed.time or _placeholder(seen_at, position, len(page.posts), page.order)
                 post, change_id = publish.insert_post(conn, source.event_id, {
-                    **_content(parsed), "outlet_id": outlet_id, "published_at": when, "status": publish.VISIBLE,
+                    **_content(parsed, room.settings), "outlet_id": outlet_id, "published_at": when, "status": publish.VISIBLE,
                     "source_id": source_id, "anchor": anchor, "position": position, "time_known": parsed.time is not None,
                 })
                 stored.created.append(post["id"])
                 announced.append(change_id)
             elif row.status != PostStatus.deleted:
-                _update(conn, row, parsed, anchor, position, stored, announced)
+                _update(conn, row, _content(parsed, room.settings), parsed, anchor, position, stored, announced)
         warning = reading_warning(page, pasted=source.url is None)
         source_store.update_source(conn, source_id, {"outlet_id": outlet_id, "reading_warning": warning, **done, **_released(owner)})
         return source.event_id
 
-    event_id = run_write(engine, work)
+    event_id = run_write(room.engine, work)
     for change_id in announced:
-        broker.announce(change_id)
+        room.broker.announce(change_id)
     changed = stored.created + stored.updated
     if changed:
-        for callback in ON_POSTS_STORED:
-            try:
-                callback(engine, broker, event_id, changed)
-            except Exception:  # noqa: BLE001 - a hook's failure must not undo the poll
-                log.exception("on_posts_stored callback %r failed", callback)
+        room.developments.posts_stored(event_id, changed)
     return stored
 
 
-def _update(conn: Connection, row: Post, parsed: ParsedPost, anchor: str, position: int, stored: Stored, announced: list[int]) -> None:
-    content = _content(parsed)
+def _update(conn: Connection, row: Post, content: dict, parsed: ParsedPost, anchor: str, position: int,
+            stored: Stored, announced: list[int]) -> None:
     values = {k: content[k] for k in ("headline", "body_md", "body_html", "media", "search_text")
               if k == "search_text" or content[k] != getattr(row, k)}
     if len(values) == 1:
@@ -288,9 +284,8 @@ def _page_outlet(conn: Connection, source: Source, page: ParsedPage) -> int:
     return event_store.ensure_outlet(conn, name[:200], timezone=source.timezone).id
 
 
-def _content(parsed: ParsedPost) -> dict:
+def _content(parsed: ParsedPost, settings: Settings) -> dict:
     """Sanitised post fields from a parsed post: plain text goes through Markdown to clean HTML."""
-    settings = get_settings()
     body = parsed.text.encode()[: settings.max_body_bytes].decode(errors="ignore")
     return publish.post_content({
         "body": body,
@@ -298,7 +293,7 @@ def _content(parsed: ParsedPost) -> dict:
         "media": [_media(m) for m in parsed.media[: settings.max_media]],
         "authors": [parsed.author[:120]] if parsed.author else [],
         "topics": [],
-    })
+    }, settings)
 
 
 def _media(item: Media) -> dict:
@@ -380,39 +375,39 @@ def _edit_key(time: datetime | None, headline: str | None) -> tuple:
 
 # ---- shared polling ---------------------------------------------------------------------------
 
-def default_node_id() -> str:
-    return get_settings().node_id or f"{socket.gethostname()}:{os.getpid()}"
+def default_node_id(settings: Settings) -> str:
+    return settings.node_id or f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim_due(engine: Engine, owner: str, limit: int = 4) -> list[int]:
+def claim_due(room: Newsroom, owner: str, limit: int = 4) -> list[int]:
     """Lease up to `limit` due URL sources of live events to `owner`; returns their ids.
 
     Each lease lasts one poll interval, so a dead node's sources are polled again within one.
     """
 
-    return run_write(engine, lambda conn: source_store.claim_due(conn, owner, now(), limit))
+    return run_write(room.engine, lambda conn: source_store.claim_due(conn, owner, now(), limit))
 
 
-async def poll_forever(engine: Engine, broker: Broker, *, node_id: str, tick_s: float = 1.0, concurrency: int = 4) -> None:
+async def poll_forever(room: Newsroom, *, node_id: str, tick_s: float = 1.0, concurrency: int = 4) -> None:
     """This node's share of polling: claim due sources every tick, poll each in a thread."""
     running: set[asyncio.Task] = set()
     while True:
-        room = concurrency - len(running)
-        if room > 0:
+        free = concurrency - len(running)
+        if free > 0:
             try:
-                claimed = await anyio.to_thread.run_sync(claim_due, engine, node_id, room)
+                claimed = await anyio.to_thread.run_sync(claim_due, room, node_id, free)
             except Exception:  # noqa: BLE001 - the database is away: try again next tick
                 log.exception("could not claim sources")
                 claimed = []
             for source_id in claimed:
-                task = asyncio.create_task(anyio.to_thread.run_sync(refresh, engine, broker, source_id, node_id))
+                task = asyncio.create_task(anyio.to_thread.run_sync(refresh, room, source_id, node_id))
                 running.add(task)
                 task.add_done_callback(running.discard)
         await asyncio.sleep(tick_s)
 
 
-async def poller(app) -> None:
+async def poller(room: Newsroom) -> None:
     """The background job `livedesk serve` runs (see create_app's `background`)."""
-    settings = get_settings()
+    settings = room.settings
     if settings.poll_sources:
-        await poll_forever(app.state.engine, app.state.broker, node_id=default_node_id(), tick_s=settings.poll_tick_s)
+        await poll_forever(room, node_id=default_node_id(settings), tick_s=settings.poll_tick_s)

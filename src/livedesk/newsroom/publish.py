@@ -9,30 +9,28 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from livedesk.broker import Broker
-from livedesk.config import get_settings
+from livedesk.config import Settings
+from livedesk.errors import Forbidden, Invalid, NotFound
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.model import EventStatus, Post, PostStatus, Role
-from livedesk.newsroom import Forbidden, Invalid, NotFound
 from livedesk.store import accounts, changes
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
 
+if TYPE_CHECKING:
+    from livedesk.newsroom.room import Newsroom
+
 EDITORS = (Role.admin, Role.editor)
 WRITERS = (Role.admin, Role.editor, Role.contributor)
 VISIBLE = PostStatus.published
-
-# Called as f(engine, broker, post_ids) after a change readers see to a post (published, edited,
-# removed); it must return quickly, as the request waits for it.
-ON_POSTS_CHANGED: list[Callable[[Engine, Broker, list[str]], None]] = []
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ def require(actor: Actor, roles: tuple[str, ...]) -> None:
 EVENT_FIELDS = ("title", "standfirst", "lead_media", "status", "coverage_start", "coverage_end", "topics", "links", "key_points")
 
 
-def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
+def create_event(room: Newsroom, data: dict, actor: Actor) -> dict:
     require(actor, EDITORS)
     slug = data.get("slug", "")
     if not event_store.SLUG.match(slug):
@@ -70,7 +68,7 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
     values.setdefault("standfirst", "")
     values.setdefault("coverage_start", now())
     values.update(slug=slug, created_at=now(), updated_at=now())
-    _check_event_values(values)
+    _check_event_values(values, room.settings)
 
     def work(conn: Connection) -> dict:
         if event_store.get_event(conn, slug) is not None:
@@ -78,10 +76,10 @@ def create_event(engine: Engine, data: dict, actor: Actor) -> dict:
         event_store.insert_event(conn, values)
         return event_store.require_event(conn, slug).to_json(0)
 
-    return run_write(engine, work)
+    return run_write(room.engine, work)
 
 
-def _check_event_values(values: dict) -> None:
+def _check_event_values(values: dict, settings: Settings) -> None:
     if "title" in values:
         values["title"] = clean_text(values["title"])
         if not values["title"]:
@@ -89,7 +87,7 @@ def _check_event_values(values: dict) -> None:
     if "status" in values and values["status"] not in tuple(EventStatus):
         raise Invalid("status must be live or ended")
     if values.get("lead_media"):
-        values["lead_media"] = _clean_media([values["lead_media"]])[0]
+        values["lead_media"] = _clean_media([values["lead_media"]], settings)[0]
     if values.get("links"):
         values["links"] = [{**link, "url": _clean_url(link.get("url"), "link url")} for link in values["links"]]
     if "standfirst" in values:
@@ -102,10 +100,10 @@ def _check_event_values(values: dict) -> None:
             raise Invalid("a key point needs text")
 
 
-def update_event(engine: Engine, broker: Broker, slug: str, data: dict, actor: Actor) -> dict:
+def update_event(room: Newsroom, slug: str, data: dict, actor: Actor) -> dict:
     require(actor, EDITORS)
     values = {k: data[k] for k in EVENT_FIELDS if k in data}
-    _check_event_values(values)
+    _check_event_values(values, room.settings)
     if values.get("status") == EventStatus.ended and "coverage_end" not in values:
         values["coverage_end"] = now()
     values["updated_at"] = now()
@@ -123,9 +121,9 @@ def update_event(engine: Engine, broker: Broker, slug: str, data: dict, actor: A
             announced.append(changes.append_change(conn, row.id, "event.updated", event))
         return event
 
-    event = run_write(engine, work)
+    event = run_write(room.engine, work)
     for change_id in announced:
-        broker.announce(change_id)
+        room.broker.announce(change_id)
     return event
 
 
@@ -144,8 +142,7 @@ def _clean_url(url: str | None, what: str) -> str | None:
         raise Invalid(f"{what}: {error}") from None
 
 
-def _clean_media(items: list[dict] | None) -> list[dict]:
-    settings = get_settings()
+def _clean_media(items: list[dict] | None, settings: Settings) -> list[dict]:
     items = items or []
     if len(items) > settings.max_media:
         raise Invalid(f"a post holds at most {settings.max_media} media items, not {len(items)}")
@@ -164,9 +161,8 @@ def _clean_media(items: list[dict] | None) -> list[dict]:
     return cleaned
 
 
-def post_content(data: dict) -> dict:
-    """Validated, rendered content fields of a post from the given data."""
-    settings = get_settings()
+def post_content(data: dict, settings: Settings) -> dict:
+    """Validated, rendered content fields of a post from the given data, within the settings' limits."""
     values: dict = {}
     if "body" in data:
         body = strip_controls(data["body"] or "")
@@ -177,7 +173,7 @@ def post_content(data: dict) -> dict:
     if "headline" in data:
         values["headline"] = clean_text(data["headline"]) or None
     if "media" in data:
-        values["media"] = _clean_media(data["media"])
+        values["media"] = _clean_media(data["media"], settings)
     if "authors" in data:
         values["authors"] = [clean_text(a) for a in data["authors"] or [] if clean_text(a)]
     if "topics" in data:
@@ -188,8 +184,7 @@ def post_content(data: dict) -> dict:
 
 
 def create_post(
-    engine: Engine,
-    broker: Broker,
+    room: Newsroom,
     slug: str,
     data: dict,
     actor: Actor,
@@ -201,7 +196,7 @@ def create_post(
     A repeated idempotency key returns the first response and writes nothing.
     """
     require(actor, WRITERS)
-    values = post_content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data})
+    values = post_content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data}, room.settings)
     if not values["body_md"].strip() and not values.get("headline"):
         raise Invalid("a post needs a body or a headline")
     when = data.get("published_at") or now()
@@ -222,7 +217,7 @@ def create_post(
             event.id,
             {
                 **values,
-                "outlet_id": _own_outlet(conn).id,
+                "outlet_id": event_store.ensure_outlet(conn, room.settings.site_outlet, own=True).id,
                 "published_at": when,
                 "status": status,
                 "pinned": bool(data.get("pinned")) and actor.role in EDITORS,
@@ -237,21 +232,21 @@ def create_post(
         return 201, post
 
     try:
-        result = run_write(engine, work)
+        result = run_write(room.engine, work)
     except IntegrityError:
         if not idempotency_key:
             raise
-        result = run_write(engine, work)  # the same key committed meanwhile: answer as it did
-    _announce(engine, broker, announced, [result[1]["id"]])
+        result = run_write(room.engine, work)  # the same key committed meanwhile: answer as it did
+    _announce(room, announced, [result[1]["id"]])
     return result
 
 
-def _announce(engine: Engine, broker: Broker, announced: list[int], post_ids: list[str]) -> None:
+def _announce(room: Newsroom, announced: list[int], post_ids: list[str]) -> None:
+    """Tell readers of the committed changes, and queue the posts for alignment."""
     for change_id in announced:
-        broker.announce(change_id)
+        room.broker.announce(change_id)
     if announced:
-        for callback in ON_POSTS_CHANGED:
-            callback(engine, broker, post_ids)
+        room.developments.posts_changed(post_ids)
 
 
 def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, int | None]:
@@ -307,10 +302,6 @@ def _initial_status(requested: str | None, actor: Actor, when: datetime) -> Post
     return PostStatus.published
 
 
-def _own_outlet(conn: Connection):
-    return event_store.ensure_outlet(conn, get_settings().site_outlet, own=True)
-
-
 def _touch_event(conn: Connection, event_id: int) -> None:
     event_store.update_event(conn, event_id, {"updated_at": now()})
 
@@ -327,8 +318,7 @@ def _post(conn: Connection, event_id: int, post_id: str, actor: Actor) -> Post:
 
 
 def edit_post(
-    engine: Engine,
-    broker: Broker,
+    room: Newsroom,
     slug: str,
     post_id: str,
     data: dict,
@@ -338,7 +328,7 @@ def edit_post(
 ) -> dict:
     """Change a post, keeping the previous version; a correction note is shown to readers."""
     require(actor, WRITERS)
-    values = post_content(data)
+    values = post_content(data, room.settings)
     if "key_event" in data:
         values["key_event"] = bool(data["key_event"])
     if data.get("published_at") is not None:
@@ -357,8 +347,8 @@ def edit_post(
         _record_visible(conn, event.id, slug, row.status, status, post, "post.updated", announced)
         return post
 
-    post = run_write(engine, work)
-    _announce(engine, broker, announced, [post["id"]])
+    post = run_write(room.engine, work)
+    _announce(room, announced, [post["id"]])
     return post
 
 
@@ -382,22 +372,22 @@ def _visible_change(before: str, after: str, kind_if_same: str) -> str | None:
     return None
 
 
-def delete_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor) -> None:
+def delete_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> None:
     require(actor, WRITERS)
-    _set_flags(engine, broker, slug, post_id, actor, {"status": PostStatus.deleted, "pinned": False}, "post.deleted")
+    _set_flags(room, slug, post_id, actor, {"status": PostStatus.deleted, "pinned": False}, "post.deleted")
 
 
-def set_pinned(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor, pinned: bool) -> dict:
+def set_pinned(room: Newsroom, slug: str, post_id: str, actor: Actor, pinned: bool) -> dict:
     require(actor, EDITORS)
-    return _set_flags(engine, broker, slug, post_id, actor, {"pinned": pinned}, "post.pinned")
+    return _set_flags(room, slug, post_id, actor, {"pinned": pinned}, "post.pinned")
 
 
-def set_key_event(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor, flag: bool) -> dict:
+def set_key_event(room: Newsroom, slug: str, post_id: str, actor: Actor, flag: bool) -> dict:
     require(actor, EDITORS)
-    return _set_flags(engine, broker, slug, post_id, actor, {"key_event": flag}, "post.updated")
+    return _set_flags(room, slug, post_id, actor, {"key_event": flag}, "post.updated")
 
 
-def approve_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor: Actor) -> dict:
+def approve_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> dict:
     """An editor publishes a contributor's post (at its scheduled time, if in the future)."""
     require(actor, EDITORS)
 
@@ -406,10 +396,11 @@ def approve_post(engine: Engine, broker: Broker, slug: str, post_id: str, actor:
             raise Invalid(f"post {post_id!r} is {row.status}, not waiting for approval")
         return PostStatus.scheduled if row.published_at > now() else VISIBLE
 
-    return _set_flags(engine, broker, slug, post_id, actor, {}, "post.created", status_for=status_for)
+    return _set_flags(room, slug, post_id, actor, {}, "post.created", status_for=status_for)
 
 
-def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for=None) -> dict:
+def _set_flags(room: Newsroom, slug: str, post_id: str, actor: Actor, values: dict, kind: str, *,
+               status_for: Callable[[Post], PostStatus] | None = None) -> dict:
     announced: list[int] = []
 
     def work(conn: Connection) -> dict:
@@ -426,17 +417,17 @@ def _set_flags(engine, broker, slug, post_id, actor, values, kind, *, status_for
         _record_visible(conn, event.id, slug, row.status, status, post, kind, announced)
         return post
 
-    post = run_write(engine, work)
-    _announce(engine, broker, announced, [post["id"]])
+    post = run_write(room.engine, work)
+    _announce(room, announced, [post["id"]])
     return post
 
 
-def publish_due(engine: Engine, broker: Broker) -> int:
+def publish_due(room: Newsroom) -> int:
     """Publish scheduled posts whose time has come; returns how many.
 
     The status check in the UPDATE makes each post publish once, however many nodes run this.
     """
-    due = run_read(engine, lambda conn: post_store.due_posts(conn, now()))
+    due = run_read(room.engine, lambda conn: post_store.due_posts(conn, now()))
     published = 0
     for post_id, event_id in due:
         announced: list[int] = []
@@ -447,8 +438,8 @@ def publish_due(engine: Engine, broker: Broker) -> int:
             post = _stored(conn, event_id, post_id)
             announced.append(record_change(conn, event_id, "post.created", post, post_id))
 
-        run_write(engine, work)
-        _announce(engine, broker, announced, [post_id])
+        run_write(room.engine, work)
+        _announce(room, announced, [post_id])
         published += len(announced)
     return published
 

@@ -18,6 +18,7 @@ from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.web.auth import optional_actor, required_actor
+from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.stream import parse_last_event_id
 
 router = APIRouter(prefix="/api")
@@ -129,14 +130,6 @@ def etag_json(request: Request, data: dict) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-def engine_of(request: Request):
-    return request.app.state.engine
-
-
-def broker_of(request: Request):
-    return request.app.state.broker
-
-
 # ---- events -------------------------------------------------------------------------
 
 @router.get("/events", summary="List events")
@@ -149,7 +142,7 @@ def list_events(request: Request, status: Literal["live", "ended"] | None = None
 
 @router.post("/events", status_code=201, summary="Create an event")
 def create_event(request: Request, body: EventIn, actor: Actor = Depends(required_actor)) -> JSONResponse:
-    event = publish.create_event(engine_of(request), body.model_dump(exclude_unset=True, mode="python"), actor)
+    event = publish.create_event(newsroom_of(request), body.model_dump(exclude_unset=True, mode="python"), actor)
     return JSONResponse(event, status_code=201)
 
 
@@ -165,7 +158,7 @@ def get_event(request: Request, slug: str) -> Response:
 @router.patch("/events/{slug}", summary="Change an event (title, status, key points, links ...)")
 def patch_event(request: Request, slug: str, body: EventPatch, actor: Actor = Depends(required_actor)) -> dict:
     data = body.model_dump(exclude_unset=True, mode="python")
-    return publish.update_event(engine_of(request), broker_of(request), slug, data, actor)
+    return publish.update_event(newsroom_of(request), slug, data, actor)
 
 
 # ---- posts --------------------------------------------------------------------------
@@ -209,7 +202,7 @@ def create_post(
 ) -> JSONResponse:
     data = body.model_dump(exclude_unset=True, mode="python")
     status, post = publish.create_post(
-        engine_of(request), broker_of(request), slug, data, actor, idempotency_key=idempotency_key
+        newsroom_of(request), slug, data, actor, idempotency_key=idempotency_key
     )
     return JSONResponse(post, status_code=status)
 
@@ -233,34 +226,34 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
 def patch_post(request: Request, slug: str, post_id: str, body: PostPatch, actor: Actor = Depends(required_actor)) -> dict:
     data = body.model_dump(exclude_unset=True, mode="python")
     correction = data.pop("correction", None)
-    return publish.edit_post(engine_of(request), broker_of(request), slug, post_id, data, actor, correction=correction)
+    return publish.edit_post(newsroom_of(request), slug, post_id, data, actor, correction=correction)
 
 
 @router.delete("/events/{slug}/posts/{post_id}", status_code=204, summary="Delete a post")
 def delete_post(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> Response:
-    publish.delete_post(engine_of(request), broker_of(request), slug, post_id, actor)
+    publish.delete_post(newsroom_of(request), slug, post_id, actor)
     return Response(status_code=204)
 
 
 @router.post("/events/{slug}/posts/{post_id}/pin", summary="Pin a post to the top")
 def pin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.set_pinned(engine_of(request), broker_of(request), slug, post_id, actor, True)
+    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, True)
 
 
 @router.post("/events/{slug}/posts/{post_id}/unpin", summary="Unpin a post")
 def unpin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.set_pinned(engine_of(request), broker_of(request), slug, post_id, actor, False)
+    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, False)
 
 
 @router.post("/events/{slug}/posts/{post_id}/key-event", summary="Mark or unmark a key event")
 def key_event(request: Request, slug: str, post_id: str, body: KeyEventIn | None = None, actor: Actor = Depends(required_actor)) -> dict:
     flag = True if body is None else body.key_event
-    return publish.set_key_event(engine_of(request), broker_of(request), slug, post_id, actor, flag)
+    return publish.set_key_event(newsroom_of(request), slug, post_id, actor, flag)
 
 
 @router.post("/events/{slug}/posts/{post_id}/approve", summary="Publish a contributor's post")
 def approve(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.approve_post(engine_of(request), broker_of(request), slug, post_id, actor)
+    return publish.approve_post(newsroom_of(request), slug, post_id, actor)
 
 
 # ---- search -------------------------------------------------------------------------

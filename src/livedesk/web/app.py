@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 import anyio
@@ -15,10 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from livedesk.broker import make_broker
 from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
-from livedesk.store.db import make_engine
+from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
 from livedesk.web import api, compare, desk, feeds, pages, sources
 from livedesk.web.auth import Unauthorized
@@ -29,21 +29,23 @@ log = logging.getLogger("livedesk")
 MAX_REQUEST_BYTES = 1_000_000
 
 
-def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
-    """The app; `background` holds coroutine functions `f(app)` that run while it serves."""
+Job = Callable[[Newsroom], Awaitable[None]]
+
+
+def create_app(settings: Settings | None = None, *, background: Sequence[Job] = ()) -> FastAPI:
+    """The app; `background` holds coroutine functions `f(newsroom)` that run while it serves."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        engine = make_engine(settings.database_url)
-        broker = make_broker(settings.broker_url)
-        hub = Hub(engine, keepalive_s=settings.keepalive_s, poll_s=settings.catchup_poll_s,
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        room = Newsroom.open(settings)
+        hub = Hub(room.engine, keepalive_s=settings.keepalive_s, poll_s=settings.catchup_poll_s,
                   reader_limit=settings.reader_buffer_bytes)
-        app.state.engine, app.state.broker, app.state.hub = engine, broker, hub
+        app.state.newsroom, app.state.hub = room, hub
         await hub.start()
-        await broker.start(hub.notify)
-        tasks = [asyncio.create_task(_publish_scheduled(engine, broker, settings.scheduler_interval_s))]
-        tasks += [asyncio.create_task(job(app)) for job in background]
+        await room.broker.start(hub.notify)
+        tasks = [asyncio.create_task(_publish_scheduled(room))]
+        tasks += [asyncio.create_task(job(room)) for job in background]
         gc.collect()
         gc.freeze()  # long-lived objects stay out of the collector's way: fewer pauses
         try:
@@ -52,8 +54,8 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await hub.stop()
-            await broker.stop()
-            engine.dispose()
+            await room.broker.stop()
+            await anyio.to_thread.run_sync(room.close)
 
     app = FastAPI(
         title="livedesk",
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, background=()) -> FastAPI:
     app.include_router(api.router)
     app.include_router(sources.router)
     desk.install(app)
-    compare.install(app)
+    app.include_router(compare.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
@@ -85,11 +87,11 @@ def server_app(settings: Settings | None = None, *, background=()) -> RawSendMid
     return RawSendMiddleware(pages.CachedPages(app, app))
 
 
-async def _publish_scheduled(engine, broker, interval: float) -> None:
+async def _publish_scheduled(room: Newsroom) -> None:
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(room.settings.scheduler_interval_s)
         try:
-            await anyio.to_thread.run_sync(publish.publish_due, engine, broker)
+            await anyio.to_thread.run_sync(publish.publish_due, room)
         except Exception:
             log.exception("publishing scheduled posts failed; trying again")
 

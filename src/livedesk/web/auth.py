@@ -11,6 +11,7 @@ from livedesk.newsroom import Forbidden
 from livedesk.newsroom.publish import Actor
 from livedesk.store import accounts
 from livedesk.store.db import run_read
+from livedesk.web.deps import engine_of
 
 SESSION_COOKIE = "livedesk_session"
 CSRF_HEADER = "x-csrf-token"
@@ -33,7 +34,7 @@ def _credentials(request: Request) -> tuple[str | None, bool]:
 
 
 def _actor_for(request: Request, token: str) -> Actor | None:
-    row = run_read(request.app.state.engine, lambda conn: accounts.user_for_token(conn, token))
+    row = run_read(engine_of(request), lambda conn: accounts.user_for_token(conn, token))
     return None if row is None else Actor(row.id, row.name, row.role)
 
 
@@ -72,7 +73,7 @@ def secret_key(request: Request) -> bytes:
     state = request.app.state
     if getattr(state, "secret_key", None) is None:
         configured = state.settings.secret_key
-        state.secret_key = (configured or accounts.site_secret(state.engine, "csrf")).encode()
+        state.secret_key = (configured or accounts.site_secret(state.newsroom.engine, "csrf")).encode()
     return state.secret_key
 
 

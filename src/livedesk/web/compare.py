@@ -9,21 +9,22 @@ from __future__ import annotations
 from datetime import datetime
 from math import ceil
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 from starlette.datastructures import FormData
 
 from livedesk.align.report import lead_text, span_text
-from livedesk.newsroom import Invalid, NotFound, developments, follow, publish
+from livedesk.model import Event
+from livedesk.newsroom import Invalid, NotFound, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store import developments as development_store
-from livedesk.store import events as event_store
 from livedesk.store.db import run_read
 from livedesk.store.developments import PostSummary
 from livedesk.web import desk, pages
 from livedesk.web.api import Strict, etag_json
 from livedesk.web.auth import csrf_token, required_actor
+from livedesk.web.deps import engine_of, newsroom_of
 
 router = APIRouter()
 
@@ -32,24 +33,14 @@ TIMELINE_LIMIT = 2000  # posts on the timeline page; the API gives them all
 SVG_LIMIT = 1500  # marks in the picture: the newest ones
 
 
-def install(app: FastAPI) -> None:
-    """Add the routes, the reader page's "In other media" links and the hooks that align new posts."""
-    app.include_router(router)
-    pages.set_other_media(other_media)
-    if developments.on_posts_stored not in follow.ON_POSTS_STORED:
-        follow.ON_POSTS_STORED.append(developments.on_posts_stored)
-    if developments.on_posts_changed not in publish.ON_POSTS_CHANGED:
-        publish.ON_POSTS_CHANGED.append(developments.on_posts_changed)
-
-
 # ---- reading ----------------------------------------------------------------------------------
 
-def _current(request: Request, slug: str) -> tuple[object, dict]:
-    return developments.current(request.app.state.engine, request.app.state.broker, slug)
+def _current(request: Request, slug: str) -> tuple[Event, dict]:
+    return newsroom_of(request).developments.current(slug)
 
 
 def _post_rows(request: Request, event_id: int) -> dict[str, PostSummary]:
-    return run_read(request.app.state.engine, lambda conn: development_store.post_summaries(conn, event_id))
+    return run_read(engine_of(request), lambda conn: development_store.post_summaries(conn, event_id))
 
 
 def snippet(headline: str | None, text: str | None, limit: int = 140) -> str:
@@ -147,28 +138,6 @@ def compare_view(slug: str, data: dict, rows: dict[str, object]) -> dict:
         "timeline": timeline,
         "key_point_suggestions": data["key_point_suggestions"],
     }
-
-
-def other_media(conn, event_id: int, post_ids: list[str]) -> dict[str, list[dict]]:
-    """The reader page's provider: for each post, the aligned posts of other outlets."""
-    data = developments.stored(conn, event_id)
-    if not data:
-        return {}
-    slug = event_store.event_slug(conn, event_id)
-    wanted = set(post_ids)
-    by_id = {p["id"]: p for p in data["posts"]}
-    out: dict[str, list[dict]] = {}
-    for dev in data["developments"]:
-        if len(dev["outlets"]) < 2 or wanted.isdisjoint(dev["post_ids"]):
-            continue
-        for pid in wanted.intersection(dev["post_ids"]):
-            mine = by_id[pid]["outlet"] if pid in by_id else None
-            out[pid] = [
-                {"outlet": by_id[o]["outlet"], "headline": by_id[o]["headline"] or dev["label"], "url": f"/e/{slug}/p/{o}"}
-                for o in dev["post_ids"]
-                if o in by_id and by_id[o]["outlet"] != mine
-            ]
-    return out
 
 
 # ---- the picture ------------------------------------------------------------------------------
@@ -313,7 +282,7 @@ def accept(request: Request, slug: str, development_id: str | None, text: str | 
     points = [{"text": p["text"], "post_id": p.get("post_id")} for p in (event.key_points or [])]
     if all(p["text"] != point_text for p in points):
         points.append(point)
-    return publish.update_event(request.app.state.engine, request.app.state.broker, slug, {"key_points": points}, actor)
+    return publish.update_event(newsroom_of(request), slug, {"key_points": points}, actor)
 
 
 def _own_post(request: Request, event_id: int, data: dict, development_id: str | None) -> str | None:

@@ -30,6 +30,7 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
 from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
+from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.pages import CRITICAL_CSS, over_https, static_url
 
@@ -97,10 +98,6 @@ def install(app: FastAPI) -> None:
 
 
 # ---- helpers --------------------------------------------------------------------------
-
-def engine_of(request: Request):
-    return request.app.state.engine
-
 
 def render(request: Request, template: str, *, status: int = 200, **context) -> HTMLResponse:
     settings = request.app.state.settings
@@ -281,7 +278,7 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
     try:
         if len(data["title"]) > 300 or len(data["standfirst"]) > 2000:
             raise Invalid("the title may have 300 characters and the standfirst 2000")
-        event = publish.create_event(engine_of(request), data, desk.actor)
+        event = publish.create_event(newsroom_of(request), data, desk.actor)
     except REFUSALS as exc:
         events = run_read(engine_of(request), lambda conn: [r.to_json() for r in event_store.list_events(conn)])
         return render(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
@@ -293,7 +290,7 @@ def set_status(request: Request, slug: str, posted: tuple[Desk, FormData] = Depe
     desk, form = posted
     status = EventStatus.ended if _field(form, "status") == EventStatus.ended else EventStatus.live
     data = {"status": status} if status == EventStatus.ended else {"status": EventStatus.live, "coverage_end": None}
-    _newsroom_call(lambda: publish.update_event(engine_of(request), request.app.state.broker, slug, data, desk.actor))
+    _newsroom_call(lambda: publish.update_event(newsroom_of(request), slug, data, desk.actor))
     return done(f"/desk/e/{slug}", status)
 
 
@@ -311,7 +308,7 @@ def key_points(request: Request, slug: str, posted: tuple[Desk, FormData] = Depe
     if len(points) > 30 or any(len(p["text"]) > 500 for p in points):
         raise DeskProblem(422, "An event has at most 30 key points of at most 500 characters each.")
     _newsroom_call(lambda: publish.update_event(
-        engine_of(request), request.app.state.broker, slug, {"key_points": points}, desk.actor
+        newsroom_of(request), slug, {"key_points": points}, desk.actor
     ))
     return done(f"/desk/e/{slug}", "keypoints", "#key-points")
 
@@ -404,10 +401,10 @@ def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends
 
 
 def _save(request: Request, slug: str, desk: Desk, draft_id: str | None, data: dict) -> dict:
-    engine, broker = engine_of(request), request.app.state.broker
+    room = newsroom_of(request)
     if draft_id:
-        return publish.edit_post(engine, broker, slug, draft_id, data, desk.actor)
-    return publish.create_post(engine, broker, slug, data, desk.actor)[1]
+        return publish.edit_post(room, slug, draft_id, data, desk.actor)
+    return publish.create_post(room, slug, data, desk.actor)[1]
 
 
 def _status_for(action: str, values: dict) -> dict:
@@ -437,7 +434,7 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData
         check_lengths({"correction": correction})
         data = post_from_form(values)
         post = publish.edit_post(
-            engine_of(request), request.app.state.broker, slug, post_id, data, desk.actor, correction=correction
+            newsroom_of(request), slug, post_id, data, desk.actor, correction=correction
         )
     except REFUSALS as exc:
         post = _post_for(request, slug, post_id, desk)
@@ -447,10 +444,10 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData
 
 
 ACTIONS = {
-    "pin": (lambda e, b, s, p, a: publish.set_pinned(e, b, s, p, a, True), "pinned"),
-    "unpin": (lambda e, b, s, p, a: publish.set_pinned(e, b, s, p, a, False), "unpinned"),
-    "key": (lambda e, b, s, p, a: publish.set_key_event(e, b, s, p, a, True), "key"),
-    "unkey": (lambda e, b, s, p, a: publish.set_key_event(e, b, s, p, a, False), "unkey"),
+    "pin": (lambda r, s, p, a: publish.set_pinned(r, s, p, a, True), "pinned"),
+    "unpin": (lambda r, s, p, a: publish.set_pinned(r, s, p, a, False), "unpinned"),
+    "key": (lambda r, s, p, a: publish.set_key_event(r, s, p, a, True), "key"),
+    "unkey": (lambda r, s, p, a: publish.set_key_event(r, s, p, a, False), "unkey"),
     "approve": (publish.approve_post, "approved"),
     "delete": (publish.delete_post, "deleted"),
 }
@@ -462,7 +459,7 @@ def post_action(request: Request, slug: str, post_id: str, action: str, posted: 
     if action not in ACTIONS:
         raise DeskProblem(404, f"There is no post action {action!r}.")
     work, notice = ACTIONS[action]
-    _newsroom_call(lambda: work(engine_of(request), request.app.state.broker, slug, post_id, desk.actor))
+    _newsroom_call(lambda: work(newsroom_of(request), slug, post_id, desk.actor))
     anchor = "" if action == "delete" else f"#post-{post_id}"
     return done(f"/desk/e/{slug}", notice, anchor)
 

@@ -15,7 +15,8 @@ from livedesk.model import EventStatus
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
-from livedesk.web.api import engine_of, etag_json
+from livedesk.web.api import etag_json
+from livedesk.web.deps import engine_of
 
 router = APIRouter()
 

@@ -24,14 +24,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from sqlalchemy import Connection
 
 from livedesk.model import EventStatus, PostStatus
 from livedesk.newsroom import NotFound
+from livedesk.store import developments as development_store
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.store.posts import BadCursor
 from livedesk.web import currency
+from livedesk.web.deps import engine_of
 from livedesk.web.feeds import absolute, etag_response, live_blog_jsonld, post_title, script_json
 from livedesk.web.partners import PartnerNews
 
@@ -109,19 +112,28 @@ def render(request: Request, name: str, **context) -> str:
                                          **context)
 
 
-# ---- "In other media": supplied by the alignment work --------------------------------
+# ---- "In other media": read from the event's stored alignment ----------------------------
 
-OtherMedia = Callable[[object, int, list[str]], dict[str, list[dict]]]
-_other_media: OtherMedia | None = None
-
-
-def set_other_media(provider: OtherMedia | None) -> None:
-    """Install `provider(conn, event_id, post_ids) -> {post_id: [{outlet, headline, url}]}`.
-
-    Its links show under each post as "In other media"; with no provider nothing shows.
-    """
-    global _other_media
-    _other_media = provider
+def other_media(conn: Connection, event_id: int, post_ids: list[str]) -> dict[str, list[dict]]:
+    """For each of these posts, the aligned posts of other outlets: {post_id: [{outlet, headline, url}]}."""
+    data = development_store.stored(conn, event_id)
+    if not data:
+        return {}
+    slug = event_store.event_slug(conn, event_id)
+    wanted = set(post_ids)
+    by_id = {p["id"]: p for p in data["posts"]}
+    out: dict[str, list[dict]] = {}
+    for dev in data["developments"]:
+        if len(dev["outlets"]) < 2 or wanted.isdisjoint(dev["post_ids"]):
+            continue
+        for pid in wanted.intersection(dev["post_ids"]):
+            mine = by_id[pid]["outlet"] if pid in by_id else None
+            out[pid] = [
+                {"outlet": by_id[o]["outlet"], "headline": by_id[o]["headline"] or dev["label"], "url": f"/e/{slug}/p/{o}"}
+                for o in dev["post_ids"]
+                if o in by_id and by_id[o]["outlet"] != mine
+            ]
+    return out
 
 
 # ---- the page cache --------------------------------------------------------------------
@@ -280,7 +292,7 @@ def error_page(request: Request, status: int, message: str) -> Response:
 
 
 def _read(request: Request, work):
-    return run_read(request.app.state.engine, work)
+    return run_read(engine_of(request), work)
 
 
 # ---- the event page --------------------------------------------------------------------
@@ -303,8 +315,8 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
     )
     posts = [r.to_json() for r in rows]
     history = post_store.versions_for(conn, [p["id"] for p in posts if p["version"] > 1 or p["corrected_at"]])
-    other = _other_media(conn, event_id, [p["id"] for p in posts]) if _other_media and posts else {}
-    return {"posts": posts, "history": history, "other_media": other or {}, "next": cursor}
+    other = other_media(conn, event_id, [p["id"] for p in posts]) if posts else {}
+    return {"posts": posts, "history": history, "other_media": other, "next": cursor}
 
 
 def _event_context(conn, slug: str, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
@@ -374,8 +386,7 @@ def post_fragment(request: Request, slug: str, post_id: str) -> Response:
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
         history = post_store.versions_for(conn, [post_id])
-        other = _other_media(conn, event.id, [post_id]) if _other_media else {}
-        return post, history, other or {}
+        return post, history, other_media(conn, event.id, [post_id])
 
     try:
         post, history, other = _read(request, read)

@@ -9,7 +9,8 @@ from pydantic import Field
 
 from livedesk.newsroom import follow
 from livedesk.newsroom.publish import Actor
-from livedesk.web.api import Strict, broker_of, engine_of, etag_json
+from livedesk.web.api import Strict, etag_json
+from livedesk.web.deps import newsroom_of
 from livedesk.web.auth import required_actor
 
 router = APIRouter(prefix="/api")
@@ -26,17 +27,17 @@ class SourceIn(Strict):
 @router.post("/events/{slug}/sources", status_code=201, summary="Follow another outlet's coverage")
 def add_source(request: Request, slug: str, body: SourceIn, actor: Actor = Depends(required_actor)) -> JSONResponse:
     data = body.model_dump(exclude_none=True)
-    source = follow.add_source(engine_of(request), broker_of(request), slug, data, actor)
+    source = follow.add_source(newsroom_of(request), slug, data, actor)
     return JSONResponse(source, status_code=201)
 
 
 @router.get("/events/{slug}/sources", summary="Sources of an event with their polling status")
 def list_sources(request: Request, slug: str, actor: Actor = Depends(required_actor)) -> Response:
-    return etag_json(request, {"sources": follow.list_sources(engine_of(request), slug)})
+    return etag_json(request, {"sources": follow.list_sources(newsroom_of(request), slug)})
 
 
 @router.delete("/events/{slug}/sources/{source_id}", status_code=204, summary="Stop following a source (its posts stay)")
 def remove_source(request: Request, slug: str, source_id: int = PathParam(ge=1, le=2**31 - 1),
                   actor: Actor = Depends(required_actor)) -> Response:
-    follow.remove_source(engine_of(request), slug, source_id, actor)
+    follow.remove_source(newsroom_of(request), slug, source_id, actor)
     return Response(status_code=204)
