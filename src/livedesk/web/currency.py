@@ -11,9 +11,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
-from livedesk.config import get_settings
 from livedesk.ingest import FetchError
-from livedesk.ingest.fetch import fetch
+from livedesk.ingest.fetch import Networks, fetch
 
 SAMPLE = Path(__file__).parent / "rates-sample.xml"
 CACHE_SECONDS = 600
@@ -102,7 +101,7 @@ def _date(value: str) -> date:
 _cache: dict[str, tuple[float, Rates]] = {}
 
 
-def load_rates(path_or_url: str | None) -> Rates:
+def load_rates(path_or_url: str | None, allow_private: Networks = ()) -> Rates:
     """The configured rates (the shipped sample when none are configured), kept for ten minutes."""
     where = path_or_url or str(SAMPLE)
     hit = _cache.get(where)
@@ -110,7 +109,7 @@ def load_rates(path_or_url: str | None) -> Rates:
         return hit[1]
     if where.lower().startswith(("http://", "https://")):
         try:
-            content = fetch(where, allow_private=get_settings().fetch_allow_private).content
+            content = fetch(where, allow_private=allow_private).content
         except FetchError as exc:
             raise RatesError(str(exc)) from None
     else:

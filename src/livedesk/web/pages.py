@@ -189,7 +189,8 @@ def _state(request: Request, name: str, factory):
 
 
 def partners_of(request: Request) -> PartnerNews:
-    return _state(request, "partner_news", lambda: PartnerNews(request.app.state.settings.partner_feeds))
+    settings = request.app.state.settings
+    return _state(request, "partner_news", lambda: PartnerNews(settings.partner_feeds, allow_private=settings.fetch_allow_private))
 
 
 def page_key(state, path: str, query_string: str) -> tuple:
@@ -554,7 +555,7 @@ def currency_page(request: Request) -> Response:
     target = (params.get("to") or "USD").strip().upper()[:8]
     error = result = None
     try:
-        rates = currency.load_rates(settings.rates_path)
+        rates = currency.load_rates(settings.rates_path, settings.fetch_allow_private)
     except currency.RatesError as exc:
         return error_page(request, 503, f"The exchange rates cannot be read: {exc}")
     if amount_text:

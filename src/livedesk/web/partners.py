@@ -10,9 +10,8 @@ import logging
 import threading
 import time
 
-from livedesk.config import get_settings
 from livedesk.ingest import FetchError, ParseError
-from livedesk.ingest.fetch import read_source
+from livedesk.ingest.fetch import Networks, read_source
 from livedesk.markup import clean_text
 
 log = logging.getLogger("livedesk.partners")
@@ -24,8 +23,9 @@ MAX_ITEMS = 8
 
 
 class PartnerNews:
-    def __init__(self, feeds: str, refresh_s: float = REFRESH_S) -> None:
+    def __init__(self, feeds: str, refresh_s: float = REFRESH_S, *, allow_private: Networks = ()) -> None:
         self.sources = [f.strip() for f in feeds.split(",") if f.strip()]
+        self.allow_private = allow_private  # the settings' fetch_allow_private
         self.refresh_s = refresh_s
         self.generation = 0  # goes up when the items change, so cached pages are rebuilt
         self._items: list[dict] = []
@@ -52,7 +52,7 @@ class PartnerNews:
         items: list[dict] = []
         for source in self.sources:
             try:
-                page = read_source(source, allow_private=get_settings().fetch_allow_private)
+                page = read_source(source, allow_private=self.allow_private)
             except (FetchError, ParseError) as exc:
                 log.warning("partner feed %s: %s", source, exc)
                 continue
