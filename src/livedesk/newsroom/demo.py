@@ -8,10 +8,11 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 
 import anyio
+
 from livedesk.demo import load_outlets, load_story, outlet_pages
 from livedesk.ingest.page import read_page
-from livedesk.newsroom import follow, publish
 from livedesk.model import Role
+from livedesk.newsroom import follow, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store

@@ -20,7 +20,6 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING

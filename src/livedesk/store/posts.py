@@ -525,7 +525,7 @@ def source_post_counts(conn: Connection, event_id: int) -> dict[int, int]:
         .where(posts.c.event_id == event_id, posts.c.status == PostStatus.published, posts.c.source_id.is_not(None))
         .group_by(posts.c.source_id)
     )
-    return {source_id: count for source_id, count in conn.execute(query)}
+    return {int(row.source_id): int(row[1]) for row in conn.execute(query)}
 
 
 def post_events(conn: Connection, post_ids: list[str]) -> dict[int, list[str]]:

@@ -30,8 +30,8 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
 from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
-from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
+from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.pages import CRITICAL_CSS, over_https, static_url
 
 router = APIRouter(prefix="/desk", include_in_schema=False)

@@ -10,8 +10,8 @@ from pydantic import Field
 from livedesk.newsroom import follow
 from livedesk.newsroom.publish import Actor
 from livedesk.web.api import Strict, etag_json
-from livedesk.web.deps import newsroom_of
 from livedesk.web.auth import required_actor
+from livedesk.web.deps import newsroom_of
 
 router = APIRouter(prefix="/api")
 
