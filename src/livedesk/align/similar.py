@@ -344,8 +344,8 @@ def text_features(
     word_m, char_m, name_m = corpus.matrices
     x[:, 0] = rowwise_cosine(word_m, word_m, i, j)
     x[:, 2] = rowwise_cosine(name_m, name_m, i, j)
-    figures = np.array([bool(f.numbers) for f in corpus.feats])
-    live = np.flatnonzero((x[:, 0] >= WORD_GATE) | (x[:, 2] > 0) | (figures[i] & figures[j]))
+    # posts in two languages share names and figures, not words: they are read on with a name in common
+    live = np.flatnonzero((x[:, 0] >= WORD_GATE) | ((x[:, 2] > 0) & (cross_language(corpus.feats, i, j) > 0)))
     x[live, 1] = rowwise_cosine(char_m, char_m, i[live], j[live])
     x[live, 3] = quote_similarity(corpus, i[live], j[live])
     agreement, shared = number_agreement(corpus.feats, i[live], j[live])
