@@ -397,10 +397,13 @@ def _move_trailing_headings(posts: list[ParsedPost], headings: set[str]) -> None
             post.text = post.text[: -len(last)].rstrip()
 
 
+_STATEMENT_REACH = 20_000  # a page states its zone near its top, not thousands of posts down
+
+
 def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tuple[tzinfo | None, str]:
     """The zone of the page's unzoned times and where it came from: what the page states, then
     the outlet's home zone (its name or domain), then --tz, then the page's language."""
-    declared = find_zone_declaration(text)
+    declared = find_zone_declaration(text[:_STATEMENT_REACH])
     if declared is not None:
         return declared, "page"
     for stamp in (head.dateline, head.updated):

@@ -347,6 +347,8 @@ def _style(match: re.Match[str], has_date: str, zone: bool) -> str:
 def parse_stamp_line(line: str) -> Stamp | None:
     """A line that is only a time, maybe with a date and a zone: `13:37:41 25.04.2019`,
     `9.05am BST`, `09:12 CET`, `April 25, 6:00 UTC+3`, `Updated 10:41 GMT, 4 March 2026`."""
+    if len(line) > 100 or not re.search(r"[0-9]", line):
+        return None
     text = LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip()
     if not text or len(text) > 60:
         return None
