@@ -20,9 +20,7 @@ from conftest import database_url, unique
 from livedesk.align import semantic
 from livedesk.align.cluster import align
 from livedesk.broker.memory import MemoryBroker
-from livedesk.config import get_settings
-from livedesk.newsroom import developments, publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom import developments
 from livedesk.store import embeddings
 from livedesk.store import events as event_store
 from livedesk.store.db import make_engine, run_read, run_write, upgrade
@@ -160,11 +158,12 @@ def test_the_store_keeps_each_vector_so_a_text_is_embedded_once(embedder, tmp_pa
 def _event_with_posts(engine, reports: dict[str, list[str]]) -> int:
     """An event holding these outlets' published posts, stored as a followed source brings them."""
     slug = unique("embedded")
-    publish.create_event(engine, {"slug": slug, "title": "Mine rescue"}, Actor(0, "test", "admin"))
     start = datetime(2030, 5, 1, 8, 0, tzinfo=UTC)
 
     def work(conn):
-        event_id = event_store.get_event(conn, slug).id
+        event_id = event_store.insert_event(conn, {
+            "slug": slug, "title": "Mine rescue", "status": "live", "standfirst": "", "coverage_start": start,
+            "created_at": start, "updated_at": start})
         for n, (outlet, texts) in enumerate(reports.items()):
             outlet_id = event_store.ensure_outlet(conn, outlet).id
             source_id = conn.execute(insert(sources).values(
@@ -197,22 +196,15 @@ def test_aligning_an_event_again_embeds_nothing_the_store_holds(embedder, tmp_pa
             f"Der Gemeinderat will über einen Zuschuss für das Freibad entscheiden. {mark}",
         ],
     })
-    monkeypatch.setenv("LIVEDESK_SEMANTIC", "auto")
-    get_settings.cache_clear()
-    try:
-        first = CountingEmbedder()
-        monkeypatch.setattr(semantic, "load", lambda on=True: first if on else None)
-        developments.recompute(engine, MemoryBroker(), event_id)
-        assert first.embedded, "the translated pair is one the model is asked about"
-        assert len(set(first.embedded)) == len(first.embedded)  # each text once
-        keys = [semantic.text_key(t) for t in first.embedded]
-        assert len(run_read(engine, lambda conn: embeddings.load(conn, first.name, keys))) == len(keys)
+    first = CountingEmbedder()
+    monkeypatch.setattr(semantic, "load", lambda on=True: first if on else None)
+    developments.Developments(engine, MemoryBroker(), semantic=True).recompute(event_id)
+    assert first.embedded, "the translated pair is one the model is asked about"
+    assert len(set(first.embedded)) == len(first.embedded)  # each text once
+    keys = [semantic.text_key(t) for t in first.embedded]
+    assert len(run_read(engine, lambda conn: embeddings.load(conn, first.name, keys))) == len(keys)
 
-        again = CountingEmbedder()  # a restarted server: the process holds nothing
-        developments._live.clear()
-        monkeypatch.setattr(semantic, "load", lambda on=True: again if on else None)
-        developments.recompute(engine, MemoryBroker(), event_id)
-        assert again.embedded == []
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+    again = CountingEmbedder()  # a restarted server: a new process holds nothing
+    monkeypatch.setattr(semantic, "load", lambda on=True: again if on else None)
+    developments.Developments(engine, MemoryBroker(), semantic=True).recompute(event_id)
+    assert again.embedded == []
