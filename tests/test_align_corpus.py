@@ -83,16 +83,20 @@ def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
     """The demo's welcome post only says the leaders are due to meet: it is no report of the
     handshake, and the handshake's first reporter is named on times, not on a wrong merge."""
     from conftest import database_url
+
     from livedesk.broker.memory import MemoryBroker
-    from livedesk.newsroom import demo, developments
+    from livedesk.config import Settings
+    from livedesk.newsroom import demo
+    from livedesk.newsroom.room import Newsroom
     from livedesk.store import events as event_store
     from livedesk.store.db import make_engine, run_read, upgrade
 
-    engine = make_engine(database_url(tmp_path))
-    upgrade(engine)
-    slug = demo.seed(engine)
-    event = run_read(engine, lambda conn: event_store.get_event(conn, slug))
-    data = developments.recompute(engine, MemoryBroker(), event.id)
+    room = Newsroom(Settings(semantic="off"), make_engine(database_url(tmp_path)), MemoryBroker())
+    upgrade(room.engine)
+    slug = demo.seed(room)
+    event = run_read(room.engine, lambda conn: event_store.get_event(conn, slug))
+    data = room.developments.recompute(event.id)
+    room.close()
     posts = {p["id"]: p for p in data["posts"]}
     by_id = {d["id"]: d for d in data["developments"]}
     dev_of = {pid: d["id"] for d in data["developments"] for pid in d["post_ids"]}

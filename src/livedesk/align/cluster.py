@@ -175,8 +175,9 @@ def _components(
             k = parent[k]
         return k
 
-    for k in np.argsort(-score[keep], kind="stable"):
-        ra, rb = find(int(i[keep][k])), find(int(j[keep][k]))
+    strong_i, strong_j = i[keep].tolist(), j[keep].tolist()
+    for k in np.argsort(-score[keep], kind="stable").tolist():
+        ra, rb = find(strong_i[k]), find(strong_j[k])
         if ra == rb:
             continue
         cross = [known.get((min(x, y), max(x, y)), 0.0)
