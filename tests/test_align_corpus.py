@@ -83,7 +83,6 @@ def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
     """The demo's welcome post only says the leaders are due to meet: it is no report of the
     handshake, and the handshake's first reporter is named on times, not on a wrong merge."""
     from conftest import database_url
-
     from livedesk.broker.memory import MemoryBroker
     from livedesk.config import Settings
     from livedesk.newsroom import demo
