@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
@@ -19,6 +17,7 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.web.auth import optional_actor, required_actor
 from livedesk.web.deps import engine_of, newsroom_of
+from livedesk.web.responses import etag_json
 from livedesk.web.stream import parse_last_event_id
 
 router = APIRouter(prefix="/api")
@@ -117,17 +116,6 @@ class PostIn(Strict):
 
 class KeyEventIn(Strict):
     key_event: bool = True
-
-
-def etag_json(request: Request, data: dict) -> Response:
-    """JSON with a strong ETag; answers If-None-Match with 304."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    wanted = request.headers.get("if-none-match", "")
-    if tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
 
 
 # ---- events -------------------------------------------------------------------------

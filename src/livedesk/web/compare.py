@@ -21,10 +21,12 @@ from livedesk.newsroom.publish import Actor
 from livedesk.store import developments as development_store
 from livedesk.store.db import run_read
 from livedesk.store.developments import PostSummary
-from livedesk.web import desk, pages
-from livedesk.web.api import Strict, etag_json
+from livedesk.web import desk
+from livedesk.web.api import Strict
 from livedesk.web.auth import csrf_token, required_actor
 from livedesk.web.deps import engine_of, newsroom_of
+from livedesk.web.render import error_page, render
+from livedesk.web.responses import etag_json
 
 router = APIRouter()
 
@@ -297,7 +299,7 @@ def _own_post(request: Request, event_id: int, data: dict, development_id: str |
 # ---- the pages --------------------------------------------------------------------------------
 
 def _page(request: Request, name: str, **context) -> HTMLResponse:
-    html = pages.render(request, name, **context)
+    html = render(request, name, **context)
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
@@ -322,7 +324,7 @@ def _html(request: Request, slug: str, build) -> Response:
     try:
         event, data, rows, view = _event_view(request, slug)
     except NotFound as exc:
-        return pages.error_page(request, 404, str(exc))
+        return error_page(request, 404, str(exc))
     return build(request, event, data, rows, view)
 
 

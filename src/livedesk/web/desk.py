@@ -10,13 +10,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from pydantic import Field
 from starlette.datastructures import FormData
 
@@ -32,10 +29,10 @@ from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.deps import engine_of, newsroom_of
-from livedesk.web.pages import CRITICAL_CSS, over_https, static_url
+from livedesk.web.pages import over_https
+from livedesk.web.render import env
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 LOGIN_NONCE_COOKIE = "livedesk_login"
 SESSION_DAYS = 14
@@ -104,14 +101,8 @@ def render(request: Request, template: str, *, status: int = 200, **context) -> 
     desk = context.get("desk")
     context.setdefault("csrf", csrf_token(request, desk.token) if desk else "")
     notice = NOTICES.get(request.query_params.get("done", ""))
-    response = templates.TemplateResponse(
-        request, template, {"site_name": settings.site_name, "notice": notice, **context}, status_code=status
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-templates.env.globals.update(static_url=static_url, critical_css=Markup(CRITICAL_CSS))
+    body = env.get_template(template).render(site_name=settings.site_name, notice=notice, **context)
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def done(url: str, what: str, anchor: str = "") -> RedirectResponse:

@@ -1,107 +1,31 @@
-"""Syndication out: RSS 2.0, Atom and JSON Feed 1.1 per event and site-wide; LiveBlogPosting JSON-LD."""
+"""Syndication out: RSS 2.0, Atom and JSON Feed 1.1 per event and site-wide."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from feedgen.feed import FeedGenerator
-from markupsafe import Markup
 
 from livedesk.markup import html_to_text, strip_markup
-from livedesk.model import EventStatus
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
-from livedesk.web.api import etag_json
 from livedesk.web.deps import engine_of
+from livedesk.web.jsonld import absolute, images, post_url
+from livedesk.web.render import post_title
+from livedesk.web.responses import etag_json, etag_response
 
 router = APIRouter()
 
 FEED_SIZE = 50
-_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
-                   0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
-def script_json(data) -> Markup:
-    """JSON that is safe inside a <script> element: no `</script>` breakout, no HTML entities."""
-    return Markup(json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES))
-
+# ---- the feeds ----------------------------------------------------------------------
 
 def _when(iso: str | None) -> datetime | None:
     return datetime.fromisoformat(iso) if iso else None
 
-
-def post_title(post: dict, limit: int = 90) -> str:
-    """The headline, or the start of the text for posts without one, or the time of a post
-    with neither (a photo alone): Atom requires a title."""
-    headline = strip_markup(post.get("headline") or "")
-    if headline:
-        return headline
-    text = strip_markup(html_to_text(post.get("body_html") or ""))
-    if not text:
-        when = _when(post.get("published_at"))
-        return f"Update at {when.astimezone(UTC):%H:%M} UTC" if when else "Update"
-    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def absolute(base_url: str, url: str | None) -> str | None:
-    if not url:
-        return None
-    return url if url.startswith(("http://", "https://")) else base_url.rstrip("/") + url
-
-
-def post_url(base_url: str, post: dict) -> str:
-    return f"{base_url.rstrip('/')}/e/{post['event']}#post-{post['id']}"
-
-
-def _images(post: dict) -> list[dict]:
-    return [m for m in post.get("media") or [] if m.get("kind") == "image" and m.get("url")]
-
-
-def live_blog_jsonld(event: dict, posts: list[dict], base_url: str) -> dict:
-    """schema.org LiveBlogPosting for an event page, one BlogPosting per post shown."""
-    page_url = f"{base_url.rstrip('/')}/e/{event['slug']}"
-    data = {
-        "@context": "https://schema.org",
-        "@type": "LiveBlogPosting",
-        "@id": page_url,
-        "url": page_url,
-        "headline": event["title"],
-        "description": event.get("standfirst") or event["title"],
-        "coverageStartTime": event.get("coverage_start") or event["created_at"],
-        "datePublished": event["created_at"],
-        "dateModified": event["updated_at"],
-        "liveBlogUpdate": [],
-    }
-    if event["status"] == EventStatus.ended:
-        data["coverageEndTime"] = event.get("coverage_end") or event["updated_at"]
-    lead = event.get("lead_media") or {}
-    if lead.get("url") and lead.get("kind", "image") == "image":
-        data["image"] = absolute(base_url, lead["url"])
-    for post in posts:
-        update = {
-            "@type": "BlogPosting",
-            "headline": post_title(post, 110),
-            "articleBody": html_to_text(post.get("body_html") or ""),
-            "datePublished": post["published_at"],
-            "dateModified": post.get("corrected_at") or post["updated_at"],
-            "url": post_url(base_url, post),
-        }
-        images = [absolute(base_url, m["url"]) for m in _images(post)]
-        if images:
-            update["image"] = images if len(images) > 1 else images[0]
-        if post.get("authors"):
-            update["author"] = [{"@type": "Person", "name": name} for name in post["authors"]]
-        elif post.get("outlet"):
-            update["author"] = {"@type": "Organization", "name": post["outlet"]["name"]}
-        data["liveBlogUpdate"].append(update)
-    return data
-
-
-# ---- the feeds ----------------------------------------------------------------------
 
 def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
     """The channel (title, link, description, updated) and its latest posts."""
@@ -157,16 +81,6 @@ def _generator(channel: dict, posts: list[dict], self_url: str) -> FeedGenerator
     return gen
 
 
-def etag_response(request: Request, body: bytes, media_type: str) -> Response:
-    """`body` with a strong ETag; answers a matching If-None-Match with 304."""
-    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": tag, "Cache-Control": "no-cache"}
-    wanted = request.headers.get("if-none-match", "")
-    if tag in [t.strip().removeprefix("W/") for t in wanted.split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=media_type, headers=headers)
-
-
 def rss(request: Request, slug: str | None) -> Response:
     channel, posts = _feed_data(request, slug)
     gen = _generator(channel, posts, str(request.url))
@@ -196,9 +110,9 @@ def json_feed(request: Request, slug: str | None) -> Response:
         }
         if post.get("authors"):
             item["authors"] = [{"name": name} for name in post["authors"]]
-        images = _images(post)
-        if images:
-            item["image"] = absolute(channel["base"], images[0]["url"])
+        pictures = images(post)
+        if pictures:
+            item["image"] = absolute(channel["base"], pictures[0]["url"])
         items.append(item)
     feed = {
         "version": "https://jsonfeed.org/version/1.1",

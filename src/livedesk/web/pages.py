@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import anyio
 import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from sqlalchemy import Connection
 
@@ -35,81 +34,15 @@ from livedesk.store.db import run_read
 from livedesk.store.posts import BadCursor
 from livedesk.web import currency
 from livedesk.web.deps import engine_of
-from livedesk.web.feeds import absolute, etag_response, live_blog_jsonld, post_title, script_json
+from livedesk.web.jsonld import absolute, live_blog_jsonld
 from livedesk.web.partners import PartnerNews
+from livedesk.web.render import CRITICAL_CSS, HTML, error_page, render
+from livedesk.web.responses import etag_response, not_modified
 
-HERE = Path(__file__).parent
-STATIC = HERE / "static"
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, served from here
-TEMPLATES = HERE / "templates"
 PAGE_SIZE = 20
-HTML = "text/html; charset=utf-8"
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(TEMPLATES))
-CRITICAL_CSS = (STATIC / "critical.css").read_text()
-
-
-# ---- template helpers ---------------------------------------------------------------
-
-def _parse(iso: str | datetime | None) -> datetime | None:
-    if iso is None or isinstance(iso, datetime):
-        return iso
-    return datetime.fromisoformat(iso)
-
-
-def clock(iso) -> str:
-    """14:05 UTC (reader.js turns it into the reader's own zone)."""
-    moment = _parse(iso)
-    return moment.strftime("%H:%M UTC") if moment else ""
-
-
-def day(iso) -> str:
-    moment = _parse(iso)
-    return f"{moment.day} {moment:%b %Y}" if moment else ""
-
-
-def duration(seconds: int | None) -> str:
-    if not seconds:
-        return ""
-    hours, rest = divmod(int(seconds), 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
-
-
-def playable(url: str | None) -> bool:
-    return bool(url) and url.lower().split("?")[0].endswith((".mp4", ".webm", ".ogv", ".ogg", ".m4v"))
-
-
-def _static_versions() -> dict[str, str]:
-    return {p.name: hashlib.blake2b(p.read_bytes(), digest_size=5).hexdigest() for p in STATIC.glob("*.*")}
-
-
-_VERSIONS = _static_versions()
-
-
-def static_url(name: str) -> str:
-    """A static file's URL with its content hash, so browsers may keep it."""
-    version = _VERSIONS.get(name) or _static_versions().get(name, "0")
-    return f"/static/{name}?v={version}"
-
-
-def query(params: dict, **changes) -> str:
-    """The current query string with some parameters changed (None drops one)."""
-    merged = {**params, **changes}
-    return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "")})
-
-
-env = templates.env
-env.trim_blocks = env.lstrip_blocks = True
-env.globals.update(critical_css=Markup(CRITICAL_CSS), static_url=static_url, query=query)
-env.filters.update(clock=clock, day=day, duration=duration, playable=playable, title=post_title,
-                   script_json=script_json)
-
-
-def render(request: Request, name: str, **context) -> str:
-    settings = request.app.state.settings
-    return env.get_template(name).render(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
-                                         **context)
 
 
 # ---- "In other media": read from the event's stored alignment ----------------------------
@@ -200,10 +133,6 @@ def page_key(state, path: str, query_string: str) -> tuple:
     return (path, query_string, hub.last_id if hub is not None else 0, partners.generation if partners else 0)
 
 
-def _not_modified(tag: str, if_none_match: str) -> bool:
-    return tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
-
-
 async def cached_page(request: Request, build: Callable[[int], str]) -> Response:
     """Serve from the cache while nothing changed; else `build(since)` in a thread and keep it."""
     cache = _state(request, "page_cache", PageCache)
@@ -275,7 +204,7 @@ async def _send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
     zipped = b"gzip" in headers.get(b"accept-encoding", b"")
     tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
     reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
-    if _not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
+    if not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
         await send({"type": "http.response.start", "status": 304, "headers": reply})
         await send({"type": "http.response.body", "body": b""})
         return
@@ -285,11 +214,6 @@ async def _send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
         reply.append((b"content-encoding", b"gzip"))
     await send({"type": "http.response.start", "status": 200, "headers": reply})
     await send({"type": "http.response.body", "body": body})
-
-
-def error_page(request: Request, status: int, message: str) -> Response:
-    body = render(request, "error.html", status=status, message=message)
-    return Response(body, status_code=status, media_type=HTML)
 
 
 def _read(request: Request, work):
