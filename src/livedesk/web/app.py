@@ -22,11 +22,10 @@ from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
 from livedesk.web import api, compare, desk, feeds, pages, render, sources
 from livedesk.web.auth import Unauthorized
-from livedesk.web.stream import Hub, RawSendMiddleware
+from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
+from livedesk.web.stream import Hub
 
 log = logging.getLogger("livedesk")
-
-MAX_REQUEST_BYTES = 1_000_000
 
 
 Job = Callable[[Newsroom], Awaitable[None]]
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.mount("/docs/assets", StaticFiles(directory=pages.DOCS_ASSETS), name="docs-assets")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(pages.SecurityHeaders)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -84,7 +83,7 @@ def server_app(settings: Settings | None = None, *, background=()) -> RawSendMid
     """What `livedesk serve` runs: the app, under the layer that lets streams reach the socket
     and the one that answers cached pages before the framework."""
     app = create_app(settings, background=background)
-    return RawSendMiddleware(pages.CachedPages(app, app))
+    return RawSendMiddleware(CachedPages(app, app))
 
 
 async def _publish_scheduled(room: Newsroom) -> None:
@@ -140,31 +139,3 @@ def _add_error_handlers(app: FastAPI) -> None:
 def _describe(error: dict) -> str:
     where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
     return f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", "invalid")
-
-
-class BodyLimitMiddleware:
-    """Refuses request bodies over 1 MB before reading them."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
-            response = _error(413, f"request body over {MAX_REQUEST_BYTES} bytes")
-            return await response(scope, receive, send)
-        received = 0
-
-        async def limited_receive():
-            nonlocal received
-            message = await receive()
-            received += len(message.get("body", b""))
-            if received > MAX_REQUEST_BYTES:
-                raise Invalid(f"request body over {MAX_REQUEST_BYTES} bytes")
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-

@@ -29,7 +29,7 @@ from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.deps import engine_of, newsroom_of
-from livedesk.web.pages import over_https
+from livedesk.web.middleware import over_https
 from livedesk.web.render import env
 
 router = APIRouter(prefix="/desk", include_in_schema=False)

@@ -6,19 +6,11 @@ seen, so repeated loads cost a dictionary look-up; browsers revalidate with ETag
 
 from __future__ import annotations
 
-import asyncio
-import gzip
-import hashlib
 import re
-from base64 import b64encode
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import anyio
 import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -35,9 +27,10 @@ from livedesk.store.posts import BadCursor
 from livedesk.web import currency
 from livedesk.web.deps import engine_of
 from livedesk.web.jsonld import absolute, live_blog_jsonld
-from livedesk.web.partners import PartnerNews
-from livedesk.web.render import CRITICAL_CSS, HTML, error_page, render
-from livedesk.web.responses import etag_response, not_modified
+from livedesk.web.page_cache import PageError, cached_page
+from livedesk.web.partners import partners_of
+from livedesk.web.render import HTML, error_page, render
+from livedesk.web.responses import etag_response
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, served from here
 PAGE_SIZE = 20
@@ -67,153 +60,6 @@ def other_media(conn: Connection, event_id: int, post_ids: list[str]) -> dict[st
                 if o in by_id and by_id[o]["outlet"] != mine
             ]
     return out
-
-
-# ---- the page cache --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CachedEntry:
-    tag: str  # the ETag of the plain body; the gzip body's ends in -gz
-    body: bytes
-    gzipped: bytes
-
-
-class PageCache:
-    """A small LRU of rendered pages: key -> CachedEntry."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self.items: OrderedDict = OrderedDict()
-        self.latest: dict = {}  # (path, query) -> the newest entry built for that URL
-
-    def newest_for(self, key) -> CachedEntry | None:
-        return self.latest.get(key[:2])
-
-    def get(self, key) -> CachedEntry | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
-
-    def put(self, key, body: bytes) -> CachedEntry:
-        tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        entry = CachedEntry(tag, body, gzip.compress(body, 6, mtime=0))
-        self.items[key] = entry
-        self.latest[key[:2]] = entry
-        if len(self.items) > self.size:
-            old_key, old_entry = self.items.popitem(last=False)
-            if self.latest.get(old_key[:2]) is old_entry:
-                del self.latest[old_key[:2]]
-        return entry
-
-
-class PageError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _state(request: Request, name: str, factory):
-    value = getattr(request.app.state, name, None)
-    if value is None:
-        value = factory()
-        setattr(request.app.state, name, value)
-    return value
-
-
-def partners_of(request: Request) -> PartnerNews:
-    settings = request.app.state.settings
-    return _state(request, "partner_news", lambda: PartnerNews(settings.partner_feeds, allow_private=settings.fetch_allow_private))
-
-
-def page_key(state, path: str, query_string: str) -> tuple:
-    """What a cached page depends on: its URL, the newest change seen, the partner items."""
-    hub = getattr(state, "hub", None)
-    partners = getattr(state, "partner_news", None)
-    return (path, query_string, hub.last_id if hub is not None else 0, partners.generation if partners else 0)
-
-
-async def cached_page(request: Request, build: Callable[[int], str]) -> Response:
-    """Serve from the cache while nothing changed; else `build(since)` in a thread and keep it."""
-    cache = _state(request, "page_cache", PageCache)
-    partners_of(request)
-    key = page_key(request.app.state, request.url.path, request.scope["query_string"].decode("latin-1"))
-    since = key[2]  # read before the store: the page is at least this new
-    entry = cache.get(key)
-    if entry is None:
-        previous = cache.newest_for(key)
-        if previous is not None and key in _state(request, "page_builds", dict):
-            # another request is building the new version: take the last one rather than wait;
-            # its stream position is older, so its live updates replay what it misses
-            return CachedPage(previous)
-        try:
-            entry = await _build_once(request, key, lambda: cache.put(key, build(since).encode()))
-        except NotFound as exc:
-            return error_page(request, 404, str(exc))
-        except (BadCursor, PageError) as exc:
-            return error_page(request, getattr(exc, "status", 400), str(exc))
-    return CachedPage(entry)
-
-
-async def _build_once(request: Request, key, build: Callable[[], CachedEntry]) -> CachedEntry:
-    """Build a page in a thread; requests for the same page meanwhile wait for that one build."""
-    builds = _state(request, "page_builds", dict)
-    task = builds.get(key)
-    if task is None:
-        task = asyncio.ensure_future(anyio.to_thread.run_sync(build))
-        builds[key] = task
-        task.add_done_callback(lambda _done: builds.pop(key, None))
-    return await asyncio.shield(task)
-
-
-class CachedPage(Response):
-    """A response that sends a cache entry as it is (gzip when the client takes it)."""
-
-    def __init__(self, entry: CachedEntry) -> None:
-        self.entry = entry
-        self.background = None
-
-    async def __call__(self, scope, receive, send) -> None:
-        await _send_page(scope, send, self.entry)
-
-
-class CachedPages:
-    """Pure ASGI, outside the framework: answers a GET for a cached, current page at once.
-
-    The same look-up as `cached_page`, without routing, a request or a response object; it
-    adds the security headers itself, since it answers before `SecurityHeaders` would run.
-    Everything else passes through to `app`, whose state (`fastapi_app.state`) holds the cache.
-    """
-
-    def __init__(self, app, fastapi_app) -> None:
-        self.app = app
-        self.state = fastapi_app.state
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
-            cache = getattr(self.state, "page_cache", None)
-            if cache is not None:
-                entry = cache.get(page_key(self.state, scope["path"], scope["query_string"].decode("latin-1")))
-                if entry is not None:
-                    return await _send_page(scope, send, entry, security_headers(scope["path"], over_https(scope)))
-        await self.app(scope, receive, send)
-
-
-async def _send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
-    headers = dict(scope["headers"])
-    zipped = b"gzip" in headers.get(b"accept-encoding", b"")
-    tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
-    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
-    if not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
-        await send({"type": "http.response.start", "status": 304, "headers": reply})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    body = entry.gzipped if zipped else entry.body
-    reply += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
-    if zipped:
-        reply.append((b"content-encoding", b"gzip"))
-    await send({"type": "http.response.start", "status": 200, "headers": reply})
-    await send({"type": "http.response.body", "body": body})
 
 
 def _read(request: Request, work):
@@ -496,53 +342,3 @@ def currency_page(request: Request) -> Response:
 def api_docs(request: Request) -> Response:
     """The API explorer (Swagger UI) from local files, under the site's CSP like every page."""
     return Response(render(request, "docs.html"), media_type=HTML)
-
-
-# ---- security headers ------------------------------------------------------------------
-
-def _style_hash() -> str:
-    return "'sha256-" + b64encode(hashlib.sha256(CRITICAL_CSS.encode()).digest()).decode() + "'"
-
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' " + _style_hash() + "; "
-    "img-src 'self' data: https:; media-src 'self' https:; connect-src 'self'; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; "
-)
-PERMISSIONS = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
-_COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
-           (b"permissions-policy", PERMISSIONS.encode())]
-_PAGE = [(b"content-security-policy", (CSP + "frame-ancestors 'none'").encode()), (b"x-frame-options", b"DENY")]
-_EMBED = [(b"content-security-policy", (CSP + "frame-ancestors *").encode())]
-_HSTS = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
-
-
-def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
-    """Every response's security headers; HSTS only where the browser came over HTTPS."""
-    common = _COMMON + _HSTS if https else _COMMON
-    return common + (_EMBED if path.startswith("/embed/") else _PAGE)
-
-
-def over_https(scope) -> bool:
-    """The request reached us over HTTPS, or through a proxy that says so."""
-    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
-    return scope.get("scheme") == "https" or forwarded == b"https"
-
-
-class SecurityHeaders:
-    """Pure ASGI: adds security headers to each response's start; never touches the body."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        extra = security_headers(scope["path"], over_https(scope))
-
-        async def send_with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)

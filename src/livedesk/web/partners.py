@@ -10,6 +10,8 @@ import logging
 import threading
 import time
 
+from fastapi import Request
+
 from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import Networks, read_source
 from livedesk.markup import clean_text
@@ -71,3 +73,13 @@ class PartnerNews:
             self._items = items
             self.generation += 1
         self._read_at = time.monotonic()
+
+
+def partners_of(request: Request) -> PartnerNews:
+    """The app's partner news, made on first use from its settings."""
+    state = request.app.state
+    news: PartnerNews | None = getattr(state, "partner_news", None)
+    if news is None:
+        settings = state.settings
+        news = state.partner_news = PartnerNews(settings.partner_feeds, allow_private=settings.fetch_allow_private)
+    return news

@@ -5,7 +5,7 @@ reader's connection in one loop: no task or queue per reader on the hot path.
 Readers that reconnect with Last-Event-ID are replayed from the store.
 
 Under uvicorn's httptools server, a stream leaves the web framework as soon as its
-headers are sent (see RawSendMiddleware): an idle reader then holds only its socket,
+headers are sent (see middleware.RawSendMiddleware): an idle reader then holds only its socket,
 uvicorn's connection objects and one waiting coroutine.
 """
 
@@ -273,31 +273,6 @@ def _raw_transport(scope) -> asyncio.Transport | None:
     if not getattr(cycle, "chunked_encoding", False):
         return None
     return getattr(cycle, "transport", None)
-
-
-class RawSendMiddleware:
-    """Outermost layer: keeps the server's own `send`, so a stream can reach the socket, and
-    runs a stream handed off by `Hub.serve` after the framework's layers have returned."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        handoff: list = []
-        scope["livedesk.raw_send"] = send
-        scope["livedesk.handoff"] = handoff
-        await self.app(scope, receive, send)
-        if handoff:
-            stream = handoff.pop()
-            for key in scope.keys() - ASGI_SCOPE_KEYS:
-                del scope[key]  # the framework's per-request objects: uvicorn keeps the scope alive
-            await stream(receive, send)
-
-
-ASGI_SCOPE_KEYS = {"type", "asgi", "http_version", "server", "client", "scheme", "method", "root_path", "path",
-                   "raw_path", "query_string", "headers", "state", "extensions"}
 
 
 MAX_CHANGE_ID = 2**63 - 1  # a 64-bit integer column

@@ -1,0 +1,141 @@
+"""Every ASGI middleware of the app, outermost first as `server_app` stacks them.
+
+- RawSendMiddleware keeps the server's own `send`, so a stream can reach the socket;
+- CachedPages answers a GET for a cached, current page before the framework runs;
+- SecurityHeaders adds the security headers to every response;
+- BodyLimitMiddleware refuses request bodies over 1 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from base64 import b64encode
+
+from fastapi.responses import JSONResponse
+
+from livedesk.newsroom import Invalid
+from livedesk.web.page_cache import page_key, send_page
+from livedesk.web.render import CRITICAL_CSS
+
+MAX_REQUEST_BYTES = 1_000_000
+
+
+class RawSendMiddleware:
+    """Outermost layer: keeps the server's own `send`, so a stream can reach the socket, and
+    runs a stream handed off by `Hub.serve` after the framework's layers have returned."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        handoff: list = []
+        scope["livedesk.raw_send"] = send
+        scope["livedesk.handoff"] = handoff
+        await self.app(scope, receive, send)
+        if handoff:
+            stream = handoff.pop()
+            for key in scope.keys() - ASGI_SCOPE_KEYS:
+                del scope[key]  # the framework's per-request objects: uvicorn keeps the scope alive
+            await stream(receive, send)
+
+
+ASGI_SCOPE_KEYS = {"type", "asgi", "http_version", "server", "client", "scheme", "method", "root_path", "path",
+                   "raw_path", "query_string", "headers", "state", "extensions"}
+
+
+class CachedPages:
+    """Pure ASGI, outside the framework: answers a GET for a cached, current page at once.
+
+    The same look-up as `cached_page`, without routing, a request or a response object; it
+    adds the security headers itself, since it answers before `SecurityHeaders` would run.
+    Everything else passes through to `app`, whose state (`fastapi_app.state`) holds the cache.
+    """
+
+    def __init__(self, app, fastapi_app) -> None:
+        self.app = app
+        self.state = fastapi_app.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            cache = getattr(self.state, "page_cache", None)
+            if cache is not None:
+                entry = cache.get(page_key(self.state, scope["path"], scope["query_string"].decode("latin-1")))
+                if entry is not None:
+                    return await send_page(scope, send, entry, security_headers(scope["path"], over_https(scope)))
+        await self.app(scope, receive, send)
+
+
+def _style_hash() -> str:
+    return "'sha256-" + b64encode(hashlib.sha256(CRITICAL_CSS.encode()).digest()).decode() + "'"
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' " + _style_hash() + "; "
+    "img-src 'self' data: https:; media-src 'self' https:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; "
+)
+PERMISSIONS = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+_COMMON = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
+           (b"permissions-policy", PERMISSIONS.encode())]
+_PAGE = [(b"content-security-policy", (CSP + "frame-ancestors 'none'").encode()), (b"x-frame-options", b"DENY")]
+_EMBED = [(b"content-security-policy", (CSP + "frame-ancestors *").encode())]
+_HSTS = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
+
+
+def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
+    """Every response's security headers; HSTS only where the browser came over HTTPS."""
+    common = _COMMON + _HSTS if https else _COMMON
+    return common + (_EMBED if path.startswith("/embed/") else _PAGE)
+
+
+def over_https(scope) -> bool:
+    """The request reached us over HTTPS, or through a proxy that says so."""
+    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
+    return scope.get("scheme") == "https" or forwarded == b"https"
+
+
+class SecurityHeaders:
+    """Pure ASGI: adds security headers to each response's start; never touches the body."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        extra = security_headers(scope["path"], over_https(scope))
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over 1 MB before reading them."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
+            response = JSONResponse({"error": f"request body over {MAX_REQUEST_BYTES} bytes"}, status_code=413)
+            return await response(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_REQUEST_BYTES:
+                raise Invalid(f"request body over {MAX_REQUEST_BYTES} bytes")
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -1,0 +1,138 @@
+"""The page cache: rendered pages kept in memory, keyed by the URL and the newest change id the
+process has seen, so repeated loads cost a dictionary look-up; browsers revalidate with ETags."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+from fastapi import Request, Response
+
+from livedesk.newsroom import NotFound
+from livedesk.store.posts import BadCursor
+from livedesk.web.partners import partners_of
+from livedesk.web.render import HTML, error_page
+from livedesk.web.responses import not_modified
+
+
+@dataclass(frozen=True)
+class CachedEntry:
+    tag: str  # the ETag of the plain body; the gzip body's ends in -gz
+    body: bytes
+    gzipped: bytes
+
+
+class PageCache:
+    """A small LRU of rendered pages: key -> CachedEntry."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.latest: dict = {}  # (path, query) -> the newest entry built for that URL
+
+    def newest_for(self, key) -> CachedEntry | None:
+        return self.latest.get(key[:2])
+
+    def get(self, key) -> CachedEntry | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key, body: bytes) -> CachedEntry:
+        tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        entry = CachedEntry(tag, body, gzip.compress(body, 6, mtime=0))
+        self.items[key] = entry
+        self.latest[key[:2]] = entry
+        if len(self.items) > self.size:
+            old_key, old_entry = self.items.popitem(last=False)
+            if self.latest.get(old_key[:2]) is old_entry:
+                del self.latest[old_key[:2]]
+        return entry
+
+
+class PageError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _state(request: Request, name: str, factory):
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        value = factory()
+        setattr(request.app.state, name, value)
+    return value
+
+
+def page_key(state, path: str, query_string: str) -> tuple:
+    """What a cached page depends on: its URL, the newest change seen, the partner items."""
+    hub = getattr(state, "hub", None)
+    partners = getattr(state, "partner_news", None)
+    return (path, query_string, hub.last_id if hub is not None else 0, partners.generation if partners else 0)
+
+
+async def cached_page(request: Request, build: Callable[[int], str]) -> Response:
+    """Serve from the cache while nothing changed; else `build(since)` in a thread and keep it."""
+    cache = _state(request, "page_cache", PageCache)
+    partners_of(request)  # its generation is part of the key
+    key = page_key(request.app.state, request.url.path, request.scope["query_string"].decode("latin-1"))
+    since = key[2]  # read before the store: the page is at least this new
+    entry = cache.get(key)
+    if entry is None:
+        previous = cache.newest_for(key)
+        if previous is not None and key in _state(request, "page_builds", dict):
+            # another request is building the new version: take the last one rather than wait;
+            # its stream position is older, so its live updates replay what it misses
+            return CachedPage(previous)
+        try:
+            entry = await _build_once(request, key, lambda: cache.put(key, build(since).encode()))
+        except NotFound as exc:
+            return error_page(request, 404, str(exc))
+        except (BadCursor, PageError) as exc:
+            return error_page(request, getattr(exc, "status", 400), str(exc))
+    return CachedPage(entry)
+
+
+async def _build_once(request: Request, key, build: Callable[[], CachedEntry]) -> CachedEntry:
+    """Build a page in a thread; requests for the same page meanwhile wait for that one build."""
+    builds = _state(request, "page_builds", dict)
+    task = builds.get(key)
+    if task is None:
+        task = asyncio.ensure_future(anyio.to_thread.run_sync(build))
+        builds[key] = task
+        task.add_done_callback(lambda _done: builds.pop(key, None))
+    return await asyncio.shield(task)
+
+
+class CachedPage(Response):
+    """A response that sends a cache entry as it is (gzip when the client takes it)."""
+
+    def __init__(self, entry: CachedEntry) -> None:
+        self.entry = entry
+        self.background = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send_page(scope, send, self.entry)
+
+
+async def send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
+    headers = dict(scope["headers"])
+    zipped = b"gzip" in headers.get(b"accept-encoding", b"")
+    tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
+    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
+    if not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
+        await send({"type": "http.response.start", "status": 304, "headers": reply})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = entry.gzipped if zipped else entry.body
+    reply += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
+    if zipped:
+        reply.append((b"content-encoding", b"gzip"))
+    await send({"type": "http.response.start", "status": 200, "headers": reply})
+    await send({"type": "http.response.body", "body": body})
