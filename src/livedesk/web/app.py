@@ -20,7 +20,7 @@ from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, compare, desk, feeds, pages, render, sources
+from livedesk.web import api, compare, desk, feeds, pages, render
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
 from livedesk.web.stream import Hub
@@ -66,7 +66,6 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     )
     app.state.settings = settings
     app.include_router(api.router)
-    app.include_router(sources.router)
     desk.install(app)
     app.include_router(compare.router)
     app.include_router(feeds.router)

@@ -22,11 +22,11 @@ from livedesk.store import developments as development_store
 from livedesk.store.db import run_read
 from livedesk.store.developments import PostSummary
 from livedesk.web import desk
-from livedesk.web.api import Strict
 from livedesk.web.auth import csrf_token, required_actor
 from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.render import error_page, render
 from livedesk.web.responses import etag_json
+from livedesk.web.schemas import Strict
 
 router = APIRouter()
 

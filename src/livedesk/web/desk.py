@@ -25,12 +25,12 @@ from livedesk.store import accounts
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
-from livedesk.web.api import Strict
 from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.deps import engine_of, newsroom_of
 from livedesk.web.middleware import over_https
 from livedesk.web.render import env
+from livedesk.web.schemas import Strict
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 

@@ -9,10 +9,10 @@ from pydantic import Field
 
 from livedesk.newsroom import follow
 from livedesk.newsroom.publish import Actor
-from livedesk.web.api import Strict
 from livedesk.web.auth import required_actor
 from livedesk.web.deps import newsroom_of
 from livedesk.web.responses import etag_json
+from livedesk.web.schemas import Strict
 
 router = APIRouter(prefix="/api")
 
