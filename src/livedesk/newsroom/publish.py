@@ -22,6 +22,7 @@ from livedesk.errors import Forbidden, Invalid, NotFound
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.model import EventStatus, Post, PostStatus, Role
 from livedesk.store import accounts, changes
+from livedesk.store import developments as development_store
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read, run_write
@@ -127,6 +128,34 @@ def update_event(room: Newsroom, slug: str, data: dict, actor: Actor) -> dict:
         room.broker.announce(change_id)
     return event
 
+
+
+def accept_suggestion(room: Newsroom, slug: str, development_id: str | None, text: str | None, actor: Actor) -> dict:
+    """Append a key-point suggestion of the event's alignment (by development id, or its text) to
+    the key points, linked to the site's own post in that development; returns the event."""
+    require(actor, EDITORS)
+    if not development_id and not (text or "").strip():
+        raise Invalid("give a development_id or the suggestion's text")
+    event, data = room.developments.current(slug)
+    suggestions = data["key_point_suggestions"]
+    found = next((s for s in suggestions if s["development_id"] == development_id), None) if development_id else None
+    if development_id and found is None:
+        raise Invalid(f"no key-point suggestion for development {development_id!r}")
+    point_text = found["text"] if found else " ".join((text or "").split())
+    point = {"text": point_text, "post_id": _own_post(room, event.id, data, found["development_id"] if found else None)}
+    points = [{"text": p["text"], "post_id": p.get("post_id")} for p in (event.key_points or [])]
+    if all(p["text"] != point_text for p in points):
+        points.append(point)
+    return update_event(room, slug, {"key_points": points}, actor)
+
+
+def _own_post(room: Newsroom, event_id: int, data: dict, development_id: str | None) -> str | None:
+    """The site's own post in the development, which the key point then links to."""
+    dev = next((d for d in data["developments"] if d["id"] == development_id), None)
+    if dev is None:
+        return None
+    rows = run_read(room.engine, lambda conn: development_store.post_summaries(conn, event_id))
+    return next((pid for pid in dev["post_ids"] if pid in rows and rows[pid].own), None)
 
 def _check_key_point_posts(conn: Connection, event_id: int, points: list[dict]) -> None:
     for point in points:
