@@ -12,7 +12,7 @@ from lxml import html as lxml_html
 
 from conftest import App, server_env, unique, wait_until
 from livedesk.web import currency
-from livedesk.web.pages import highlight
+from livedesk.web.search import highlight
 
 PARTNER_RSS = """<?xml version="1.0"?>
 <rss version="2.0"><channel><title>Skerrvik Gazette</title><link>https://gazette.example/</link>

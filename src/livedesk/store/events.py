@@ -47,6 +47,11 @@ def list_events(conn: Connection, status: EventStatus | str | None = None) -> li
     return [_event(row) for row in conn.execute(query)]
 
 
+def event_titles(conn: Connection) -> dict[str, str]:
+    """Every event's title by its slug."""
+    return {event.slug: event.title for event in list_events(conn)}
+
+
 def count_published(conn: Connection, event_id: int) -> int:
     query = select(func.count()).select_from(posts).where(
         posts.c.event_id == event_id, posts.c.status == PostStatus.published

@@ -20,7 +20,7 @@ from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, compare, desk, feeds, pages, render
+from livedesk.web import api, compare, currency, desk, feeds, pages, render, search
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
 from livedesk.web.stream import Hub
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.include_router(compare.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)
+    app.include_router(search.router)
+    app.include_router(currency.router)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     app.mount("/docs/assets", StaticFiles(directory=pages.DOCS_ASSETS), name="docs-assets")
     _add_error_handlers(app)

@@ -1,4 +1,4 @@
-"""Reference exchange rates (ECB-style XML or CSV, euro based) and conversion."""
+"""The currency tool: reference exchange rates (ECB-style XML or CSV, euro based), conversion, and its page."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
+from fastapi import APIRouter, Request, Response
+
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import Networks, fetch
+from livedesk.web.render import HTML, error_page, render
+
+router = APIRouter(include_in_schema=False)
 
 SAMPLE = Path(__file__).parent / "rates-sample.xml"
 CACHE_SECONDS = 600
@@ -148,3 +153,25 @@ def convert(rates: Rates, amount_text: str, source: str, target: str) -> Convers
     rate = rates.per_euro[target] / rates.per_euro[source]
     return Conversion(amount, source, target, (amount * rate).quantize(Decimal("0.01")),
                       rate.quantize(Decimal("0.000001")), (1 / rate).quantize(Decimal("0.000001")))
+
+
+@router.get("/tools/currency")
+def currency_page(request: Request) -> Response:
+    params = request.query_params
+    settings = request.app.state.settings
+    amount_text = (params.get("amount") or "").strip()[:40]
+    source = (params.get("from") or "EUR").strip().upper()[:8]
+    target = (params.get("to") or "USD").strip().upper()[:8]
+    error = result = None
+    try:
+        rates = load_rates(settings.rates_path, settings.fetch_allow_private)
+    except RatesError as exc:
+        return error_page(request, 503, f"The exchange rates cannot be read: {exc}")
+    if amount_text:
+        try:
+            result = convert(rates, amount_text, source, target)
+        except ConversionError as exc:
+            error = str(exc)
+    body = render(request, "currency.html", rates=rates, amount=amount_text, source=source, target=target,
+                  result=result, error=error)
+    return Response(body, status_code=422 if error else 200, media_type=HTML)

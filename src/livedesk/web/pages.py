@@ -1,20 +1,14 @@
-"""Server-rendered reader and site pages (Jinja2); they work without JavaScript.
-
-Pages are cached in memory, keyed by the URL and the newest change id the process has
-seen, so repeated loads cost a dictionary look-up; browsers revalidate with ETags.
-"""
+"""The reader's pages: an event's live page, its embed and post cards, the home page, topics and the
+API explorer. They work without JavaScript, and the event and site pages go through the page cache."""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import fastapi_offline
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from markupsafe import Markup, escape
 from sqlalchemy import Connection
 
 from livedesk.model import EventStatus, PostStatus
@@ -24,10 +18,9 @@ from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.store.posts import BadCursor
-from livedesk.web import currency
 from livedesk.web.deps import engine_of
 from livedesk.web.jsonld import absolute, live_blog_jsonld
-from livedesk.web.page_cache import PageError, cached_page
+from livedesk.web.page_cache import cached_page
 from livedesk.web.partners import partners_of
 from livedesk.web.render import HTML, error_page, render
 from livedesk.web.responses import etag_response
@@ -189,10 +182,6 @@ def more_fragment(request: Request, slug: str) -> Response:
 
 # ---- site pages ------------------------------------------------------------------------
 
-def _event_titles(conn) -> dict[str, str]:
-    return {r.slug: r.title for r in event_store.list_events(conn)}
-
-
 @router.get("/")
 async def home(request: Request) -> Response:
     def build(since: int) -> str:
@@ -226,116 +215,11 @@ async def topic_page(request: Request, topic: str) -> Response:
         def read(conn):
             rows, cursor = post_store.latest_posts(conn, limit=PAGE_SIZE, topic=topic,
                                                    before=request.query_params.get("before"))
-            return {"posts": [r.to_json() for r in rows], "next": cursor, "titles": _event_titles(conn)}
+            return {"posts": [r.to_json() for r in rows], "next": cursor, "titles": event_store.event_titles(conn)}
 
         return render(request, "topic.html", topic=topic, **_read(request, read))
 
     return await cached_page(request, build)
-
-
-# ---- search -----------------------------------------------------------------------------
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def highlight(text: str, q: str, *, width: int = 260) -> Markup:
-    """A snippet of `text` around the first match, escaped, with the query's words in <mark>.
-
-    Every piece of text is escaped on its own before marks are put around the matches.
-    """
-    words = [w.lower() for w in _WORD.findall(q)]
-    if not words or not text:
-        return Markup(escape(text[:width]))
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
-    first = pattern.search(text)
-    start = max(0, (first.start() if first else 0) - width // 3)
-    if start:
-        start = text.find(" ", start) + 1 or start
-    piece = text[start : start + width]
-    out, at = [], 0
-    for match in pattern.finditer(piece):
-        out.append(escape(piece[at : match.start()]))
-        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
-        at = match.end()
-    out.append(escape(piece[at:]))
-    prefix = "… " if start else ""
-    suffix = " …" if start + width < len(text) else ""
-    return Markup(prefix) + Markup("").join(out) + Markup(suffix)
-
-
-def _day_param(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise PageError(400, f"“{value}” is not a date; use the form 2026-05-14.") from None
-    if day == date.max:
-        raise PageError(400, f"{value} is the last day a date can name; pick an earlier one.")
-    return day
-
-
-@router.get("/search")
-async def search_page(request: Request) -> Response:
-    params = request.query_params
-    q = (params.get("q") or "").strip()[:200]
-    chosen = {k: (params.get(k) or "").strip()[:120] or None for k in ("event", "outlet", "topic", "day")}
-    page_text = params.get("page") or "1"
-    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= 1000 else 1
-
-    def build(since: int) -> str:
-        the_day = _day_param(chosen["day"])
-        since_at = datetime.combine(the_day, time(), tzinfo=UTC) if the_day else None
-        until_at = since_at + timedelta(days=1) if since_at else None
-
-        def read(conn):
-            if not q:
-                return {"results": [], "total": 0, "capped": False, "facets": None, "titles": {}}
-            event_id = None
-            if chosen["event"]:
-                row = event_store.get_event(conn, chosen["event"])
-                if row is None:
-                    return {"results": [], "total": 0, "capped": False, "facets": None, "titles": {}}
-                event_id = row.id
-            filters = dict(event_id=event_id, outlet_slug=chosen["outlet"], topic=chosen["topic"],
-                           since=since_at, until=until_at)
-            found = post_store.search_posts(conn, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, facets=True, **filters)
-            results = [{**r.to_json(), "snippet": highlight(r.search_text or "", q),
-                        "title_marked": highlight(r.headline or "", q, width=300) if r.headline else None}
-                       for r in found.rows]
-            return {"results": results, "total": found.total, "capped": found.capped, "facets": found.facets,
-                    "titles": _event_titles(conn)}
-
-        found = _read(request, read)
-        params_now = {"q": q, **chosen}
-        pages = (found["total"] + PAGE_SIZE - 1) // PAGE_SIZE
-        return render(request, "search.html", q=q, chosen=chosen, params=params_now, page=page, pages=pages, **found)
-
-    return await cached_page(request, build)
-
-
-# ---- currency -------------------------------------------------------------------------
-
-@router.get("/tools/currency")
-def currency_page(request: Request) -> Response:
-    params = request.query_params
-    settings = request.app.state.settings
-    amount_text = (params.get("amount") or "").strip()[:40]
-    source = (params.get("from") or "EUR").strip().upper()[:8]
-    target = (params.get("to") or "USD").strip().upper()[:8]
-    error = result = None
-    try:
-        rates = currency.load_rates(settings.rates_path, settings.fetch_allow_private)
-    except currency.RatesError as exc:
-        return error_page(request, 503, f"The exchange rates cannot be read: {exc}")
-    if amount_text:
-        try:
-            result = currency.convert(rates, amount_text, source, target)
-        except currency.ConversionError as exc:
-            error = str(exc)
-    body = render(request, "currency.html", rates=rates, amount=amount_text, source=source, target=target,
-                  result=result, error=error)
-    return Response(body, status_code=422 if error else 200, media_type=HTML)
 
 
 @router.get("/docs")
