@@ -123,7 +123,9 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(422, "; ".join(problems[:5]), details=problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_r: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and _wants_page(request):
+            return render.error_page(request, 404, "There is no page at this address.")
         return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(DataError)
@@ -135,6 +137,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def crash(_r: Request, exc: Exception):
         log.exception("unexpected error")
         return _error(500, "internal error; nothing was changed")
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a page (not the API, a feed or a file) gets an HTML error page."""
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith(("/api/", "/static/"))
 
 
 def _describe(error: dict) -> str:

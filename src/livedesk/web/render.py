@@ -36,6 +36,12 @@ def clock(iso: str | datetime | None) -> str:
     return moment.strftime("%H:%M UTC") if moment else ""
 
 
+def stamp(iso: str | datetime | None) -> str:
+    """A time for a `datetime` attribute: whole seconds, as HTML's valid date strings want."""
+    moment = _parse(iso)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z") if moment else ""
+
+
 def day(iso: str | datetime | None) -> str:
     moment = _parse(iso)
     return f"{moment.day} {moment:%b %Y}" if moment else ""
@@ -98,7 +104,7 @@ def query(params: dict[str, Any], **changes: Any) -> str:
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True,
                   lstrip_blocks=True)
 env.globals.update(critical_css=Markup(CRITICAL_CSS), static_url=static_url, query=query)
-env.filters.update(clock=clock, day=day, duration=duration, playable=playable, title=post_title,
+env.filters.update(clock=clock, day=day, stamp=stamp, duration=duration, playable=playable, title=post_title,
                    script_json=script_json)
 
 
