@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
+from livedesk.store.db import insert_new, run_read, run_write
 from livedesk.store.tables import idempotency_keys, login_failures, site_secrets, tokens, users
 
 _hasher = PasswordHasher()
@@ -31,11 +31,8 @@ def get_user(conn: Connection, name: str):
 
 def ensure_user(conn: Connection, name: str, role: str):
     """The named user, created with `role` if new; an existing user's role is updated."""
-    row = get_user(conn, name)
-    if row is None:
-        conn.execute(insert(users).values(name=name, role=role, created_at=now()))
-    elif row.role != role:
-        conn.execute(update(users).where(users.c.id == row.id).values(role=role))
+    conn.execute(insert_new(conn, users).values(name=name, role=role, created_at=now()))
+    conn.execute(update(users).where(users.c.name == name, users.c.role != role).values(role=role))
     return get_user(conn, name)
 
 
@@ -87,19 +84,16 @@ def store_response(conn: Connection, key: str, scope: str, status: int, body: st
 
 def site_secret(engine, name: str) -> str:
     """A random secret made once and stored, so that every node on the database shares it."""
-    from livedesk.store.db import run_read, run_write
 
     def read(conn: Connection) -> str | None:
         return conn.execute(select(site_secrets.c.value).where(site_secrets.c.name == name)).scalar()
 
     value = run_read(engine, read)
     if value is None:
-        try:
-            run_write(engine, lambda conn: conn.execute(
-                insert(site_secrets).values(name=name, value=secrets.token_urlsafe(48), created_at=now())
-            ))
-        except IntegrityError:
-            pass  # another node made it first; use theirs
+        # another node may make it first: theirs is kept, and read back
+        run_write(engine, lambda conn: conn.execute(
+            insert_new(conn, site_secrets).values(name=name, value=secrets.token_urlsafe(48), created_at=now())
+        ))
         value = run_read(engine, read)
     return value
 

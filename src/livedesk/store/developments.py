@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, func, insert, select, update
+from sqlalchemy import Connection, Select, func, select, update
 
 from livedesk.model import PostStatus
+from livedesk.store.db import insert_new
 from livedesk.store.tables import developments, outlets, posts
 
 
@@ -99,16 +100,16 @@ def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:
 
 def save(conn: Connection, event_id: int, data: dict[str, Any], when: datetime) -> bool:
     """Store the event's alignment unless a newer one (by `last_num`) is stored; True if stored."""
+    values = {"data": data, "updated_at": when}
+    # a first save stores the row in one statement; otherwise the stored row is locked and compared
+    if conn.execute(insert_new(conn, developments).values(event_id=event_id, **values)).rowcount == 1:
+        return True
     row = conn.execute(
         select(developments.c.id, developments.c.data).where(developments.c.event_id == event_id).with_for_update()
-    ).first()
-    if row is not None and (row.data or {}).get("last_num", 0) > data["last_num"]:
+    ).one()
+    if (row.data or {}).get("last_num", 0) > data["last_num"]:
         return False
-    values = {"data": data, "updated_at": when}
-    if row is None:
-        conn.execute(insert(developments).values(event_id=event_id, **values))
-    else:
-        conn.execute(update(developments).where(developments.c.id == row.id).values(**values))
+    conn.execute(update(developments).where(developments.c.id == row.id).values(**values))
     return True
 
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
+from livedesk.store.db import insert_new
 from livedesk.store.tables import embeddings
 
 BATCH = 500  # keys per query
@@ -34,6 +34,5 @@ def save(conn: Connection, model: str, vectors: Mapping[str, np.ndarray]) -> Non
         {"text_key": key, "model": model, "vector": np.asarray(vector, dtype="<f4").tobytes()}
         for key, vector in vectors.items()
     ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     for start in range(0, len(rows), BATCH):
-        conn.execute(dialect.insert(embeddings).on_conflict_do_nothing(), rows[start : start + BATCH])
+        conn.execute(insert_new(conn, embeddings), rows[start : start + BATCH])

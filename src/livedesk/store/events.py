@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from livedesk.errors import NotFound
 from livedesk.model import Event, EventStatus, Outlet, PostStatus
+from livedesk.store.db import insert_new
 from livedesk.store.tables import events, outlets, posts
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}$")
@@ -68,12 +69,11 @@ def update_event(conn: Connection, event_id: int, values: dict[str, Any]) -> Non
 
 
 def ensure_outlet(conn: Connection, name: str, *, own: bool = False, timezone: str | None = None) -> Outlet:
+    """The outlet of this name's slug, stored if new. One statement, so that concurrent first
+    posts or polls naming the same new outlet all get the one row."""
     slug = slugify(name)
-    row = conn.execute(select(outlets).where(outlets.c.slug == slug)).first()
-    if row is None:
-        conn.execute(insert(outlets).values(slug=slug, name=name, own=own, timezone=timezone))
-        row = conn.execute(select(outlets).where(outlets.c.slug == slug)).one()
-    return Outlet(**row._mapping)
+    conn.execute(insert_new(conn, outlets).values(slug=slug, name=name, own=own, timezone=timezone))
+    return Outlet(**conn.execute(select(outlets).where(outlets.c.slug == slug)).one()._mapping)
 
 
 def outlet_id(conn: Connection, slug: str) -> int | None:

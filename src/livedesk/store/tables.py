@@ -211,7 +211,7 @@ developments = Table(
     "developments",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True),
+    Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True, unique=True),
     Column("data", JSON, nullable=False),  # the whole alignment of the event
     Column("updated_at", UTCDateTime, nullable=False),
 )
