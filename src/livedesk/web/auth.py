@@ -1,19 +1,29 @@
-"""Who is asking: bearer tokens, or the desk's session cookie; CSRF tokens for cookie writes."""
+"""Who is asking, over HTTP: bearer tokens, or the desk's session cookie; CSRF tokens for cookie
+writes; signing in (with a limit on failed tries) and out. The rules of who may do what live in
+newsroom/, the accounts in store/accounts.py."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
-from fastapi import Request
+from fastapi import Request, Response
 
+from livedesk.model import Role
 from livedesk.newsroom import Forbidden
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.publish import EDITORS, Actor
 from livedesk.store import accounts
-from livedesk.store.db import run_read
+from livedesk.store.db import run_read, run_write
 from livedesk.web.deps import engine_of
+from livedesk.web.middleware import over_https
 
 SESSION_COOKIE = "livedesk_session"
+LOGIN_NONCE_COOKIE = "livedesk_login"
+SESSION_DAYS = 14
+DESK_ROLES = (Role.admin, Role.editor, Role.contributor)
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -87,3 +97,94 @@ def csrf_valid(request: Request, bound_to: str | None, given: str | None) -> boo
         return False
     # bytes: compare_digest refuses str with non-ASCII characters, which anyone can send
     return hmac.compare_digest(csrf_token(request, bound_to).encode(), given.encode(errors="replace"))
+
+
+# ---- the desk's sessions ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in desk user and the session token their cookie holds."""
+
+    actor: Actor
+    token: str
+
+    @property
+    def is_editor(self) -> bool:
+        return self.actor.role in EDITORS
+
+
+def current_session(request: Request) -> Session | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    actor = _actor_for(request, token)
+    return None if actor is None else Session(actor, token)
+
+
+class LoginRefused(Exception):
+    """A failed sign-in: the message says why, `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def log_in(request: Request, name: str, password: str, token: str) -> str:
+    """Check a user name and password, or an API token, and start a session: its token.
+
+    Failed tries are counted per account (or per token use) and client address; past the
+    settings' limit a minute, every try is refused (429) until the minute has passed."""
+    if not token and not (name and password):
+        raise LoginRefused(422, "Enter your user name and password, or an API token.")
+    key = f"token|{client_address(request)}" if token else f"{name.lower()[:200]}|{client_address(request)}"
+    engine = engine_of(request)
+    limit = request.app.state.settings.login_failures_per_minute
+    failures = run_read(engine, lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
+    if failures >= limit:
+        raise LoginRefused(429, "Too many failed logins for this account from your address. Wait a minute, then try again.")
+
+    def check(conn):
+        if token:
+            return accounts.user_for_token(conn, token)
+        row = accounts.get_user(conn, name)
+        return row if accounts.check_password(row, password) else None
+
+    user = run_read(engine, check)
+    if user is None:
+        run_write(engine, lambda conn: accounts.record_login_failure(conn, key))
+        raise LoginRefused(401, "That token is unknown or revoked." if token else "Wrong user name or password.")
+    if user.role not in DESK_ROLES:
+        raise LoginRefused(403, f"A {user.role} account has no access to the desk.")
+
+    def start_session(conn) -> str:
+        accounts.clear_login_failures(conn, key)
+        return accounts.create_token(conn, user.id)
+
+    return run_write(engine, start_session)
+
+
+def set_session_cookie(request: Request, response: Response, session: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
+        secure=over_https(request.scope), path="/",
+    )
+
+
+def log_out(request: Request, response: Response, session: Session) -> None:
+    """End the session: its token is revoked and the cookie dropped."""
+    run_write(engine_of(request), lambda conn: accounts.revoke_token(conn, session.token))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def login_nonce(request: Request) -> str:
+    """The login form's nonce, which its CSRF token is bound to (kept in a cookie of its own)."""
+    return request.cookies.get(LOGIN_NONCE_COOKIE) or secrets.token_urlsafe(24)
+
+
+def set_login_nonce(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=over_https(request.scope),
+                        path="/desk")

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 
 from livedesk.newsroom import NotFound, publish
 from livedesk.web import desk
-from livedesk.web.auth import csrf_token
+from livedesk.web.auth import Session, csrf_token, current_session
 from livedesk.web.compare_view import development_card, event_view
 from livedesk.web.coverage_svg import coverage_picture
 from livedesk.web.deps import newsroom_of
@@ -61,7 +61,7 @@ def _compare(request: Request, event, data: dict, rows: dict, view: dict) -> Res
     shared.sort(key=lambda d: (-len(d["outlets"]), d["first_time"] or ""))
     exclusive = {o["outlet"]: [development_card(slug, d, by_id, rows) for d in data["developments"] if d["id"] in set(o["exclusives"])]
                  for o in view["outlets"]}
-    signed = desk.current_desk(request)
+    signed = current_session(request)
     editor = signed if signed is not None and signed.is_editor else None
     return _page(
         request, "compare/compare.html", event=_event_dict(event), view=view, picture=coverage_picture(view, data),
@@ -72,7 +72,7 @@ def _compare(request: Request, event, data: dict, rows: dict, view: dict) -> Res
 
 
 @router.post("/e/{slug}/compare/key-points", include_in_schema=False)
-def accept_from_page(request: Request, slug: str, posted: tuple[desk.Desk, FormData] = Depends(desk.desk_form)) -> Response:
+def accept_from_page(request: Request, slug: str, posted: tuple[Session, FormData] = Depends(desk.desk_form)) -> Response:
     """The compare page's "Add to key points" button (a desk session with its CSRF token)."""
     signed, form = posted
     development_id = str(form.get("development_id") or "").strip() or None

@@ -7,9 +7,7 @@ preview, Ctrl+Enter, local and server autosave. Writes go through newsroom.publi
 from __future__ import annotations
 
 import re
-import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -18,25 +16,20 @@ from pydantic import Field
 from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
-from livedesk.model import EventStatus, PostStatus, Role
+from livedesk.model import EventStatus, PostStatus
 from livedesk.newsroom import Forbidden, Invalid, NotFound, follow, publish
-from livedesk.newsroom.publish import EDITORS, Actor
-from livedesk.store import accounts
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
-from livedesk.store.db import run_read, run_write
-from livedesk.web.auth import SESSION_COOKIE, csrf_token, csrf_valid
+from livedesk.store.db import run_read
+from livedesk.web import auth
+from livedesk.web.auth import DESK_ROLES, LOGIN_NONCE_COOKIE, Session, csrf_token, csrf_valid, current_session
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.deps import engine_of, newsroom_of
-from livedesk.web.middleware import over_https
 from livedesk.web.render import env
 from livedesk.web.schemas import Strict
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
-LOGIN_NONCE_COOKIE = "livedesk_login"
-SESSION_DAYS = 14
-DESK_ROLES = (Role.admin, Role.editor, Role.contributor)
 NOTICES = {
     "published": "Published.",
     "pending": "Sent for approval: an editor will publish it.",
@@ -70,16 +63,6 @@ class SignInNeeded(Exception):
     """No valid session: go to the login page."""
 
 
-@dataclass(frozen=True)
-class Desk:
-    actor: Actor
-    token: str
-
-    @property
-    def is_editor(self) -> bool:
-        return self.actor.role in EDITORS
-
-
 def install(app: FastAPI) -> None:
     """Add the desk's routes and its HTML error pages to the app."""
     app.include_router(router)
@@ -109,30 +92,13 @@ def done(url: str, what: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"{url}?done={what}{anchor}", status_code=303)
 
 
-def is_tls(request: Request) -> bool:
-    return over_https(request.scope)
-
-
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def read_form(request: Request) -> FormData:
     return await request.form()
 
 
-def current_desk(request: Request) -> Desk | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    row = run_read(engine_of(request), lambda conn: accounts.user_for_token(conn, token))
-    if row is None:
-        return None
-    return Desk(Actor(row.id, row.name, row.role), token)
-
-
-def signed_in(request: Request) -> Desk:
-    desk = current_desk(request)
+def signed_in(request: Request) -> Session:
+    """The desk's signed-in user; none sends the browser to the login page."""
+    desk = current_session(request)
     if desk is None:
         raise SignInNeeded()
     if desk.actor.role not in DESK_ROLES:
@@ -140,7 +106,7 @@ def signed_in(request: Request) -> Desk:
     return desk
 
 
-def desk_form(request: Request, form: FormData = Depends(read_form), desk: Desk = Depends(signed_in)) -> tuple[Desk, FormData]:
+def desk_form(request: Request, form: FormData = Depends(read_form), desk: Session = Depends(signed_in)) -> tuple[Session, FormData]:
     """A signed-in user's form POST, with its CSRF token checked."""
     if not csrf_valid(request, desk.token, _field(form, "csrf")):
         raise DeskProblem(403, "This form is missing its security token or the token is stale. Reload the page and try again.")
@@ -178,15 +144,15 @@ def _compose_values(form: FormData) -> dict:
 
 @router.get("/login")
 def login_page(request: Request, next: str = "/desk") -> HTMLResponse:
-    nonce = request.cookies.get(LOGIN_NONCE_COOKIE) or secrets.token_urlsafe(24)
+    nonce = auth.login_nonce(request)
     response = _login_form(request, nonce, next)
-    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=is_tls(request), path="/desk")
+    auth.set_login_nonce(request, response, nonce)
     return response
 
 
 def _login_form(request: Request, nonce: str, next_url: str, *, error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
     return render(
-        request, "desk/login.html", status=status, desk=current_desk(request), error=error, name=name,
+        request, "desk/login.html", status=status, desk=current_session(request), error=error, name=name,
         login_csrf=csrf_token(request, "login:" + nonce), next=_safe_next(next_url),
     )
 
@@ -202,60 +168,31 @@ def login(request: Request, form: FormData = Depends(read_form)) -> Response:
         raise DeskProblem(403, "The login form's security token is missing or stale. Reload the login page and try again.")
     name, password, token = _field(form, "name"), str(form.get("password") or ""), _field(form, "token")
     next_url = _field(form, "next")
-    if not token and not (name and password):
-        return _login_form(request, nonce, next_url, error="Enter your user name and password, or an API token.", name=name, status=422)
-    key = f"token|{client_address(request)}" if token else f"{name.lower()[:200]}|{client_address(request)}"
-    limit = request.app.state.settings.login_failures_per_minute
-    failures = run_read(engine_of(request), lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
-    if failures >= limit:
-        refused = _login_form(
-            request, nonce, next_url, name=name, status=429,
-            error="Too many failed logins for this account from your address. Wait a minute, then try again.",
-        )
-        refused.headers["Retry-After"] = "60"
-        return refused
-
-    def check(conn):
-        if token:
-            return accounts.user_for_token(conn, token)
-        row = accounts.get_user(conn, name)
-        return row if accounts.check_password(row, password) else None
-
-    user = run_read(engine_of(request), check)
-    if user is None:
-        run_write(engine_of(request), lambda conn: accounts.record_login_failure(conn, key))
-        wrong = "That token is unknown or revoked." if token else "Wrong user name or password."
-        return _login_form(request, nonce, next_url, error=wrong, name=name, status=401)
-    if user.role not in DESK_ROLES:
-        return _login_form(request, nonce, next_url, error=f"A {user.role} account has no access to the desk.", name=name, status=403)
-
-    def start_session(conn) -> str:
-        accounts.clear_login_failures(conn, key)
-        return accounts.create_token(conn, user.id)
-
-    session = run_write(engine_of(request), start_session)
+    try:
+        session = auth.log_in(request, name, password, token)
+    except auth.LoginRefused as refused:
+        response = _login_form(request, nonce, next_url, error=str(refused), name=name, status=refused.status)
+        if refused.status == 429:
+            response.headers["Retry-After"] = "60"
+        return response
     response = RedirectResponse(_safe_next(next_url), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
-        secure=is_tls(request), path="/",
-    )
+    auth.set_session_cookie(request, response, session)
     response.delete_cookie(LOGIN_NONCE_COOKIE, path="/desk")
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def logout(request: Request, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     desk, _form = posted
-    run_write(engine_of(request), lambda conn: accounts.revoke_token(conn, desk.token))
     response = done("/desk/login", "out")
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    auth.log_out(request, response, desk)
     return response
 
 
 # ---- events ---------------------------------------------------------------------------
 
 @router.get("")
-def home(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+def home(request: Request, desk: Session = Depends(signed_in)) -> HTMLResponse:
     def read(conn):
         return [r.to_json(event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
 
@@ -263,7 +200,7 @@ def home(request: Request, desk: Desk = Depends(signed_in)) -> HTMLResponse:
 
 
 @router.post("/events")
-def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def create_event(request: Request, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     desk, form = posted
     data = {"slug": _field(form, "slug").lower(), "title": _field(form, "title"), "standfirst": _field(form, "standfirst")}
     try:
@@ -277,7 +214,7 @@ def create_event(request: Request, posted: tuple[Desk, FormData] = Depends(desk_
 
 
 @router.post("/e/{slug}/status")
-def set_status(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def set_status(request: Request, slug: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     desk, form = posted
     status = EventStatus.ended if _field(form, "status") == EventStatus.ended else EventStatus.live
     data = {"status": status} if status == EventStatus.ended else {"status": EventStatus.live, "coverage_end": None}
@@ -286,7 +223,7 @@ def set_status(request: Request, slug: str, posted: tuple[Desk, FormData] = Depe
 
 
 @router.post("/e/{slug}/key-points")
-def key_points(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def key_points(request: Request, slug: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     """Save the key points; the pressed button may also move or remove one."""
     desk, form = posted
     texts = [str(t).strip() for t in form.getlist("kp_text")]
@@ -323,7 +260,7 @@ def move_point(points: list[dict], op: str) -> list[dict]:
 # ---- the event's desk: compose and manage posts --------------------------------------
 
 @router.get("/e/{slug}")
-def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk = Depends(signed_in)) -> Response:
+def event_desk(request: Request, slug: str, draft: str | None = None, desk: Session = Depends(signed_in)) -> Response:
     form: dict = {}
     if draft:
         post = _post_for(request, slug, draft, desk)
@@ -335,7 +272,7 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Desk
     return _event_page(request, slug, desk, form)
 
 
-def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: str = "", preview: str = "",
+def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error: str = "", preview: str = "",
                 status: int = 200) -> HTMLResponse:
     def read(conn):
         row = event_store.get_event(conn, slug)
@@ -351,11 +288,11 @@ def _event_page(request: Request, slug: str, desk: Desk, form: dict, *, error: s
     event, lists = run_read(engine_of(request), read)
     return render(
         request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
-        error=error, preview=preview, sources=follow.list_sources(engine_of(request), slug),
+        error=error, preview=preview, sources=follow.list_sources(newsroom_of(request), slug),
     )
 
 
-def _post_for(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
+def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
     """A post with its history, if this desk user may open it."""
     def read(conn):
         event = event_store.get_event(conn, slug)
@@ -372,7 +309,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Desk) -> dict:
 
 
 @router.post("/e/{slug}/posts")
-def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     """The compose form: publish, save a draft, schedule, or (without JavaScript) preview."""
     desk, form = posted
     values = _compose_values(form)
@@ -391,7 +328,7 @@ def compose(request: Request, slug: str, posted: tuple[Desk, FormData] = Depends
     return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
 
 
-def _save(request: Request, slug: str, desk: Desk, draft_id: str | None, data: dict) -> dict:
+def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict) -> dict:
     room = newsroom_of(request)
     if draft_id:
         return publish.edit_post(room, slug, draft_id, data, desk.actor)
@@ -410,14 +347,14 @@ def _status_for(action: str, values: dict) -> dict:
 
 
 @router.get("/e/{slug}/posts/{post_id}/edit")
-def edit_page(request: Request, slug: str, post_id: str, desk: Desk = Depends(signed_in)) -> HTMLResponse:
+def edit_page(request: Request, slug: str, post_id: str, desk: Session = Depends(signed_in)) -> HTMLResponse:
     post = _post_for(request, slug, post_id, desk)
     form = form_from_post(post)
     return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form, error="", preview=post["body_html"])
 
 
 @router.post("/e/{slug}/posts/{post_id}/edit")
-def edit(request: Request, slug: str, post_id: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def edit(request: Request, slug: str, post_id: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     desk, form = posted
     values = _compose_values(form)
     correction = _field(form, "correction") or None
@@ -445,7 +382,7 @@ ACTIONS = {
 
 
 @router.post("/e/{slug}/posts/{post_id}/{action}")
-def post_action(request: Request, slug: str, post_id: str, action: str, posted: tuple[Desk, FormData] = Depends(desk_form)) -> Response:
+def post_action(request: Request, slug: str, post_id: str, action: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
     desk, _form = posted
     if action not in ACTIONS:
         raise DeskProblem(404, f"There is no post action {action!r}.")
@@ -460,7 +397,7 @@ class PreviewIn(Strict):
 
 
 @router.post("/preview")
-def preview(request: Request, body: PreviewIn, desk: Desk = Depends(signed_in)) -> JSONResponse:
+def preview(request: Request, body: PreviewIn, desk: Session = Depends(signed_in)) -> JSONResponse:
     """Markdown rendered through the same sanitiser as publishing (needs the X-CSRF-Token header)."""
     if not csrf_valid(request, desk.token, request.headers.get("x-csrf-token")):
         raise DeskProblem(403, "a preview needs a valid X-CSRF-Token header")
