@@ -60,7 +60,7 @@ _CREDIT_LINE_RE = re.compile(
 _PHOTO_WORD_RE = re.compile(r"^(?:photo|picture|image|foto)s?\s*:", re.I)
 _CREDIT_WORDS = {"via", "for", "and", "&", "of", "/", "-", "–"}
 INLINE_CREDIT_RE = re.compile(
-    r"^(?P<caption>.{3,300}?)\s*(?:©\s*|\b(?:photograph|photo|picture|credit|foto)\s*:\s*)"
+    r"^(?P<caption>.{3,300}?)\s*(?:©\s*|\b(?:photograph|photo|picture|credit|foto)\s*:\s*|\bimage\s+source\s*[,:]\s*)"
     r"(?P<credit>[^©.]{2,80}?)\.?$",
     re.I,
 )
@@ -72,6 +72,8 @@ ORDER_MARK_RE = re.compile(
     r"|[0-9]{1,3}(?:\+[0-9]{1,2})?\s*(?:'|’|mins?\.?|minutes?|min\.?))",
     re.I,
 )
+# `*** Ferry back in port ***`: an entry's headline between banner marks.
+BANNER_RE = re.compile(r"(?:\*{2,}|\+{2,})\s*(?P<text>[^*+\s][^*+]{2,160}?)\s*(?:\*{2,}|\+{2,})?")
 NUMBERED_RE = re.compile(r"^(?P<n>[0-9]{1,3})[.)]\s+(?P<text>\S.*)$")
 BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s+(?P<name>\S.{1,60})$", re.I)
 _CONNECTORS = {"van", "von", "de", "da", "der", "den", "la", "le", "bin", "al", "el", "du", "y", "and"}
@@ -178,6 +180,8 @@ def classify(lines: list[Line]) -> None:
             )
         elif (signed := _signed_stamp(text)) is not None:
             line.kind, line.stamp, line.closing = "stamp", signed, True
+        elif (titled := _titled_stamp(text)) is not None:
+            line.kind, line.stamp = "stamp", titled
         elif (heading := parse_date_text(text)) is not None and alone(lines, i):
             line.kind, line.date = "heading", heading
         elif (stamp := parse_leading_stamp(text)) is not None:
@@ -198,6 +202,21 @@ def _signed_stamp(text: str) -> Stamp | None:
         if stamp is not None and stamp.date is not None:
             return stamp
     return None
+
+
+# `2. Ferry back in portpublished at 18:46 GMT 2 November 2023`: a headline, then its stamp.
+_TITLED_STAMP_RE = re.compile(
+    r"^(?:[0-9]{1,3}[.)]\s+)?(?P<title>\S.{0,160}?)\s*(?:published|posted|updated)\s+at\s+(?P<stamp>[0-9].{3,60})$", re.I
+)
+
+
+def _titled_stamp(text: str) -> Stamp | None:
+    """A headline closed by its post's stamp; the stamp's `rest` is the headline."""
+    match = _TITLED_STAMP_RE.match(text) if "at " in text else None
+    if match is None or (stamp := parse_stamp_line(match.group("stamp"))) is None:
+        return None
+    stamp.rest = match.group("title")
+    return stamp
 
 
 def _stamped_bullet(text: str) -> bool:

@@ -17,6 +17,7 @@ from livedesk.ingest import ParseError
 from livedesk.ingest.head import Head, declared_count, head_floor, read_head
 from livedesk.ingest.language import language_of
 from livedesk.ingest.lines import (
+    BANNER_RE,
     BULLET_RE,
     BYLINE_RE,
     INLINE_CREDIT_RE,
@@ -80,8 +81,8 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
             continue
         starts.append(i)
     starts = _in_time_order(lines, starts, dominant)
-    if len(starts) == 1 and not datelines and _is_head(lines, starts[0]):
-        return [], starts  # a single stamp at the top of a page is its dateline
+    if len(starts) == 1 and not datelines and _is_head(lines, starts[0]) and lines[starts[0]].stamp.date is not None:
+        return [], starts  # a single dated stamp at the top of a page is its dateline
     return starts, datelines
 
 
@@ -157,6 +158,20 @@ def _closing_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int,
     return spans
 
 
+def _headed_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int, int | None]] | None:
+    """(first line, end, stamp line) of each post on a page that sets a headline of its own
+    above most `05:53pm – text` posts; None when it does not."""
+    heads = [
+        i - 1 if lines[i].kind == "lead" and i > 0 and (k == 0 or i - 1 > stamps[k - 1])
+        and lines[i - 1].kind == "text" and alone(lines, i - 1) and looks_like_headline(lines[i - 1].text)
+        else i
+        for k, i in enumerate(stamps)
+    ]
+    if sum(h != i for h, i in zip(heads, stamps)) * 2 <= len(stamps):
+        return None
+    return [(h, end, i) for h, i, end in zip(heads, stamps, heads[1:] + [len(lines)])]
+
+
 def _order_starts(lines: list[Line]) -> list[int]:
     """Sport pages without clock times: posts start at lap or minute marks (`LAP 8/50`), and at
     a short capitalised call (`CRASH`) standing where those marks stand."""
@@ -178,6 +193,9 @@ def _headline_starts(lines: list[Line], after: int, declared: int | None) -> lis
     ]
     if len(numbered) >= 2 and _consecutive([int(NUMBERED_RE.match(lines[i].text).group("n")) for i in numbered]):
         return numbered
+    banners = [i for i in range(after, len(lines)) if lines[i].kind == "text" and BANNER_RE.fullmatch(lines[i].text)]
+    if len(banners) >= 2:
+        return banners
     loose = [i for i in range(after, len(lines)) if _headline_block(lines, i)]
     if declared is None or len(loose) == declared:
         return loose
@@ -218,19 +236,24 @@ def _post(lines: list[Line], start: int, end: int, headline_mode: bool) -> Parse
     body = list(range(start + 1, end))
     paragraphs: list[list[str]] = []
     if headline_mode:
-        numbered = NUMBERED_RE.match(first.text)
+        numbered = NUMBERED_RE.match(first.text) or BANNER_RE.fullmatch(first.text)
         headline = numbered.group("text") if numbered else first.text
         inner = parse_leading_stamp(headline)
         if inner is not None:  # `1. 09:10 Minister: ...`
             first.stamp, headline = inner, inner.rest
+        if body and lines[body[0]].kind == "lead":  # the headline above a `05:53pm – text` post
+            paragraphs.append([lines[body[0]].stamp.rest])
+            body = body[1:]
     elif first.kind == "lead":
         paragraphs.append([first.stamp.rest])
     if body and (byline := BYLINE_RE.match(lines[body[0]].text)) and looks_like_name(byline.group("name").split(",")[0]):
         author, body = byline.group("name"), body[1:]
+    if first.kind == "stamp" and first.stamp is not None and first.stamp.rest:
+        headline = first.stamp.rest  # `Ferry back in portpublished at 18:46 ...`
     if first.kind == "stamp" and author is None:
         author, body = _author(lines, body)
         opens = body and (alone(lines, body[0]) or lines[body[0]].block == first.block)
-        if author is None and len(body) >= 2 and opens and looks_like_headline(lines[body[0]].text):
+        if headline is None and author is None and len(body) >= 2 and opens and looks_like_headline(lines[body[0]].text):
             headline, body = lines[body[0]].text, body[1:]
     media = _body(lines, body, paragraphs)
     text = "\n\n".join("\n".join(p) for p in paragraphs)
@@ -309,6 +332,8 @@ def read_text(
     spans = [(start, end, start) for start, end in zip(starts, starts[1:] + [len(lines)])]
     if not headline_mode and sum(lines[i].closing for i in starts) * 2 > len(starts):
         spans = _closing_spans(lines, starts)
+    elif not headline_mode:
+        spans = _headed_spans(lines, starts) or spans
     head_end = spans[0][0]
     head = read_head(lines, head_end, [d for d in datelines if d < head_end], title_hint)
     if not head.title:

@@ -300,13 +300,14 @@ _LEAD_CLOCK = (
     r"|[0-9]{1,2}\s*[ap]\.?\s?m\b\.?"
 )
 _LEADING_RE = re.compile(
-    rf"(?:[{re.escape(_DECOR)}]+\s*)?(?P<word>(?:update|aggiornamento|actualizaci[oó]n)\s*:?\s+)?"
+    rf"(?P<decor>[{re.escape(_DECOR)}]+\s*)?(?P<word>(?:update|aggiornamento|actualizaci[oó]n)\s*:?\s+)?"
     rf"(?:(?P<zone0>{_ZONE_WORDS}|(?-i:[A-Z]{{2,4}}))\s+)?"
     rf"(?P<clock>{_LEAD_CLOCK})(?:\s*(?:uhr|hs|hrs|ore|h)\b\.?)?"
     rf"(?:\s+(?P<zone>{_ZONE_WORDS}|{ZONE_TOKEN}))?"
-    r"(?:\s*(?P<sep>[:–—|-])\s*|(?P<space>\s+)|(?=[^\W\d_]))(?P<rest>\S.*)",
+    r"(?:\s*(?P<sep>[:–—|-]|[+*]{2,})\s*|(?P<space>\s+)|(?=[^\W\d_]))(?P<rest>\S.*)",
     re.I | re.S,
 )
+_LEADING_DATE_RE = re.compile(rf"(?:{_DATE_IN_TEXT_RE.pattern})\s*(?:-{{1,2}}|[,–—|])?\s*(?=[0-9])", re.I)
 _HHMM_RE = re.compile(rf"(?P<hhmm>[01][0-9][0-5][0-9]|2[0-3][0-5][0-9])(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
     r"^(?:last\s+)?(?:update[ds]?|published|posted|aktualisiert|mis\s+à\s+jour|màj\.?(?:\s+le)?|обновлено)"
@@ -405,6 +406,13 @@ def parse_leading_stamp(paragraph: str) -> Stamp | None:
         stamp = _leading_from(match)
         if stamp is not None:
             return stamp
+    elif paragraph[:1].isalpha() and (dated := _LEADING_DATE_RE.match(paragraph)) is not None:
+        # `April 29, 2011 -- 8:27 a.m. ET: ...`: the day's first post carries the date
+        stamp = parse_leading_stamp(paragraph[dated.end():])
+        days = dates_in(dated.group(0))
+        if stamp is not None and days:
+            stamp.date = days[0]
+        return stamp
     match = _HHMM_RE.match(paragraph)
     if match:
         zone, rest = _zone_and_rest(match)
@@ -433,7 +441,9 @@ def _leading_from(match: re.Match[str]) -> Stamp | None:
         return None
     is_24h = not (clock_match.group("ap") or clock_match.group("ap2"))
     glued = not (match.group("sep") or match.group("space"))
-    spaced = is_24h and not match.group("sep") and zone is None
+    # `21:05 Text` may be prose; behind banner marks (`+++ 22:00 text`) it is a stamp
+    banner = (match.group("decor") or "").strip() in ("+++", "***")
+    spaced = is_24h and not match.group("sep") and zone is None and not banner
     if spaced and not _opens_sentence(rest):
         return None
     kind = "glued|" if glued else "spaced|" if spaced else "lead|"

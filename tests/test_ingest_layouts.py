@@ -1,0 +1,67 @@
+"""Page layouts of real live pages, on small pages written for these tests: where posts start,
+what their headline is, and which lines are page furniture."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from livedesk.ingest.text import read_text
+
+LAYOUTS = Path(__file__).parent / "fixtures" / "ingest" / "layouts"
+
+
+def read(name: str, **options: object):
+    return read_text((LAYOUTS / name).read_text(), **options)  # type: ignore[arg-type]
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def test_headline_glued_to_its_published_stamp() -> None:
+    page = read("titled_stamps.txt")
+    assert [p.headline for p in page.posts] == ["That is all for tonight", "Where is the road still shut?"]
+    assert [p.time for p in page.posts] == [utc(2026, 11, 3, 21, 10), utc(2026, 11, 3, 20, 52)]
+    second = page.posts[1]
+    assert second.text == "The road stays shut between the two harbours until the morning crews arrive."
+    assert [(m.caption, m.credit) for m in second.media] == [
+        ("Workers clear a fallen oak on the coast road near the lighthouse.", "Harbour Press")
+    ]
+
+
+def test_untimed_entries_under_banner_headlines() -> None:
+    page = read("banner_headlines.txt")
+    assert [p.headline for p in page.posts] == [
+        "Bürgermeisterin dankt den Helfern", "Erste Fähre legt ab", "Wetterdienst hebt Warnung auf",
+    ]
+    assert page.posts[1].text == "Die erste Fähre des Tages verlässt den Hafen mit zwanzig Minuten Verspätung."
+
+
+def test_headline_above_a_lead_stamp_belongs_to_that_post() -> None:
+    page = read("headed_lead_stamps.txt", tz="UTC", date=date(2026, 7, 4))
+    timed = [p for p in page.posts if p.time is not None]
+    assert [p.headline for p in timed] == ["Confirmed: harbour open", "Confirmed: last ferry docked", "Update: pilots back on duty"]
+    assert [p.time for p in timed] == [utc(2026, 7, 4, 21, 41), utc(2026, 7, 4, 21, 12), utc(2026, 7, 4, 20, 55)]
+    assert timed[1].text.startswith("The last ferry of the night has docked")
+    assert all("Confirmed: last ferry docked" not in p.text for p in page.posts)
+
+
+def test_one_undated_stamp_at_the_top_is_a_post() -> None:
+    page = read("single_post.txt", tz="America/Los_Angeles", date=date(2026, 6, 7))
+    assert len(page.posts) == 1
+    assert page.posts[0].time == utc(2026, 6, 7, 17, 5, 12)
+    assert page.posts[0].text.startswith("Item 3: the new pier.")
+
+
+def test_banner_stamps_without_separator_or_capital() -> None:
+    page = read("banner_stamps.txt", date=date(2026, 7, 4))
+    assert [p.time for p in page.posts] == [utc(2026, 7, 4, 20, 0), utc(2026, 7, 4, 19, 35), utc(2026, 7, 4, 19, 10)]
+    assert page.posts[0].text.startswith("hafenblatt.de beendet den Liveticker")
+    assert page.posts[1].text == "Das Feuerwerk beginnt mit zehn Minuten Verspätung."
+
+
+def test_first_stamp_with_its_date_dates_the_page() -> None:
+    page = read("dated_first_stamp.txt")
+    assert [p.time for p in page.posts] == [utc(2026, 7, 5, 1, 27), utc(2026, 7, 5, 0, 50), utc(2026, 7, 5, 0, 15)]
+    assert page.posts[0].text == "Fireworks light up the bay as the festival ends."
