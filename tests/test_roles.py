@@ -216,3 +216,43 @@ def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup
         time.sleep(0.2)
     assert listed == [due["id"]]
     assert datetime.now(UTC) >= soon
+
+
+def test_contributors_see_only_their_own_unpublished_posts(server, tokens, setup):
+    slug = make_target(server, tokens, setup, "event").slug
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    others = {
+        "draft": setup.post(f"/api/events/{slug}/posts", json={"body": "Editor's draft", "status": "draft"}).json()["id"],
+        "scheduled": setup.post(f"/api/events/{slug}/posts", json={"body": "Embargoed", "published_at": later}).json()["id"],
+    }
+    with server.client(server.token("contributor")) as someone_else:
+        others["pending"] = someone_else.post(f"/api/events/{slug}/posts", json={"body": "Theirs"}).json()["id"]
+    with server.client(tokens["contributor"]) as contributor:
+        mine = {
+            "draft": contributor.post(f"/api/events/{slug}/posts", json={"body": "My draft", "status": "draft"}).json()["id"],
+            "pending": contributor.post(f"/api/events/{slug}/posts", json={"body": "Mine"}).json()["id"],
+        }
+        for status in ("draft", "scheduled", "pending"):
+            response = contributor.get(f"/api/events/{slug}/posts", params={"status": status})
+            assert response.status_code == 200
+            assert [p["id"] for p in response.json()["posts"]] == ([mine[status]] if status in mine else [])
+        for post_id in others.values():
+            assert contributor.get(f"/api/events/{slug}/posts/{post_id}").status_code == 404
+        for post_id in mine.values():
+            assert contributor.get(f"/api/events/{slug}/posts/{post_id}").status_code == 200
+    for status, post_id in others.items():  # an editor still sees everyone's
+        listed = [p["id"] for p in setup.get(f"/api/events/{slug}/posts", params={"status": status}).json()["posts"]]
+        assert post_id in listed
+        assert setup.get(f"/api/events/{slug}/posts/{post_id}").status_code == 200
+
+
+def test_readers_cannot_list_sources(server, tokens, setup):
+    target = make_target(server, tokens, setup, "source")
+    with server.client(tokens["reader"]) as reader:
+        response = reader.get(f"/api/events/{target.slug}/sources")
+    assert response.status_code == 403
+    assert "reader" in response.json()["error"]
+    for role in ("editor", "contributor"):
+        with server.client(tokens[role]) as client:
+            listed = client.get(f"/api/events/{target.slug}/sources").json()["sources"]
+        assert [s["id"] for s in listed] == [target.source_id]

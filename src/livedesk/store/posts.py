@@ -120,9 +120,13 @@ def list_posts(
     q: str | None = None,
     statuses: tuple[str, ...] = (PostStatus.published,),
     outlet_own: bool | None = None,
+    created_by: int | None = None,
 ) -> tuple[list[Post], str | None]:
-    """A page of posts and the cursor of the next page (None at the end)."""
+    """A page of posts (those `created_by` one user, if given) and the cursor of the next page
+    (None at the end)."""
     where = [posts.c.event_id == event_id, posts.c.status.in_(statuses)]
+    if created_by is not None:
+        where.append(posts.c.created_by == created_by)
     if topic:
         where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
     if q:

@@ -280,9 +280,10 @@ def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error
             raise DeskProblem(404, f"There is no event {slug!r}.")
         lists = {}
         for name in (PostStatus.published, PostStatus.pending, PostStatus.draft, PostStatus.scheduled):
-            rows, _next = post_store.list_posts(conn, row.id, order="newest", limit=50, statuses=(name,))
-            mine = desk.is_editor or name == PostStatus.published
-            lists[name] = [r.to_json() for r in rows if mine or r.created_by == desk.actor.id]
+            everyone = desk.is_editor or name == PostStatus.published
+            rows, _next = post_store.list_posts(conn, row.id, order="newest", limit=50, statuses=(name,),
+                                                created_by=None if everyone else desk.actor.id)
+            lists[name] = [r.to_json() for r in rows]
         return row.to_json(event_store.count_published(conn, row.id)), lists
 
     event, lists = run_read(engine_of(request), read)

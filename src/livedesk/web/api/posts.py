@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from livedesk.model import PostStatus, Role
+from livedesk.model import PostStatus
 from livedesk.newsroom import NotFound, publish
 from livedesk.newsroom.publish import Actor
 from livedesk.store import events as event_store
@@ -64,15 +64,14 @@ def list_posts(
     status: Literal["published", "draft", "pending", "scheduled"] = "published",
     actor: Actor | None = Depends(optional_actor),
 ) -> Response:
-    if status != PostStatus.published and (actor is None or actor.role not in publish.WRITERS):
-        raise NotFound("only the desk may list unpublished posts")
+    author = None if status == PostStatus.published else publish.unpublished_author(actor)
     own = {"all": None, "own": True, "others": False}[outlets]
 
     def read(conn):
         event = event_store.require_event(conn, slug)
         rows, cursor = post_store.list_posts(
             conn, event.id, order=order, limit=limit, before=before, after=after, topic=topic, q=q,
-            statuses=(status,), outlet_own=own,
+            statuses=(status,), outlet_own=own, created_by=author,
         )
         return {"posts": [r.to_json() for r in rows], "next": cursor}
 
@@ -99,8 +98,7 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
     def read(conn):
         event = event_store.require_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id)
-        hidden = row is None or row.status == PostStatus.deleted or (not row.visible and (actor is None or actor.role == Role.reader))
-        if hidden:
+        if row is None or not publish.may_read(actor, row):
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
         post["history"] = post_store.versions(conn, row.id)
