@@ -8,11 +8,12 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from livedesk.newsroom import NotFound, publish
+from livedesk.store.db import run_read
 from livedesk.web import desk
 from livedesk.web.auth import Session, csrf_token, current_session
 from livedesk.web.compare_view import development_card, event_view
 from livedesk.web.coverage_svg import coverage_picture
-from livedesk.web.deps import newsroom_of
+from livedesk.web.deps import event_or_404, newsroom_of
 from livedesk.web.render import error_page, render
 
 router = APIRouter()
@@ -36,10 +37,12 @@ def timeline_page(request: Request, slug: str) -> Response:
 
 def _html(request: Request, slug: str, build) -> Response:
     """A page built from the event's compare view, or the site's 404 page."""
+    room = newsroom_of(request)
     try:
-        event, data, rows, view = event_view(newsroom_of(request), slug)
+        run_read(room.engine, lambda conn: event_or_404(conn, slug))
     except NotFound as exc:
         return error_page(request, 404, str(exc))
+    event, data, rows, view = event_view(room, slug)
     return build(request, event, data, rows, view)
 
 

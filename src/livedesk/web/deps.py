@@ -1,11 +1,14 @@
-"""What a request handler takes from the running app: the newsroom and its engine."""
+"""What a request handler takes from the running app: the newsroom and its engine; and the event a
+page's URL names, or the 404 every page shows."""
 
 from __future__ import annotations
 
 from fastapi import Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from livedesk.model import Event
 from livedesk.newsroom.room import Newsroom
+from livedesk.store import events as event_store
 
 
 def newsroom_of(request: Request) -> Newsroom:
@@ -15,3 +18,8 @@ def newsroom_of(request: Request) -> Newsroom:
 
 def engine_of(request: Request) -> Engine:
     return newsroom_of(request).engine
+
+
+def event_or_404(conn: Connection, slug: str) -> Event:
+    """The event a page's URL names; NotFound, with the words the 404 page shows, when there is none."""
+    return event_store.require_event(conn, slug, f"There is no event called “{slug}”.")

@@ -24,7 +24,7 @@ from livedesk.store.db import run_read
 from livedesk.web import auth
 from livedesk.web.auth import DESK_ROLES, LOGIN_NONCE_COOKIE, Session, csrf_token, csrf_valid, current_session
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
-from livedesk.web.deps import engine_of, newsroom_of
+from livedesk.web.deps import engine_of, event_or_404, newsroom_of
 from livedesk.web.render import env
 from livedesk.web.schemas import Strict
 
@@ -275,9 +275,7 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Sess
 def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error: str = "", preview: str = "",
                 status: int = 200) -> HTMLResponse:
     def read(conn):
-        row = event_store.get_event(conn, slug)
-        if row is None:
-            raise DeskProblem(404, f"There is no event {slug!r}.")
+        row = event_or_404(conn, slug)
         lists = {}
         for name in (PostStatus.published, PostStatus.pending, PostStatus.draft, PostStatus.scheduled):
             everyone = desk.is_editor or name == PostStatus.published
@@ -286,7 +284,7 @@ def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error
             lists[name] = [r.to_json() for r in rows]
         return row.to_json(event_store.count_published(conn, row.id)), lists
 
-    event, lists = run_read(engine_of(request), read)
+    event, lists = _newsroom_call(lambda: run_read(engine_of(request), read))
     return render(
         request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
         error=error, preview=preview, sources=follow.list_sources(newsroom_of(request), slug),
@@ -296,8 +294,8 @@ def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error
 def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
     """A post with its history, if this desk user may open it."""
     def read(conn):
-        event = event_store.get_event(conn, slug)
-        row = post_store.get_post(conn, event.id, post_id) if event else None
+        event = event_or_404(conn, slug)
+        row = post_store.get_post(conn, event.id, post_id)
         if row is None or row.status == PostStatus.deleted:
             raise DeskProblem(404, f"There is no post {post_id!r} in this event.")
         if not desk.is_editor and row.created_by != desk.actor.id:
@@ -306,7 +304,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
         post["history"] = post_store.versions(conn, row.id)
         return post
 
-    return run_read(engine_of(request), read)
+    return _newsroom_call(lambda: run_read(engine_of(request), read))
 
 
 @router.post("/e/{slug}/posts")

@@ -18,7 +18,7 @@ from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.store.posts import BadCursor
-from livedesk.web.deps import engine_of
+from livedesk.web.deps import engine_of, event_or_404
 from livedesk.web.jsonld import absolute, live_blog_jsonld
 from livedesk.web.page_cache import cached_page
 from livedesk.web.partners import partners_of
@@ -84,7 +84,7 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
 
 
 def _event_context(conn, slug: str, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
-    row = event_store.require_event(conn, slug, f"There is no event called “{slug}”.")
+    row = event_or_404(conn, slug)
     event = row.to_json(event_store.count_published(conn, row.id))
     listing = read_posts(conn, row.id, filters, limit=limit)
     topics = post_store.topic_counts(conn, row.id)
@@ -144,8 +144,8 @@ def post_fragment(request: Request, slug: str, post_id: str) -> Response:
         return RedirectResponse(f"/e/{quote(slug)}#post-{quote(post_id)}", status_code=303)
 
     def read(conn):
-        event = event_store.get_event(conn, slug)
-        row = post_store.get_post(conn, event.id, post_id) if event else None
+        event = event_or_404(conn, slug)
+        row = post_store.get_post(conn, event.id, post_id)
         if row is None or row.status != PostStatus.published:
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
@@ -167,7 +167,7 @@ def more_fragment(request: Request, slug: str) -> Response:
     filters = list_filters(request.query_params)
 
     def read(conn):
-        event = event_store.require_event(conn, slug)
+        event = event_or_404(conn, slug)
         return read_posts(conn, event.id, filters)
 
     try:
