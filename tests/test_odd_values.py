@@ -51,14 +51,16 @@ def test_the_last_day_of_the_calendar_in_search_is_refused(server) -> None:
     assert page.status_code == 400 and "earlier" in page.text
 
 
-def test_a_last_event_id_beyond_any_change_replays_from_the_start(live_server, live_editor: httpx.Client) -> None:
+@pytest.mark.parametrize("last_event_id", ["99999999999999999999", "not-a-number", "-5", "12abc"])
+def test_a_last_event_id_that_is_no_change_replays_from_the_start(live_server, live_editor: httpx.Client,
+                                                                  last_event_id: str) -> None:
     event = unique("replay")
     assert live_editor.post("/api/events", json={"slug": event, "title": "Ferry back"}).status_code == 201
     made = live_editor.post(f"/api/events/{event}/posts", json={"body": "The ferry is back at the quay."}).json()
     seen: list[dict] = []
     deadline = time.monotonic() + 30
     with httpx.stream("GET", f"{live_server.url}/api/events/{event}/stream", timeout=10,
-                      headers={"Last-Event-ID": "99999999999999999999"}) as response:
+                      headers={"Last-Event-ID": last_event_id}) as response:
         assert response.status_code == 200
         for line in response.iter_lines():
             if line.startswith("data:"):

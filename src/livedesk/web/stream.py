@@ -279,12 +279,12 @@ MAX_CHANGE_ID = 2**63 - 1  # a 64-bit integer column
 
 
 def parse_last_event_id(value: str | None) -> int | None:
-    if value is None or value == "":
+    """The change a reader saw last; None when it sent none (live from now on). A value that is
+    no change id (not a number, negative, or beyond any id) replays from the start."""
+    if value is None or value.strip() == "":
         return None
     try:
         number = int(value)
     except ValueError:
-        return None
-    if number > MAX_CHANGE_ID:  # no change has such an id: catch up from the start
         return 0
-    return number if number >= 0 else None
+    return number if 0 <= number <= MAX_CHANGE_ID else 0
