@@ -33,7 +33,7 @@ from livedesk.broker import make_broker  # noqa: E402
 from livedesk.config import Settings  # noqa: E402
 from livedesk.model import AlignPost  # noqa: E402
 from livedesk.newsroom import developments, publish  # noqa: E402
-from livedesk.newsroom.publish import Actor  # noqa: E402
+from livedesk.newsroom.roles import Actor  # noqa: E402
 from livedesk.newsroom.room import Newsroom  # noqa: E402
 from livedesk.store import events as event_store  # noqa: E402
 from livedesk.store.db import make_engine, run_read, run_write, upgrade  # noqa: E402

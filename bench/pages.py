@@ -28,7 +28,7 @@ import httpx
 from livedesk.broker.memory import MemoryBroker
 from livedesk.config import Settings
 from livedesk.newsroom import publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.db import upgrade
 

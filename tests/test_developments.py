@@ -390,7 +390,7 @@ def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
     from livedesk.broker.memory import MemoryBroker
     from livedesk.config import Settings
     from livedesk.newsroom import follow, publish
-    from livedesk.newsroom.publish import Actor
+    from livedesk.newsroom.roles import Actor
     from livedesk.newsroom.room import Newsroom
     from livedesk.store.db import make_engine, run_read, upgrade
     from livedesk.store.developments import stored

@@ -362,10 +362,11 @@ def test_leases_give_each_source_to_one_node_and_expire(own_database):
     from livedesk.broker.memory import MemoryBroker
     from livedesk.config import Settings
     from livedesk.newsroom import follow, publish
+    from livedesk.newsroom.roles import Actor
     from livedesk.newsroom.room import Newsroom
 
     room = Newsroom(Settings(min_poll_interval_s=1), own_database, MemoryBroker())
-    actor = publish.Actor(None, "desk", "admin")
+    actor = Actor(None, "desk", "admin")
     publish.create_event(room, {"slug": "lease-test", "title": "Lease test"}, actor)
     ids = [follow.add_source(room, "lease-test", {"url": f"https://example.org/{i}", "poll_interval": 2}, actor)["id"]
            for i in range(3)]

@@ -11,7 +11,7 @@ from conftest import broker_url, database_url, unique
 from livedesk.broker.memory import MemoryBroker
 from livedesk.config import Settings
 from livedesk.newsroom import publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import developments as development_store
 from livedesk.store import events as event_store

@@ -60,7 +60,7 @@ def _newsroom() -> Iterator[Newsroom]:
 
 def _actor(name: str = CLI_ACTOR_NAME):
     from livedesk.model import Role
-    from livedesk.newsroom.publish import Actor
+    from livedesk.newsroom.roles import Actor
 
     return Actor(None, name, Role.admin)
 

@@ -13,7 +13,7 @@ from livedesk.demo import load_outlets, load_story, outlet_pages
 from livedesk.ingest.page import read_page
 from livedesk.model import Role
 from livedesk.newsroom import follow, publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read

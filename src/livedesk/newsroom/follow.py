@@ -36,7 +36,8 @@ from livedesk.ingest.times import zone_by_iana
 from livedesk.markup import clean_text, clean_url
 from livedesk.model import Media, ParsedPage, ParsedPost, Post, PostStatus, Source
 from livedesk.newsroom import Invalid, NotFound, publish
-from livedesk.newsroom.publish import EDITORS, Actor, now, require
+from livedesk.newsroom.publish import now
+from livedesk.newsroom.roles import EDITORS, Actor, require
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store import sources as source_store

@@ -10,7 +10,6 @@ import base64
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from livedesk.config import Settings
 from livedesk.errors import Forbidden, Invalid, NotFound
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.model import EventStatus, Post, PostStatus, Role
+from livedesk.newsroom.roles import EDITORS, WRITERS, Actor, require
 from livedesk.store import accounts, changes
 from livedesk.store import developments as development_store
 from livedesk.store import events as event_store
@@ -30,16 +30,7 @@ from livedesk.store.db import run_read, run_write
 if TYPE_CHECKING:
     from livedesk.newsroom.room import Newsroom
 
-EDITORS = (Role.admin, Role.editor)
-WRITERS = (Role.admin, Role.editor, Role.contributor)
 VISIBLE = PostStatus.published
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: int | None
-    name: str
-    role: str
 
 
 def now() -> datetime:
@@ -48,11 +39,6 @@ def now() -> datetime:
 
 def new_post_id() -> str:
     return base64.b32encode(os.urandom(8)).decode().lower().rstrip("=")
-
-
-def require(actor: Actor, roles: tuple[str, ...]) -> None:
-    if actor.role not in roles:
-        raise Forbidden(f"a {actor.role} may not do this; it needs one of: {', '.join(roles)}")
 
 
 def unpublished_author(actor: Actor | None) -> int | None:

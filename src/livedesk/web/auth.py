@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from livedesk.model import Role
 from livedesk.newsroom import Forbidden
-from livedesk.newsroom.publish import EDITORS, Actor
+from livedesk.newsroom.roles import EDITORS, Actor
 from livedesk.store import accounts
 from livedesk.store.db import run_read, run_write
 from livedesk.web.deps import engine_of

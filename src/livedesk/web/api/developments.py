@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import Field
 
 from livedesk.newsroom import publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.web.auth import required_actor
 from livedesk.web.compare_view import developments_view, event_view
 from livedesk.web.deps import newsroom_of

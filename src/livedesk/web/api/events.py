@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from livedesk.newsroom import publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
 from livedesk.web.auth import required_actor

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from livedesk.model import PostStatus
 from livedesk.newsroom import NotFound, publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom.roles import Actor
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read

@@ -7,8 +7,8 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from livedesk.newsroom import follow, publish
-from livedesk.newsroom.publish import Actor
+from livedesk.newsroom import follow
+from livedesk.newsroom.roles import WRITERS, Actor, require
 from livedesk.web.auth import required_actor
 from livedesk.web.deps import newsroom_of
 from livedesk.web.responses import etag_json
@@ -34,7 +34,7 @@ def add_source(request: Request, slug: str, body: SourceIn, actor: Actor = Depen
 
 @router.get("/events/{slug}/sources", summary="Sources of an event with their polling status")
 def list_sources(request: Request, slug: str, actor: Actor = Depends(required_actor)) -> Response:
-    publish.require(actor, publish.WRITERS)  # a reader's token is not shown URLs and fetch errors
+    require(actor, WRITERS)  # a reader's token is not shown URLs and fetch errors
     return etag_json(request, {"sources": follow.list_sources(newsroom_of(request), slug)})
 
 
