@@ -33,7 +33,7 @@ def site(tmp_path_factory):
     (folder / "partner.xml").write_text(PARTNER_RSS)
     (folder / "rates.csv").write_text(RATES_CSV)
     env = server_env(folder, LIVEDESK_PARTNER_FEEDS=f"{folder / 'partner.xml'},{folder / 'missing.xml'}",
-                     LIVEDESK_RATES_PATH=str(folder / "rates.csv"), LIVEDESK_BASE_URL="https://news.example")
+                     LIVEDESK_RATES_PATH=str(folder / "rates.csv"), LIVEDESK_PUBLIC_URL="https://news.example")
     app = App(env).start()
     yield app
     app.stop()

@@ -137,3 +137,27 @@ def test_no_page_is_wider_than_a_small_phone(demo, browser):
         widths[path] = page.evaluate("() => document.documentElement.scrollWidth")
     context.close()
     assert {path: w for path, w in widths.items() if w > 320} == {}
+
+
+def test_links_name_the_address_the_site_was_reached_at(demo):
+    """No public_url set: feeds, canonical, Open Graph, JSON-LD and the embed snippet use the request's
+    own address, here a port other than 8000; a page cached for one address is not served to another."""
+    base = demo.url
+    page = httpx.get(f"{base}/e/{SLUG}").text
+    assert f'<link rel="canonical" href="{base}/e/{SLUG}">' in page
+    assert f'<meta property="og:url" content="{base}/e/{SLUG}">' in page
+    assert f'src="{base}/embed/{SLUG}"' in page.replace("&#34;", '"').replace("&quot;", '"')
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1))
+    assert data["url"] == f"{base}/e/{SLUG}"
+    assert data["liveBlogUpdate"] and all(u["url"].startswith(f"{base}/e/{SLUG}#post-") for u in data["liveBlogUpdate"])
+    feed = httpx.get(f"{base}/e/{SLUG}/feed.json").json()
+    assert feed["home_page_url"] == f"{base}/e/{SLUG}" and feed["items"][0]["url"].startswith(f"{base}/e/{SLUG}#post-")
+    rss = httpx.get(f"{base}/e/{SLUG}/rss.xml").text
+    assert f"<link>{base}/e/{SLUG}#post-" in rss and "127.0.0.1:8000" not in rss
+    # the same page asked for under another name of the host
+    other = httpx.get(f"{base}/e/{SLUG}", headers={"host": f"localhost:{demo.port}"}).text
+    assert f'<link rel="canonical" href="http://localhost:{demo.port}/e/{SLUG}">' in other
+    # a Host that is no host name does not reach the page
+    odd = httpx.get(f"{base}/e/{SLUG}", headers={"host": 'x"><script>'}).text
+    assert "<script>" not in odd.split("</head>")[0].replace('<script type="application/ld+json">', "")
+    assert f'<link rel="canonical" href="http://127.0.0.1:{demo.port}/e/{SLUG}">' in odd

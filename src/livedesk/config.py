@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     site_name: str = "livedesk"
     site_outlet: str = "livedesk"  # name of the site's own outlet
-    base_url: str = "http://127.0.0.1:8000"
+    # the site's public address (https://news.example) for feeds, canonical and shared links;
+    # unset: each request's own address (scheme as a trusted proxy gives it, and Host)
+    public_url: str | None = None
     keepalive_s: float = 15.0
     catchup_poll_s: float = 3.0  # safety net: look for missed changes this often
     reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected

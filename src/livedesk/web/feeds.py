@@ -13,7 +13,7 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.web.deps import engine_of
 from livedesk.web.jsonld import absolute, images, post_url
-from livedesk.web.render import post_title
+from livedesk.web.render import post_title, public_base
 from livedesk.web.responses import etag_json, etag_response
 
 router = APIRouter()
@@ -30,7 +30,7 @@ def _when(iso: str | None) -> datetime | None:
 def _feed_data(request: Request, slug: str | None) -> tuple[dict, list[dict]]:
     """The channel (title, link, description, updated) and its latest posts."""
     settings = request.app.state.settings
-    base = settings.base_url.rstrip("/")
+    base = public_base(settings, request.scope)
 
     def read(conn):
         if slug is None:

@@ -61,7 +61,7 @@ class CachedPages:
         if scope["type"] == "http" and scope["method"] == "GET":
             cache = getattr(self.state, "page_cache", None)
             if cache is not None:
-                entry = cache.get(page_key(self.state, scope["path"], scope["query_string"].decode("latin-1")))
+                entry = cache.get(page_key(self.state, scope))
                 if entry is not None:
                     return await send_page(scope, send, entry, security_headers(scope["path"], over_https(scope)))
         await self.app(scope, receive, send)

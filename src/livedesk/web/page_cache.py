@@ -16,7 +16,7 @@ from fastapi import Request, Response
 from livedesk.newsroom import NotFound
 from livedesk.store.posts import BadCursor
 from livedesk.web.partners import partners_of
-from livedesk.web.render import HTML, error_page
+from livedesk.web.render import HTML, error_page, public_base
 from livedesk.web.responses import not_modified
 
 
@@ -70,18 +70,21 @@ def _state(request: Request, name: str, factory):
     return value
 
 
-def page_key(state, path: str, query_string: str) -> tuple:
-    """What a cached page depends on: its URL, the newest change seen, the partner items."""
+def page_key(state, scope: dict) -> tuple:
+    """What a cached page depends on: its full URL (links in it are absolute), the newest change
+    seen, the partner items."""
     hub = getattr(state, "hub", None)
     partners = getattr(state, "partner_news", None)
-    return (path, query_string, hub.last_id if hub is not None else 0, partners.generation if partners else 0)
+    url = public_base(state.settings, scope) + scope["path"]
+    return (url, scope["query_string"].decode("latin-1"), hub.last_id if hub is not None else 0,
+            partners.generation if partners else 0)
 
 
 async def cached_page(request: Request, build: Callable[[int], str]) -> Response:
     """Serve from the cache while nothing changed; else `build(since)` in a thread and keep it."""
     cache = _state(request, "page_cache", PageCache)
     partners_of(request)  # its generation is part of the key
-    key = page_key(request.app.state, request.url.path, request.scope["query_string"].decode("latin-1"))
+    key = page_key(request.app.state, request.scope)
     since = key[2]  # read before the store: the page is at least this new
     entry = cache.get(key)
     if entry is None:

@@ -22,7 +22,7 @@ from livedesk.web.deps import engine_of, event_or_404
 from livedesk.web.jsonld import absolute, live_blog_jsonld
 from livedesk.web.page_cache import cached_page
 from livedesk.web.partners import partners_of
-from livedesk.web.render import HTML, error_page, render
+from livedesk.web.render import HTML, error_page, public_base, render
 from livedesk.web.responses import etag_response
 
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, served from here
@@ -114,12 +114,13 @@ async def event_page(request: Request, slug: str) -> Response:
         context = _read(request, lambda conn: _event_context(conn, slug, filters))
         settings = request.app.state.settings
         event = context["event"]
-        context["jsonld"] = live_blog_jsonld(event, context["posts"], settings.base_url)
+        base = public_base(settings, request.scope)
+        context["jsonld"] = live_blog_jsonld(event, context["posts"], base)
         context["live"] = _live_config(event, filters, context["next"], since)
         context["partners"] = partners_of(request).items()
         context["params"] = {k: v for k, v in filters.items() if k != "before" and v not in (None, "newest", "all")}
         lead = event.get("lead_media") or {}
-        context["og_image"] = absolute(settings.base_url, lead.get("url")) if lead.get("kind", "image") == "image" else None
+        context["og_image"] = absolute(base, lead.get("url")) if lead.get("kind", "image") == "image" else None
         return render(request, "event.html", **context)
 
     return await cached_page(request, build)

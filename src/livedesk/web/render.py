@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -108,10 +109,28 @@ env.filters.update(clock=clock, day=day, stamp=stamp, duration=duration, playabl
                    script_json=script_json)
 
 
+_HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?|\[[0-9A-Fa-f:.]+\](?::\d{1,5})?")
+
+
+def public_base(settings: Any, scope: dict) -> str:
+    """The site's address for absolute links: the `public_url` setting, else this request's own.
+
+    The scheme is the one the server took from a trusted proxy (uvicorn's forwarded-allow list);
+    a Host that is no host name falls back to the address the server listens on.
+    """
+    if settings.public_url:
+        return str(settings.public_url).rstrip("/")
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    if not _HOST.fullmatch(host):
+        address, port = scope.get("server") or ("127.0.0.1", 80)
+        host = f"{address}:{port}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
 def render(request: Request, name: str, **context: Any) -> str:
-    """A template rendered with the site's name and base URL."""
+    """A template rendered with the site's name and public address."""
     settings = request.app.state.settings
-    return env.get_template(name).render(site_name=settings.site_name, base_url=settings.base_url.rstrip("/"),
+    return env.get_template(name).render(site_name=settings.site_name, base_url=public_base(settings, request.scope),
                                          **context)
 
 
