@@ -17,8 +17,7 @@ from livedesk.newsroom import Forbidden
 from livedesk.newsroom.roles import EDITORS, Actor
 from livedesk.store import accounts
 from livedesk.store.db import run_read, run_write
-from livedesk.web.deps import engine_of
-from livedesk.web.middleware import over_https
+from livedesk.web.deps import engine_of, over_https
 
 SESSION_COOKIE = "livedesk_session"
 LOGIN_NONCE_COOKIE = "livedesk_login"

@@ -14,6 +14,7 @@ from base64 import b64encode
 from fastapi.responses import JSONResponse
 
 from livedesk.newsroom import Invalid
+from livedesk.web.deps import over_https
 from livedesk.web.page_cache import page_key, send_page
 from livedesk.web.render import CRITICAL_CSS
 
@@ -88,12 +89,6 @@ def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]
     """Every response's security headers; HSTS only where the browser came over HTTPS."""
     common = _COMMON + _HSTS if https else _COMMON
     return common + (_EMBED if path.startswith("/embed/") else _PAGE)
-
-
-def over_https(scope) -> bool:
-    """The request reached us over HTTPS, or through a proxy that says so."""
-    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
-    return scope.get("scheme") == "https" or forwarded == b"https"
 
 
 class SecurityHeaders:
