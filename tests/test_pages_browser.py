@@ -86,6 +86,12 @@ def test_a_scrolled_down_reader_gets_the_new_posts_button(page, server, editor):
     second = publish(editor, slug, "Police at the gates", "Officers keep the entrance clear.")
     button = page.locator("[data-newposts]")
     expect(button).to_have_text("2 new posts")
+    # the pill keeps its own height, its white text on its own blue
+    box = button.bounding_box()
+    assert box["height"] >= 36 and box["width"] > 100
+    colours = button.evaluate("b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]")
+    assert colours == ["rgb(255, 255, 255)", "rgb(11, 79, 156)"]
+    assert button.evaluate("b => b.scrollHeight <= b.clientHeight + 1")  # no text spills out of it
     expect(page.locator(".newposts")).to_have_attribute("aria-live", "polite")
     assert card(page, first["id"]).count() == 0
     assert abs(anchor.bounding_box()["y"] - top_before) < 2  # the text under the reader stayed put
@@ -131,6 +137,19 @@ def test_show_more_and_oldest_first(page, server, editor):
     expect(page).to_have_url(f"{server.url}/e/{slug}?order=oldest")
     expect(page.locator(".post").first).to_have_id(f"post-{made[0]['id']}")
     expect(page.locator(".post").nth(1)).to_have_id(f"post-{made[1]['id']}")
+    # oldest first pages on to newer posts, none twice
+    page.get_by_role("link", name="Show more").click()
+    expect(page.locator(".post")).to_have_count(25)
+    shown = page.locator(".post").evaluate_all("cards => cards.map(c => c.id)")
+    assert shown == [f"post-{p['id']}" for p in made]
+    # and so does the link without JavaScript's help
+    href = page.evaluate("() => document.querySelector('[data-more]') && document.querySelector('[data-more]').href")
+    assert href is None  # at the end: no link
+    page.goto(f"{server.url}/e/{slug}?order=oldest")
+    page.goto(page.locator("[data-more]").evaluate("a => a.href"))
+    assert "after=" in page.url
+    expect(page.locator(".post")).to_have_count(5)
+    expect(page.locator(".post").first).to_have_id(f"post-{made[20]['id']}")
 
 
 def test_topic_chip_filters_and_search_finds(page, server, editor):

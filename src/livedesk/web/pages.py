@@ -67,14 +67,21 @@ def list_filters(params) -> dict:
     outlets = "own" if params.get("outlets") == "own" else "all"
     topic = (params.get("topic") or "").strip().lower()[:80] or None
     q = (params.get("q") or "").strip()[:200] or None
-    before = (params.get("before") or "").strip()[:200] or None
-    return {"order": order, "outlets": outlets, "topic": topic, "q": q, "before": before}
+    # the next page starts after the cursor's post: older ones when newest come first, newer ones when
+    # oldest do (`after=`)
+    cursor = (params.get("after" if order == "oldest" else "before") or "").strip()[:200] or None
+    return {"order": order, "outlets": outlets, "topic": topic, "q": q, "cursor": cursor}
+
+
+def cursor_param(filters: dict) -> str:
+    """The query parameter that carries the next page's cursor in this order."""
+    return "after" if filters["order"] == "oldest" else "before"
 
 
 def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
     """One page of posts with their history and other-media links, and the next cursor."""
     rows, cursor = post_store.list_posts(
-        conn, event_id, order=filters["order"], limit=limit, before=filters["before"], topic=filters["topic"],
+        conn, event_id, order=filters["order"], limit=limit, topic=filters["topic"], **{cursor_param(filters): filters["cursor"]},
         q=filters["q"], outlet_own=True if filters["outlets"] == "own" else None,
     )
     posts = [r.to_json() for r in rows]
@@ -99,8 +106,9 @@ def _live_config(event: dict, filters: dict, next_cursor: str | None, since: int
         "since": since,
         "fragment": f"/e/{slug}/p/",
         "more": f"/e/{slug}/more",
-        "filters": {k: v for k, v in filters.items() if k != "before"},
-        "paged": bool(filters["before"]),
+        "filters": {k: v for k, v in filters.items() if k != "cursor"},
+        "cursorParam": cursor_param(filters),
+        "paged": bool(filters["cursor"]),
         "atEnd": next_cursor is None,
         "embed": embed,
     }
@@ -118,7 +126,7 @@ async def event_page(request: Request, slug: str) -> Response:
         context["jsonld"] = live_blog_jsonld(event, context["posts"], base)
         context["live"] = _live_config(event, filters, context["next"], since)
         context["partners"] = partners_of(request).items()
-        context["params"] = {k: v for k, v in filters.items() if k != "before" and v not in (None, "newest", "all")}
+        context["params"] = {k: v for k, v in filters.items() if k != "cursor" and v not in (None, "newest", "all")}
         lead = event.get("lead_media") or {}
         context["og_image"] = absolute(base, lead.get("url")) if lead.get("kind", "image") == "image" else None
         return render(request, "event.html", **context)

@@ -439,7 +439,7 @@
         var next = page.getAttribute("data-next");
         if (next) {
           var target = new URL(more.href);
-          target.searchParams.set("before", next);
+          target.searchParams.set(config.cursorParam || "before", next);
           more.href = target.pathname + target.search;
           more.textContent = "Show more";
         } else {
