@@ -20,10 +20,10 @@ from labelled import load_event, pairs_of, pairwise
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "align" / "written"
 
-# Reached on the real events corpus without the sentence model: 16 of 69 same pairs, 8 false
+# Reached on the real events corpus without the sentence model: 16 of 69 same pairs, 6 false
 # links. CI fails when recall drops more than 0.05 below it.
 REACHED_RECALL = 16 / 69
-REACHED_FALSE_LINKS = 8
+REACHED_FALSE_LINKS = 6
 
 
 def _groups(posts) -> dict[str, str]:
@@ -102,6 +102,38 @@ def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
     welcome = next(pid for pid, p in posts.items() if p["headline"] == "Good morning from Velmora")
     handshakes = [pid for pid, p in posts.items() if "shake hands" in (p["headline"] or "").lower()]
     assert handshakes and all(dev_of[h] != dev_of[welcome] for h in handshakes)
+    assert by_id[dev_of[welcome]]["post_ids"] == [welcome]  # nor is a profile of the leaders a report of it
     handshake = by_id[dev_of[handshakes[0]]]
     assert len(handshake["outlets"]) >= 3
     assert handshake["lead_seconds"] is None or handshake["lead_seconds"] <= 120
+
+
+def test_a_welcome_post_reports_no_development():
+    """An opening post that greets the readers shares names and background with a profile
+    piece on another page, yet neither reports something that happened: they stay apart."""
+    from datetime import datetime
+
+    from livedesk.align.normalize import is_welcome
+    from livedesk.model import AlignPost
+
+    assert is_welcome("Good evening and welcome. Ministers are due to meet at six.")
+    assert is_welcome("Herzlich willkommen zu unserem Liveblog aus Kessling.")
+    assert is_welcome("Benvenuti alla nostra diretta da Castrano.")
+    assert is_welcome("Live coverage of the vote in Marland continues through the night.")
+    assert not is_welcome("The mayor welcomed the decision to reopen the bridge.")
+    when = datetime(2031, 3, 4, 9, 0, tzinfo=UTC)
+    posts = [
+        AlignPost(id="w-1", outlet="Harbour Courier", time=when, headline="Good morning from Tarnby",
+                  text="Welcome to our live coverage. Premier Odile Varsk and Governor Jon Hallan are due to meet "
+                       "in Tarnby today, their first meeting in person in five years."),
+        AlignPost(id="p-1", outlet="Coast Wire", time=when.replace(minute=4), headline="Who are Varsk and Hallan?",
+                  text="Odile Varsk, a former pilot, has been premier for three years. Jon Hallan became governor "
+                       "last spring. Varsk and Hallan last met in person five years ago."),
+        AlignPost(id="p-2", outlet="Harbour Courier", time=when.replace(hour=11),
+                  text="Varsk and Hallan shake hands on the quay in Tarnby."),
+        AlignPost(id="h-1", outlet="Coast Wire", time=when.replace(hour=11, minute=1),
+                  text="Premier Varsk and Governor Hallan have shaken hands on the Tarnby quay."),
+    ]
+    found = _groups(posts)
+    assert found["w-1"] not in {found["p-1"], found["p-2"], found["h-1"]}
+    assert found["p-2"] == found["h-1"]

@@ -102,7 +102,8 @@ def _cluster(
     first = similar.pair_probability(corpus, i, j, text, _time_features(posts, {}, i, j, off), cross, off)
     labels = _components(posts, i, j, first, CONFIDENT)
     inferred = infer_times(posts, labels)
-    second = similar.pair_probability(corpus, i, j, text, _time_features(posts, inferred, i, j, off), cross, off)
+    shifts = {} if "time" in off else page_shifts(posts, i, j, first)
+    second = similar.pair_probability(corpus, i, j, text, _time_features(posts, inferred, i, j, off, shifts), cross, off)
     labels = _components(posts, i, j, second, LINK_PROBABILITY)
     strong = second >= LINK_PROBABILITY
     return labels, infer_times(posts, labels), (i[strong], j[strong], second[strong])
@@ -112,9 +113,11 @@ ZONE_DOUBT_S = 3600.0  # a guessed zone: pages read with one guess keep their or
 DST_DOUBT_S = 3600.0  # a guessed date may fall in the other half of a summer-time year
 
 
-def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _times(posts: list[AlignPost], inferred: dict[str, InferredTime], shifts: dict[str, float] | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Epoch seconds (NaN if unknown), their uncertainty in seconds, and whether the date was
-    assumed (only the clock can be compared); real times first."""
+    assumed (only the clock can be compared); real times first. A page in `shifts` had its
+    assumed date or zone settled by its links: its times move by the shift and count as read."""
     t = np.full(len(posts), np.nan)
     u = np.zeros(len(posts))
     daily = np.zeros(len(posts), dtype=bool)
@@ -126,7 +129,52 @@ def _times(posts: list[AlignPost], inferred: dict[str, InferredTime]) -> tuple[n
         elif p.id in inferred:
             t[k] = inferred[p.id].time.timestamp()
             u[k] = inferred[p.id].plus_minus_s
-    return _move_assumed_dates(posts, t, daily), u, daily
+    t = _move_assumed_dates(posts, t, daily)
+    for k, p in enumerate(posts):
+        if shifts and p.time is not None and p.outlet in shifts:
+            t[k] += shifts[p.outlet]
+            u[k], daily[k] = 0.0, False
+    return t, u, daily
+
+
+SHIFT_SUPPORT = 1.5  # summed link probability, at matching times, that settles a page's clock
+SHIFT_CLOSE_S = 900.0
+
+
+def page_shifts(posts: list[AlignPost], i: np.ndarray, j: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """Whole hours to move each page whose date or zone was assumed, found from its links.
+
+    All the times of one page share one error: a guessed zone is off by whole hours, a guessed
+    date by at most the summer-time hour. Pages are settled against the pages whose times are
+    stated (or, where none are, against the assumed page with the most posts), biggest first:
+    the shift that puts a page's likely links closest in time is taken when they clearly agree."""
+    t, _, _ = _times(posts, {})
+    timed = np.array([p.time is not None for p in posts])
+    assumed = np.array([p.time is not None and (p.date_assumed or p.zone_assumed) for p in posts])
+    outlets = np.array([p.outlet for p in posts])
+    settled = timed & ~assumed
+    pages = sorted(set(outlets[assumed].tolist()), key=lambda o: (-int((outlets == o).sum()), o))
+    if not settled.any() and pages:
+        settled = outlets == pages.pop(0)
+    shifts: dict[str, float] = {}
+    for outlet in pages:
+        page = assumed & (outlets == outlet)
+        zone = any(posts[k].zone_assumed for k in np.flatnonzero(page))
+        hours = np.arange(-14, 15) if zone else np.arange(-1, 2)
+        mine = np.concatenate([np.flatnonzero(page[i] & settled[j]), np.flatnonzero(page[j] & settled[i])])
+        a = np.where(page[i[mine]], i[mine], j[mine])
+        b = np.where(page[i[mine]], j[mine], i[mine])
+        weight = score[mine]
+        support = np.array([
+            float((weight * np.exp(-np.abs(t[a] + h * 3600 - t[b]) / SHIFT_CLOSE_S)).sum()) for h in hours
+        ])
+        best = int(np.argmax(support))
+        runner_up = np.max(np.delete(support, best)) if len(support) > 1 else 0.0
+        if support[best] >= SHIFT_SUPPORT and support[best] >= 2 * runner_up:
+            shifts[outlet] = float(hours[best] * 3600)
+            t[page] += shifts[outlet]
+            settled |= page
+    return shifts
 
 
 def _move_assumed_dates(posts: list[AlignPost], t: np.ndarray, daily: np.ndarray) -> np.ndarray:
@@ -145,9 +193,10 @@ def _move_assumed_dates(posts: list[AlignPost], t: np.ndarray, daily: np.ndarray
 
 
 def _time_features(
-    posts: list[AlignPost], inferred: dict[str, InferredTime], i: np.ndarray, j: np.ndarray, off: frozenset[str]
+    posts: list[AlignPost], inferred: dict[str, InferredTime], i: np.ndarray, j: np.ndarray, off: frozenset[str],
+    shifts: dict[str, float] | None = None,
 ) -> np.ndarray:
-    t, u, daily = _times(posts, inferred)
+    t, u, daily = _times(posts, inferred, shifts)
     stated = np.array([p.time is not None for p in posts], dtype=bool)
     return similar.time_features(t[i], u[i], t[j], u[j], daily[i] | daily[j], stated[i] & stated[j], off)
 

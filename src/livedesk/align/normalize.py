@@ -407,3 +407,20 @@ def _read_number(tokens: list[str], i: int) -> tuple[float | None, int]:
     if value == 0.5 and tok == "half":
         return None, i + 1  # "half" alone is not a figure
     return (value or None), j
+
+
+# The opening of a post that greets readers or opens the coverage: it reports no development.
+_WELCOME = re.compile(
+    r"^\W*(?:good (?:morning|afternoon|evening)|hello and welcome|welcome (?:to|back to) (?:our|the|this)"
+    r"|guten (?:morgen|tag|abend)|(?:herzlich )?willkommen (?:zu|zum|im|in|bei)"
+    r"|buongiorno|buonasera|benvenut[ie] (?:alla|nella|nel|al)"
+    r"|bonjour|bienvenue (?:dans|sur|à)|buenos días|bienvenidos? (?:a|al)"
+    r"|(?:this is )?(?:our )?live coverage (?:of|on))",
+    re.IGNORECASE,
+)
+
+
+def is_welcome(text: str) -> bool:
+    """Whether a post (headline first) opens by greeting its readers or welcoming them to the
+    coverage, as the first post of a live page does: a scene-setter, no report of a development."""
+    return bool(_WELCOME.match(text.strip()))

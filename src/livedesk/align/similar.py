@@ -75,6 +75,7 @@ class Features:
     char_text: str = ""
     text: str = ""  # headline and text as written, for sentence embeddings
     language: str | None = None
+    welcome: bool = False  # greets readers or opens the coverage: reports no development
 
 
 def features(post: AlignPost) -> Features:
@@ -100,6 +101,7 @@ def features(post: AlignPost) -> Features:
         char_text=" ".join(lower),
         text=written,
         language=normalize.language(written),
+        welcome=normalize.is_welcome(written),
     )
 
 
@@ -431,6 +433,9 @@ def pair_probability(
     cosine as well (weights fitted with it): only their posts are embedded.
     """
     p = link_probability(feature_rows(text_x, time_x, cross), with_model=False)
+    # a post that greets the readers reports no development: it is linked to none
+    welcome = np.array([f.welcome for f in corpus.feats], dtype=bool)
+    p[welcome[i] | welcome[j]] = 0.0
     if corpus.meaning.embedder is None or "semantic" in off:
         return p
     doubt = np.flatnonzero((p >= DOUBT[0]) & (p < DOUBT[1]))
