@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, insert, select, update
 
-from livedesk.store.db import insert_new, run_read, run_write
-from livedesk.store.tables import idempotency_keys, login_failures, site_secrets, tokens, users
+from livedesk.store.db import engine_insert, insert_new, run_read, run_write
+from livedesk.store.tables import idempotency_keys, login_tries, site_secrets, tokens, users
 
 _hasher = PasswordHasher()
 
@@ -98,17 +98,23 @@ def site_secret(engine, name: str) -> str:
     return value
 
 
-def recent_login_failures(conn: Connection, key: str, window: timedelta) -> int:
-    query = select(func.count()).select_from(login_failures).where(
-        login_failures.c.key == key, login_failures.c.failed_at > now() - window
+def take_login_try(conn: Connection, key: str, window: timedelta) -> int:
+    """Count one sign-in try for `key` and return how many it has made in the current window
+    (which starts with its first try). One statement, so concurrent tries are counted one by one.
+    Keys idle for an hour are dropped."""
+    moment = now()
+    conn.execute(delete(login_tries).where(login_tries.c.window_start < moment - timedelta(hours=1)))
+    stmt = engine_insert(conn, login_tries).values(key=key, window_start=moment, count=1)
+    expired = login_tries.c.window_start <= moment - window
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[login_tries.c.key],
+        set_={
+            "count": case((expired, 1), else_=login_tries.c.count + 1),
+            "window_start": case((expired, stmt.excluded.window_start), else_=login_tries.c.window_start),
+        },
     )
-    return conn.execute(query).scalar_one()
+    return int(conn.execute(stmt.returning(login_tries.c.count)).scalar_one())
 
 
-def record_login_failure(conn: Connection, key: str, keep: timedelta = timedelta(hours=1)) -> None:
-    conn.execute(delete(login_failures).where(login_failures.c.failed_at < now() - keep))
-    conn.execute(insert(login_failures).values(key=key, failed_at=now()))
-
-
-def clear_login_failures(conn: Connection, key: str) -> None:
-    conn.execute(delete(login_failures).where(login_failures.c.key == key))
+def clear_login_tries(conn: Connection, key: str) -> None:
+    conn.execute(delete(login_tries).where(login_tries.c.key == key))

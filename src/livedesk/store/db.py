@@ -54,11 +54,16 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def insert_new(conn: Connection, table: Table):
-    """INSERT ... ON CONFLICT DO NOTHING on this connection's engine: a row that another
-    transaction stored first is kept, and the caller reads it back instead of failing."""
+def engine_insert(conn: Connection, table: Table):
+    """This connection's engine's INSERT, which takes ON CONFLICT clauses."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return dialect.insert(table)
+
+
+def insert_new(conn: Connection, table: Table):
+    """INSERT ... ON CONFLICT DO NOTHING: a row that another transaction stored first is kept,
+    and the caller reads it back instead of failing."""
+    return engine_insert(conn, table).on_conflict_do_nothing()
 
 
 def _retryable(exc: OperationalError) -> bool:

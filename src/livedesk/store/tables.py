@@ -225,14 +225,14 @@ site_secrets = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# Failed logins, kept briefly: the login rate limit counts them per user and address.
-login_failures = Table(
-    "login_failures",
+# Sign-in tries per user name (or token use) and address in the current minute: taking a try
+# counts it in one statement, so concurrent tries can never pass the limit together.
+login_tries = Table(
+    "login_tries",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("key", String(300), nullable=False),
-    Column("failed_at", UTCDateTime, nullable=False),
-    Index("ix_login_failures_key_time", "key", "failed_at"),
+    Column("key", String(300), primary_key=True),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("count", Integer, nullable=False),
 )
 
 # Sentence vectors of post texts (align/semantic.py), so a text is embedded once per model.
@@ -251,7 +251,7 @@ __all__ = [
     "embeddings",
     "events",
     "idempotency_keys",
-    "login_failures",
+    "login_tries",
     "metadata",
     "outlets",
     "post_topics",

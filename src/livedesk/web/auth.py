@@ -135,15 +135,16 @@ def client_address(request: Request) -> str:
 def log_in(request: Request, name: str, password: str, token: str) -> str:
     """Check a user name and password, or an API token, and start a session: its token.
 
-    Failed tries are counted per account (or per token use) and client address; past the
-    settings' limit a minute, every try is refused (429) until the minute has passed."""
+    Tries are counted per account (or per token use) and client address before the check, in
+    one statement: past the settings' limit a minute, every try is refused (429) without a
+    check until the minute has passed, however many arrive at once. Success clears the count."""
     if not token and not (name and password):
         raise LoginRefused(422, "Enter your user name and password, or an API token.")
     key = f"token|{client_address(request)}" if token else f"{name.lower()[:200]}|{client_address(request)}"
     engine = engine_of(request)
     limit = request.app.state.settings.login_failures_per_minute
-    failures = run_read(engine, lambda conn: accounts.recent_login_failures(conn, key, timedelta(minutes=1)))
-    if failures >= limit:
+    tries = run_write(engine, lambda conn: accounts.take_login_try(conn, key, timedelta(minutes=1)))
+    if tries > limit:
         raise LoginRefused(429, "Too many failed logins for this account from your address. Wait a minute, then try again.")
 
     def check(conn):
@@ -154,13 +155,12 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
 
     user = run_read(engine, check)
     if user is None:
-        run_write(engine, lambda conn: accounts.record_login_failure(conn, key))
         raise LoginRefused(401, "That token is unknown or revoked." if token else "Wrong user name or password.")
     if user.role not in DESK_ROLES:
         raise LoginRefused(403, f"A {user.role} account has no access to the desk.")
 
     def start_session(conn) -> str:
-        accounts.clear_login_failures(conn, key)
+        accounts.clear_login_tries(conn, key)
         return accounts.create_token(conn, user.id)
 
     return run_write(engine, start_session)
