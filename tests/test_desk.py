@@ -449,3 +449,38 @@ def test_durations_quotes_and_media_from_the_form():
     assert [m["kind"] for m in data["media"]] == ["image", "video"] and data["media"][1]["duration_s"] == 125
     back = form_from_post({**data, "media": data["media"]})
     assert back["video_duration"] == "2:05" and back["image_caption"] == "Fog" and back["topics"] == "sea, rescue"
+
+
+def test_every_published_post_can_be_found_paged_and_pinned(desk_server, context):
+    """A busy event: the desk pages back through all its posts and searches them; the header and the
+    list give the same count."""
+    editor = make_user(desk_server, "editor")
+    slug = unique("busy")
+    token = desk_server.token("editor")
+    with desk_server.client(token) as client:
+        assert client.post("/api/events", json={"slug": slug, "title": "Night market fire"}).status_code == 201
+        made = [client.post(f"/api/events/{slug}/posts", json={
+            "headline": f"Stall report {i}", "body": f"Crews check stall {i}." + (" The lantern maker's shop." if i == 3 else "")}
+        ).json() for i in range(57)]
+    page = context.new_page()
+    log_in(page, desk_server, editor)
+    page.goto(f"{desk_server.url}/desk/e/{slug}")
+    expect(page.locator(".event-head")).to_contain_text("57 published posts")
+    published = page.locator("#published-posts")
+    expect(published.locator("h2 .count")).to_have_text("57")
+    expect(published.locator(".desk-post")).to_have_count(50)
+    expect(published.locator("[data-listed]")).to_have_text("The newest 50 of 57")
+    published.get_by_role("link", name="Older posts").click()
+    expect(published.locator(".desk-post")).to_have_count(7)
+    expect(published.locator(".desk-post").last).to_have_id(f"post-{made[0]['id']}")
+    expect(published.get_by_role("link", name="Older posts")).to_have_count(0)
+    # an old post is pinned from its page
+    published.locator(f"#post-{made[0]['id']}").get_by_role("button", name="Pin").click()
+    assert any(p["pinned"] for p in api_posts(desk_server, slug) if p["id"] == made[0]["id"])
+    # search finds one post among all
+    page.goto(f"{desk_server.url}/desk/e/{slug}")
+    page.fill("#desk-q", "lantern")
+    page.locator(".desk-search button").click()
+    expect(published.locator(".desk-post")).to_have_count(1)
+    expect(published.locator(".desk-post")).to_have_id(f"post-{made[3]['id']}")
+    expect(published.locator("[data-listed]")).to_contain_text("1 post matches “lantern”")

@@ -21,6 +21,7 @@ from livedesk.newsroom import Forbidden, Invalid, NotFound, follow, publish
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
+from livedesk.store.posts import BadCursor
 from livedesk.web import auth
 from livedesk.web.auth import DESK_ROLES, LOGIN_NONCE_COOKIE, Session, csrf_token, csrf_valid, current_session
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
@@ -260,7 +261,8 @@ def move_point(points: list[dict], op: str) -> list[dict]:
 # ---- the event's desk: compose and manage posts --------------------------------------
 
 @router.get("/e/{slug}")
-def event_desk(request: Request, slug: str, draft: str | None = None, desk: Session = Depends(signed_in)) -> Response:
+def event_desk(request: Request, slug: str, draft: str | None = None, q: str | None = None, before: str | None = None,
+               desk: Session = Depends(signed_in)) -> Response:
     form: dict = {}
     if draft:
         post = _post_for(request, slug, draft, desk)
@@ -269,25 +271,38 @@ def event_desk(request: Request, slug: str, draft: str | None = None, desk: Sess
         form = form_from_post(post)
         form["draft_id"] = post["id"]
         return _event_page(request, slug, desk, form, preview=post["body_html"])
-    return _event_page(request, slug, desk, form)
+    search = {"q": (q or "").strip()[:200] or None, "before": (before or "").strip()[:200] or None}
+    return _event_page(request, slug, desk, form, search=search)
+
+
+DESK_PAGE = 50
 
 
 def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error: str = "", preview: str = "",
-                status: int = 200) -> HTMLResponse:
+                status: int = 200, search: dict | None = None) -> HTMLResponse:
+    """The event's desk; its published posts a page at a time (`before`), or those matching `q`."""
+    search = search or {"q": None, "before": None}
+
     def read(conn):
         row = event_or_404(conn, slug)
-        lists = {}
+        lists, more = {}, None
         for name in (PostStatus.published, PostStatus.pending, PostStatus.draft, PostStatus.scheduled):
             everyone = desk.is_editor or name == PostStatus.published
-            rows, _next = post_store.list_posts(conn, row.id, order="newest", limit=50, statuses=(name,),
-                                                created_by=None if everyone else desk.actor.id)
+            paged = search if name == PostStatus.published else {}
+            rows, cursor = post_store.list_posts(conn, row.id, order="newest", limit=DESK_PAGE, statuses=(name,),
+                                                 created_by=None if everyone else desk.actor.id, **paged)
             lists[name] = [r.to_json() for r in rows]
-        return row.to_json(event_store.count_published(conn, row.id)), lists
+            if name == PostStatus.published:
+                more = cursor
+        return row.to_json(event_store.count_published(conn, row.id)), lists, more
 
-    event, lists = _newsroom_call(lambda: run_read(engine_of(request), read))
+    try:
+        event, lists, more = _newsroom_call(lambda: run_read(engine_of(request), read))
+    except BadCursor as exc:
+        raise DeskProblem(400, str(exc)) from exc
     return render(
         request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
-        error=error, preview=preview, sources=follow.list_sources(newsroom_of(request), slug),
+        error=error, preview=preview, sources=follow.list_sources(newsroom_of(request), slug), search=search, more=more,
     )
 
 
