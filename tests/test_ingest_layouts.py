@@ -65,3 +65,22 @@ def test_first_stamp_with_its_date_dates_the_page() -> None:
     page = read("dated_first_stamp.txt")
     assert [p.time for p in page.posts] == [utc(2026, 7, 5, 1, 27), utc(2026, 7, 5, 0, 50), utc(2026, 7, 5, 0, 15)]
     assert page.posts[0].text == "Fireworks light up the bay as the festival ends."
+
+
+def test_relative_stamps_start_posts_and_furniture_stays_out() -> None:
+    page = read("relative_furniture.txt")
+    assert [p.headline for p in page.posts] == [
+        "The storm is less than 30 miles from the harbour", "Ferries stay in port for the night",
+    ]
+    assert all(p.time is None for p in page.posts)  # when the page was read is unknown
+    first, second = page.posts
+    text = first.text + second.text
+    for furniture in ("Jon Vale/Harbour Press", "e-mail sent in by reader", "Update", "Coast Radio", "Saturday evening"):
+        assert furniture not in text
+    assert [(m.caption, m.credit) for m in first.media] == [
+        ("Waves break over the outer pier as the storm nears the harbour on Saturday evening.", "Jon Vale/Harbour Press")
+    ]
+    assert "Residents along the seafront" in first.text
+    assert second.author == "Mira Kessel"
+    assert [m.credit for m in second.media] == ["Coast Radio: Sam Poe"]
+    assert second.text == "All evening ferries are cancelled, the ferry company said."

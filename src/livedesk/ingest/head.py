@@ -112,6 +112,7 @@ def _read_head_blocks(lines: list[Line], start: int, end: int, head: Head) -> No
             head.media.extend(_media_block(texts, kinds))
             last_credit = None
             continue
+        head.media.extend(Media(kind="image", caption=lines[k].text, credit=lines[k].credit) for k in block if lines[k].kind == "caption")
         if kinds == ["credit"]:
             last_credit = Media(kind="image", credit=credit_of(texts[0]))
             head.media.append(last_credit)

@@ -31,7 +31,7 @@ from livedesk.ingest.jsonld import iso_zone
 from livedesk.ingest.lines import is_furniture
 from livedesk.ingest.outlet import split_title
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import order_of, parse_iso, parse_stamp_line
+from livedesk.ingest.times import RELATIVE_RE, order_of, parse_iso, parse_stamp_line
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 _XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
@@ -154,10 +154,6 @@ def _stamp_text(value: str) -> str | None:
     return f"{stamp} UTC{offset[:3]}:{offset[3:]}" if offset else stamp
 
 
-# A short text that counts back: `3 min ago`, `vor 5 Minuten`, `il y a 2 heures`, `hace 10 minutos`.
-_RELATIVE_RE = re.compile(
-    r"^(?:\d+\s*\w+\.?\s+(?:ago|назад|önce|geleden|temu|fa)|(?:vor|il y a|hace|há)\s+\d+\s*\w+\.?)$", re.I
-)
 _RELATIVE_SETTINGS = {"TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": False, "PREFER_DATES_FROM": "past"}
 
 
@@ -168,7 +164,7 @@ def _relative_as_stamps(tree: HtmlElement, now: datetime, language: str | None) 
         if len(element) or not element.text or (element.tag == "time" and _stamp_text(element.get("datetime", ""))):
             continue
         text = " ".join(element.text.split())
-        if len(text) > 40 or not _RELATIVE_RE.match(text):
+        if len(text) > 40 or not RELATIVE_RE.match(text):
             continue
         base = {**_RELATIVE_SETTINGS, "RELATIVE_BASE": now.astimezone(UTC).replace(tzinfo=None)}
         moment = dateparser.parse(text, settings=base, languages=[language] if language else None)

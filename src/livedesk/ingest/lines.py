@@ -76,13 +76,25 @@ ORDER_MARK_RE = re.compile(
 BANNER_RE = re.compile(r"(?:\*{2,}|\+{2,})\s*(?P<text>[^*+\s][^*+]{2,160}?)\s*(?:\*{2,}|\+{2,})?")
 NUMBERED_RE = re.compile(r"^(?P<n>[0-9]{1,3})[.)]\s+(?P<text>\S.*)$")
 BYLINE_RE = re.compile(r"^(?:by|von|par|por)\s+(?P<name>\S.{1,60})$", re.I)
+_ROLE_RE = re.compile(r"^(?:[a-z][\w-]*\s+){1,3}(?=[A-Z])")  # `political reporter ` before a name
 _CONNECTORS = {"van", "von", "de", "da", "der", "den", "la", "le", "bin", "al", "el", "du", "y", "and"}
+
+
+# `Harbour News: Jane Roe`: a photo credit as an outlet and its photographer; not `Update: ...`
+_OUTLET_CREDIT_RE = re.compile(r"^(?P<outlet>[A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*){0,3}):\s+(?P<name>[^:]{3,40})$")
+_ANNOUNCING = {
+    "update", "updated", "breaking", "report", "reports", "confirmed", "watch", "video", "live", "exclusive",
+    "analysis", "opinion", "read", "listen", "photos", "gallery", "quote", "poll", "latest", "more", "see",
+}
 
 
 def credit_of(line: str) -> str | None:
     """The credit of a credit line (`© Jane Roe/Agency`, `Credit: AP`), or None."""
     match = _CREDIT_LINE_RE.match(line)
     if not match:
+        named = _OUTLET_CREDIT_RE.match(line) if ": " in line and len(line) <= 80 else None
+        if named and looks_like_name(named.group("name")) and not set(named.group("outlet").lower().split()) & _ANNOUNCING:
+            return line
         return None
     credit = match.group("credit").strip()
     if _PHOTO_WORD_RE.match(line):  # `Photo: Leaders meet` is a headline, `Photo: Jane Roe` a credit
@@ -112,6 +124,15 @@ def looks_like_name(line: str) -> bool:
     return all(w[0].isupper() or w.lower() in _CONNECTORS for w in words) and not line.endswith(".")
 
 
+def byline_name(line: str) -> str | None:
+    """`By Jane Roe`, `By political reporter Jane Roe` -> the name; None for other lines."""
+    match = BYLINE_RE.match(line)
+    if match is None:
+        return None
+    name = _ROLE_RE.sub("", match.group("name"))
+    return name if looks_like_name(name.split(",")[0]) else None
+
+
 def looks_like_outlet_line(line: str) -> bool:
     words = _words(line)
     return 1 <= len(words) <= 5 and len(line) <= 40 and line[0].isupper() and line[-1] not in ".,;:"
@@ -133,9 +154,10 @@ def looks_like_headline(line: str) -> bool:
 class Line:
     text: str
     block: int
-    kind: str = "text"  # text | furniture | count | duration | credit | bullet | keyhead | heading
+    kind: str = "text"  # text | furniture | count | duration | credit | caption | bullet | keyhead | heading
     stamp: Stamp | None = None
     date: DayMonth | None = None
+    credit: str | None = None  # a caption's credit
     closing: bool = False  # a stamp that ends its post: `by A edited by B 5/21/2022 9:38 AM`, `... | permalink`
 
 
@@ -159,10 +181,12 @@ def classify(lines: list[Line]) -> None:
         if drop_block == line.block:
             line.kind = "furniture"
             continue
-        if is_furniture(text):
+        if is_furniture(text) or _is_label(lines, i):
             line.kind = "furniture"
             if _norm(text) in _LINK_LIST_MARKERS:
                 drop_block = _link_list_after(lines, i)
+        elif line.kind != "text" or _doubled_caption(lines, i):
+            continue  # the second copy of a doubled caption, already marked
         elif COUNT_RE.fullmatch(text):
             line.kind = "count"
         elif _is_duration(text):
@@ -186,6 +210,39 @@ def classify(lines: list[Line]) -> None:
             line.kind, line.date = "heading", heading
         elif (stamp := parse_leading_stamp(text)) is not None:
             line.kind, line.stamp = "lead", stamp
+
+
+def _is_label(lines: list[Line], i: int) -> bool:
+    """A badge or an icon's label on a line of its own: `• Key Post`, `e-mail sent in by reader`."""
+    text = lines[i].text
+    if len(text) > 40 or any(c.isdigit() for c in text):
+        return False
+    badge = BULLET_RE.match(text)
+    if badge is not None:  # a short bullet that is not one of a list
+        listed = any(
+            0 <= j < len(lines) and lines[j].block == lines[i].block and BULLET_RE.match(lines[j].text) for j in (i - 1, i + 1)
+        )
+        return not listed and len(badge.group("text").split()) <= 2 and badge.group("text")[-1:].isalpha()
+    return alone(lines, i) and text.islower() and len(text.split()) <= 6 and text[-1].isalpha()
+
+
+_CAPTION_CREDIT_RE = re.compile(r"(?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*\s*/\s*[\w.&' -]{2,30}")
+
+
+def _doubled_caption(lines: list[Line], i: int) -> bool:
+    """A photo caption copied twice, as alt text and as the caption (`... Jane Roe/Agency` the
+    second time): the first copy becomes the caption, the second is dropped."""
+    if i + 1 >= len(lines) or lines[i + 1].block != lines[i].block or len(lines[i].text) < 20:
+        return False
+    first, second = lines[i].text, lines[i + 1].text
+    if not second.startswith(first):
+        return False
+    tail = second[len(first):].strip()
+    if tail and not _CAPTION_CREDIT_RE.fullmatch(tail):
+        return False
+    lines[i].kind, lines[i].credit = "caption", tail or None
+    lines[i + 1].kind = "furniture"
+    return True
 
 
 def _is_duration(text: str) -> bool:

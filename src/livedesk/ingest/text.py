@@ -19,12 +19,12 @@ from livedesk.ingest.language import language_of
 from livedesk.ingest.lines import (
     BANNER_RE,
     BULLET_RE,
-    BYLINE_RE,
     INLINE_CREDIT_RE,
     NUMBERED_RE,
     ORDER_MARK_RE,
     Line,
     alone,
+    byline_name,
     classify,
     credit_of,
     looks_like_headline,
@@ -35,6 +35,7 @@ from livedesk.ingest.lines import (
 )
 from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone
 from livedesk.ingest.times import (
+    RELATIVE_RE,
     DayMonth,
     PostClock,
     Stamp,
@@ -173,8 +174,12 @@ def _headed_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int, 
 
 
 def _order_starts(lines: list[Line]) -> list[int]:
-    """Sport pages without clock times: posts start at lap or minute marks (`LAP 8/50`), and at
-    a short capitalised call (`CRASH`) standing where those marks stand."""
+    """Pages without clock times: posts start at relative stamps (`36 min ago`: when the page was
+    read is not known, so they give only the order), or on sport pages at lap or minute marks
+    (`LAP 8/50`) and at a short capitalised call (`CRASH`) standing where those marks stand."""
+    relative = [i for i, line in enumerate(lines) if len(line.text) <= 40 and RELATIVE_RE.match(line.text)]
+    if len(relative) >= 2:
+        return relative
     marks = [i for i, line in enumerate(lines) if ORDER_MARK_RE.fullmatch(line.text)]
     if len(marks) < 2:
         return []
@@ -210,10 +215,10 @@ def _consecutive(numbers: list[int]) -> bool:
 
 def _headline_block(lines: list[Line], i: int) -> bool:
     line = lines[i]
-    if line.kind != "text" or not alone(lines, i) or not looks_like_headline(line.text):
+    if line.kind != "text" or not alone(lines, i) or not looks_like_headline(line.text) or byline_name(line.text):
         return False
     nxt = _next_content(lines, i)
-    return nxt is not None and lines[nxt].kind in ("text", "bullet", "credit", "duration")
+    return nxt is not None and lines[nxt].kind in ("text", "bullet", "credit", "caption", "duration")
 
 
 def _next_content(lines: list[Line], i: int) -> int | None:
@@ -241,13 +246,16 @@ def _post(lines: list[Line], start: int, end: int, headline_mode: bool) -> Parse
         inner = parse_leading_stamp(headline)
         if inner is not None:  # `1. 09:10 Minister: ...`
             first.stamp, headline = inner, inner.rest
+        if RELATIVE_RE.match(headline) and body and looks_like_headline(lines[body[0]].text):
+            headline, body = lines[body[0]].text, body[1:]  # `36 min ago` above the headline
         if body and lines[body[0]].kind == "lead":  # the headline above a `05:53pm – text` post
             paragraphs.append([lines[body[0]].stamp.rest])
             body = body[1:]
     elif first.kind == "lead":
         paragraphs.append([first.stamp.rest])
-    if body and (byline := BYLINE_RE.match(lines[body[0]].text)) and looks_like_name(byline.group("name").split(",")[0]):
-        author, body = byline.group("name"), body[1:]
+    opening = next((j for j in body if lines[j].kind not in ("furniture", "credit", "caption")), None)
+    if opening is not None and (name := byline_name(lines[opening].text)) is not None:
+        author, body = name, [j for j in body if j != opening]
     if first.kind == "stamp" and first.stamp is not None and first.stamp.rest:
         headline = first.stamp.rest  # `Ferry back in portpublished at 18:46 ...`
     if first.kind == "stamp" and author is None:
@@ -280,7 +288,9 @@ def _body(lines: list[Line], body: list[int], paragraphs: list[list[str]]) -> li
         if line.block != block or not paragraphs:
             paragraphs.append([])
             block = line.block
-        if line.kind == "credit":
+        if line.kind == "caption":
+            media.append(Media(kind="image", caption=line.text, credit=line.credit))
+        elif line.kind == "credit":
             caption = None
             if paragraphs[-1] and lines[j - 1].block == line.block:
                 caption = paragraphs[-1].pop()  # the line above a credit, in the same block

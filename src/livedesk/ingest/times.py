@@ -464,6 +464,12 @@ def _opens_sentence(text: str) -> bool:
     return bool(first) and (first.isupper() or first.isdigit())
 
 
+# A short text that counts back: `3 min ago`, `vor 5 Minuten`, `il y a 2 heures`, `hace 10 minutos`.
+RELATIVE_RE = re.compile(
+    r"^(?:\d+\s*\w+\.?\s+(?:ago|назад|önce|geleden|temu|fa)|(?:vor|il y a|hace|há)\s+\d+\s*\w+\.?)$", re.I
+)
+
+
 def parse_iso(value: object, zone: tzinfo | None) -> datetime | None:
     """An ISO-8601 date-time (as in JSON-LD) -> aware UTC; a zone-less value takes `zone`."""
     if not isinstance(value, str):
