@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, case, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, case, delete, insert, select, update
 
 from livedesk.store.db import engine_insert, insert_new, run_read, run_write
 from livedesk.store.tables import idempotency_keys, login_tries, site_secrets, tokens, users
@@ -25,27 +26,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def get_user(conn: Connection, name: str):
+def get_user(conn: Connection, name: str) -> Row[Any] | None:
     return conn.execute(select(users).where(users.c.name == name)).first()
 
 
-def ensure_user(conn: Connection, name: str, role: str):
+def ensure_user(conn: Connection, name: str, role: str) -> Row[Any]:
     """The named user, created with `role` if new; an existing user's role is updated."""
     conn.execute(insert_new(conn, users).values(name=name, role=role, created_at=now()))
     conn.execute(update(users).where(users.c.name == name, users.c.role != role).values(role=role))
-    return get_user(conn, name)
+    return conn.execute(select(users).where(users.c.name == name)).one()
 
 
 def set_password(conn: Connection, user_id: int, password: str) -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=_hasher.hash(password)))
 
 
-def check_password(row, password: str) -> bool:
+def check_password(row: Row[Any] | None, password: str) -> bool:
     if row is None or not row.password_hash:
         _hasher.hash(password)  # spend the same time either way
         return False
     try:
-        return _hasher.verify(row.password_hash, password)
+        return bool(_hasher.verify(row.password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -56,7 +57,7 @@ def create_token(conn: Connection, user_id: int) -> str:
     return token
 
 
-def user_for_token(conn: Connection, token: str):
+def user_for_token(conn: Connection, token: str) -> Row[Any] | None:
     query = (
         select(users)
         .join(tokens, tokens.c.user_id == users.c.id)
@@ -72,7 +73,7 @@ def revoke_token(conn: Connection, token: str) -> bool:
     return result.rowcount > 0
 
 
-def stored_response(conn: Connection, key: str, scope: str):
+def stored_response(conn: Connection, key: str, scope: str) -> Row[Any] | None:
     query = select(idempotency_keys).where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
     return conn.execute(query).first()
 
@@ -82,7 +83,7 @@ def store_response(conn: Connection, key: str, scope: str, status: int, body: st
     conn.execute(insert(idempotency_keys).values(key=key, scope=scope, status=status, body=body, created_at=now()))
 
 
-def site_secret(engine, name: str) -> str:
+def site_secret(engine: Engine, name: str) -> str:
     """A random secret made once and stored, so that every node on the database shares it."""
 
     def read(conn: Connection) -> str | None:
@@ -95,6 +96,8 @@ def site_secret(engine, name: str) -> str:
             insert_new(conn, site_secrets).values(name=name, value=secrets.token_urlsafe(48), created_at=now())
         ))
         value = run_read(engine, read)
+    if value is None:
+        raise RuntimeError(f"the site secret {name!r} could not be stored")
     return value
 
 

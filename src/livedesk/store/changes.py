@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from livedesk.store.tables import changes, counters
 
 
-def append_change(conn: Connection, event_id: int, kind: str, payload: dict, post_id: str | None = None) -> int:
+def append_change(conn: Connection, event_id: int, kind: str, payload: dict[str, Any], post_id: str | None = None) -> int:
     """Record a change inside the caller's transaction and return its id.
 
     Taking the id locks the counter row until commit, so ids become visible in order.
@@ -28,10 +29,10 @@ def append_change(conn: Connection, event_id: int, kind: str, payload: dict, pos
             created_at=datetime.now(UTC),
         )
     )
-    return change_id
+    return int(change_id)
 
 
-def changes_since(conn: Connection, after_id: int, *, event_id: int | None = None, limit: int = 1000) -> list:
+def changes_since(conn: Connection, after_id: int, *, event_id: int | None = None, limit: int = 1000) -> list[Row[Any]]:
     query = select(changes).where(changes.c.id > after_id).order_by(changes.c.id).limit(limit)
     if event_id is not None:
         query = query.where(changes.c.event_id == event_id)
@@ -39,4 +40,4 @@ def changes_since(conn: Connection, after_id: int, *, event_id: int | None = Non
 
 
 def last_change_id(conn: Connection) -> int:
-    return conn.execute(select(func.coalesce(func.max(changes.c.id), 0))).scalar_one()
+    return int(conn.execute(select(func.coalesce(func.max(changes.c.id), 0))).scalar_one())

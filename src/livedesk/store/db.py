@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -34,7 +37,7 @@ def make_engine(url: str) -> Engine:
 
 def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_conn, _record) -> None:
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -54,16 +57,25 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def engine_insert(conn: Connection, table: Table):
+def engine_insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """This connection's engine's INSERT, which takes ON CONFLICT clauses."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
-def insert_new(conn: Connection, table: Table):
+def insert_new(conn: Connection, table: Table) -> Insert:
     """INSERT ... ON CONFLICT DO NOTHING: a row that another transaction stored first is kept,
     and the caller reads it back instead of failing."""
     return engine_insert(conn, table).on_conflict_do_nothing()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT made."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise ValueError("the statement inserted no row")
+    return int(key[0])
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -78,7 +90,7 @@ def write(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def run_write(engine: Engine, work, *, attempts: int = 5):
+def run_write(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 5) -> T:
     """Run `work(conn)` in a write transaction, retrying a busy or lost database."""
     for attempt in range(attempts):
         try:
@@ -88,9 +100,10 @@ def run_write(engine: Engine, work, *, attempts: int = 5):
             if attempt == attempts - 1 or not _retryable(exc):
                 raise
             time.sleep(0.05 * 2**attempt)
+    raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 
-def run_read(engine: Engine, work, *, attempts: int = 3):
+def run_read(engine: Engine, work: Callable[[Connection], T], *, attempts: int = 3) -> T:
     for attempt in range(attempts):
         try:
             with engine.connect() as conn:
@@ -99,6 +112,7 @@ def run_read(engine: Engine, work, *, attempts: int = 3):
             if attempt == attempts - 1 or not _retryable(exc):
                 raise
             time.sleep(0.05 * 2**attempt)
+    raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 
 def upgrade(engine: Engine) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from livedesk.errors import NotFound
 from livedesk.model import Event, EventStatus, Outlet, PostStatus
-from livedesk.store.db import insert_new
+from livedesk.store.db import insert_new, inserted_id
 from livedesk.store.tables import events, outlets, posts
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}$")
@@ -61,7 +61,7 @@ def count_published(conn: Connection, event_id: int) -> int:
 
 
 def insert_event(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(insert(events).values(**values)).inserted_primary_key[0])
+    return inserted_id(conn.execute(insert(events).values(**values)))
 
 
 def update_event(conn: Connection, event_id: int, values: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, delete, insert, or_, select, update
 
 from livedesk.model import EventStatus, Source
+from livedesk.store.db import inserted_id
 from livedesk.store.posts import source_post_counts
 from livedesk.store.tables import events, outlets, sources
 
@@ -49,7 +50,7 @@ def same_source(conn: Connection, event_id: int, url: str | None, outlet_id: int
 
 
 def insert_source(conn: Connection, values: dict[str, Any]) -> int:
-    return int(conn.execute(insert(sources).values(**values)).inserted_primary_key[0])
+    return inserted_id(conn.execute(insert(sources).values(**values)))
 
 
 def update_source(conn: Connection, source_id: int, values: dict[str, Any]) -> None:
