@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
+import pytest
 
-from conftest import Site, run_cli, unique
+from conftest import App, Site, run_cli, server_env, unique
+from livedesk.config import Settings
 
 PASSWORD = "quay-lanterns-17"
 
@@ -63,3 +67,58 @@ def test_a_right_password_within_the_limit_clears_the_count(server):
         for _ in range(5):  # a fresh count: five more tries are checked
             assert client.post("/desk/login", data={"csrf": csrf, "name": name, "password": "wrong"}).status_code == 401
         assert client.post("/desk/login", data={"csrf": csrf, "name": name, "password": "wrong"}).status_code == 429
+
+
+def wrong_tries(client: httpx.Client, csrf: str, name: str, count: int, forwarded_for: str) -> list[int]:
+    form = {"csrf": csrf, "name": name, "password": "wrong"}
+    return [client.post("/desk/login", data=form, headers={"X-Forwarded-For": forwarded_for}).status_code
+            for _ in range(count)]
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_count(server):
+    """The in-process app's peer is 127.0.0.1, a trusted proxy by default (loopback)."""
+    name = make_user(server)
+    with server.client() as client:
+        csrf = login_form(client)
+        assert wrong_tries(client, csrf, name, 6, "203.0.113.7") == [401] * 5 + [429]
+        assert wrong_tries(client, csrf, name, 1, "203.0.113.8") == [401]  # another reader of the desk
+        # a client that writes its own X-Forwarded-For is still known by the address the proxy added
+        assert wrong_tries(client, csrf, name, 1, "198.51.100.1, 203.0.113.7") == [429]
+        assert wrong_tries(client, csrf, name, 1, "203.0.113.7, 127.0.0.1") == [429]  # proxies are skipped
+
+
+def test_an_untrusted_peer_cannot_pick_its_address_or_claim_https(tmp_path):
+    with server_over(tmp_path, "10.20.0.0/16") as app:
+        name = make_user(app)
+        with app.client() as client:
+            csrf = login_form(client)
+            tries = [wrong_tries(client, csrf, name, 1, f"203.0.113.{n}")[0] for n in range(6)]
+            assert tries == [401] * 5 + [429]  # every try counts against the peer's own address
+            secure = client.get("/desk/login", headers={"X-Forwarded-Proto": "https"})
+        assert "strict-transport-security" not in secure.headers
+        assert "secure" not in secure.headers["set-cookie"].lower()
+    with server_over(tmp_path, "1") as trusting:
+        secure = trusting.get("/desk/login", headers={"X-Forwarded-Proto": "https"})
+        assert secure.headers["strict-transport-security"].startswith("max-age=")
+        assert "secure" in secure.headers["set-cookie"].lower()
+
+
+@contextmanager
+def server_over(tmp_path, trusted: str) -> Iterator[App]:
+    app = App(server_env(tmp_path, LIVEDESK_TRUSTED_PROXIES=trusted)).start()
+    try:
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    ("0", ()), ("1", ("127.0.0.0/8", "::1/128")), ("10.0.0.0/8, 192.0.2.10", ("10.0.0.0/8", "192.0.2.10/32")),
+])
+def test_trusted_proxies_is_a_typed_list_of_networks(given: str, expected: tuple[str, ...]) -> None:
+    assert tuple(str(n) for n in Settings(trusted_proxies=given).trusted_proxies) == expected
+
+
+def test_a_bad_proxy_network_stops_the_server_in_one_line(tmp_path) -> None:
+    result = run_cli("serve", "--port", "1", check=False, env=server_env(tmp_path, LIVEDESK_TRUSTED_PROXIES="nginx"))
+    assert result.returncode == 2 and "networks" in result.stderr and "Traceback" not in result.stderr

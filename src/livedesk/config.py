@@ -52,10 +52,12 @@ class Settings(BaseSettings):
     partner_feeds: str = ""  # comma-separated feed URLs or paths
     secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
     login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
+    # proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`1`: loopback, `0`: none)
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = LOOPBACK
     semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed
 
 
-    @field_validator("fetch_allow_private", mode="before")
+    @field_validator("fetch_allow_private", "trusted_proxies", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
         return parse_networks(str(value)) if isinstance(value, (str, bool, int)) else value

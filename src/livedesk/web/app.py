@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.mount("/docs/assets", StaticFiles(directory=pages.DOCS_ASSETS), name="docs-assets")
     _add_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, trusted=settings.trusted_proxies)
     return app
 
 

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 
+from livedesk.config import Network
 from livedesk.model import Role
 from livedesk.newsroom import Forbidden
 from livedesk.newsroom.roles import EDITORS, Actor
 from livedesk.store import accounts
 from livedesk.store.db import run_read, run_write
-from livedesk.web.deps import engine_of, over_https
+from livedesk.web.deps import client_address, engine_of, over_https
 
 SESSION_COOKIE = "livedesk_session"
 LOGIN_NONCE_COOKIE = "livedesk_login"
@@ -128,8 +129,9 @@ class LoginRefused(Exception):
         self.status = status
 
 
-def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def proxies(request: Request) -> tuple[Network, ...]:
+    networks: tuple[Network, ...] = request.app.state.settings.trusted_proxies
+    return networks
 
 
 def log_in(request: Request, name: str, password: str, token: str) -> str:
@@ -140,7 +142,8 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
     check until the minute has passed, however many arrive at once. Success clears the count."""
     if not token and not (name and password):
         raise LoginRefused(422, "Enter your user name and password, or an API token.")
-    key = f"token|{client_address(request)}" if token else f"{name.lower()[:200]}|{client_address(request)}"
+    address = client_address(request.scope, proxies(request))
+    key = f"token|{address}" if token else f"{name.lower()[:200]}|{address}"
     engine = engine_of(request)
     limit = request.app.state.settings.login_failures_per_minute
     tries = run_write(engine, lambda conn: accounts.take_login_try(conn, key, timedelta(minutes=1)))
@@ -169,7 +172,7 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
 def set_session_cookie(request: Request, response: Response, session: str) -> None:
     response.set_cookie(
         SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
-        secure=over_https(request.scope), path="/",
+        secure=over_https(request.scope, proxies(request)), path="/",
     )
 
 
@@ -185,5 +188,5 @@ def login_nonce(request: Request) -> str:
 
 
 def set_login_nonce(request: Request, response: Response, nonce: str) -> None:
-    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=over_https(request.scope),
+    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, httponly=True, samesite="strict", secure=over_https(request.scope, proxies(request)),
                         path="/desk")

@@ -3,10 +3,13 @@ the event a page's URL names (or the 404 every page shows), and whether it came 
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import Request
 from sqlalchemy import Connection, Engine
 from starlette.types import Scope
 
+from livedesk.config import Network
 from livedesk.model import Event
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store
@@ -26,7 +29,40 @@ def event_or_404(conn: Connection, slug: str) -> Event:
     return event_store.require_event(conn, slug, f"There is no event called “{slug}”.")
 
 
-def over_https(scope: Scope) -> bool:
-    """The request reached us over HTTPS, or through a proxy that says so."""
-    forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").split(b",")[0].strip().lower()
-    return scope.get("scheme") == "https" or forwarded == b"https"
+def _in(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in networks)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    return b",".join(value for key, value in scope.get("headers") or [] if key == name).decode("latin-1")
+
+
+def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
+    """The address a request came from: its peer's, or, when the peer is a trusted proxy, the
+    nearest address in X-Forwarded-For that is not one (proxies append, so read from the right)."""
+    client = scope.get("client")
+    address = client[0] if client else "unknown"
+    if not _in(address, trusted):
+        return address
+    for hop in reversed(_header(scope, b"x-forwarded-for").split(",")):
+        if hop.strip():
+            address = hop.strip()[:64]
+            if not _in(address, trusted):
+                break
+    return address
+
+
+def over_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
+    """The request reached us over HTTPS, or through a trusted proxy that says it did."""
+    if scope.get("scheme") == "https":
+        return True
+    client = scope.get("client")
+    if not client or not _in(client[0], trusted):
+        return False
+    return _header(scope, b"x-forwarded-proto").split(",")[0].strip().lower() == "https"

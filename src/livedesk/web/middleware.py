@@ -13,6 +13,7 @@ from base64 import b64encode
 
 from fastapi.responses import JSONResponse
 
+from livedesk.config import Network
 from livedesk.newsroom import Invalid
 from livedesk.web.deps import over_https
 from livedesk.web.page_cache import page_key, send_page
@@ -64,7 +65,8 @@ class CachedPages:
             if cache is not None:
                 entry = cache.get(page_key(self.state, scope))
                 if entry is not None:
-                    return await send_page(scope, send, entry, security_headers(scope["path"], over_https(scope)))
+                    https = over_https(scope, self.state.settings.trusted_proxies)
+                    return await send_page(scope, send, entry, security_headers(scope["path"], https))
         await self.app(scope, receive, send)
 
 
@@ -92,15 +94,17 @@ def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]
 
 
 class SecurityHeaders:
-    """Pure ASGI: adds security headers to each response's start; never touches the body."""
+    """Pure ASGI: adds security headers to each response's start; never touches the body.
+    `trusted`: the proxies whose X-Forwarded-Proto is believed (HSTS over HTTPS only)."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, trusted: tuple[Network, ...] = ()) -> None:
         self.app = app
+        self.trusted = trusted
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        extra = security_headers(scope["path"], over_https(scope))
+        extra = security_headers(scope["path"], over_https(scope, self.trusted))
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
