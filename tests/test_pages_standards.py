@@ -161,3 +161,29 @@ def test_links_name_the_address_the_site_was_reached_at(demo):
     odd = httpx.get(f"{base}/e/{SLUG}", headers={"host": 'x"><script>'}).text
     assert "<script>" not in odd.split("</head>")[0].replace('<script type="application/ld+json">', "")
     assert f'<link rel="canonical" href="http://127.0.0.1:{demo.port}/e/{SLUG}">' in odd
+
+
+def test_untimed_posts_show_and_sit_at_their_inferred_time(demo, browser):
+    """The demo follows an outlet whose page gives no times: its posts read "about 13:32 ± 15 min"
+    (in the reader's zone), carry no "minutes ago", and stand in the list where that time puts them."""
+    untimed = [p for p in httpx.get(f"{demo.url}/api/events/{SLUG}/posts", params={"limit": 100}).json()["posts"]
+               if not p["time_known"]]
+    assert untimed
+    timeline = httpx.get(f"{demo.url}/api/events/{SLUG}/developments").json()
+    guessed = {p["id"]: p["time"] for d in timeline["developments"] for p in d["posts"] if p["time_inferred"]}
+    assert guessed
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{demo.url}/e/{SLUG}")
+    cards = page.locator(".post").evaluate_all("""cards => cards.map(c => ({id: c.dataset.id,
+        when: c.querySelector('.post-time time') && c.querySelector('.post-time time').getAttribute('datetime'),
+        text: c.querySelector('.post-head').innerText, pinned: c.dataset.pinned === 'true'}))""")
+    context.close()
+    shown = [c for c in cards if c["id"] in guessed]
+    assert shown, "no untimed post on the first page"
+    for card in shown:
+        assert re.search(r"about \d\d:\d\d (CET|GMT\+1) ± \d+ min", card["text"]), card["text"]
+        assert "ago" not in card["text"] and "now" not in card["text"]
+        assert card["when"] == guessed[card["id"]][:19] + "Z"
+    times = [c["when"] for c in cards if not c["pinned"] and c["when"]]
+    assert times == sorted(times, reverse=True)

@@ -388,12 +388,14 @@ def _store(
     data["last_num"] = live.last_num
     data["updated_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     payload = _payload(live, changed, removed)
+    inferred = {p["id"]: datetime.fromisoformat(p["time"]) for p in data["posts"] if p["time_inferred"] and p["time"]}
     announced: list[int] = []
 
     def work(conn: Connection) -> None:
         announced.clear()
         if not store.save(conn, event_id, data, datetime.now(UTC)):
             return  # another node stored a newer alignment meanwhile
+        post_store.place_untimed(conn, event_id, inferred)
         slug = event_store.event_slug(conn, event_id)
         announced.append(changes.append_change(conn, event_id, KIND, {"event": slug, **payload}))
 

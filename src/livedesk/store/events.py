@@ -76,5 +76,10 @@ def ensure_outlet(conn: Connection, name: str, *, own: bool = False, timezone: s
     return Outlet(**conn.execute(select(outlets).where(outlets.c.slug == slug)).one()._mapping)
 
 
+def own_outlet_names(conn: Connection) -> set[str]:
+    """The names of the site's own outlets."""
+    return set(conn.execute(select(outlets.c.name).where(outlets.c.own == True)).scalars())  # noqa: E712
+
+
 def outlet_id(conn: Connection, slug: str) -> int | None:
     return conn.execute(select(outlets.c.id).where(outlets.c.slug == slug)).scalar()

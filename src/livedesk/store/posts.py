@@ -108,6 +108,18 @@ def match_expression(conn: Connection, q: str, event_id: int | None = None):
     return text("posts.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=terms)
 
 
+def place_untimed(conn: Connection, event_id: int, times: dict[str, datetime]) -> None:
+    """Move untimed posts to the times their alignment inferred, so every list places them there.
+
+    Their `time_known` stays false: pages show such a time as "about".
+    """
+    for post_id, when in times.items():
+        conn.execute(update(posts).where(
+            posts.c.event_id == event_id, posts.c.id == post_id, posts.c.time_known == False,  # noqa: E712
+            posts.c.published_at != when,
+        ).values(published_at=when))
+
+
 def list_posts(
     conn: Connection,
     event_id: int,

@@ -33,25 +33,56 @@ router = APIRouter(include_in_schema=False)
 
 # ---- "In other media": read from the event's stored alignment ----------------------------
 
-def other_media(conn: Connection, event_id: int, post_ids: list[str]) -> dict[str, list[dict]]:
-    """For each of these posts, the aligned posts of other outlets: {post_id: [{outlet, headline, url}]}."""
+def _inferred_times(data: dict | None, posts: list[dict]) -> None:
+    """Untimed posts get the time their event's alignment inferred and its ± (`time_about_s`), or
+    `time_about_s` None where none was inferred."""
+    by_id = {p["id"]: p for p in (data or {}).get("posts", [])}
+    for post in posts:
+        if post["time_known"]:
+            continue
+        post["time_about_s"] = None
+        guess = by_id.get(post["id"])
+        if guess and guess.get("time_inferred") and guess.get("time"):
+            post["published_at"], post["time_about_s"] = guess["time"], guess.get("time_uncertainty_s") or 0
+
+
+def inferred_times(conn: Connection, posts: list[dict]) -> None:
+    """`_inferred_times` for posts of any events (home, topics, search)."""
+    for slug in {p["event"] for p in posts if not p["time_known"]}:
+        event = event_store.get_event(conn, slug)
+        data = development_store.stored(conn, event.id) if event else None
+        _inferred_times(data, [p for p in posts if p["event"] == slug])
+
+
+def from_alignment(conn: Connection, event_id: int, posts: list[dict]) -> dict[str, list[dict]]:
+    """Read the event's stored alignment for these posts (API dicts).
+
+    Returns "In other media" for each post: the aligned posts of other outlets than its own and
+    the site's, {post_id: [{outlet, headline, url}]}. An untimed post gets the time the alignment
+    inferred for it, as `published_at` with `time_about_s` (its ± in seconds), or `time_about_s`
+    None when no time could be inferred.
+    """
     data = development_store.stored(conn, event_id)
-    if not data:
+    _inferred_times(data, posts)
+    if not data or not posts:
         return {}
-    slug = event_store.event_slug(conn, event_id)
-    wanted = set(post_ids)
     by_id = {p["id"]: p for p in data["posts"]}
+    slug = event_store.event_slug(conn, event_id)
+    own = event_store.own_outlet_names(conn)
+    wanted = {p["id"] for p in posts}
     out: dict[str, list[dict]] = {}
     for dev in data["developments"]:
         if len(dev["outlets"]) < 2 or wanted.isdisjoint(dev["post_ids"]):
             continue
         for pid in wanted.intersection(dev["post_ids"]):
             mine = by_id[pid]["outlet"] if pid in by_id else None
-            out[pid] = [
+            others = [
                 {"outlet": by_id[o]["outlet"], "headline": by_id[o]["headline"] or dev["label"], "url": f"/e/{slug}/p/{o}"}
                 for o in dev["post_ids"]
-                if o in by_id and by_id[o]["outlet"] != mine
+                if o in by_id and by_id[o]["outlet"] != mine and by_id[o]["outlet"] not in own
             ]
+            if others:
+                out[pid] = others
     return out
 
 
@@ -86,7 +117,7 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
     )
     posts = [r.to_json() for r in rows]
     history = post_store.versions_for(conn, [p["id"] for p in posts if p["version"] > 1 or p["corrected_at"]])
-    other = other_media(conn, event_id, [p["id"] for p in posts]) if posts else {}
+    other = from_alignment(conn, event_id, posts)
     return {"posts": posts, "history": history, "other_media": other, "next": cursor}
 
 
@@ -159,7 +190,7 @@ def post_fragment(request: Request, slug: str, post_id: str) -> Response:
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
         history = post_store.versions_for(conn, [post_id])
-        return post, history, other_media(conn, event.id, [post_id])
+        return post, history, from_alignment(conn, event.id, [post])
 
     try:
         post, history, other = _read(request, read)
@@ -199,7 +230,9 @@ async def home(request: Request) -> Response:
             live = [r.to_json(event_store.count_published(conn, r.id)) for r in rows if r.status == EventStatus.live]
             ended = [r.to_json() for r in rows if r.status != EventStatus.live][:10]
             latest, cursor = post_store.latest_posts(conn, limit=PAGE_SIZE, before=request.query_params.get("before"))
-            return {"live_events": live, "ended_events": ended, "posts": [r.to_json() for r in latest],
+            posts = [r.to_json() for r in latest]
+            inferred_times(conn, posts)
+            return {"live_events": live, "ended_events": ended, "posts": posts,
                     "next": cursor, "titles": {r.slug: r.title for r in rows},
                     "topics": post_store.topic_counts(conn)[:30]}
 
@@ -224,7 +257,9 @@ async def topic_page(request: Request, topic: str) -> Response:
         def read(conn):
             rows, cursor = post_store.latest_posts(conn, limit=PAGE_SIZE, topic=topic,
                                                    before=request.query_params.get("before"))
-            return {"posts": [r.to_json() for r in rows], "next": cursor, "titles": event_store.event_titles(conn)}
+            posts = [r.to_json() for r in rows]
+            inferred_times(conn, posts)
+            return {"posts": posts, "next": cursor, "titles": event_store.event_titles(conn)}
 
         return render(request, "topic.html", topic=topic, **_read(request, read))
 

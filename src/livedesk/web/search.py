@@ -13,6 +13,7 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.web.deps import engine_of
 from livedesk.web.page_cache import PageError, cached_page
+from livedesk.web.pages import inferred_times
 from livedesk.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,6 +89,7 @@ async def search_page(request: Request) -> Response:
             results = [{**r.to_json(), "snippet": highlight(r.search_text or "", q),
                         "title_marked": highlight(r.headline or "", q, width=300) if r.headline else None}
                        for r in found.rows]
+            inferred_times(conn, results)
             return {"results": results, "total": found.total, "capped": found.capped, "facets": found.facets,
                     "titles": event_store.event_titles(conn)}
 

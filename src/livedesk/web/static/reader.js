@@ -21,8 +21,9 @@
       if (new Date().toDateString() !== when.toDateString() && !el.hasAttribute("data-short")) {
         text += ", " + dayFormat.format(when);
       }
-      el.textContent = text;
-      el.title = when.toString();
+      var about = el.getAttribute("data-about");
+      el.textContent = about ? "about " + text + " ± " + about + " min" : text;
+      if (!about) el.title = when.toString();
     });
     updateRelative(root);
   }
