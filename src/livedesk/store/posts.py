@@ -5,10 +5,32 @@ from __future__ import annotations
 import base64
 import math
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, desc, func, insert, literal_column, or_, select, text, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Integer,
+    Row,
+    Select,
+    Subquery,
+    TextClause,
+    and_,
+    bindparam,
+    delete,
+    desc,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 
 from livedesk.model import Post, PostStatus, iso
 from livedesk.store.tables import events, outlets, post_topics, post_versions, posts
@@ -27,7 +49,7 @@ def _post(row: Any) -> Post:
     return Post(**{**row._mapping, "status": PostStatus(row.status)})
 
 
-def _base():
+def _base() -> Select[Any]:
     return (
         select(*POST_COLUMNS)
         .join(outlets, outlets.c.id == posts.c.outlet_id)
@@ -45,7 +67,7 @@ def get_post_by_id(conn: Connection, post_id: str) -> Post | None:
     return None if row is None else _post(row)
 
 
-def encode_cursor(row) -> str:
+def encode_cursor(row: Post | Row[Any]) -> str:
     raw = f"{row.published_at.isoformat()}|{row.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -98,7 +120,7 @@ def _typed_word(conn: Connection, word: str) -> str:
     return f'"{word}"*'
 
 
-def match_expression(conn: Connection, q: str, event_id: int | None = None):
+def match_expression(conn: Connection, q: str, event_id: int | None = None) -> ColumnElement[bool] | TextClause | None:
     """A WHERE clause for posts whose headline or text match `q`, or None for no words."""
     terms = _query_terms(conn, q, event_id)
     if terms is None:
@@ -136,7 +158,7 @@ def list_posts(
 ) -> tuple[list[Post], str | None]:
     """A page of posts (those `created_by` one user, if given) and the cursor of the next page
     (None at the end)."""
-    where = [posts.c.event_id == event_id, posts.c.status.in_(statuses)]
+    where: list[ColumnElement[bool] | TextClause] = [posts.c.event_id == event_id, posts.c.status.in_(statuses)]
     if created_by is not None:
         where.append(posts.c.created_by == created_by)
     if topic:
@@ -156,7 +178,7 @@ def list_posts(
         moment, post_id = decode_cursor(after)
         where.append(or_(key[0] > moment, and_(key[0] == moment, key[1] > post_id)))
 
-    pinned: list = []
+    pinned: list[Post] = []
     newest = order != "oldest"
     if newest and not before and not after:
         pinned = [_post(r) for r in conn.execute(_base().where(*where, posts.c.pinned == true()).order_by(desc(key[0])))]
@@ -188,7 +210,7 @@ class Search(NamedTuple):
     rows: list[Post]  # the page asked for, best first
     total: int  # matches counted, at most SEARCH_WINDOW
     capped: bool  # more posts match than were counted
-    facets: dict | None  # see search_facets; only when asked for
+    facets: dict[str, list[tuple[str, str, int]]] | None  # see search_facets; only when asked for
 
 
 class _Hit(NamedTuple):
@@ -225,7 +247,8 @@ def search_posts(
     )
 
 
-def _search_window(conn: Connection, q: str, *, event_id, outlet_slug, topic, since, until) -> list[_Hit]:
+def _search_window(conn: Connection, q: str, *, event_id: int | None, outlet_slug: str | None, topic: str | None,
+                   since: datetime | None, until: datetime | None) -> list[_Hit]:
     """The newest SEARCH_WINDOW + 1 published posts that match, newest first, with their scores."""
     if not _words(q):
         return []
@@ -245,22 +268,25 @@ def _search_window(conn: Connection, q: str, *, event_id, outlet_slug, topic, si
         where.append(posts.c.published_at >= since)
     if until:
         where.append(posts.c.published_at < until)
+    terms = _query_terms(conn, q, event_id, outlet_id) if conn.dialect.name == "sqlite" else _query_terms(conn, q)
+    if terms is None:
+        return []
     if conn.dialect.name == "sqlite":
-        return _window_sqlite(conn, _query_terms(conn, q, event_id, outlet_id), where, timed=bool(since or until))
-    return _window_postgresql(conn, _query_terms(conn, q), where)
+        return _window_sqlite(conn, terms, where, timed=bool(since or until))
+    return _window_postgresql(conn, terms, where)
 
 
-def _window_postgresql(conn: Connection, terms: str, where: list) -> list[_Hit]:
+def _window_postgresql(conn: Connection, terms: str, where: list[ColumnElement[bool]]) -> list[_Hit]:
     # Each query's plan needs the words and the time bounds: a generic plan of a prepared
     # statement would make one choice for all.
     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-    vector = literal_column("posts.search_vector")
+    vector: ColumnElement[Any] = literal_column("posts.search_vector")
     query = func.to_tsquery(literal_column("'simple'"), bindparam("tsq", terms))
 
-    def matching(*within):
+    def matching(*within: ColumnElement[bool]) -> Select[Any]:
         return select(posts.c.num, posts.c.published_at, vector.label("vector")).where(*where, *within, vector.op("@@")(query))
 
-    def newest(within: list, most: int) -> list[_Hit]:
+    def newest(within: list[ColumnElement[bool]], most: int) -> list[_Hit]:
         window = matching(*within).order_by(desc(posts.c.published_at), desc(posts.c.num)).limit(most).subquery("newest")
         rank = func.ts_rank_cd(literal_column(RANK_WEIGHTS), window.c.vector, query)  # for the window only
         rows = select(window.c.num, window.c.published_at, rank).order_by(desc(window.c.published_at), desc(window.c.num))
@@ -269,14 +295,15 @@ def _window_postgresql(conn: Connection, terms: str, where: list) -> list[_Hit]:
     return _in_time_slices(conn, where, newest, _planned_rows(conn, matching()))
 
 
-def _planned_rows(conn: Connection, query) -> float:
+def _planned_rows(conn: Connection, query: Select[Any]) -> float:
     """How many rows PostgreSQL expects `query` to return."""
     compiled = query.compile(dialect=conn.dialect)
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-    return plan[0]["Plan"]["Plan Rows"]
+    return float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
 
 
-def _in_time_slices(conn: Connection, where: list, newest, expected: float) -> list[_Hit]:
+def _in_time_slices(conn: Connection, where: list[ColumnElement[bool]], newest: Callable[[list[ColumnElement[bool]], int], list[_Hit]],
+                    expected: float) -> list[_Hit]:
     """PostgreSQL: the newest SEARCH_WINDOW + 1 matches, `newest(within, most)` asked slice by
     slice of time going back from the newest post, when that is cheaper than asking at once.
 
@@ -288,7 +315,7 @@ def _in_time_slices(conn: Connection, where: list, newest, expected: float) -> l
     cheaper than a match is read, so a rarer word (its matches fewer than a fiftieth of the
     slice's posts) is better read whole; a common word fills the window soon when the time
     index is walked backwards: both, and what MOST_SLICES slices did not find, are asked at once."""
-    stored = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'posts'::regclass")).scalar()
+    stored = float(conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'posts'::regclass")).scalar() or 0)
     share = 1.3 * SEARCH_WINDOW / max(expected, 1.0)  # of the time searched
     if share < 1 and share * stored / 50 < expected < COMMON_WORD * stored:
         oldest, latest = conn.execute(select(func.min(posts.c.published_at), func.max(posts.c.published_at)).where(*where)).one()
@@ -308,7 +335,7 @@ def _in_time_slices(conn: Connection, where: list, newest, expected: float) -> l
     return newest([], SEARCH_WINDOW + 1)
 
 
-def _fts_rows(terms: str, span: tuple[int, int], *, newest_first: bool = False):
+def _fts_rows(terms: str, span: tuple[int, int], *, newest_first: bool = False) -> Subquery:
     order = " ORDER BY rowid DESC" if newest_first else ""
     return (
         text(f"SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms AND rowid BETWEEN :low AND :high{order}")
@@ -318,7 +345,7 @@ def _fts_rows(terms: str, span: tuple[int, int], *, newest_first: bool = False):
     )
 
 
-def _window_sqlite(conn: Connection, terms: str, where: list, *, timed: bool) -> list[_Hit]:
+def _window_sqlite(conn: Connection, terms: str, where: list[ColumnElement[bool]], *, timed: bool) -> list[_Hit]:
     span = EVERY_NUM
     if timed:  # the posts of that time were stored between these numbers
         low, high = conn.execute(select(func.min(posts.c.num), func.max(posts.c.num)).where(*where)).one()
@@ -329,7 +356,7 @@ def _window_sqlite(conn: Connection, terms: str, where: list, *, timed: bool) ->
     columns = (posts.c.num, posts.c.published_at)
     few = _fts_rows(terms, span)
     enough = few_matches(conn.execute(select(func.max(posts.c.num))).scalar() or 0)
-    if conn.execute(select(func.count()).select_from(select(few.c.rowid).limit(enough).subquery())).scalar() < enough:
+    if conn.execute(select(func.count()).select_from(select(few.c.rowid).limit(enough).subquery())).scalar_one() < enough:
         window = conn.execute(
             select(*columns).select_from(few.join(posts, posts.c.num == few.c.rowid))
             .where(*where).order_by(desc(newest[0]), desc(newest[1])).limit(SEARCH_WINDOW + 1)
@@ -349,8 +376,8 @@ def _window_sqlite(conn: Connection, terms: str, where: list, *, timed: bool) ->
     stored_before = (posts.c.num + 0).between(span[0], first - 1)  # "+ 0": walk the time index, not the numbers
     dated_later = conn.execute(select(*columns).where(*where, posts.c.published_at >= oldest, stored_before)).all()
     late = [_Hit(*r) for r in dated_later if _matches(conn, terms, r.num)]
-    window = sorted(stored + late, key=lambda h: (h.published_at, h.num), reverse=True)[: SEARCH_WINDOW + 1]
-    return _bm25(conn, terms, window, apart={h.num for h in late} & {h.num for h in window})
+    merged = sorted(stored + late, key=lambda h: (h.published_at, h.num), reverse=True)[: SEARCH_WINDOW + 1]
+    return _bm25(conn, terms, merged, apart={h.num for h in late} & {h.num for h in merged})
 
 
 def few_matches(stored: int) -> int:
@@ -367,7 +394,7 @@ def _matches(conn: Connection, terms: str, num: int) -> bool:
     return conn.execute(one, {"terms": terms, "num": num}).first() is not None
 
 
-def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] = frozenset()) -> list[_Hit]:
+def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] | frozenset[int] = frozenset()) -> list[_Hit]:
     """The window with bm25 scores, read from the index over the range of numbers the window
     spans (each in `apart` on its own): one pass, not one index look-up per post."""
     if not window:
@@ -377,7 +404,7 @@ def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] = fr
     spans += [(n, n) for n in apart]
     bm25 = text("SELECT rowid, bm25(posts_fts, 4.0, 1.0, 0.0) FROM posts_fts"
                 " WHERE posts_fts MATCH :terms AND rowid BETWEEN :low AND :high")
-    scores = {}
+    scores: dict[int, float] = {}
     for low, high in spans:
         scores.update(conn.execute(bm25.bindparams(terms=terms, low=low, high=high)).all())
     return [h._replace(score=-scores[h.num]) for h in window]  # bm25: smaller is better
@@ -391,7 +418,7 @@ def search_facets(conn: Connection, nums: list[int]) -> dict[str, list[tuple[str
     joined = posts.join(outlets, outlets.c.id == posts.c.outlet_id).join(events, events.c.id == posts.c.event_id)
     day = func.date(posts.c.published_at)
 
-    def count_by(*columns, source=joined, order=None):
+    def count_by(*columns: ColumnElement[Any], source: FromClause = joined, order: ColumnElement[Any] | None = None) -> Sequence[Any]:
         query = select(*columns, func.count()).select_from(source).where(posts.c.num.in_(nums)).group_by(*columns)
         return conn.execute(query.order_by(order if order is not None else desc(func.count())).limit(30)).all()
 
@@ -421,9 +448,9 @@ def latest_posts(
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
 
 
-def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict]]:
+def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Previous versions of several posts at once, newest first: post id -> versions."""
-    found: dict[str, list[dict]] = {}
+    found: dict[str, list[dict[str, Any]]] = {}
     if not post_ids:
         return found
     rows = conn.execute(
@@ -444,7 +471,7 @@ def set_topics(conn: Connection, post_id: str, topics: list[str], *, new_post: b
         conn.execute(insert(post_topics), [{"post_id": post_id, "topic": t} for t in dict.fromkeys(topics)])
 
 
-def versions(conn: Connection, post_id: str) -> list[dict]:
+def versions(conn: Connection, post_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(post_versions).where(post_versions.c.post_id == post_id).order_by(post_versions.c.version)
     )
