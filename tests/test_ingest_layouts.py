@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from livedesk.ingest.page import read_page
 from livedesk.ingest.text import read_text
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "ingest" / "layouts"
@@ -84,3 +85,35 @@ def test_relative_stamps_start_posts_and_furniture_stays_out() -> None:
     assert second.author == "Mira Kessel"
     assert [m.credit for m in second.media] == ["Coast Radio: Sam Poe"]
     assert second.text == "All evening ferries are cancelled, the ferry company said."
+
+
+def test_zone_from_the_masthead_place_not_the_wire_datelines() -> None:
+    page = read("masthead_place.txt")
+    assert [p.time for p in page.posts] == [utc(2026, 5, 8, 20, 15), utc(2026, 5, 8, 18, 40)]
+    assert page.zone_source == "outlet"
+
+
+def test_zone_from_the_country_a_page_names_at_its_top() -> None:
+    page = read("country_place.txt", date=date(2026, 1, 11))
+    assert [p.time for p in page.posts] == [utc(2026, 1, 12, 1, 10), utc(2026, 1, 12, 0, 45)]  # Santiago in summer: UTC-3
+    assert page.zone_source == "outlet"
+
+
+def test_zone_from_the_outlet_a_staff_photographer_works_for() -> None:
+    page = read("staff_credit.txt")
+    assert page.outlet == "Guardian"
+    assert page.title == "Council live blog - Tuesday 3 March 2026"
+    assert [p.time for p in page.posts] == [utc(2026, 3, 3, 9, 10), utc(2026, 3, 3, 8, 45)]
+    assert page.zone_source == "outlet"
+
+
+def test_page_without_place_or_zone_is_assumed_utc() -> None:
+    page = read_text("Harbour live\n\n10:05 Crews arrive at the pier.\n\n09:40 The tide turns.\n", date=date(2026, 3, 3))
+    assert page.zone_source == "assumed"
+
+
+def test_zone_from_the_domain_the_page_was_read_from() -> None:
+    text = b"Final live\n\n4:37am: Harbour 2 Quay 1, and the keeper saves again.\n\n4:30am: Kick-off in the final.\n"
+    page = read_page(text, url="https://www.harbourtimes.co.nz/sport/final-live", date=date(2026, 7, 16))
+    assert page.zone_source == "outlet"
+    assert [p.time for p in page.posts] == [utc(2026, 7, 15, 16, 37), utc(2026, 7, 15, 16, 30)]  # NZST: UTC+12

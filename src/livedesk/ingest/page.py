@@ -76,7 +76,7 @@ def read_page(
             return read_feed(content if isinstance(content, bytes) else text.encode(), outlet=outlet, tz=tz, date=date)
         if kind == "html":
             return _read_html(text, outlet=outlet, tz=tz, date=date)
-        return read_text(text, outlet=outlet, tz=tz, date=date)
+        return read_text(text, outlet=outlet, tz=tz, date=date, url=url)
     except (RecursionError, lxml.etree.LxmlError) as error:
         raise ParseError(f"unreadable {kind} page: {type(error).__name__}") from None
 

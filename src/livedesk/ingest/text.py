@@ -33,7 +33,7 @@ from livedesk.ingest.lines import (
     split_lines,
     video_from,
 )
-from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone
+from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone, place_zone
 from livedesk.ingest.times import (
     RELATIVE_RE,
     DayMonth,
@@ -319,10 +319,12 @@ def read_text(
     outlet_hint: str | None = None,
     published_hint: datetime | None = None,
     headings: set[str] | None = None,
+    url: str | None = None,
 ) -> ParsedPage:
     """Split plain page text into posts. Raises ParseError when no post can be found.
 
     The hints come from an HTML page's metadata; `outlet` (the user's choice) beats them all.
+    `url`, where the page was published, tells its outlet's country by its domain.
     `headings` are the texts of an HTML page's heading elements: one that ends a post right
     before the next post's time stamp is that next post's headline.
     """
@@ -365,8 +367,10 @@ def read_text(
             if lines[j].kind == "heading":
                 heading, section = lines[j].date, section + 1
     credits.extend(m.credit for m in head.media if m.credit)
+    credits.extend(inline.group("credit") for line in lines[:head_end] if (inline := INLINE_CREDIT_RE.match(line.text)))
     page_outlet = outlet or outlet_hint or head.title_outlet or outlet_from_credits(credits)
-    zone, zone_source = _page_zone(text, head, page_outlet, tz)
+    head_text = "\n".join(line.text for line in lines[:head_end])
+    zone, zone_source = _page_zone(text, head, page_outlet, tz, url, head_text)
     timed = [c for c in clocks if c is not None]
     if timed and all(c.stamp.zone is not None for c in timed):
         zone_source = "stamp"
@@ -435,21 +439,26 @@ def _move_trailing_headings(posts: list[ParsedPost], headings: set[str]) -> None
 _STATEMENT_REACH = 20_000  # a page states its zone near its top, not thousands of posts down
 
 
-def _page_zone(text: str, head: Head, outlet: str | None, tz: str | None) -> tuple[tzinfo | None, str]:
+def _page_zone(
+    text: str, head: Head, outlet: str | None, tz: str | None, url: str | None, head_text: str
+) -> tuple[tzinfo | None, str]:
     """The zone of the page's unzoned times and where it came from: what the page states, then
-    the outlet's home zone (its name or domain), then --tz, then the page's language."""
+    the outlet's home zone (its name or domain), then --tz, then the page's language, then the
+    first place its head names (a dateline's city, a masthead's `Madison, WI`, a country)."""
     declared = find_zone_declaration(text[:_STATEMENT_REACH])
     if declared is not None:
         return declared, "page"
     for stamp in (head.dateline, head.updated):
         if stamp is not None and stamp.zone is not None:
             return stamp.zone, "page"
-    if (home := outlet_zone(outlet)) is not None:
+    if (home := outlet_zone(outlet, url)) is not None:
         return home, "outlet"
     if (option := zone_by_iana(tz)) is not None:
         return option, "option"
     if (spoken := language_zone(language_of(text))) is not None:
         return spoken, "outlet"
+    if (place := place_zone(head_text)) is not None:
+        return place, "outlet"
     return None, "assumed"
 
 
