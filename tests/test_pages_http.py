@@ -217,3 +217,30 @@ def test_highlight_escapes_before_marking():
     assert "<script>" not in marked
     assert str(marked).count("<mark>") == 2  # the word twice, never inside an &amp; entity
     assert "&amp; chips &lt;script&gt;" in marked
+
+
+def test_an_app_keeps_the_rates_it_read_and_a_new_app_reads_them_again(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from conftest import broker_url, database_url
+    from livedesk.config import Settings
+    from livedesk.store.db import make_engine, upgrade
+    from livedesk.web.app import create_app
+
+    rates = tmp_path / "rates.csv"
+    rates.write_text(RATES_CSV)
+    settings = Settings(database_url=database_url(tmp_path), broker_url=broker_url(), rates_path=str(rates))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    engine.dispose()
+
+    def converted(client) -> str:
+        page = doc(client.get("/tools/currency", params={"amount": "10", "from": "EUR", "to": "USD"}))
+        return page.xpath("//*[@data-result]")[0].text_content()
+
+    with TestClient(create_app(settings)) as client:
+        assert converted(client) == "10 EUR = 11.00 USD"
+        rates.write_text(RATES_CSV.replace("1.1000", "1.2000"))
+        assert converted(client) == "10 EUR = 11.00 USD"  # kept for ten minutes
+    with TestClient(create_app(settings)) as client:
+        assert converted(client) == "10 EUR = 12.00 USD"

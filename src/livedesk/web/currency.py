@@ -103,13 +103,15 @@ def _date(value: str) -> date:
     raise RatesError(f"the rates date {value!r} is not a date")
 
 
-_cache: dict[str, tuple[float, Rates]] = {}
+RatesCache = dict[str, tuple[float, Rates]]  # where -> (when read, rates)
 
 
-def load_rates(path_or_url: str | None, allow_private: Networks = ()) -> Rates:
-    """The configured rates (the shipped sample when none are configured), kept for ten minutes."""
+def load_rates(path_or_url: str | None, allow_private: Networks = (), cache: RatesCache | None = None) -> Rates:
+    """The configured rates (the shipped sample when none are configured), kept in `cache` for
+    ten minutes."""
+    cache = {} if cache is None else cache
     where = path_or_url or str(SAMPLE)
-    hit = _cache.get(where)
+    hit = cache.get(where)
     if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
     if where.lower().startswith(("http://", "https://")):
@@ -123,7 +125,7 @@ def load_rates(path_or_url: str | None, allow_private: Networks = ()) -> Rates:
         except OSError as exc:
             raise RatesError(f"cannot read {where}: {exc.strerror or exc}") from None
     rates = parse_rates(content)
-    _cache[where] = (time.monotonic(), rates)
+    cache[where] = (time.monotonic(), rates)
     return rates
 
 
@@ -155,6 +157,15 @@ def convert(rates: Rates, amount_text: str, source: str, target: str) -> Convers
                       rate.quantize(Decimal("0.000001")), (1 / rate).quantize(Decimal("0.000001")))
 
 
+def _rates_cache(request: Request) -> RatesCache:
+    """The app's rates, as read last."""
+    state = request.app.state
+    if getattr(state, "rates_cache", None) is None:
+        state.rates_cache = {}
+    cache: RatesCache = state.rates_cache
+    return cache
+
+
 @router.get("/tools/currency")
 def currency_page(request: Request) -> Response:
     params = request.query_params
@@ -164,7 +175,7 @@ def currency_page(request: Request) -> Response:
     target = (params.get("to") or "USD").strip().upper()[:8]
     error = result = None
     try:
-        rates = load_rates(settings.rates_path, settings.fetch_allow_private)
+        rates = load_rates(settings.rates_path, settings.fetch_allow_private, _rates_cache(request))
     except RatesError as exc:
         return error_page(request, 503, f"The exchange rates cannot be read: {exc}")
     if amount_text:
