@@ -180,6 +180,32 @@ class Post:
 
 
 @dataclass
+class PostVersion:
+    """An earlier version of a post, kept when an edit replaced it."""
+
+    id: int
+    post_id: str
+    version: int
+    headline: str | None
+    body_md: str
+    body_html: str
+    media: list[dict[str, Any]]
+    replaced_at: datetime
+    note: str | None  # the correction note given with the edit that replaced it
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "headline": self.headline,
+            "body": self.body_md,
+            "body_html": self.body_html,
+            "media": self.media,
+            "replaced_at": iso(self.replaced_at),
+            "note": self.note,
+        }
+
+
+@dataclass
 class Source:
     """Another outlet's coverage attached to an event: a URL that is polled, or pasted text."""
 

@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from livedesk.model import Post, PostStatus, iso
+from livedesk.model import Post, PostStatus, PostVersion
 from livedesk.store.tables import events, outlets, post_topics, post_versions, posts
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -448,19 +448,16 @@ def latest_posts(
     return rows, (encode_cursor(rows[-1]) if more and rows else None)
 
 
-def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def versions_for(conn: Connection, post_ids: list[str]) -> dict[str, list[PostVersion]]:
     """Previous versions of several posts at once, newest first: post id -> versions."""
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, list[PostVersion]] = {}
     if not post_ids:
         return found
     rows = conn.execute(
         select(post_versions).where(post_versions.c.post_id.in_(post_ids)).order_by(desc(post_versions.c.version))
     )
     for r in rows:
-        found.setdefault(r.post_id, []).append(
-            {"version": r.version, "headline": r.headline, "body_html": r.body_html,
-             "replaced_at": iso(r.replaced_at), "note": r.note}
-        )
+        found.setdefault(r.post_id, []).append(PostVersion(**r._mapping))
     return found
 
 
@@ -471,22 +468,12 @@ def set_topics(conn: Connection, post_id: str, topics: list[str], *, new_post: b
         conn.execute(insert(post_topics), [{"post_id": post_id, "topic": t} for t in dict.fromkeys(topics)])
 
 
-def versions(conn: Connection, post_id: str) -> list[dict[str, Any]]:
+def versions(conn: Connection, post_id: str) -> list[PostVersion]:
+    """Previous versions of a post, oldest first."""
     rows = conn.execute(
         select(post_versions).where(post_versions.c.post_id == post_id).order_by(post_versions.c.version)
     )
-    return [
-        {
-            "version": r.version,
-            "headline": r.headline,
-            "body": r.body_md,
-            "body_html": r.body_html,
-            "media": r.media,
-            "replaced_at": iso(r.replaced_at),
-            "note": r.note,
-        }
-        for r in rows
-    ]
+    return [PostVersion(**r._mapping) for r in rows]
 
 
 def topic_counts(conn: Connection, event_id: int | None = None) -> list[tuple[str, int]]:

@@ -316,7 +316,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
         if not desk.is_editor and row.created_by != desk.actor.id:
             raise DeskProblem(403, "A contributor may open only their own posts.")
         post = row.to_json()
-        post["history"] = post_store.versions(conn, row.id)
+        post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
         return post
 
     return _newsroom_call(lambda: run_read(engine_of(request), read))

@@ -4,6 +4,7 @@ API explorer. They work without JavaScript, and the event and site pages go thro
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import fastapi_offline
@@ -109,6 +110,11 @@ def cursor_param(filters: dict) -> str:
     return "after" if filters["order"] == "oldest" else "before"
 
 
+def _history(conn: Connection, post_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Earlier versions of these posts, newest first, as the post card shows them."""
+    return {pid: [v.to_json() for v in found] for pid, found in post_store.versions_for(conn, post_ids).items()}
+
+
 def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) -> dict:
     """One page of posts with their history and other-media links, and the next cursor."""
     rows, cursor = post_store.list_posts(
@@ -116,7 +122,7 @@ def read_posts(conn, event_id: int, filters: dict, *, limit: int = PAGE_SIZE) ->
         q=filters["q"], outlet_own=True if filters["outlets"] == "own" else None,
     )
     posts = [r.to_json() for r in rows]
-    history = post_store.versions_for(conn, [p["id"] for p in posts if p["version"] > 1 or p["corrected_at"]])
+    history = _history(conn, [p["id"] for p in posts if p["version"] > 1 or p["corrected_at"]])
     other = from_alignment(conn, event_id, posts)
     return {"posts": posts, "history": history, "other_media": other, "next": cursor}
 
@@ -189,7 +195,7 @@ def post_fragment(request: Request, slug: str, post_id: str) -> Response:
         if row is None or row.status != PostStatus.published:
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
-        history = post_store.versions_for(conn, [post_id])
+        history = _history(conn, [post_id])
         return post, history, from_alignment(conn, event.id, [post])
 
     try:

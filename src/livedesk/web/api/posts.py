@@ -101,7 +101,7 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
         if row is None or not publish.may_read(actor, row):
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
-        post["history"] = post_store.versions(conn, row.id)
+        post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
         return post
 
     return etag_json(request, run_read(engine_of(request), read))
