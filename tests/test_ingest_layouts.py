@@ -8,6 +8,7 @@ from pathlib import Path
 
 from livedesk.ingest.page import read_page
 from livedesk.ingest.text import read_text
+from livedesk.ingest.times import dates_in
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "ingest" / "layouts"
 
@@ -117,3 +118,13 @@ def test_zone_from_the_domain_the_page_was_read_from() -> None:
     page = read_page(text, url="https://www.harbourtimes.co.nz/sport/final-live", date=date(2026, 7, 16))
     assert page.zone_source == "outlet"
     assert [p.time for p in page.posts] == [utc(2026, 7, 15, 16, 37), utc(2026, 7, 15, 16, 30)]  # NZST: UTC+12
+
+
+def test_month_names_of_other_languages_date_the_page() -> None:
+    page = read_text(
+        "date 2026-06 TSİ 22:10 - Belediye önünde kutlamalar sürüyor.\n\n"
+        "TSİ 21:40 - Başkan, 14 Haziran akşamı sonuçları değerlendirdi.\n"
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 6, 14, 19, 10), utc(2026, 6, 14, 18, 40)]
+    assert [(d.day, d.month, d.year) for d in dates_in("Warszawa, 11 stycznia 2026. Pochód")] == [(11, 1, 2026)]
+    assert dates_in("2 out of 3 ferries sailed, 40 min ago") == []

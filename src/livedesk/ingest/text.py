@@ -474,7 +474,8 @@ def _head_date(head_lines: list[Line]) -> DayMonth | None:
 def _mentioned_date(text: str, marker: tuple[int, int | None, int | None] | None) -> date | None:
     """A page without a dateline is dated by the latest full date its text writes (a caption's,
     an embedded post's), or else by the date it was copied on."""
-    days = [d.on(d.year or 0) for d in dates_in(text) if d.year]
+    copied_in = marker[0] if marker is not None else None  # a day without its year is of the copy's year
+    days = [d.on(d.year or copied_in or 0) for d in dates_in(text) if d.year or copied_in]
     if marker is not None and marker[1] is not None:
         days = [d for d in days if d is not None and (d.year, d.month) == marker[:2]]
     known = [d for d in days if d is not None]

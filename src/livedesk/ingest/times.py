@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from dateparser.languages import default_loader
+
 # --- zones -------------------------------------------------------------------------------
 
 _FIXED_HOURS = {
@@ -145,6 +147,17 @@ _WEEKDAY_NAMES = [  # Monday first; short forms and the accusative Russian ones 
     "sunday sun sonntag dimanche domingo domenica zondag воскресенье",
 ]
 WEEKDAYS = {name: number for number, names in enumerate(_WEEKDAY_NAMES) for name in names.split()}
+# dateparser's locale data adds the month and day names of the other languages pages are read in
+# (`23 Haziran`, `11 stycznia`); short forms (`out`, `set`, `ago`) are too often words of their own.
+_DAY_KEYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_KEYS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+               "october", "november", "december")
+for _language in ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "tr", "ru"):
+    _info = default_loader.get_locale(_language).info
+    for _number, _key in enumerate(_MONTH_KEYS, start=1):
+        MONTHS.update((_name.lower(), _number) for _name in _info.get(_key, []) if len(_name) >= 4 and _name.isalpha())
+    for _number, _key in enumerate(_DAY_KEYS):
+        WEEKDAYS.update((_name.lower(), _number) for _name in _info.get(_key, []) if len(_name) >= 4 and _name.isalpha())
 _DATE_FILLERS = {"of", "de", "del", "le", "the", "den", "am", "года", "г", "год", "on", "à", "a", "at", "um", "alle", "às", "en"}
 _NUMERIC_DATE_RE = re.compile(
     r"(?<![0-9.:/])(?:(?P<iy>[0-9]{4})-(?P<im>[0-9]{1,2})-(?P<id>[0-9]{1,2})"
