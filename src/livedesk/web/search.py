@@ -11,9 +11,9 @@ from markupsafe import Markup, escape
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
+from livedesk.web.aligned import inferred_times
 from livedesk.web.deps import engine_of
 from livedesk.web.page_cache import PageError, cached_page
-from livedesk.web.pages import inferred_times
 from livedesk.web.render import render
 
 router = APIRouter(include_in_schema=False)
