@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from conftest import LIVEDESK, ROOT, Server, make_token, server_env
 
@@ -175,6 +176,13 @@ def test_untimed_posts_show_and_sit_at_their_inferred_time(demo, browser):
     context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
     page = context.new_page()
     page.goto(f"{demo.url}/e/{SLUG}")
+    selector = ", ".join(f"#post-{pid}" for pid in guessed)
+    for _ in range(10):  # the demo keeps posting: its untimed posts may lie a page or two down
+        if page.locator(selector).count() or not page.locator("[data-more]").count():
+            break
+        count = page.locator(".post").count()
+        page.locator("[data-more]").click()
+        page.wait_for_function(f"() => document.querySelectorAll('.post').length > {count}")
     cards = page.locator(".post").evaluate_all("""cards => cards.map(c => ({id: c.dataset.id,
         when: c.querySelector('.post-time time') && c.querySelector('.post-time time').getAttribute('datetime'),
         text: c.querySelector('.post-head').innerText, pinned: c.dataset.pinned === 'true'}))""")
@@ -187,3 +195,29 @@ def test_untimed_posts_show_and_sit_at_their_inferred_time(demo, browser):
         assert card["when"] == guessed[card["id"]][:19] + "Z"
     times = [c["when"] for c in cards if not c["pinned"] and c["when"]]
     assert times == sorted(times, reverse=True)
+
+
+def test_times_name_their_zone_and_switch_to_the_events(demo, browser):
+    """Every time a reader sees names its zone; the header's switch shows them in the event's zone
+    (GMT+2 in the demo) instead of the reader's, and the choice stays for the next page."""
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.goto(f"{demo.url}/e/{SLUG}")
+    switch = page.locator("[data-zone-switch]")
+    expect(switch).to_have_text(re.compile(r"Times in your zone \(E[SD]T\)"))
+    texts = page.locator("time[data-local]").all_inner_texts()
+    assert texts and all(re.search(r"\b(E[SD]T)\b", t) for t in texts), texts
+    switch.click()
+    expect(switch).to_have_text("Times in the event's zone (GMT+2)")
+    texts = page.locator("time[data-local]").all_inner_texts()
+    assert all("GMT+2" in t for t in texts), texts
+    assert any(t.startswith("about ") and "±" in t for t in texts)  # an inferred time stays "about"
+    page.goto(f"{demo.url}/")
+    assert all("GMT+2" in t for t in page.locator("time[data-local]").all_inner_texts())
+    page.locator("[data-zone-switch]").click()
+    assert all("GMT+2" not in t for t in page.locator("time[data-local]").all_inner_texts())
+    context.close()
+    # without JavaScript every time says UTC
+    html = httpx.get(f"{demo.url}/e/{SLUG}").text
+    shown = re.findall(r"<time [^>]*data-local[^>]*>([^<]*)</time>", html)
+    assert shown and all("UTC" in t for t in shown)

@@ -78,7 +78,10 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
 
         from livedesk.demo import load_story
 
-        os.environ.setdefault("LIVEDESK_SITE_OUTLET", load_story()["outlet"]["name"])
+        story = load_story()
+        os.environ.setdefault("LIVEDESK_SITE_OUTLET", story["outlet"]["name"])
+        os.environ.setdefault("LIVEDESK_SITE_NAME", story["outlet"]["name"])
+        os.environ.setdefault("LIVEDESK_TIME_ZONE", story["time_zone"])
         get_settings.cache_clear()
     with _newsroom() as room:
         if demo:

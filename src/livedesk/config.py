@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     broker_url: str = "memory://"
     site_name: str = "livedesk"
     site_outlet: str = "livedesk"  # name of the site's own outlet
+    time_zone: str = "UTC"  # the zone of the newsroom's events (IANA name): readers may show times in it
     # the site's public address (https://news.example) for feeds, canonical and shared links;
     # unset: each request's own address (scheme as a trusted proxy gives it, and Host)
     public_url: str | None = None
@@ -56,6 +58,15 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = LOOPBACK
     semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed
 
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise ValueError(f"not a time zone name (such as Europe/Lisbon): {value[:100]}") from None
+        return value
 
     @field_validator("fetch_allow_private", "trusted_proxies", mode="before")
     @classmethod

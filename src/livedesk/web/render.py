@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from livedesk.markup import html_to_text, strip_markup
+from livedesk.web.deps import over_https
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -115,8 +116,8 @@ _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::\d{1,5})?|\[[0-9A-Fa-f
 def public_base(settings: Any, scope: dict) -> str:
     """The site's address for absolute links: the `public_url` setting, else this request's own.
 
-    The scheme is the one the server took from a trusted proxy (uvicorn's forwarded-allow list);
-    a Host that is no host name falls back to the address the server listens on.
+    The scheme is https when the request came so, or a trusted proxy (`trusted_proxies`) says it
+    did; a Host that is no host name falls back to the address the server listens on.
     """
     if settings.public_url:
         return str(settings.public_url).rstrip("/")
@@ -124,14 +125,14 @@ def public_base(settings: Any, scope: dict) -> str:
     if not _HOST.fullmatch(host):
         address, port = scope.get("server") or ("127.0.0.1", 80)
         host = f"{address}:{port}"
-    return f"{scope.get('scheme', 'http')}://{host}"
+    return f"{'https' if over_https(scope, settings.trusted_proxies) else 'http'}://{host}"
 
 
 def render(request: Request, name: str, **context: Any) -> str:
     """A template rendered with the site's name and public address."""
     settings = request.app.state.settings
     return env.get_template(name).render(site_name=settings.site_name, base_url=public_base(settings, request.scope),
-                                         **context)
+                                         event_zone=settings.time_zone, **context)
 
 
 def error_page(request: Request, status: int, message: str) -> Response:

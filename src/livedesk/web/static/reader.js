@@ -9,8 +9,20 @@
 
   // ---- times: the reader's own zone, named, and "5 min ago" --------------------------------
 
-  var clockFormat = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit", timeZoneName: "short" });
-  var dayFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  // times in the reader's zone, or in the event's (the switch in the header; kept in this browser)
+  var ZONE_KEY = "livedesk.zone";
+  var eventZone = document.body.getAttribute("data-event-zone") || "UTC";
+  var clockFormat, dayFormat, zoneDay;
+  function setZone(useEvent) {
+    var zone = useEvent ? { timeZone: eventZone } : {};
+    clockFormat = new Intl.DateTimeFormat(undefined, Object.assign({ hour: "numeric", minute: "2-digit", timeZoneName: "short" }, zone));
+    dayFormat = new Intl.DateTimeFormat(undefined, Object.assign({ day: "numeric", month: "short" }, zone));
+    zoneDay = new Intl.DateTimeFormat("en-CA", Object.assign({ year: "numeric", month: "2-digit", day: "2-digit" }, zone));
+  }
+  function eventZoneChosen() {
+    try { return localStorage.getItem(ZONE_KEY) === "event"; } catch (e) { return false; }
+  }
+  try { setZone(eventZoneChosen()); } catch (e) { eventZone = "UTC"; setZone(false); }  // an unknown zone: the reader's
   var relative = window.Intl && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
 
   function localise(root) {
@@ -18,7 +30,7 @@
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       var text = clockFormat.format(when);
-      if (new Date().toDateString() !== when.toDateString() && !el.hasAttribute("data-short")) {
+      if (zoneDay.format(new Date()) !== zoneDay.format(when) && !el.hasAttribute("data-short")) {
         text += ", " + dayFormat.format(when);
       }
       var about = el.getAttribute("data-about");
@@ -451,6 +463,31 @@
     });
   }
 
+  function setUpZoneSwitch() {
+    var button = document.querySelector("[data-zone-switch]");
+    if (!button || !document.querySelector("time[data-local]")) return;
+    var names = function (useEvent) {
+      var opts = { timeZoneName: "short" };
+      if (useEvent) opts.timeZone = eventZone;
+      var part = new Intl.DateTimeFormat(undefined, opts).formatToParts(new Date()).filter(function (p) { return p.type === "timeZoneName"; })[0];
+      return part ? part.value : eventZone;
+    };
+    var label = function () {
+      var useEvent = eventZoneChosen();
+      button.textContent = useEvent ? "Times in the event's zone (" + names(true) + ")" : "Times in your zone (" + names(false) + ")";
+      button.setAttribute("aria-label", button.textContent + ". Switch to " + (useEvent ? "your zone" : "the event's zone"));
+    };
+    button.hidden = false;
+    label();
+    button.addEventListener("click", function () {
+      var useEvent = !eventZoneChosen();
+      try { localStorage.setItem(ZONE_KEY, useEvent ? "event" : "local"); } catch (e) { /* private mode */ }
+      setZone(useEvent);
+      localise(document);
+      label();
+    });
+  }
+
   function readConfig() {
     var el = document.getElementById("live-config");
     if (!el) return null;
@@ -460,6 +497,7 @@
   // ---- start --------------------------------------------------------------------------------
 
   localise(document);
+  setUpZoneSwitch();
   setUpFeedFilter();
   if (list && config && config.stream) {
     remember(list);
