@@ -219,6 +219,18 @@ def test_highlight_escapes_before_marking():
     assert "&amp; chips &lt;script&gt;" in marked
 
 
+def test_snippets_end_and_start_at_whole_words():
+    text = ("The ferry crews met again on Thursday morning. " * 3) + "Talks on the autumn timetable resume " + \
+        "after a short break for lunch, the union's spokeswoman said outside the harbour office. " * 4
+    snippet = str(highlight(text, "autumn", width=120))
+    assert "<mark>autumn</mark>" in snippet
+    assert snippet.startswith("… ") and snippet.endswith(" …")
+    inner = snippet[2:-2]
+    assert inner.split(" ")[0] in text.split(" ") and inner.split(" ")[-1] in text.split(" ")
+    plain = str(highlight(text, "", width=50))
+    assert plain.endswith(" …") and plain[:-2].split(" ")[-1] in text.split(" ")
+
+
 def test_an_app_keeps_the_rates_it_read_and_a_new_app_reads_them_again(tmp_path):
     from fastapi.testclient import TestClient
 

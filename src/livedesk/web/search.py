@@ -24,6 +24,16 @@ PAGE_SIZE = 20
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
+def _whole_words(text: str, start: int, width: int) -> str:
+    """`width` characters of `text` from `start`, ended at a space rather than inside a word."""
+    piece = text[start : start + width]
+    if start + width < len(text) and not text[start + width].isspace():
+        space = piece.rfind(" ")
+        if space > width // 2:
+            piece = piece[:space]
+    return piece.rstrip()
+
+
 def highlight(text: str, q: str, *, width: int = 260) -> Markup:
     """A snippet of `text` around the first match, escaped, with the query's words in <mark>.
 
@@ -31,13 +41,13 @@ def highlight(text: str, q: str, *, width: int = 260) -> Markup:
     """
     words = [w.lower() for w in _WORD.findall(q)]
     if not words or not text:
-        return Markup(escape(text[:width]))
+        return Markup(escape(_whole_words(text, 0, width))) + Markup(" …" if width < len(text) else "")
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*", re.IGNORECASE)
     first = pattern.search(text)
     start = max(0, (first.start() if first else 0) - width // 3)
     if start:
         start = text.find(" ", start) + 1 or start
-    piece = text[start : start + width]
+    piece = _whole_words(text, start, width)
     out, at = [], 0
     for match in pattern.finditer(piece):
         out.append(escape(piece[at : match.start()]))
