@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     partner_feeds: str = ""  # comma-separated feed URLs or paths
     secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
     login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
+    session_idle_hours: float = Field(12.0, gt=0)  # a desk session unused this long ends
+    session_max_days: float = Field(14.0, gt=0)  # and any desk session ends this long after sign-in
     # proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`1`: loopback, `0`: none)
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = LOOPBACK
     semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed

@@ -1,15 +1,16 @@
-"""Users, tokens and idempotency records."""
+"""Users, tokens (API tokens and desk sessions), sign-in tries and idempotency records."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, Row, case, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, case, delete, insert, or_, select, update
 
 from livedesk.store.db import engine_insert, insert_new, run_read, run_write
 from livedesk.store.tables import idempotency_keys, login_tries, site_secrets, tokens, users
@@ -51,19 +52,77 @@ def check_password(row: Row[Any] | None, password: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a desk session lives: `idle` since it was last used, `lifetime` in all."""
+
+    idle: timedelta
+    lifetime: timedelta
+
+
+TOUCH_EVERY = timedelta(minutes=1)  # a session's last use is written at most this often
+
+
 def create_token(conn: Connection, user_id: int) -> str:
+    """An API token: it lives until it is revoked."""
     token = "ld_" + secrets.token_urlsafe(32)
     conn.execute(insert(tokens).values(user_id=user_id, token_hash=hash_token(token), created_at=now()))
     return token
 
 
-def user_for_token(conn: Connection, token: str) -> Row[Any] | None:
+def create_session(conn: Connection, user_id: int, label: str) -> str:
+    """A desk session's token; `label` names the browser and address that signed in."""
+    token = "ld_" + secrets.token_urlsafe(32)
+    moment = now()
+    conn.execute(insert(tokens).values(
+        user_id=user_id, token_hash=hash_token(token), created_at=moment, kind="session", last_used_at=moment,
+        label=label[:200],
+    ))
+    return token
+
+
+def _live(limits: SessionLimits, moment: datetime) -> ColumnElement[bool]:
+    """Tokens not revoked: API tokens, and sessions used lately and not too old."""
+    session_live = and_(tokens.c.created_at > moment - limits.lifetime, tokens.c.last_used_at > moment - limits.idle)
+    return and_(tokens.c.revoked_at.is_(None), or_(tokens.c.kind == "api", session_live))
+
+
+def user_for_token(conn: Connection, token: str, limits: SessionLimits) -> Row[Any] | None:
+    """The user of a live token, with the token's `token_id`, `token_kind` and `last_used_at`."""
     query = (
-        select(users)
+        select(users, tokens.c.id.label("token_id"), tokens.c.kind.label("token_kind"), tokens.c.last_used_at)
         .join(tokens, tokens.c.user_id == users.c.id)
-        .where(tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None))
+        .where(tokens.c.token_hash == hash_token(token), _live(limits, now()))
     )
     return conn.execute(query).first()
+
+
+def touch_session(conn: Connection, token_id: int) -> None:
+    """Mark a session used now (its idle time starts again)."""
+    moment = now()
+    conn.execute(update(tokens).where(tokens.c.id == token_id, tokens.c.last_used_at < moment - TOUCH_EVERY)
+                 .values(last_used_at=moment))
+
+
+def list_sessions(conn: Connection, user_id: int, limits: SessionLimits) -> list[Row[Any]]:
+    """A user's live desk sessions, the most recently used first."""
+    query = (
+        select(tokens.c.id, tokens.c.token_hash, tokens.c.created_at, tokens.c.last_used_at, tokens.c.label)
+        .where(tokens.c.user_id == user_id, tokens.c.kind == "session", _live(limits, now()))
+        .order_by(tokens.c.last_used_at.desc(), tokens.c.id.desc())
+    )
+    return list(conn.execute(query))
+
+
+def revoke_session(conn: Connection, user_id: int, session_id: int) -> bool:
+    """End one of a user's own sessions; False if they have no such live session."""
+    result = conn.execute(
+        update(tokens)
+        .where(tokens.c.id == session_id, tokens.c.user_id == user_id, tokens.c.kind == "session",
+               tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    return result.rowcount > 0
 
 
 def revoke_token(conn: Connection, token: str) -> bool:

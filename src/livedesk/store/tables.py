@@ -97,6 +97,10 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("kind", String(16), nullable=False, server_default="api"),  # api | session (the desk's)
+    Column("last_used_at", UTCDateTime),  # sessions: idle expiry counts from here
+    Column("label", String(200)),  # sessions: the browser and address that signed in
+    Index("ix_tokens_user_kind", "user_id", "kind"),
 )
 
 sources = Table(

@@ -9,8 +9,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request, Response
+from sqlalchemy import Row
 
 from livedesk.config import Network
 from livedesk.model import Role
@@ -22,7 +24,6 @@ from livedesk.web.deps import client_address, engine_of, over_https
 
 SESSION_COOKIE = "livedesk_session"
 LOGIN_NONCE_COOKIE = "livedesk_login"
-SESSION_DAYS = 14
 DESK_ROLES = (Role.admin, Role.editor, Role.contributor)
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -43,8 +44,22 @@ def _credentials(request: Request) -> tuple[str | None, bool]:
     return request.cookies.get(SESSION_COOKIE) or None, True
 
 
+def session_limits(request: Request) -> accounts.SessionLimits:
+    settings = request.app.state.settings
+    return accounts.SessionLimits(timedelta(hours=settings.session_idle_hours), timedelta(days=settings.session_max_days))
+
+
+def _token_user(request: Request, token: str) -> Row[Any] | None:
+    """The user of a live token; a desk session's use is recorded (at most once a minute)."""
+    engine = engine_of(request)
+    row = run_read(engine, lambda conn: accounts.user_for_token(conn, token, session_limits(request)))
+    if row is not None and row.token_kind == "session" and row.last_used_at < accounts.now() - accounts.TOUCH_EVERY:
+        run_write(engine, lambda conn: accounts.touch_session(conn, row.token_id))
+    return row
+
+
 def _actor_for(request: Request, token: str) -> Actor | None:
-    row = run_read(engine_of(request), lambda conn: accounts.user_for_token(conn, token))
+    row = _token_user(request, token)
     return None if row is None else Actor(row.id, row.name, row.role)
 
 
@@ -107,6 +122,7 @@ class Session:
 
     actor: Actor
     token: str
+    session_id: int | None = None  # None when the cookie holds an API token
 
     @property
     def is_editor(self) -> bool:
@@ -117,8 +133,10 @@ def current_session(request: Request) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    actor = _actor_for(request, token)
-    return None if actor is None else Session(actor, token)
+    row = _token_user(request, token)
+    if row is None:
+        return None
+    return Session(Actor(row.id, row.name, row.role), token, row.token_id if row.token_kind == "session" else None)
 
 
 class LoginRefused(Exception):
@@ -152,7 +170,7 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
 
     def check(conn):
         if token:
-            return accounts.user_for_token(conn, token)
+            return accounts.user_for_token(conn, token, session_limits(request))
         row = accounts.get_user(conn, name)
         return row if accounts.check_password(row, password) else None
 
@@ -164,16 +182,27 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
 
     def start_session(conn) -> str:
         accounts.clear_login_tries(conn, key)
-        return accounts.create_token(conn, user.id)
+        browser = request.headers.get("user-agent", "")[:150] or "unknown browser"
+        return accounts.create_session(conn, user.id, f"{browser} · {address}")
 
     return run_write(engine, start_session)
 
 
 def set_session_cookie(request: Request, response: Response, session: str) -> None:
     response.set_cookie(
-        SESSION_COOKIE, session, max_age=SESSION_DAYS * 86400, httponly=True, samesite="lax",
+        SESSION_COOKIE, session, max_age=int(request.app.state.settings.session_max_days * 86400), httponly=True, samesite="lax",
         secure=over_https(request.scope, proxies(request)), path="/",
     )
+
+
+def list_sessions(request: Request, session: Session) -> list[Row[Any]]:
+    """The signed-in user's live desk sessions."""
+    return run_read(engine_of(request), lambda conn: accounts.list_sessions(conn, session.actor.id, session_limits(request)))
+
+
+def revoke_session(request: Request, session: Session, session_id: int) -> bool:
+    """End one of the signed-in user's own sessions; False if they have none by that id."""
+    return run_write(engine_of(request), lambda conn: accounts.revoke_session(conn, session.actor.id, session_id))
 
 
 def log_out(request: Request, response: Response, session: Session) -> None:

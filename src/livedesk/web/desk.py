@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import Field
 from starlette.datastructures import FormData
@@ -49,6 +50,7 @@ NOTICES = {
     "live": "Coverage is live again.",
     "created": "Event created.",
     "out": "You are signed out.",
+    "revoked": "That session has ended.",
 }
 
 
@@ -188,6 +190,27 @@ def logout(request: Request, posted: tuple[Session, FormData] = Depends(desk_for
     response = done("/desk/login", "out")
     auth.log_out(request, response, desk)
     return response
+
+
+@router.get("/sessions")
+def sessions(request: Request, desk: Session = Depends(signed_in)) -> HTMLResponse:
+    """Where the signed-in user is signed in, each with a button that ends it."""
+    settings = request.app.state.settings
+    return render(request, "desk/sessions.html", desk=desk, sessions=auth.list_sessions(request, desk),
+                  idle_hours=f"{settings.session_idle_hours:g}", max_days=f"{settings.session_max_days:g}")
+
+
+@router.post("/sessions/{session_id}/revoke")
+def revoke_session(request: Request, session_id: int = PathParam(ge=1, le=2**31 - 1),
+                   posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
+    desk, _form = posted
+    if not auth.revoke_session(request, desk, session_id):
+        raise DeskProblem(404, "You have no such session: it has ended already.")
+    if session_id == desk.session_id:  # this browser's own: signed out
+        response = done("/desk/login", "out")
+        response.delete_cookie(auth.SESSION_COOKIE, path="/")
+        return response
+    return done("/desk/sessions", "revoked")
 
 
 # ---- events ---------------------------------------------------------------------------
