@@ -221,3 +221,25 @@ def test_times_name_their_zone_and_switch_to_the_events(demo, browser):
     html = httpx.get(f"{demo.url}/e/{SLUG}").text
     shown = re.findall(r"<time [^>]*data-local[^>]*>([^<]*)</time>", html)
     assert shown and all("UTC" in t for t in shown)
+
+
+def test_structured_data_reads_back_with_every_update(demo):
+    """extruct, as search engines' tools do, finds the LiveBlogPosting with its author, publisher and
+    logo, what it is about, and one update per post on the page, each at an absolute URL."""
+    import extruct
+
+    base = demo.url
+    html = httpx.get(f"{base}/e/{SLUG}").text
+    found = extruct.extract(html, base_url=f"{base}/e/{SLUG}", syntaxes=["json-ld", "opengraph"], uniform=True)
+    blog = next(item for item in found["json-ld"] if item["@type"] == "LiveBlogPosting")
+    assert blog["author"]["name"] == blog["publisher"]["name"] == "The Lune Observer"
+    assert blog["publisher"]["logo"]["url"] == f"{base}/static/logo.svg"
+    assert httpx.get(blog["publisher"]["logo"]["url"]).status_code == 200
+    assert blog["about"]["@type"] == "Event" and blog["about"]["name"] == blog["headline"]
+    assert "coverageEndTime" not in blog  # the demo is live
+    cards = re.findall(r'<li class="post[^"]*" id="post-([^"]+)"', html)
+    updates = blog["liveBlogUpdate"]
+    assert [u["url"] for u in updates] == [f"{base}/e/{SLUG}#post-{pid}" for pid in cards]
+    assert all(u["headline"] and u["datePublished"] and u["author"] for u in updates)
+    og = {k: v for k, v in found["opengraph"][0].items() if k.startswith("og:")}
+    assert og["og:url"] == f"{base}/e/{SLUG}" and og["og:image"].startswith(base + "/static/")

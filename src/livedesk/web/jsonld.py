@@ -21,9 +21,15 @@ def images(post: dict) -> list[dict]:
     return [m for m in post.get("media") or [] if m.get("kind") == "image" and m.get("url")]
 
 
-def live_blog_jsonld(event: dict, posts: list[dict], base_url: str) -> dict:
-    """schema.org LiveBlogPosting for an event page, one BlogPosting per post shown."""
+LOGO = "/static/logo.svg"
+
+
+def live_blog_jsonld(event: dict, posts: list[dict], base_url: str, site_name: str = "livedesk") -> dict:
+    """schema.org LiveBlogPosting for an event page, one BlogPosting per post shown: written and
+    published by the site, about the event it covers."""
     page_url = f"{base_url.rstrip('/')}/e/{event['slug']}"
+    site = {"@type": "NewsMediaOrganization", "name": site_name, "url": base_url.rstrip("/") + "/",
+            "logo": {"@type": "ImageObject", "url": absolute(base_url, LOGO)}}
     data = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting",
@@ -34,10 +40,15 @@ def live_blog_jsonld(event: dict, posts: list[dict], base_url: str) -> dict:
         "coverageStartTime": event.get("coverage_start") or event["created_at"],
         "datePublished": event["created_at"],
         "dateModified": event["updated_at"],
+        "author": site,
+        "publisher": site,
+        "about": {"@type": "Event", "name": event["title"], "startDate": event.get("coverage_start") or event["created_at"],
+                  "description": event.get("standfirst") or event["title"]},
         "liveBlogUpdate": [],
     }
     if event["status"] == EventStatus.ended:
         data["coverageEndTime"] = event.get("coverage_end") or event["updated_at"]
+        data["about"]["endDate"] = data["coverageEndTime"]
     lead = event.get("lead_media") or {}
     if lead.get("url") and lead.get("kind", "image") == "image":
         data["image"] = absolute(base_url, lead["url"])

@@ -105,7 +105,7 @@ async def event_page(request: Request, slug: str) -> Response:
         settings = request.app.state.settings
         event = context["event"]
         base = public_base(settings, request.scope)
-        context["jsonld"] = live_blog_jsonld(event, context["posts"], base)
+        context["jsonld"] = live_blog_jsonld(event, context["posts"], base, settings.site_name)
         context["live"] = _live_config(event, filters, context["next"], since)
         context["partners"] = partners_of(request).items()
         context["params"] = {k: v for k, v in filters.items() if k != "cursor" and v not in (None, "newest", "all")}
