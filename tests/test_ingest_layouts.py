@@ -88,10 +88,12 @@ def test_relative_stamps_start_posts_and_furniture_stays_out() -> None:
     assert second.text == "All evening ferries are cancelled, the ferry company said."
 
 
-def test_zone_from_the_masthead_place_not_the_wire_datelines() -> None:
+def test_zone_from_the_masthead_place_and_a_drawn_line_between_wire_stories() -> None:
     page = read("masthead_place.txt")
-    assert [p.time for p in page.posts] == [utc(2026, 5, 8, 20, 15), utc(2026, 5, 8, 18, 40)]
+    assert [p.time for p in page.posts] == [utc(2026, 5, 8, 20, 15), None, utc(2026, 5, 8, 18, 40)]
     assert page.zone_source == "outlet"
+    assert page.posts[1].text == "CINCINNATI (AP) -- The river is expected to crest below flood stage on Sunday."
+    assert all("____" not in p.text for p in page.posts)
 
 
 def test_zone_from_the_country_a_page_names_at_its_top() -> None:

@@ -32,7 +32,9 @@ _LINK_LIST_MARKERS = {
     "read more", "related", "related stories", "related articles", "more on this story",
     "in other media", "partner news", "most read", "show more", "recommended", "top stories",
 }
+RULE_RE = re.compile(r"[_=~\-–—*]{3,}")  # a drawn line between stories
 _FURNITURE_RE = re.compile("|".join(f"(?:{p})" for p in [
+    RULE_RE.pattern,
     r"[0-9]+\s+pages?\s+in\s+this\s+article",
     r"share\s+(?:this\s+)?(?:post|article|page|story)?\s*(?:on|via)\s+\w+",
     r"(?:share|copy)\s+(?:the\s+)?link(?:\s+to\s+this\s+\w+)?",

@@ -22,6 +22,7 @@ from livedesk.ingest.lines import (
     INLINE_CREDIT_RE,
     NUMBERED_RE,
     ORDER_MARK_RE,
+    RULE_RE,
     Line,
     alone,
     byline_name,
@@ -171,6 +172,20 @@ def _headed_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int, 
     if sum(h != i for h, i in zip(heads, stamps)) * 2 <= len(stamps):
         return None
     return [(h, end, i) for h, i, end in zip(heads, stamps, heads[1:] + [len(lines)])]
+
+
+def _split_at_rules(lines: list[Line], spans: list[tuple[int, int, int | None]]) -> list[tuple[int, int, int | None]]:
+    """A drawn line (`_____`) inside a post, with no stamp after it, starts an untimed post: a
+    second wire story under one stamp."""
+    split: list[tuple[int, int, int | None]] = []
+    for start, end, stamp in spans:
+        cuts = [
+            i for i in range(start + 1, end)
+            if RULE_RE.fullmatch(lines[i].text) and (nxt := _next_content(lines, i)) is not None and nxt < end
+        ]
+        for first, last in zip([start, *cuts], [*cuts, end]):
+            split.append((first, last, stamp if first == start else first))
+    return split
 
 
 def _order_starts(lines: list[Line]) -> list[int]:
@@ -345,7 +360,7 @@ def read_text(
     if not headline_mode and sum(lines[i].closing for i in starts) * 2 > len(starts):
         spans = _closing_spans(lines, starts)
     elif not headline_mode:
-        spans = _headed_spans(lines, starts) or spans
+        spans = _headed_spans(lines, starts) or _split_at_rules(lines, spans)
     head_end = spans[0][0]
     head = read_head(lines, head_end, [d for d in datelines if d < head_end], title_hint)
     if not head.title:
