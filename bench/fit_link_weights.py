@@ -41,34 +41,46 @@ KNOWN: dict[str, np.ndarray] = {}  # sentence vectors made so far, by text
 C = 30.0  # inverse regularisation strength: 10 and 100 score worse on the labelled sets
 
 
-def event_pairs(posts: list[AlignPost], same, groups: dict[str, str], use_model: bool) -> tuple[np.ndarray, np.ndarray]:
+def event_pairs(posts: list[AlignPost], same, groups: dict[str, str], plain: dict | None) -> tuple[np.ndarray, np.ndarray]:
     """Feature rows and 0/1 labels for every pair of posts of two outlets; `same(a, b)` is
     True, False, or None for a pair the gold leaves open (left out). Untimed posts get the
-    times that the gold `groups` place them at, as clustering would."""
+    times that the gold `groups` place them at, as clustering would.
+
+    Without `plain` weights: the rows of the signals other than the sentence model. With them:
+    the pairs of two languages that those weights leave in doubt (`similar.asked`), with the
+    model's signals too, as at work, where the model is asked about those pairs only."""
     label = {g: k for k, g in enumerate(sorted(set(groups.values())))}
     inferred = infer_times(posts, np.array([label[groups[p.id]] for p in posts]))
     feats = [similar.features(p) for p in posts]
     raw = similar.raw_vectors(feats)
-    corpus = _corpus(feats, raw, Meaning(EMBEDDER if use_model else None, KNOWN))
+    corpus = _corpus(feats, raw, Meaning(EMBEDDER if plain else None, KNOWN))
     n = len(posts)
     i, j = np.triu_indices(n, k=1)
     keep = np.array([posts[a].outlet != posts[b].outlet for a, b in zip(i, j)], dtype=bool)
     i, j = i[keep], j[keep]
     labels = [same(posts[a].id, posts[b].id) for a, b in zip(i, j)]
     known = np.array([y is not None for y in labels], dtype=bool)
-    off = frozenset() if use_model else frozenset({"semantic"})
+    y = np.array([bool(v) for v in labels], dtype=float)
+    off = frozenset() if plain else frozenset({"semantic"})
     text = similar.text_features(corpus, i, j, off)
-    if use_model:  # fitted on every pair; at work the model is asked only where the others leave doubt
-        text[:, similar.TEXT_FEATURES.index("semantic")] = similar.meaning_similarity(corpus, i, j)
-    x = similar.feature_rows(text, _time_features(posts, inferred, i, j, off), similar.cross_language(feats, i, j))
-    return x[known], np.array([bool(y) for y in labels], dtype=float)[known]
+    timing = _time_features(posts, inferred, i, j, off)
+    cross = similar.cross_language(feats, i, j)
+    x = similar.feature_rows(text, timing, cross)
+    if plain:
+        p = 1 / (1 + np.exp(-(x @ np.array([plain["coef"][f] for f in similar.FEATURES]) + plain["intercept"])))
+        doubt = similar.asked(p, cross)
+        columns = [similar.TEXT_FEATURES.index(name) for name in similar.MEANING_FEATURES]
+        text[np.ix_(doubt, columns)] = similar.meaning_features(corpus, i[doubt], j[doubt], timing[doubt, 1] <= 0)
+        x = similar.feature_rows(text, timing, cross)
+        known &= doubt
+    return x[known], y[known]
 
 
-def labelled_sets(use_model: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def labelled_sets(plain: dict | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     sets = {}
     for path in sorted(EVENTS.glob("*.json")) + sorted(WRITTEN.glob("*.json")):
         posts, gold, _truth = load_event(path)
-        sets[path.stem] = event_pairs(posts, lambda a, b, gold=gold: gold[a] == gold[b], gold, use_model)
+        sets[path.stem] = event_pairs(posts, lambda a, b, gold=gold: gold[a] == gold[b], gold, plain)
     if (SHARED / "gold" / "seeds.json").exists():
         alignment = load_gold()["alignment"]
         same = {frozenset(p) for p in alignment["same"]}
@@ -76,18 +88,19 @@ def labelled_sets(use_model: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         posts = seed_posts()
         sets["seeds"] = event_pairs(
             posts, lambda a, b: None if frozenset((a, b)) in related else frozenset((a, b)) in same,
-            seed_groups(alignment, [p.id for p in posts]), use_model,
+            seed_groups(alignment, [p.id for p in posts]), plain,
         )
     return sets
 
 
-def fit(use_model: bool) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
-    sets = labelled_sets(use_model)
+def fit(plain: dict | None) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The weights without the sentence model, or (given those) the weights with it."""
+    sets = labelled_sets(plain)
     train = [v for k, v in sets.items() if k not in HELD_OUT]
     x = np.vstack([a for a, _ in train])
     y = np.concatenate([b for _, b in train])
-    columns = [k for k, name in enumerate(similar.FEATURES) if use_model or "semantic" not in name]
-    model = LogisticRegression(C=C, max_iter=1000).fit(x[:, columns], y)
+    columns = [k for k, name in enumerate(similar.FEATURES) if plain or "semantic" not in name]
+    model = LogisticRegression(C=C, max_iter=2000).fit(x[:, columns], y)
     coef = dict.fromkeys(similar.FEATURES, 0.0)
     for k, w in zip(columns, model.coef_[0]):
         coef[similar.FEATURES[k]] = round(float(w), 4)
@@ -112,11 +125,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if the shipped weights differ from a refit")
     args = parser.parse_args()
-    plain, plain_sets = fit(use_model=False)
+    plain, plain_sets = fit(None)
     out = {"plain": plain}
     report("without the sentence model", plain, plain_sets)
     if EMBEDDER is not None:
-        with_model, model_sets = fit(use_model=True)
+        with_model, model_sets = fit(plain)
         out["semantic"] = with_model
         report("with the sentence model", with_model, model_sets)
     else:

@@ -137,7 +137,7 @@ def _times(posts: list[AlignPost], inferred: dict[str, InferredTime], shifts: di
     return t, u, daily
 
 
-SHIFT_SUPPORT = 1.5  # summed link probability, at matching times, that settles a page's clock
+SHIFT_SUPPORT = 1.0  # summed link probability, at matching times, that settles a page's clock
 SHIFT_CLOSE_S = 900.0
 
 

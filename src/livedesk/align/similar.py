@@ -301,19 +301,20 @@ def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[n
 # The signals of a pair, in the order of a feature row. A logistic regression fitted on
 # labelled pairs (bench/fit_link_weights.py, weights in link_weights.json) turns a row into
 # the probability that the two posts report the same development; LINK_PROBABILITY links.
-TEXT_FEATURES = ("words", "chars", "names", "quotes", "figures", "figure_clash", "shared_figures", "semantic")
-TIME_FEATURES = ("time_near", "time_far")
+TEXT_FEATURES = ("words", "chars", "names", "quotes", "figures", "figure_clash", "shared_figures", "semantic",
+                 "semantic_margin")
+TIME_FEATURES = ("time_near", "time_far", "time_close")
 # Posts in two languages share few words: for them the other signals weigh differently.
-CROSS_FEATURES = ("cross_language", "cross_names", "cross_shared_figures", "cross_semantic", "cross_time_near")
+CROSS_FEATURES = ("cross_language", "cross_names", "cross_shared_figures", "cross_semantic", "cross_semantic_margin",
+                  "cross_time_near")
 FEATURES = TEXT_FEATURES + TIME_FEATURES + CROSS_FEATURES
 SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time", "semantic")  # what ablation switches off
 _SIGNAL_OF = {"figures": "numbers", "figure_clash": "numbers", "shared_figures": "numbers",
-              "time_near": "time", "time_far": "time"}
+              "time_near": "time", "time_far": "time", "time_close": "time", "semantic_margin": "semantic"}
 _CROSSED = {"cross_names": "names", "cross_shared_figures": "shared_figures", "cross_semantic": "semantic",
-            "cross_time_near": "time_near"}
+            "cross_semantic_margin": "semantic_margin", "cross_time_near": "time_near"}
 LINK_PROBABILITY = 0.5
 WORD_GATE = 0.04  # pairs sharing fewer words than this, and no name or figure, are not read further
-SEMANTIC_FLOOR = 0.55  # sentence cosines below this, common between posts on one story, add nothing
 
 
 @dataclass
@@ -360,23 +361,61 @@ def text_features(
     return x
 
 
-def meaning_similarity(corpus: Corpus, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """Cosine of the posts' sentence embeddings, rescaled from SEMANTIC_FLOOR..1 to 0..1."""
+def meaning_features(corpus: Corpus, i: np.ndarray, j: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Rows of the sentence model's signals for the pairs (i[k], j[k]): the cosine (posts in two
+    languages score lower: the cross-language copy weighs it apart), and how it stands among
+    the other pairs given that are `near` enough in time to compete (`relative`)."""
     embedder = corpus.meaning.embedder
     assert embedder is not None
     texts = [f.text for f in corpus.feats]
     cosine = semantic.pair_cosines(embedder, texts, i, j, corpus.meaning.known)
-    return np.clip((cosine - SEMANTIC_FLOOR) / (1 - SEMANTIC_FLOOR), 0.0, 1.0)
+    absolute = np.clip(cosine, 0.0, 1.0)
+    return np.stack([absolute, relative(corpus.feats, i, j, cosine, near)], axis=1)
+
+
+MARGIN_SCALE = 0.15  # a cosine this far above the runner-up is a clear best match
+
+
+def relative(feats: list[Features], i: np.ndarray, j: np.ndarray, score: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """How a pair's score stands among its posts' other pairs, averaged over both posts.
+
+    Posts on one story all look alike in absolute terms; what marks the post of another outlet
+    that reports the same development is that it stands out among that outlet's posts of
+    about the same time (`near`: posts hours apart are no rivals; time tells them apart).
+    Per post: the score above the best rival in the other post's outlet (below it where a
+    rival is better), over MARGIN_SCALE, in -1..1; 0 where that outlet offers no rival.
+    """
+    margin = np.zeros(len(i))
+    if len(i) == 0:
+        return margin
+    outlet = np.unique([f.outlet for f in feats], return_inverse=True)[1]
+    n_out = int(outlet.max()) + 1
+    rival_score = np.where(near, score, -np.inf)
+    for a, b in ((i, j), (j, i)):
+        key = a * n_out + outlet[b]  # post a's pairs into b's outlet
+        order = np.lexsort((-rival_score, key))
+        sorted_key = key[order]
+        first = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+        group = np.empty(len(i), dtype=np.int64)
+        group[order] = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(order)]))
+        top = order[first]  # each group's best rival
+        second = np.where(np.r_[first[1:], len(order)] - first > 1, order[np.minimum(first + 1, len(order) - 1)], -1)
+        other = np.where(top[group] == np.arange(len(i)), second[group], top[group])
+        rival = np.where(other >= 0, rival_score[np.maximum(other, 0)], -np.inf)
+        margin += np.where(np.isfinite(rival), np.clip((score - rival) / MARGIN_SCALE, -1, 1), 0.0) / 2
+    return margin
 
 
 DAY_S = 86400.0
+CLOSE_S = 300.0  # half of the reports of one development by two outlets come within five minutes
 
 
 def time_features(
     t_a: np.ndarray, u_a: np.ndarray, t_b: np.ndarray, u_b: np.ndarray, daily: np.ndarray, stated: np.ndarray,
     off: frozenset[str] = frozenset(),
 ) -> np.ndarray:
-    """Rows of TIME_FEATURES: closeness in time, and distance beyond an hour; 0 where a time is unknown.
+    """Rows of TIME_FEATURES: closeness in time (on a scale of half an hour, and of CLOSE_S),
+    and distance beyond an hour; 0 where a time is unknown.
 
     t_* are epoch seconds (NaN when unknown), u_* the uncertainty of each time in seconds.
     Closeness counts only where both times are stated (an inferred time was placed by the
@@ -388,7 +427,8 @@ def time_features(
     slack = u_a + u_b
     near = np.exp(-np.maximum(gap - slack, 0) / 1800) * np.minimum(1.0, 1800 / np.maximum(slack, 1)) * stated
     far = np.clip((gap - slack - 3600) / 7200, 0, 1.5)
-    x: np.ndarray = np.stack([near, far], axis=1)
+    close = np.exp(-np.maximum(gap - slack, 0) / CLOSE_S) * np.minimum(1.0, CLOSE_S / np.maximum(slack, CLOSE_S)) * stated
+    x: np.ndarray = np.stack([near, far, close], axis=1)
     x[np.isnan(gap)] = 0.0
     if "time" in off:
         x[:] = 0.0
@@ -429,8 +469,9 @@ def pair_probability(
     """P(same development) per pair (i[k], j[k]) from its text and time signals.
 
     The signals other than the sentence model settle the pairs they are sure of (weights
-    fitted without it). The pairs they leave in doubt are scored again with the model's
-    cosine as well (weights fitted with it): only their posts are embedded.
+    fitted without it). The pairs of two languages they leave in doubt (`asked`) are scored
+    again with the model's signals as well (weights fitted with them): only their posts are
+    embedded.
     """
     p = link_probability(feature_rows(text_x, time_x, cross), with_model=False)
     # a post that greets the readers reports no development: it is linked to none
@@ -438,11 +479,24 @@ def pair_probability(
     p[welcome[i] | welcome[j]] = 0.0
     if corpus.meaning.embedder is None or "semantic" in off:
         return p
-    doubt = np.flatnonzero((p >= DOUBT[0]) & (p < DOUBT[1]))
+    doubt = np.flatnonzero(asked(p, cross))
     text = text_x[doubt].copy()
-    text[:, TEXT_FEATURES.index("semantic")] = meaning_similarity(corpus, i[doubt], j[doubt])
+    columns = [TEXT_FEATURES.index(name) for name in MEANING_FEATURES]
+    text[:, columns] = meaning_features(corpus, i[doubt], j[doubt], time_x[doubt, 1] <= 0)
     p[doubt] = link_probability(feature_rows(text, time_x[doubt], cross[doubt]), with_model=True)
     return p
+
+
+MEANING_FEATURES = ("semantic", "semantic_margin")
+
+
+def asked(p: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """The pairs the sentence model is asked about: posts in two languages, where words and
+    characters cannot see a shared meaning, whose link the other signals leave in doubt.
+    Within one language those signals read a paraphrase better than the model, which finds
+    every post on one story alike."""
+    ask: np.ndarray = (p >= DOUBT[0]) & (p < DOUBT[1]) & (cross > 0)
+    return ask
 
 
 def link_probability(x: np.ndarray, with_model: bool) -> np.ndarray:
