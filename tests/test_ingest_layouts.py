@@ -130,3 +130,18 @@ def test_month_names_of_other_languages_date_the_page() -> None:
     assert [p.time for p in page.posts] == [utc(2026, 6, 14, 19, 10), utc(2026, 6, 14, 18, 40)]
     assert [(d.day, d.month, d.year) for d in dates_in("Warszawa, 11 stycznia 2026. Pochód")] == [(11, 1, 2026)]
     assert dates_in("2 out of 3 ferries sailed, 40 min ago") == []
+
+
+def test_json_ld_times_without_offset_take_the_zone_the_page_states() -> None:
+    html = """<!doctype html><html lang="en"><head><title>Regatta live</title>
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "LiveBlogPosting",
+ "headline": "Regatta live", "liveBlogUpdate": [
+  {"@type": "BlogPosting", "headline": "Last race starts", "datePublished": "2026-07-04T15:20:00",
+   "articleBody": "The last race of the regatta is under way."},
+  {"@type": "BlogPosting", "headline": "Wind drops", "datePublished": "2026-07-04T14:05:00",
+   "articleBody": "The wind has dropped and the start is delayed."}]}</script></head>
+<body><h1>Regatta live</h1><p>All times are BST.</p><article><h2>Last race starts</h2>
+<p>The last race of the regatta is under way.</p></article></body></html>"""
+    page = read_page(html.encode(), content_type="text/html")
+    assert page.zone_source == "page"
+    assert [p.time for p in page.posts] == [utc(2026, 7, 4, 14, 20), utc(2026, 7, 4, 13, 5)]

@@ -31,7 +31,14 @@ from livedesk.ingest.jsonld import iso_zone
 from livedesk.ingest.lines import is_furniture
 from livedesk.ingest.outlet import split_title
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import RELATIVE_RE, order_of, parse_iso, parse_stamp_line
+from livedesk.ingest.times import (
+    RELATIVE_RE,
+    STATEMENT_REACH,
+    find_zone_declaration,
+    order_of,
+    parse_iso,
+    parse_stamp_line,
+)
 from livedesk.model import Media, ParsedPage, ParsedPost
 
 _XML_BLOCKS = {"doc", "main", "div", "p", "head", "item", "list", "quote", "row", "cell", "table", "code"}
@@ -244,9 +251,11 @@ def distinct_times(page: ParsedPage) -> int:
 
 
 def read_html(
-    page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None, now: datetime | None = None
+    page: str, *, outlet: str | None = None, tz: str | None = None, date: date | None = None, now: datetime | None = None,
+    url: str | None = None,
 ) -> ParsedPage:
-    """`now` is when the page was read: `3 min ago` counts back from it."""
+    """`now` is when the page was read: `3 min ago` counts back from it; `url` is where the page
+    was published (its domain may tell the outlet's country)."""
     page = _NOT_XML_RE.sub("", page)  # lxml refuses control characters and lone surrogates
     try:
         tree = lxml.html.document_fromstring(page)
@@ -257,7 +266,7 @@ def read_html(
     title = title or (tree.findtext(".//title") or "").strip() or None
     site = _meta(tree, "og:site_name") or split_title(tree.findtext(".//title") or "")[1]
     published = parse_iso(_meta(tree, "article:published_time") or "", None)
-    micro = _read_microdata(tree, outlet=outlet, outlet_hint=site, tz=tz, title_hint=title)
+    micro = _read_microdata(tree, outlet=outlet, outlet_hint=site, tz=tz, title_hint=title, url=url)
     if micro is not None and not times_in_doubt(micro):
         return micro
     # the page's own date beats the one the user gives for pages that say nothing
@@ -281,7 +290,7 @@ def read_html(
         try:
             readings.append(read_text(
                 source[0], headings=source[1], outlet=outlet, tz=tz, date=date,
-                title_hint=title, outlet_hint=site, published_hint=published,
+                title_hint=title, outlet_hint=site, published_hint=published, url=url,
             ))
         except ParseError:
             continue
@@ -444,7 +453,8 @@ def _body_of(props: Props, update: HtmlElement) -> tuple[str, list[Media]]:
 
 
 def _read_microdata(
-    tree: HtmlElement, *, outlet: str | None, outlet_hint: str | None, tz: str | None, title_hint: str | None
+    tree: HtmlElement, *, outlet: str | None, outlet_hint: str | None, tz: str | None, title_hint: str | None,
+    url: str | None = None,
 ) -> ParsedPage | None:
     """The page's `itemprop="liveBlogUpdate"` items as posts, or None when it has none."""
     if not _HAS_UPDATES(tree):
@@ -455,7 +465,8 @@ def _read_microdata(
     blog = blogs[0] if blogs else None
     page_outlet = outlet or _person(props, blog, "publisher") or outlet_hint
     times = [_prop(props, update, "datePublished") for update in updates]
-    zone, zone_source = iso_zone(times, page_outlet, tz, page_language(tree.get("lang")))
+    stated = find_zone_declaration(tree.text_content()[:STATEMENT_REACH])
+    zone, zone_source = iso_zone(times, page_outlet, tz, page_language(tree.get("lang")), stated, url)
     posts = []
     for update in updates:
         text, media = _body_of(props, update)

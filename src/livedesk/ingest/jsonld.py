@@ -113,13 +113,19 @@ def iso_duration(value: object) -> int | None:
     return int(parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"])
 
 
-def iso_zone(values: Sequence[object], outlet: str | None, tz: str | None, language: str | None) -> tuple[tzinfo | None, str]:
+def iso_zone(
+    values: Sequence[object], outlet: str | None, tz: str | None, language: str | None,
+    stated: tzinfo | None = None, url: str | None = None,
+) -> tuple[tzinfo | None, str]:
     """The zone for a page's ISO times that carry no offset, and where it came from: "stamp"
-    when every time has its own offset, else the outlet's home zone, `tz`, the zone of the
-    page's language (`<html lang="de">`, as an outlet's), or UTC "assumed"."""
+    when every time has its own offset, else the zone the visible page states (`All times
+    BST`), the outlet's home zone (its name or the page's domain), `tz`, the zone of the page's
+    language (`<html lang="de">`, as an outlet's), or UTC "assumed"."""
     if all(_has_offset(v) for v in values if isinstance(v, str) and v.strip()):
         return None, "stamp"
-    if (home := outlet_zone(outlet)) is not None:
+    if stated is not None:
+        return stated, "page"
+    if (home := outlet_zone(outlet, url)) is not None:
         return home, "outlet"
     if (option := zone_by_iana(tz)) is not None:
         return option, "option"
@@ -174,16 +180,19 @@ def read_json_ld(
     outlet_hint: str | None = None,
     title_hint: str | None = None,
     language: str | None = None,
+    stated_zone: tzinfo | None = None,
+    url: str | None = None,
 ) -> ParsedPage | None:
     """The live blog in these JSON-LD blocks, or None when they hold none with updates.
-    `language` is the page's (`<html lang>`): the zone of its times when nothing better says."""
+    `language` is the page's (`<html lang>`): the zone of its times when nothing better says;
+    `stated_zone` the zone its visible text states, `url` where it was published."""
     blogs = [blog for block in blocks for blog in _live_blogs(block)]
     if not blogs:
         return None
     first = blogs[0]
     page_outlet = outlet or _names(first.get("publisher")) or outlet_hint
     updates = [u for blog in blogs for u in _listed(blog.get("liveBlogUpdate")) if isinstance(u, dict)]
-    zone, zone_source = iso_zone([u.get("datePublished") for u in updates], page_outlet, tz, language)
+    zone, zone_source = iso_zone([u.get("datePublished") for u in updates], page_outlet, tz, language, stated_zone, url)
     posts: list[ParsedPost] = []
     seen: set[str] = set()
     for blog in blogs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date as Date
+from datetime import tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from livedesk.ingest.feeds import read_feed, read_json_feed
 from livedesk.ingest.html import distinct_times, page_language, read_html, times_in_doubt
 from livedesk.ingest.jsonld import json_ld_blocks, parse_json_ld_document, read_json_ld
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import zone_by_iana
+from livedesk.ingest.times import STATEMENT_REACH, find_zone_declaration, zone_by_iana
 from livedesk.model import ParsedPage
 
 _FEED_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S | re.I)
@@ -75,7 +76,7 @@ def read_page(
         if kind == "feed":
             return read_feed(content if isinstance(content, bytes) else text.encode(), outlet=outlet, tz=tz, date=date)
         if kind == "html":
-            return _read_html(text, outlet=outlet, tz=tz, date=date)
+            return _read_html(text, outlet=outlet, tz=tz, date=date, url=url)
         return read_text(text, outlet=outlet, tz=tz, date=date, url=url)
     except (RecursionError, lxml.etree.LxmlError) as error:
         raise ParseError(f"unreadable {kind} page: {type(error).__name__}") from None
@@ -91,25 +92,33 @@ def _read_json(text: str, *, outlet: str | None, tz: str | None, date: Date | No
     return parse_json_ld_document(text, outlet=outlet, tz=tz, date=date)
 
 
-def _read_html(text: str, *, outlet: str | None, tz: str | None, date: Date | None) -> ParsedPage:
+def _read_html(text: str, *, outlet: str | None, tz: str | None, date: Date | None, url: str | None) -> ParsedPage:
     blocks = json_ld_blocks(text)
     if blocks:
         hints = _og_hints(_META_RE.findall(text[:200_000]))
         lang = _LANG_RE.search(text[:20_000])
         page = read_json_ld(
             blocks, outlet=outlet, tz=tz, date=date, outlet_hint=hints.get("outlet_hint"), title_hint=hints.get("title_hint"),
-            language=page_language(lang.group(1) if lang else None),
+            language=page_language(lang.group(1) if lang else None), stated_zone=_stated_zone(text), url=url,
         )
         if page is not None and times_in_doubt(page):
             # structured data wins only when the visible page does not plainly contradict it
             try:
-                visible = read_html(text, outlet=outlet, tz=tz, date=date)
+                visible = read_html(text, outlet=outlet, tz=tz, date=date, url=url)
             except ParseError:
                 return page
             return visible if distinct_times(visible) > distinct_times(page) else page
         if page is not None:
             return page
-    return read_html(text, outlet=outlet, tz=tz, date=date)
+    return read_html(text, outlet=outlet, tz=tz, date=date, url=url)
+
+
+_TAG_RE = re.compile(r"<script\b.*?</script>|<style\b.*?</style>|<[^>]*>", re.S | re.I)
+
+
+def _stated_zone(html: str) -> tzinfo | None:
+    """The zone a page's visible text states (`All times are BST`), read without its markup."""
+    return find_zone_declaration(_TAG_RE.sub(" ", html[: STATEMENT_REACH * 10])[:STATEMENT_REACH])
 
 
 def _og_hints(tags: list[str]) -> dict[str, str]:

@@ -37,6 +37,7 @@ from livedesk.ingest.lines import (
 from livedesk.ingest.outlet import language_zone, outlet_from_credits, outlet_zone, place_zone
 from livedesk.ingest.times import (
     RELATIVE_RE,
+    STATEMENT_REACH,
     DayMonth,
     PostClock,
     Stamp,
@@ -451,16 +452,13 @@ def _move_trailing_headings(posts: list[ParsedPost], headings: set[str]) -> None
             post.text = post.text[: -len(last)].rstrip()
 
 
-_STATEMENT_REACH = 20_000  # a page states its zone near its top, not thousands of posts down
-
-
 def _page_zone(
     text: str, head: Head, outlet: str | None, tz: str | None, url: str | None, head_text: str
 ) -> tuple[tzinfo | None, str]:
     """The zone of the page's unzoned times and where it came from: what the page states, then
     the outlet's home zone (its name or domain), then --tz, then the page's language, then the
     first place its head names (a dateline's city, a masthead's `Madison, WI`, a country)."""
-    declared = find_zone_declaration(text[:_STATEMENT_REACH])
+    declared = find_zone_declaration(text[:STATEMENT_REACH])
     if declared is not None:
         return declared, "page"
     for stamp in (head.dateline, head.updated):

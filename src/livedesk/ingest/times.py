@@ -107,6 +107,9 @@ _DECLARATION_RES = [
 ]
 
 
+STATEMENT_REACH = 20_000  # a page states its zone near its top, not thousands of posts down
+
+
 def find_zone_declaration(text: str) -> tzinfo | None:
     """The zone a page declares in words: `All times are UK time`, `times in GMT+2`, ..."""
     for pattern in _DECLARATION_RES:
