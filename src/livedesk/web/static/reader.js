@@ -87,7 +87,7 @@
   function setUpFeedFilter() {
     var box = document.getElementById("myfeed");
     if (!box) return;
-    box.hidden = false;
+    box.classList.remove("await-js");
     var chosen = myTopics();
     box.querySelectorAll("input[name=topic]").forEach(function (input) {
       input.checked = chosen.indexOf(input.value) >= 0;
@@ -477,7 +477,7 @@
       button.textContent = useEvent ? "Times in the event's zone (" + names(true) + ")" : "Times in your zone (" + names(false) + ")";
       button.setAttribute("aria-label", button.textContent + ". Switch to " + (useEvent ? "your zone" : "the event's zone"));
     };
-    button.hidden = false;
+    button.classList.remove("await-js");
     label();
     button.addEventListener("click", function () {
       var useEvent = !eventZoneChosen();
