@@ -145,3 +145,14 @@ def test_json_ld_times_without_offset_take_the_zone_the_page_states() -> None:
     page = read_page(html.encode(), content_type="text/html")
     assert page.zone_source == "page"
     assert [p.time for p in page.posts] == [utc(2026, 7, 4, 14, 20), utc(2026, 7, 4, 13, 5)]
+
+
+def test_a_twelve_hour_stamp_without_am_pm_follows_its_neighbours() -> None:
+    page = read_text(
+        "Storm live\n\n7:10 p.m. EDT: The harbour lights go out.\n\n6:45 p.m. EDT: Gusts reach the pier.\n\n"
+        "6:07 EDT: Ferries are told to stay in port.\n\n5:30 p.m. EDT: The first rain bands arrive.\n",
+        date=date(2026, 8, 20),
+    )
+    assert [p.time for p in page.posts] == [
+        utc(2026, 8, 20, 23, 10), utc(2026, 8, 20, 22, 45), utc(2026, 8, 20, 22, 7), utc(2026, 8, 20, 21, 30),
+    ]

@@ -60,6 +60,7 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     the page writes once is a dateline, and one it repeats on every post is the posts' stamp.
     """
     candidates = [i for i, line in enumerate(lines) if line.kind in ("stamp", "lead")]
+    _settle_half_days([lines[i].stamp for i in candidates])
     styles = Counter(lines[i].stamp.style for i in candidates)
     if not styles:
         return [], []
@@ -87,6 +88,24 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     if len(starts) == 1 and not datelines and _is_head(lines, starts[0]) and lines[starts[0]].stamp.date is not None:
         return [], starts  # a single dated stamp at the top of a page is its dateline
     return starts, datelines
+
+
+def _settle_half_days(stamps: list[Stamp]) -> None:
+    """On a page of 12-hour stamps (`6:30 p.m. EDT`), one without am/pm (`6:07 EDT`) is the
+    reading nearer its neighbours, and is written in the page's form."""
+    twelve = [k for k, stamp in enumerate(stamps) if "|ap" in stamp.style]
+    if len(twelve) * 2 <= len(stamps):
+        return
+    for k, stamp in enumerate(stamps):
+        if "|24" not in stamp.style or not 1 <= stamp.hour <= 12:
+            continue
+        near = [_minutes(stamps[j]) for j in twelve if abs(j - k) <= 2]
+        if not near:
+            continue
+        morning = (stamp.hour % 12) * 60 + stamp.minute
+        readings = (morning, morning + 720)
+        best = min(readings, key=lambda m: sum(min(abs(m - n), 1440 - abs(m - n)) for n in near))
+        stamp.hour, stamp.style = best // 60, stamp.style.replace("|24", "|ap", 1)
 
 
 def _in_time_order(lines: list[Line], starts: list[int], dominant: str) -> list[int]:
