@@ -77,12 +77,56 @@ def test_pinned_key_events_correction_headlines(story):
     assert any("\n> " in "\n" + p["body"] for p in posts)
 
 
-def test_ticker_posts_stand_alone(story):
-    ticker = story["ticker"]
-    assert len(ticker) >= 40
-    for item in ticker:
-        assert item["body"].strip()
-        assert set(item["topics"]) <= set(story["topics"])
+def test_the_story_hands_over_to_its_next_chapter_which_signs_off_last(story):
+    chapter = story["next_chapter"]
+    assert len(chapter) >= 20
+    bodies = [item["body"].strip() for item in chapter]
+    assert len(set(bodies)) == len(bodies)  # told once each: no filler repeats
+    assert not {p["body"].strip() for p in story["posts"]} & set(bodies)
+    for item in chapter:
+        assert item["body"].strip() and set(item["topics"]) <= set(story["topics"])
+    signs_off = [k for k, item in enumerate(chapter) if "That's all" in (item.get("headline") or "")]
+    assert signs_off == [len(chapter) - 1]  # the sign-off is the chapter's last post
+    assert not any("That's all" in (p.get("headline") or "") + p["body"] for p in story["posts"])
+
+
+def test_the_ticker_tells_the_chapter_once_then_ends_the_coverage(tmp_path, monkeypatch):
+    """The live demo: every post of the next chapter in order, the sign-off last, then the event
+    ends; started again, it posts nothing more."""
+    import asyncio
+
+    from conftest import database_url
+    from livedesk.broker.memory import MemoryBroker
+    from livedesk.config import Settings
+    from livedesk.newsroom import demo
+    from livedesk.newsroom.room import Newsroom
+    from livedesk.store import events as event_store
+    from livedesk.store import posts as post_store
+    from livedesk.store.db import make_engine, run_read, upgrade
+
+    monkeypatch.setattr(demo, "TICK_SECONDS", 0)
+    monkeypatch.setattr(demo, "SLOW_TICK_SECONDS", 0)
+    room = Newsroom(Settings(semantic="off", site_outlet="The Lune Observer"), make_engine(database_url(tmp_path)),
+                    MemoryBroker())
+    try:
+        upgrade(room.engine)
+        slug = demo.seed(room)
+        asyncio.run(demo.ticker(room))
+
+        def read(conn):
+            event = event_store.get_event(conn, slug)
+            rows, _ = post_store.list_posts(conn, event.id, order="oldest", limit=10_000, outlet_own=True)
+            return event, rows
+
+        event, rows = run_read(room.engine, read)
+        chapter = [item["body"].strip() for item in load_story()["next_chapter"]]
+        assert [r.body_md.strip() for r in rows][-len(chapter):] == chapter
+        assert rows[-1].headline == "That's all for today"
+        assert str(event.status) == "ended"
+        asyncio.run(demo.ticker(room))  # started again: nothing more to say
+        assert len(run_read(room.engine, read)[1]) == len(rows)
+    finally:
+        room.close()
 
 
 def test_every_image_is_a_local_svg_that_exists(story):

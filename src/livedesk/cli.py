@@ -120,7 +120,7 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
 ) -> None:
-    """Create the demo event once, keep adding demo posts, and serve it."""
+    """Create the demo event once, tell its next chapter live, and serve it."""
     _serve(host, port, demo=True)
 
 

@@ -1,9 +1,8 @@
-"""`livedesk demo`: the fictional harbour summit, stored once, then kept alive."""
+"""`livedesk demo`: the fictional harbour summit, stored once, then its next chapter told live."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from datetime import UTC, date, datetime, timedelta
 
@@ -11,16 +10,19 @@ import anyio
 
 from livedesk.demo import load_outlets, load_story, outlet_pages
 from livedesk.ingest.page import read_page
-from livedesk.model import Role
+from livedesk.model import EventStatus, Role
 from livedesk.newsroom import follow, publish
 from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 
 log = logging.getLogger("livedesk.demo")
 
 TICK_SECONDS = 6.0
+SLOW_TICK_SECONDS = 40.0
+FAST_POSTS = 8  # the next chapter's first posts come every TICK_SECONDS, the rest every SLOW_TICK_SECONDS
 
 
 def _actor(story: dict) -> Actor:
@@ -102,15 +104,39 @@ def _follow_outlets(room: Newsroom, slug: str, actor: Actor, day: date, shift: t
         follow.store_page(room, source["id"], page)
 
 
+def _chapter_left(room: Newsroom, story: dict) -> list[dict]:
+    """The next chapter's posts not yet published; none once the coverage has ended."""
+    def read(conn):
+        event = event_store.get_event(conn, story["slug"])
+        if event is None or event.status == EventStatus.ended:
+            return None
+        rows, _next = post_store.list_posts(conn, event.id, limit=10_000)
+        return {row.body_md.strip() for row in rows}
+
+    told = run_read(room.engine, read)
+    if told is None:
+        return []
+    return [item for item in story.get("next_chapter", []) if item["body"].strip() not in told]
+
+
+def _pause(told: int) -> float:
+    """Quick at first, so a visitor sees live posts arrive, then at a newsroom's pace."""
+    return TICK_SECONDS if told < FAST_POSTS else SLOW_TICK_SECONDS
+
+
 async def ticker(room: Newsroom) -> None:
-    """Adds one of the story's extra posts every few seconds, so visitors see live push."""
+    """Tells the story's next chapter a post at a time, each once; after its last post, which signs
+    off, the coverage ends. A demo started again goes on where it stopped."""
     story = load_story()
     actor = _actor(story)
-    for item in itertools.cycle(story.get("ticker", [])):
-        await asyncio.sleep(TICK_SECONDS)
+    left = await anyio.to_thread.run_sync(lambda: _chapter_left(room, story))
+    told = len(story.get("next_chapter", [])) - len(left)
+    for item in left:
+        await asyncio.sleep(_pause(told))
         try:
-            await anyio.to_thread.run_sync(
-                lambda: publish.create_post(room, story["slug"], _post_data(item), actor)
-            )
+            await anyio.to_thread.run_sync(lambda: publish.create_post(room, story["slug"], _post_data(item), actor))
         except Exception:
-            log.exception("demo post failed; trying the next one")
+            log.exception("demo post failed; going on with the next one")
+        told += 1
+    if left:
+        await anyio.to_thread.run_sync(lambda: publish.update_event(room, story["slug"], {"status": "ended"}, actor))
