@@ -66,6 +66,24 @@ def database_url(tmp_path: Path) -> str:
     return os.environ.get("LIVEDESK_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'livedesk.db'}"
 
 
+@contextmanager
+def fresh_postgres(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server (LIVEDESK_TEST_DATABASE_URL's), dropped after."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    shared = make_url(os.environ["LIVEDESK_TEST_DATABASE_URL"])
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = shared.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield shared.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 def broker_url() -> str:
     return os.environ.get("LIVEDESK_TEST_BROKER_URL") or "memory://"
 

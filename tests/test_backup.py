@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
-from conftest import Server, run_cli, server_env, unique
+from conftest import Server, fresh_postgres, run_cli, server_env, unique
 
 
 @pytest.fixture
@@ -23,13 +20,8 @@ def database(tmp_path: Path) -> Iterator[str]:
     if not shared:
         yield f"sqlite:///{tmp_path / 'desk.db'}"
         return
-    name = f"livedesk_backup_{uuid.uuid4().hex[:8]}"
-    admin = make_url(shared).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield make_url(shared).set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_postgres("livedesk_backup") as url:
+        yield url
 
 
 def post_ids(server: Server, slug: str) -> list[str]:

@@ -172,6 +172,38 @@ def event_create(
     console.print(f"created event [bold]{event['slug']}[/bold]")
 
 
+@event_app.command("export")
+def event_export(
+    slug: str = typer.Argument(..., help="The event to export."),
+    file: str = typer.Argument(None, help="The archive to write (default: SLUG.zip)."),
+) -> None:
+    """Write an event to one archive: posts, history, media, key points, sources, developments."""
+    from pathlib import Path
+
+    from livedesk.newsroom.archive import export_event
+
+    target = Path(file or f"{slug}.zip")
+    with _newsroom() as room:
+        counts = export_event(room, slug, target)
+    console.print(f"exported {slug} to {target}: " + _counted(counts), highlight=False)
+
+
+@event_app.command("import")
+def event_import(file: str = typer.Argument(..., help="An archive written by `livedesk event export`.")) -> None:
+    """Load an event archive into this database (either engine); its slug must be free here."""
+    from pathlib import Path
+
+    from livedesk.newsroom.archive import import_event
+
+    with _newsroom() as room:
+        slug, counts = import_event(room, Path(file))
+    console.print(f"imported {slug}: " + _counted(counts), highlight=False)
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
+
+
 @event_app.command("list")
 def event_list() -> None:
     """List events."""

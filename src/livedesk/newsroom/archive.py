@@ -1,0 +1,76 @@
+"""An event as one file: export it from one newsroom, import it into another (either engine).
+
+The archive is a zip holding `event.json`: the event, its posts with their earlier versions and
+topics, media (kept as the posts hold them: URL, kind, caption, credit), key points, sources,
+developments, and the outlets and users these name (see store/archive.py). It is written beside
+its target and renamed into place, so a failed export leaves no half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+from livedesk.errors import Invalid, NotFound
+from livedesk.newsroom.room import Newsroom
+from livedesk.store import archive as archive_store
+from livedesk.store import changes
+from livedesk.store import events as event_store
+from livedesk.store.db import run_read, run_write
+
+MEMBER = "event.json"
+MAX_ARCHIVE_JSON = 2_000_000_000  # bytes of event.json an import reads at most
+
+
+def export_event(room: Newsroom, slug: str, target: Path) -> dict[str, int]:
+    """Write the event `slug` to the archive `target`; counts of what it holds."""
+    dump = run_read(room.engine, lambda conn: archive_store.read_event(conn, slug))
+    if dump is None:
+        raise NotFound(f"no event {slug!r}")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MEMBER, json.dumps(dump, ensure_ascii=False, sort_keys=True))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return _counts(dump)
+
+
+def import_event(room: Newsroom, source: Path) -> tuple[str, dict[str, int]]:
+    """Load an archive made by `export_event` into this newsroom, in one transaction: the event's
+    slug and counts. Invalid, with nothing stored, for a file that is no such archive or an
+    event whose slug (or a post id) this newsroom has already."""
+    dump = read_archive(source)
+    slug = dump["event"]["slug"]
+
+    def store(conn):
+        event_id = archive_store.write_event(conn, dump)
+        event = event_store.require_event(conn, slug).to_json(event_store.count_published(conn, event_id))
+        return changes.append_change(conn, event_id, "event.updated", event)
+
+    room.broker.announce(run_write(room.engine, store))
+    return slug, _counts(dump)
+
+
+def read_archive(source: Path) -> dict:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            info = archive.getinfo(MEMBER)
+            if info.file_size > MAX_ARCHIVE_JSON:
+                raise Invalid(f"{source}: {MEMBER} is too large")
+            dump = json.loads(archive.read(info))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        raise Invalid(f"{source} is not an event archive made by `livedesk event export`") from None
+    if not isinstance(dump, dict) or not isinstance(dump.get("event"), dict):
+        raise Invalid(f"{source} is not an event archive made by `livedesk event export`")
+    return dump
+
+
+def _counts(dump: dict) -> dict[str, int]:
+    return {name: len(dump[name]) for name in ("posts", "post_versions", "sources", "developments")} | {
+        "key_points": len(dump["event"].get("key_points") or []),
+        "media": sum(len(p.get("media") or []) for p in dump["posts"]),
+    }
