@@ -110,6 +110,17 @@ def _norm(line: str) -> str:
     return line.strip().strip(".:!").strip().lower()
 
 
+_CREDIT_WORDS_IN = ("©", "photo", "picture", "credit", "foto", "image source")
+
+
+def inline_credit(line: str) -> re.Match[str] | None:
+    """`Caption. Photograph: Jane Roe/Agency` -> the match of INLINE_CREDIT_RE, or None."""
+    low = line.lower()
+    if len(line) > 400 or not any(word in low for word in _CREDIT_WORDS_IN):
+        return None
+    return INLINE_CREDIT_RE.match(line)
+
+
 def is_furniture(line: str) -> bool:
     key = _norm(line)
     return key in _FURNITURE or _FURNITURE_RE.fullmatch(line.strip()) is not None
@@ -271,7 +282,10 @@ _TITLED_STAMP_RE = re.compile(
 
 def _titled_stamp(text: str) -> Stamp | None:
     """A headline closed by its post's stamp; the stamp's `rest` is the headline."""
-    match = _TITLED_STAMP_RE.match(text) if "at " in text else None
+    tail = text[-90:].lower()
+    if " at " not in tail or not ("published" in tail or "posted" in tail or "updated" in tail):
+        return None
+    match = _TITLED_STAMP_RE.match(text)
     if match is None or (stamp := parse_stamp_line(match.group("stamp"))) is None:
         return None
     stamp.rest = match.group("title")

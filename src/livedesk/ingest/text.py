@@ -19,7 +19,6 @@ from livedesk.ingest.language import language_of
 from livedesk.ingest.lines import (
     BANNER_RE,
     BULLET_RE,
-    INLINE_CREDIT_RE,
     NUMBERED_RE,
     ORDER_MARK_RE,
     RULE_RE,
@@ -28,6 +27,7 @@ from livedesk.ingest.lines import (
     byline_name,
     classify,
     credit_of,
+    inline_credit,
     looks_like_headline,
     looks_like_name,
     looks_like_outlet_line,
@@ -334,7 +334,7 @@ def _body(lines: list[Line], body: list[int], paragraphs: list[list[str]]) -> li
             media.append(Media(kind="image", caption=caption, credit=credit_of(line.text)))
         elif line.kind == "duration":
             media.append(video_from(line.text, paragraphs[-1].pop() if paragraphs[-1] else None))
-        elif (inline := INLINE_CREDIT_RE.match(line.text)) and len(line.text) <= 400:
+        elif inline := inline_credit(line.text):
             media.append(Media(kind="image", caption=inline.group("caption").strip(), credit=inline.group("credit").strip()))
         else:
             paragraphs[-1].append(line.text)
@@ -402,7 +402,7 @@ def read_text(
             if lines[j].kind == "heading":
                 heading, section = lines[j].date, section + 1
     credits.extend(m.credit for m in head.media if m.credit)
-    credits.extend(inline.group("credit") for line in lines[:head_end] if (inline := INLINE_CREDIT_RE.match(line.text)))
+    credits.extend(inline.group("credit") for line in lines[:head_end] if (inline := inline_credit(line.text)))
     page_outlet = outlet or outlet_hint or head.title_outlet or outlet_from_credits(credits)
     head_text = "\n".join(line.text for line in lines[:head_end])
     zone, zone_source = _page_zone(text, head, page_outlet, tz, url, head_text)

@@ -323,6 +323,8 @@ _LEADING_RE = re.compile(
     r"(?:\s*(?P<sep>[:–—|-]|[+*]{2,})\s*|(?P<space>\s+)|(?=[^\W\d_]))(?P<rest>\S.*)",
     re.I | re.S,
 )
+_DIGIT_RE = re.compile(r"[0-9]")
+_LEADING_REACH = 48  # marks, an `Update` word, a date and a zone come before a leading clock
 _LEADING_DATE_RE = re.compile(rf"(?:{_DATE_IN_TEXT_RE.pattern})\s*(?:-{{1,2}}|[,–—|])?\s*(?=[0-9])", re.I)
 _HHMM_RE = re.compile(rf"(?P<hhmm>[01][0-9][0-5][0-9]|2[0-3][0-5][0-9])(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
@@ -417,6 +419,8 @@ def parse_leading_stamp(paragraph: str) -> Stamp | None:
     """A time that opens a paragraph: `9.40am: ...`, `3.15pm ...`, `21:05: ...`, `0915 ...`,
     `+++ 16.40 Uhr: ... +++`, `● 18:58 | ...`, `TSİ 23:00 - ...`, `21.12 мск ...`, `14h05 ...`,
     `20 heures 45 : ...`, `00,39: ...`, `Update 12:00: ...` and a time stuck to its text."""
+    if _DIGIT_RE.search(paragraph, 0, _LEADING_REACH) is None:
+        return None  # most lines of a page: no time where a leading stamp would stand
     match = _LEADING_RE.match(paragraph)
     if match:
         stamp = _leading_from(match)
