@@ -79,5 +79,5 @@ def accept_from_page(request: Request, slug: str, posted: tuple[Session, FormDat
     """The compare page's "Add to key points" button (a desk session with its CSRF token)."""
     signed, form = posted
     development_id = str(form.get("development_id") or "").strip() or None
-    desk._newsroom_call(lambda: publish.accept_suggestion(newsroom_of(request), slug, development_id, None, signed.actor))
+    desk.newsroom_call(lambda: publish.accept_suggestion(newsroom_of(request), slug, development_id, None, signed.actor))
     return desk.done(f"/e/{slug}/compare", "keypoint", "#suggestions")

@@ -27,7 +27,7 @@ from livedesk.web import auth
 from livedesk.web.auth import DESK_ROLES, LOGIN_NONCE_COOKIE, Session, csrf_token, csrf_valid, current_session
 from livedesk.web.compose import COMPOSE_FIELDS, check_lengths, form_from_post, local_to_utc, post_from_form
 from livedesk.web.deps import engine_of, event_or_404, newsroom_of
-from livedesk.web.render import env
+from livedesk.web.render import render
 from livedesk.web.schemas import Strict
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
@@ -72,7 +72,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DeskProblem)
     async def problem(request: Request, exc: DeskProblem):
-        return render(request, "desk/problem.html", status=exc.status, message=str(exc), desk=None)
+        return desk_page(request, "desk/problem.html", status=exc.status, message=str(exc), desk=None)
 
     @app.exception_handler(SignInNeeded)
     async def sign_in(request: Request, _exc: SignInNeeded):
@@ -82,12 +82,12 @@ def install(app: FastAPI) -> None:
 
 # ---- helpers --------------------------------------------------------------------------
 
-def render(request: Request, template: str, *, status: int = 200, **context) -> HTMLResponse:
-    settings = request.app.state.settings
+def desk_page(request: Request, template: str, *, status: int = 200, **context) -> HTMLResponse:
+    """A desk page: never cached, with the form's CSRF token and the notice of what was just done."""
     desk = context.get("desk")
     context.setdefault("csrf", csrf_token(request, desk.token) if desk else "")
     notice = NOTICES.get(request.query_params.get("done", ""))
-    body = env.get_template(template).render(site_name=settings.site_name, notice=notice, **context)
+    body = render(request, template, notice=notice, **context)
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -129,7 +129,7 @@ def status_of(refusal: Exception) -> int:
     return 403 if isinstance(refusal, Forbidden) else 404 if isinstance(refusal, NotFound) else 422
 
 
-def _newsroom_call(work):
+def newsroom_call(work):
     """Run a newsroom write; its refusals become desk pages."""
     try:
         return work()
@@ -154,7 +154,7 @@ def login_page(request: Request, next: str = "/desk") -> HTMLResponse:
 
 
 def _login_form(request: Request, nonce: str, next_url: str, *, error: str = "", name: str = "", status: int = 200) -> HTMLResponse:
-    return render(
+    return desk_page(
         request, "desk/login.html", status=status, desk=current_session(request), error=error, name=name,
         login_csrf=csrf_token(request, "login:" + nonce), next=_safe_next(next_url),
     )
@@ -196,7 +196,7 @@ def logout(request: Request, posted: tuple[Session, FormData] = Depends(desk_for
 def sessions(request: Request, desk: Session = Depends(signed_in)) -> HTMLResponse:
     """Where the signed-in user is signed in, each with a button that ends it."""
     settings = request.app.state.settings
-    return render(request, "desk/sessions.html", desk=desk, sessions=auth.list_sessions(request, desk),
+    return desk_page(request, "desk/sessions.html", desk=desk, sessions=auth.list_sessions(request, desk),
                   idle_hours=f"{settings.session_idle_hours:g}", max_days=f"{settings.session_max_days:g}")
 
 
@@ -220,7 +220,7 @@ def home(request: Request, desk: Session = Depends(signed_in)) -> HTMLResponse:
     def read(conn):
         return [r.to_json(event_store.count_published(conn, r.id)) for r in event_store.list_events(conn)]
 
-    return render(request, "desk/home.html", desk=desk, events=run_read(engine_of(request), read), form={}, error="")
+    return desk_page(request, "desk/home.html", desk=desk, events=run_read(engine_of(request), read), form={}, error="")
 
 
 @router.post("/events")
@@ -233,7 +233,7 @@ def create_event(request: Request, posted: tuple[Session, FormData] = Depends(de
         event = publish.create_event(newsroom_of(request), data, desk.actor)
     except REFUSALS as exc:
         events = run_read(engine_of(request), lambda conn: [r.to_json() for r in event_store.list_events(conn)])
-        return render(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
+        return desk_page(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
     return done(f"/desk/e/{event['slug']}", "created")
 
 
@@ -242,7 +242,7 @@ def set_status(request: Request, slug: str, posted: tuple[Session, FormData] = D
     desk, form = posted
     status = EventStatus.ended if _field(form, "status") == EventStatus.ended else EventStatus.live
     data = {"status": status} if status == EventStatus.ended else {"status": EventStatus.live, "coverage_end": None}
-    _newsroom_call(lambda: publish.update_event(newsroom_of(request), slug, data, desk.actor))
+    newsroom_call(lambda: publish.update_event(newsroom_of(request), slug, data, desk.actor))
     return done(f"/desk/e/{slug}", status)
 
 
@@ -259,7 +259,7 @@ def key_points(request: Request, slug: str, posted: tuple[Session, FormData] = D
     points = [p for p in points if p["text"]]
     if len(points) > 30 or any(len(p["text"]) > 500 for p in points):
         raise DeskProblem(422, "An event has at most 30 key points of at most 500 characters each.")
-    _newsroom_call(lambda: publish.update_event(
+    newsroom_call(lambda: publish.update_event(
         newsroom_of(request), slug, {"key_points": points}, desk.actor
     ))
     return done(f"/desk/e/{slug}", "keypoints", "#key-points")
@@ -320,10 +320,10 @@ def _event_page(request: Request, slug: str, desk: Session, form: dict, *, error
         return row.to_json(event_store.count_published(conn, row.id)), lists, more
 
     try:
-        event, lists, more = _newsroom_call(lambda: run_read(engine_of(request), read))
+        event, lists, more = newsroom_call(lambda: run_read(engine_of(request), read))
     except BadCursor as exc:
         raise DeskProblem(400, str(exc)) from exc
-    return render(
+    return desk_page(
         request, "desk/event.html", status=status, desk=desk, event=event, lists=lists, form=form,
         error=error, preview=preview, sources=follow.list_sources(newsroom_of(request), slug), search=search, more=more,
     )
@@ -342,7 +342,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
         post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
         return post
 
-    return _newsroom_call(lambda: run_read(engine_of(request), read))
+    return newsroom_call(lambda: run_read(engine_of(request), read))
 
 
 @router.post("/e/{slug}/posts")
@@ -387,7 +387,7 @@ def _status_for(action: str, values: dict) -> dict:
 def edit_page(request: Request, slug: str, post_id: str, desk: Session = Depends(signed_in)) -> HTMLResponse:
     post = _post_for(request, slug, post_id, desk)
     form = form_from_post(post)
-    return render(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form, error="", preview=post["body_html"])
+    return desk_page(request, "desk/edit.html", desk=desk, slug=slug, post=post, form=form, error="", preview=post["body_html"])
 
 
 @router.post("/e/{slug}/posts/{post_id}/edit")
@@ -404,7 +404,7 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Session, FormD
     except REFUSALS as exc:
         post = _post_for(request, slug, post_id, desk)
         values["correction"] = correction or ""
-        return render(request, "desk/edit.html", status=status_of(exc), desk=desk, slug=slug, post=post, form=values, error=str(exc))
+        return desk_page(request, "desk/edit.html", status=status_of(exc), desk=desk, slug=slug, post=post, form=values, error=str(exc))
     return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
 
 
@@ -424,7 +424,7 @@ def post_action(request: Request, slug: str, post_id: str, action: str, posted: 
     if action not in ACTIONS:
         raise DeskProblem(404, f"There is no post action {action!r}.")
     work, notice = ACTIONS[action]
-    _newsroom_call(lambda: work(newsroom_of(request), slug, post_id, desk.actor))
+    newsroom_call(lambda: work(newsroom_of(request), slug, post_id, desk.actor))
     anchor = "" if action == "delete" else f"#post-{post_id}"
     return done(f"/desk/e/{slug}", notice, anchor)
 

@@ -128,7 +128,7 @@ def public_base(settings: Any, scope: dict) -> str:
     return f"{'https' if over_https(scope, settings.trusted_proxies) else 'http'}://{host}"
 
 
-def render(request: Request, name: str, **context: Any) -> str:
+def render(request: Request, name: str, /, **context: Any) -> str:
     """A template rendered with the site's name and public address."""
     settings = request.app.state.settings
     return env.get_template(name).render(site_name=settings.site_name, base_url=public_base(settings, request.scope),
