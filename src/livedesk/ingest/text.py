@@ -60,8 +60,8 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     the page writes once is a dateline, and one it repeats on every post is the posts' stamp.
     """
     candidates = [i for i, line in enumerate(lines) if line.kind in ("stamp", "lead")]
-    _settle_half_days([lines[i].stamp for i in candidates])
-    styles = Counter(lines[i].stamp.style for i in candidates)
+    _settle_half_days([_stamp(lines[i]) for i in candidates])
+    styles = Counter(_stamp(lines[i]).style for i in candidates)
     if not styles:
         return [], []
     repeated = {style for style, count in styles.items() if count >= 2}
@@ -69,10 +69,11 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     if not posting:
         return [], list(candidates)
     dominant = max(posting, key=lambda s: (styles[s], not s.startswith("updated|")))
-    starts, datelines = [], []
+    starts: list[int] = []
+    datelines: list[int] = []
     seen_dominant = False
     for i in candidates:
-        stamp = lines[i].stamp
+        stamp = _stamp(lines[i])
         if stamp.style.startswith("updated|") and stamp.style not in repeated:
             if not starts:  # `Updated 9.20am BST`: the page's note, or a post's
                 datelines.append(i)
@@ -85,7 +86,7 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
             continue
         starts.append(i)
     starts = _in_time_order(lines, starts, dominant)
-    if len(starts) == 1 and not datelines and _is_head(lines, starts[0]) and lines[starts[0]].stamp.date is not None:
+    if len(starts) == 1 and not datelines and _is_head(lines, starts[0]) and _stamp(lines[starts[0]]).date is not None:
         return [], starts  # a single dated stamp at the top of a page is its dateline
     return starts, datelines
 
@@ -115,7 +116,7 @@ def _in_time_order(lines: list[Line], starts: list[int], dominant: str) -> list[
     counting more than others; a run that would drop over half of them is not trusted."""
     if not 3 <= len(starts) <= _ORDER_CHECK_LIMIT:
         return starts
-    keys = [_minutes(lines[i].stamp) for i in starts]
+    keys = [_minutes(_stamp(lines[i])) for i in starts]
     falls = sum(a > b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
     rises = sum(a < b for a, b in zip(keys, keys[1:]) if abs(a - b) < 720)
     sign = -1 if falls > rises else 1
@@ -125,7 +126,7 @@ def _in_time_order(lines: list[Line], starts: list[int], dominant: str) -> list[
         while value - unwrapped[-1] < -720:
             value += 1440
         unwrapped.append(value)
-    weights = [1.0 if lines[i].stamp.style == dominant else 0.4 for i in starts]
+    weights = [1.0 if _stamp(lines[i]).style == dominant else 0.4 for i in starts]
     best = weights[:]
     back = [-1] * len(starts)
     for k in range(len(starts)):
@@ -141,6 +142,13 @@ def _in_time_order(lines: list[Line], starts: list[int], dominant: str) -> list[
 
 
 _ORDER_CHECK_LIMIT = 300  # the check is quadratic; pages this long are machine-made and in order
+
+
+def _stamp(line: Line) -> Stamp:
+    """The stamp of a line whose kind is "stamp" or "lead"."""
+    if line.stamp is None:
+        raise ValueError(f"not a stamp line: {line.text!r}")
+    return line.stamp
 
 
 def _minutes(stamp: Stamp) -> int:
@@ -231,7 +239,7 @@ def _headline_starts(lines: list[Line], after: int, declared: int | None) -> lis
         i for i in range(after, len(lines))
         if lines[i].kind == "text" and alone(lines, i) and NUMBERED_RE.match(lines[i].text)
     ]
-    if len(numbered) >= 2 and _consecutive([int(NUMBERED_RE.match(lines[i].text).group("n")) for i in numbered]):
+    if len(numbered) >= 2 and _consecutive([int(match.group("n")) for i in numbered if (match := NUMBERED_RE.match(lines[i].text))]):
         return numbered
     banners = [i for i in range(after, len(lines)) if lines[i].kind == "text" and BANNER_RE.fullmatch(lines[i].text)]
     if len(banners) >= 2:
@@ -284,10 +292,10 @@ def _post(lines: list[Line], start: int, end: int, headline_mode: bool) -> Parse
         if RELATIVE_RE.match(headline) and body and looks_like_headline(lines[body[0]].text):
             headline, body = lines[body[0]].text, body[1:]  # `36 min ago` above the headline
         if body and lines[body[0]].kind == "lead":  # the headline above a `05:53pm – text` post
-            paragraphs.append([lines[body[0]].stamp.rest])
+            paragraphs.append([_stamp(lines[body[0]]).rest])
             body = body[1:]
     elif first.kind == "lead":
-        paragraphs.append([first.stamp.rest])
+        paragraphs.append([_stamp(first).rest])
     opening = next((j for j in body if lines[j].kind not in ("furniture", "credit", "caption")), None)
     if opening is not None and (name := byline_name(lines[opening].text)) is not None:
         author, body = name, [j for j in body if j != opening]
@@ -376,7 +384,7 @@ def read_text(
         starts = _headline_starts(lines, head_floor(lines, datelines, title_hint), declared_count(lines))
     if not starts:
         raise ParseError("no posts found: the text has neither time stamps nor headline blocks")
-    spans = [(start, end, start) for start, end in zip(starts, starts[1:] + [len(lines)])]
+    spans: list[tuple[int, int, int | None]] = [(start, end, start) for start, end in zip(starts, starts[1:] + [len(lines)])]
     if not headline_mode and sum(lines[i].closing for i in starts) * 2 > len(starts):
         spans = _closing_spans(lines, starts)
     elif not headline_mode:
@@ -413,21 +421,21 @@ def read_text(
     known_year = head_day.year if head_day is not None and head_day.year else marker[0] if marker else None
     year = _year(date, head, clocks, published_hint, known_year)
     published = _published(head, zone, year) or published_hint
-    start = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
-    if start is None and head_day is not None:
-        start = head_day.on(year)
-    end = _day(head.updated, year) or date
-    if start is None and end is None:
-        end = _mentioned_date(text, marker)
-    times, order = resolve(clocks, zone=zone, year=year, start=start, end=end or datetime.now(UTC).date())
-    if start is None and end is None and _in_future(times):
+    first_day = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
+    if first_day is None and head_day is not None:
+        first_day = head_day.on(year)
+    last_day = _day(head.updated, year) or date
+    if first_day is None and last_day is None:
+        last_day = _mentioned_date(text, marker)
+    times, order = resolve(clocks, zone=zone, year=year, start=first_day, end=last_day or datetime.now(UTC).date())
+    if first_day is None and last_day is None and _in_future(times):
         # Nothing dates the page, so its newest posts were taken to be today's; a page read now
         # holds no posts from hours ahead, so they are yesterday's.
         yesterday = datetime.now(UTC).date() - timedelta(days=1)
         times, order = resolve(clocks, zone=zone, year=year, start=None, end=yesterday)
     for post, when in zip(posts, times):
         post.time = when
-    date_source = _date_source(timed, start or (end if end != date else None), date)
+    date_source = _date_source(timed, first_day or (last_day if last_day != date else None), date)
     if headings:
         _move_trailing_headings(posts, headings)
         if head.standfirst and head.standfirst[-1] in headings and posts[0].headline is None:
@@ -532,7 +540,7 @@ def _year(
         if stamp is not None and isinstance(stamp.date, DayMonth) and stamp.date.year:
             return stamp.date.year
     for clock in clocks:
-        if clock is not None and clock.stamp.date is not None and getattr(clock.stamp.date, "year", None):
+        if clock is not None and clock.stamp.date is not None and clock.stamp.date.year:
             return clock.stamp.date.year
     if head.heading is not None and head.heading.year:
         return head.heading.year
@@ -548,7 +556,7 @@ def _year(
 def _published(head: Head, zone: tzinfo | None, year: int) -> datetime | None:
     stamp = head.dateline
     day = _day(stamp, year)
-    if day is None:
+    if stamp is None or day is None:
         return None
     return to_utc(datetime.combine(day, stamp.clock, tzinfo=stamp.zone or zone or UTC), None)
 
