@@ -200,6 +200,23 @@ def event_import(file: str = typer.Argument(..., help="An archive written by `li
     console.print(f"imported {slug}: " + _counted(counts), highlight=False)
 
 
+@event_app.command("freeze")
+def event_freeze(
+    slug: str = typer.Argument(..., help="The event to freeze."),
+    directory: str = typer.Argument(..., help="Where to write it: serve this folder as the site's root."),
+) -> None:
+    """Write an event as static HTML with its feeds and JSON-LD, for an archive or a CDN."""
+    from pathlib import Path
+
+    from livedesk.config import get_settings
+    from livedesk.web.freeze import freeze_event
+
+    with _newsroom():  # the schema brought up to date first
+        pass
+    written = freeze_event(get_settings(), slug, Path(directory))
+    console.print(f"froze {slug} into {directory}: {len(written)} files", highlight=False)
+
+
 def _counted(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items())
 
