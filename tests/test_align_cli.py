@@ -112,3 +112,27 @@ def test_the_seed_pages_through_the_real_readers(tmp_path):
     thorough = next(d for d in data["developments"] if any("thorough" in (headline[i] or "") for i in d["post_ids"]))
     assert thorough["outlets"] in (["TASS", "CNN"], ["CNN", "TASS"])
     assert len([d for d in data["developments"] if len(d["outlets"]) == 2]) >= len(load_gold()["alignment"]["same"]) - 1
+
+
+DEMO_PAGES = Path(__file__).resolve().parents[1] / "src" / "livedesk" / "demo" / "outlets"
+
+
+def test_human_output_fits_80_columns_and_says_why_a_lead_is_uncertain():
+    """`parse` and `align` at 80 columns: no line wider, text cut after a whole word with an ellipsis;
+    align names the matched posts and says which outlet gave no times and what that does to a lead."""
+    from conftest import run_cli
+
+    narrow = {"COLUMNS": "80", "LIVEDESK_SEMANTIC": "off"}
+    parsed = run_cli("parse", str(DEMO_PAGES / "kta.txt"), "--date", "2026-05-14", env=narrow).stdout
+    lines = parsed.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    cut = [line.rstrip() for line in lines if "…" in line]
+    words = {w.strip(".,;:!?\"'()") for w in (DEMO_PAGES / "kta.txt").read_text().split()}
+    assert cut and all(line.split("…")[0].split(" ")[-1] in words for line in cut), cut  # a whole word before …
+    report = run_cli("align", *(str(DEMO_PAGES / n) for n in ("gdn.txt", "kta.txt", "hbc.html")), env=narrow).stdout
+    assert max(len(line) for line in report.splitlines()) <= 80
+    flat = " ".join(report.split())
+    assert "GDN gave no times: its times are estimated from the order of its page" in flat
+    assert "Matched across outlets" in flat
+    assert "The handshake Harbourlight Broadcasting, 06:49: The handshake" in flat
+    assert "GDN may have been earlier: its time is estimated (± 15 min)" in flat

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -357,13 +358,39 @@ def parse(
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return
     console.print(f"[bold]{data['title'] or '(no title)'}[/bold]  {data['outlet'] or ''}", highlight=False)
-    table = Table("#", "time (UTC)", "headline / text", "media")
+    width = min(console.width, 100)
+    text_width = width - 3 - 12 - 6 - 9  # the other columns and the padding around them
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", no_wrap=True, width=3)
+    table.add_column("time (UTC)", no_wrap=True, width=12)
+    table.add_column("headline / text", no_wrap=True, width=text_width)
+    table.add_column("media", justify="right", no_wrap=True, width=6)
     for number, post in enumerate(data["posts"], 1):
         first = post["headline"] or post["text"].split("\n", 1)[0]
-        table.add_row(str(number), post["time"] or "-", first[:100], str(len(post["media"])) if post["media"] else "")
+        when = _short_time(post["time"]) if post["time"] else "no time"
+        table.add_row(str(number), when, shorten(first, text_width), str(len(post["media"])) if post["media"] else "")
     console.print(table)
     if warning := _assumed_warning(data):
         typer.echo(warning, err=True)
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` on one line in at most `width` characters, cut after a whole word with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut and not text[width - 1].isspace():
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def _short_time(iso: str) -> str:
+    """'14 May 11:52' from an ISO time in UTC."""
+    import datetime
+
+    moment = datetime.datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return f"{moment.day:2d} {moment:%b %H:%M}"
 
 
 def _assumed_warning(data: dict) -> str | None:
@@ -597,29 +624,68 @@ def _align_progress(show: bool):
 
 
 def _align_report(data: dict) -> None:
+    """The alignment in plain words, within the terminal's width (80 columns at most 100): which
+    posts were matched, who was first and by how much, and why a lead is uncertain."""
+    import textwrap
+
     from livedesk.align.report import lead_text
 
+    width = min(console.width, 100)
     posts, devs = data["posts"], data["developments"]
+    by_id = {p["id"]: p for p in posts}
     shared = [d for d in devs if len(d["outlets"]) > 1]
     outlets = sorted({p["outlet"] for p in posts})
-    console.print(f"[bold]{len(posts)} posts[/bold] from {len(outlets)} outlets: "
-                  f"{len(devs)} developments, {len(shared)} reported by more than one outlet", highlight=False)
-    table = Table("first (UTC)", "development", "outlets", "first reporter", "lead")
-    for d in sorted(shared, key=lambda d: -len(d["outlets"])):
-        lead = lead_text(d) or "-"
-        table.add_row((d["first_time"] or "-")[:16].replace("T", " "), d["label"][:70], ", ".join(d["outlets"]),
-                      d["first_reported_by"] or "-", lead)
-    console.print(table)
-    per_outlet = Table("outlet", "posts", "exclusives", "share of developments")
+    untimed = {o for o in outlets if all(p["time_inferred"] or not p["time"] for p in posts if p["outlet"] == o)}
+
+    def say(text: str, indent: str = "") -> None:
+        console.print(textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent or "  "),
+                      highlight=False, markup=False)
+
+    say(f"{len(posts)} posts from {len(outlets)} outlets: {len(devs)} developments, "
+        f"{len(shared)} reported by more than one outlet.")
+    for name in sorted(untimed):
+        timed = [o for o in outlets if o not in untimed]
+        others = (", ".join(timed[:-1]) + " and " + timed[-1]) if len(timed) > 1 else (timed[0] if timed else "no other outlet")
+        say(f"{name} gave no times: its times are estimated from the order of its page and from when {others} "
+            "reported the same developments.")
+    if shared:
+        console.print()
+        console.print("[bold]Matched across outlets[/bold] (first report first)", highlight=False)
+    for d in sorted(shared, key=lambda d: d["first_time"] or ""):
+        when = _short_time(d["first_time"]) if d["first_time"] else "no time"
+        console.print()
+        say(f"{when}  {d['label']}")
+        members = sorted((by_id[pid] for pid in d["post_ids"] if pid in by_id), key=lambda p: p["time"] or "")
+        for p in members:
+            if not p["time"]:
+                stamp = "no time"
+            elif p["time_inferred"]:
+                stamp = f"about {_short_time(p['time'])[-5:]} ± {round((p['time_uncertainty_s'] or 0) / 60)} min"
+            else:
+                stamp = _short_time(p["time"])[-5:]
+            say(f"{p['outlet']}, {stamp}: {shorten(p['headline'] or d['label'], 200)}", "    ")
+        contested, first = d.get("first_contested_by") or [], d["first_reported_by"]
+        if contested:
+            names = " and ".join(contested)
+            plus_minus = round((d.get("lead_uncertainty_s") or 0) / 60)
+            said = f"First by the stated times: {first}. " if first else "No outlet can be named first. "
+            say(said + f"{names} may have been earlier: {'its' if len(contested) == 1 else 'their'} time is estimated"
+                + (f" (± {plus_minus} min)." if plus_minus else "."), "    ")
+        elif first:
+            lead = lead_text(d)
+            say(f"First: {first}" + (f", {lead}." if lead else "."), "    ")
+    console.print()
+    per_outlet = Table("outlet", "posts", "only here", "share of developments", box=box.SIMPLE_HEAD, pad_edge=False,
+                       show_edge=False)
     for outlet in outlets:
         per_outlet.add_row(outlet, str(sum(p["outlet"] == outlet for p in posts)),
                            str(len(data["exclusives"].get(outlet, []))), f"{data['shares'].get(outlet, 0):.0%}")
-    console.print(per_outlet)
+    console.print(per_outlet, width=width)
     inferred = [p for p in posts if p["time_inferred"]]
     if inferred:
-        console.print(f"{len(inferred)} untimed posts placed by inferred times", highlight=False)
+        say(f"{len(inferred)} untimed posts were placed by inferred times.")
     for point in data["key_point_suggestions"]:
-        console.print(f"  key point? {point['text']}  [dim]({', '.join(point['outlets'])})[/dim]", highlight=False)
+        say(f"Key point? {point['text']} ({', '.join(point['outlets'])})")
 
 
 def main() -> None:
