@@ -156,3 +156,13 @@ def test_a_twelve_hour_stamp_without_am_pm_follows_its_neighbours() -> None:
     assert [p.time for p in page.posts] == [
         utc(2026, 8, 20, 23, 10), utc(2026, 8, 20, 22, 45), utc(2026, 8, 20, 22, 7), utc(2026, 8, 20, 21, 30),
     ]
+
+
+def test_a_lone_place_name_under_a_post_is_a_picture_caption() -> None:
+    page = read_text(
+        "TSİ 22:10 - Kutlamalar sürüyor.\n\nBaşkanın yarın başkente gitmesi bekleniyor.\n\n\n\nBeylikdüzü\n\n"
+        "TSİ 21:40 - Sonuçlar geliyor.\n",
+        date=date(2026, 6, 14),
+    )
+    assert page.posts[0].text == "Kutlamalar sürüyor.\n\nBaşkanın yarın başkente gitmesi bekleniyor."
+    assert [m.caption for m in page.posts[0].media] == ["Beylikdüzü"]

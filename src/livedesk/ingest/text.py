@@ -342,12 +342,19 @@ def _body(lines: list[Line], body: list[int], paragraphs: list[list[str]]) -> li
             media.append(Media(kind="image", caption=caption, credit=credit_of(line.text)))
         elif line.kind == "duration":
             media.append(video_from(line.text, paragraphs[-1].pop() if paragraphs[-1] else None))
+        elif _lone_name(lines, j):  # `Ankara` on a line of its own: what a photo shows
+            media.append(Media(kind="image", caption=line.text))
         elif inline := inline_credit(line.text):
             media.append(Media(kind="image", caption=inline.group("caption").strip(), credit=inline.group("credit").strip()))
         else:
             paragraphs[-1].append(line.text)
     paragraphs[:] = [p for p in paragraphs if p]
     return media
+
+
+def _lone_name(lines: list[Line], j: int) -> bool:
+    text = lines[j].text
+    return len(text) <= 30 and text.isalpha() and text.istitle() and alone(lines, j)
 
 
 # --- the reader ------------------------------------------------------------------------------
