@@ -166,3 +166,13 @@ def test_a_lone_place_name_under_a_post_is_a_picture_caption() -> None:
     )
     assert page.posts[0].text == "Kutlamalar sürüyor.\n\nBaşkanın yarın başkente gitmesi bekleniyor."
     assert [m.caption for m in page.posts[0].media] == ["Beylikdüzü"]
+
+
+def test_zone_written_after_times_in_the_prose() -> None:
+    page = read_text(
+        "Storm live\n\n9:15 p.m. The ferry office says boats resume at 7 a.m. ET tomorrow.\n\n"
+        "8:40 p.m. Gusts reached 60 mph at the pier, three CT scans were done at the clinic.\n",
+        date=date(2026, 8, 20),
+    )
+    assert page.zone_source == "page"
+    assert [p.time for p in page.posts] == [utc(2026, 8, 21, 1, 15), utc(2026, 8, 21, 0, 40)]

@@ -48,6 +48,7 @@ from livedesk.ingest.times import (
     split_date_marker,
     to_utc,
     zone_by_iana,
+    zone_in_prose,
 )
 from livedesk.model import Media, ParsedPage, ParsedPost
 
@@ -490,8 +491,9 @@ def _page_zone(
     text: str, head: Head, outlet: str | None, tz: str | None, url: str | None, head_text: str
 ) -> tuple[tzinfo | None, str]:
     """The zone of the page's unzoned times and where it came from: what the page states, then
-    the outlet's home zone (its name or domain), then --tz, then the page's language, then the
-    first place its head names (a dateline's city, a masthead's `Madison, WI`, a country)."""
+    the outlet's home zone (its name or domain), then --tz, then the zone its prose writes after
+    times (`at 3 p.m. ET`), then the page's language, then the first place its head names (a
+    dateline's city, a masthead's `Madison, WI`, a country)."""
     declared = find_zone_declaration(text[:STATEMENT_REACH])
     if declared is not None:
         return declared, "page"
@@ -502,6 +504,8 @@ def _page_zone(
         return home, "outlet"
     if (option := zone_by_iana(tz)) is not None:
         return option, "option"
+    if (written := zone_in_prose(text[:STATEMENT_REACH])) is not None:
+        return written, "page"
     if (spoken := language_zone(language_of(text))) is not None:
         return spoken, "outlet"
     if (place := place_zone(head_text)) is not None:

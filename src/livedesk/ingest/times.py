@@ -9,6 +9,7 @@ then gives every post its date, crossing midnight in the page's own direction.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -108,6 +109,18 @@ _DECLARATION_RES = [
 
 
 STATEMENT_REACH = 20_000  # a page states its zone near its top, not thousands of posts down
+_ABBREVIATIONS = sorted((a for a in [*_FIXED_HOURS, *_REGION_ABBREVIATIONS] if a.isalpha() and a.isupper() and len(a) >= 2),
+                        key=len, reverse=True)
+_TIME_IN_ZONE_RE = re.compile(
+    r"(?<![0-9])[0-9]{1,2}(?:[:.][0-5][0-9]\s*(?:[ap]\.?\s?m\b\.?)?|\s*[ap]\.?\s?m\b\.?)\s*(?P<zone>"
+    + "|".join(_ABBREVIATIONS) + r")\b"
+)
+
+
+def zone_in_prose(text: str) -> tzinfo | None:
+    """The zone a page's prose writes after its times most often (`at 3 p.m. ET`), or None."""
+    counts = Counter(match.group("zone") for match in _TIME_IN_ZONE_RE.finditer(text))
+    return zone_from_name(counts.most_common(1)[0][0]) if counts else None
 
 
 def find_zone_declaration(text: str) -> tzinfo | None:
