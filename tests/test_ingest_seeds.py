@@ -107,7 +107,7 @@ def test_cli_json_matches_the_library_and_the_gold(name: str) -> None:
 def test_cli_table_without_json() -> None:
     done = run_cli(str(SHARED / gold()["tass"]["file"]))
     assert done.returncode == 0, done.stderr
-    assert "2019-04-25T10:37:41+00:00" in done.stdout
+    assert "25 Apr 10:37" in done.stdout  # the table shows UTC times to the minute
 
 
 def test_cli_random_bytes_exit_2_with_one_line(tmp_path: Path) -> None:
