@@ -139,4 +139,4 @@ async def ticker(room: Newsroom) -> None:
             log.exception("demo post failed; going on with the next one")
         told += 1
     if left:
-        await anyio.to_thread.run_sync(lambda: publish.update_event(room, story["slug"], {"status": "ended"}, actor))
+        await anyio.to_thread.run_sync(lambda: publish.update_event(room, story["slug"], {"status": EventStatus.ended}, actor))
