@@ -22,9 +22,9 @@ from labelled import load_event, pairs_of, pairwise
 
 WRITTEN = Path(__file__).resolve().parent / "fixtures" / "align" / "written"
 
-# Reached on the real events corpus without the sentence model: 23 of 69 same pairs, 6 false
+# Reached on the real events corpus without the sentence model: 27 of 69 same pairs, 6 false
 # links. CI fails when recall drops more than 0.05 below it.
-REACHED_RECALL = 23 / 69
+REACHED_RECALL = 27 / 69
 REACHED_FALSE_LINKS = 6
 
 

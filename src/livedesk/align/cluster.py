@@ -240,7 +240,7 @@ def _components(
     return np.array([find(k) for k in range(len(posts))])
 
 
-GROUP_AVERAGE = 0.8  # groups merge when their posts link on average by this share of the threshold
+GROUP_AVERAGE = 0.6  # groups merge when their posts link on average by this share of the threshold
 SECOND_POST = 0.8  # the average link a group needs to take a second post of an outlet it holds
 MERGE_FLOOR = 0.05  # link probabilities below this count as 0 when groups are merged
 NEAR_BEST = 0.75
