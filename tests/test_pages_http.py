@@ -110,6 +110,16 @@ def test_pages_carry_security_headers_and_revalidate_with_etags(site, desk):
     assert "A later post." in later.text
 
 
+def test_every_page_of_a_missing_event_says_so_in_the_same_words(site):
+    pages = ["/e/no-such-event", "/embed/no-such-event", "/e/no-such-event/p/abc?fragment=1", "/e/no-such-event/more",
+             "/e/no-such-event/compare", "/e/no-such-event/timeline"]
+    for path in pages:
+        answer = site.get(path)
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "There is no event called “no-such-event”." in answer.text, path
+
+
 def test_missing_event_and_bad_cursor_get_clear_pages(site):
     missing = site.get("/e/no-such-event")
     assert missing.status_code == 404 and "There is no event called" in missing.text
