@@ -81,20 +81,28 @@ def events_scores(off: frozenset[str] = frozenset(), baseline: bool = False) -> 
     return (*pairwise(found, gold), bcubed_f1(found, gold), mae)
 
 
-def corpus_scores(off: frozenset[str] = frozenset()) -> tuple[float, float, float, int, int, int]:
+def corpus_scores(off: frozenset[str] = frozenset()) -> tuple[float, float, float, int, int, int, int, int]:
     """The shared real-events corpus, posts cut by its gold: precision, recall, F1 over the gold
-    same pairs (false links count against precision), false links, same pairs linked, in all."""
-    linked = total = false = 0
+    same pairs (false links count against precision), false links, same pairs linked, in all,
+    and of those the German-English pairs linked and in all."""
+    linked = total = false = bilingual = bilingual_linked = 0
     for event in corpus_events.load_events():
-        found, pairs, wrong = corpus_events.score(event, groups(align(event.posts, off=off)))
-        linked, total, false = linked + found, total + pairs, false + len(wrong)
+        found = groups(align(event.posts, off=off))
+        hit, pairs, wrong = corpus_events.score(event, found)
+        linked, total, false = linked + hit, total + pairs, false + len(wrong)
+        outlet = {p.id: p.outlet for p in event.posts}
+        for a, b in event.same:
+            if {event.languages[outlet[a]], event.languages[outlet[b]]} == {"de", "en"}:
+                bilingual += 1
+                bilingual_linked += found[a] == found[b]
     precision, recall, f1 = prf(linked, false, total - linked)
-    return precision, recall, f1, false, linked, total
+    return precision, recall, f1, false, linked, total, bilingual_linked, bilingual
 
 
 def corpus_line(name: str, scores: tuple) -> str:
-    p, r, f1, false, linked, total = scores
-    return f"  {name:<22} {p:9.3f} {r:7.3f} {f1:6.3f} {false:12d}   ({linked}/{total} same pairs)"
+    p, r, f1, false, linked, total, de_en, de_en_total = scores
+    return (f"  {name:<22} {p:9.3f} {r:7.3f} {f1:6.3f} {false:12d}   ({linked}/{total} same pairs;"
+            f" German-English {de_en}/{de_en_total})")
 
 
 def line(name: str, scores: tuple) -> str:
