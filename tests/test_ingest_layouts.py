@@ -176,3 +176,9 @@ def test_zone_written_after_times_in_the_prose() -> None:
     )
     assert page.zone_source == "page"
     assert [p.time for p in page.posts] == [utc(2026, 8, 21, 1, 15), utc(2026, 8, 21, 0, 40)]
+
+
+def test_a_last_updated_note_dates_the_top_posts_of_a_newest_first_page() -> None:
+    page = read("published_and_updated.txt", tz="UTC")
+    assert [p.time for p in page.posts] == [utc(2025, 10, 5, 20, 41), utc(2025, 10, 5, 20, 10)]
+    assert page.published == utc(2025, 10, 3, 10, 5)

@@ -7,6 +7,7 @@ points under "What we're covering here", and the declared post count.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from livedesk.ingest.lines import (
@@ -21,6 +22,8 @@ from livedesk.ingest.lines import (
 from livedesk.ingest.outlet import split_title
 from livedesk.ingest.times import DayMonth, Stamp, find_zone_declaration
 from livedesk.model import Media
+
+_PUBLISHED_RE = re.compile(r"^\W*(?:first\s+)?(?:published|posted)\b", re.I)
 
 
 @dataclass
@@ -75,10 +78,11 @@ def read_head(lines: list[Line], end: int, datelines: list[int], title_hint: str
         stamp = lines[i].stamp
         if stamp is None:  # a date line always holds a stamp
             continue
-        if stamp.style.startswith("updated|"):
-            head.updated = head.updated or stamp
+        # `Published at ...` is when the page began; a note with its date beats one without
+        if stamp.style.startswith("updated|") and not _PUBLISHED_RE.match(lines[i].text):
+            head.updated = stamp if head.updated is None or (head.updated.date is None and stamp.date) else head.updated
         else:
-            head.dateline = head.dateline or stamp
+            head.dateline = stamp if head.dateline is None or (head.dateline.date is None and stamp.date) else head.dateline
     _read_head_blocks(lines, start, end, head)
     return head
 

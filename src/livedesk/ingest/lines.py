@@ -293,8 +293,11 @@ def _titled_stamp(text: str) -> Stamp | None:
 
 
 def _stamped_bullet(text: str) -> bool:
-    """`● 18:58 | Text`: a post's stamp behind a bullet mark."""
-    return text[1:].lstrip()[:1].isdigit() and parse_leading_stamp(text) is not None
+    """`● 18:58 | Text`: a post's stamp behind a bullet mark; `• Last updated at 11:36 pm July 10th`:
+    a page's note behind one."""
+    if text[1:].lstrip()[:1].isdigit():
+        return parse_leading_stamp(text) is not None
+    return len(text) <= 80 and parse_stamp_line(text) is not None
 
 
 def alone(lines: list[Line], i: int) -> bool:

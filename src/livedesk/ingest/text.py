@@ -432,10 +432,13 @@ def read_text(
     first_day = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
     if first_day is None and head_day is not None:
         first_day = head_day.on(year)
-    last_day = _day(head.updated, year) or date
+    updated_day = _day(head.updated, year)
+    last_day = updated_day or date
     if first_day is None and last_day is None:
         last_day = _mentioned_date(text, marker)
-    times, order = resolve(clocks, zone=zone, year=year, start=first_day, end=last_day or datetime.now(UTC).date())
+    times, order = resolve(
+        clocks, zone=zone, year=year, start=first_day, end=last_day or datetime.now(UTC).date(), end_first=updated_day is not None
+    )
     if first_day is None and last_day is None and _in_future(times):
         # Nothing dates the page, so its newest posts were taken to be today's; a page read now
         # holds no posts from hours ahead, so they are yesterday's.

@@ -573,6 +573,7 @@ def resolve(
     year: int,
     start: date | None = None,
     end: date | None = None,
+    end_first: bool = False,
 ) -> tuple[list[datetime | None], str]:
     """Give every timed post an aware UTC datetime; returns (times in page order, page order).
 
@@ -584,6 +585,9 @@ def resolve(
     indices = [i for i, c in enumerate(clocks) if c is not None]
     chronological = indices[::-1] if order == "newest" else indices
     days: dict[int, date] = {}
+    if end_first and order == "newest":
+        # the page's `Last updated` note dates its top post; its first post may be cut off below
+        _walk(clocks, chronological[::-1], end, -1, year, days)
     _walk(clocks, chronological, start, +1, year, days)
     if len(days) < len(indices):
         _walk(clocks, chronological[::-1], end, -1, year, days)
