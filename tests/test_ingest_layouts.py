@@ -8,7 +8,7 @@ from pathlib import Path
 
 from livedesk.ingest.page import read_page
 from livedesk.ingest.text import read_text
-from livedesk.ingest.times import dates_in
+from livedesk.ingest.times import dates_in, parse_stamp_line
 
 LAYOUTS = Path(__file__).parent / "fixtures" / "ingest" / "layouts"
 
@@ -182,3 +182,14 @@ def test_a_last_updated_note_dates_the_top_posts_of_a_newest_first_page() -> Non
     page = read("published_and_updated.txt", tz="UTC")
     assert [p.time for p in page.posts] == [utc(2025, 10, 5, 20, 41), utc(2025, 10, 5, 20, 10)]
     assert page.published == utc(2025, 10, 3, 10, 5)
+
+
+def test_published_and_updated_notes_in_other_languages() -> None:
+    for line, day in [
+        ("Pubblicato il 13 Ottobre 2026 - 08:11", (10, 13, 2026)),
+        ("Actualizado el 5 de mayo de 2026, 10:32", (5, 5, 2026)),
+        ("Veröffentlicht am 3. März 2026, 09:15 Uhr", (3, 3, 2026)),
+    ]:
+        stamp = parse_stamp_line(line)
+        assert stamp is not None and stamp.style.startswith("updated|")
+        assert stamp.date is not None and (stamp.date.month, stamp.date.day, stamp.date.year) == day

@@ -23,7 +23,11 @@ from livedesk.ingest.outlet import split_title
 from livedesk.ingest.times import DayMonth, Stamp, find_zone_declaration
 from livedesk.model import Media
 
-_PUBLISHED_RE = re.compile(r"^\W*(?:first\s+)?(?:published|posted)\b", re.I)
+_PUBLISHED_RE = re.compile(
+    r"^\W*(?:first\s+)?(?:published|posted|veröffentlicht|publié|pubblicat[oa]|publicad[oa]|gepubliceerd|opublikowano"
+    r"|yayınlanma|опубликовано)(?!\w)",
+    re.I,
+)
 
 
 @dataclass

@@ -341,8 +341,10 @@ _LEADING_REACH = 48  # marks, an `Update` word, a date and a zone come before a 
 _LEADING_DATE_RE = re.compile(rf"(?:{_DATE_IN_TEXT_RE.pattern})\s*(?:-{{1,2}}|[,–—|])?\s*(?=[0-9])", re.I)
 _HHMM_RE = re.compile(rf"(?P<hhmm>[01][0-9][0-5][0-9]|2[0-3][0-5][0-9])(?:\s+(?P<zone>{ZONE_TOKEN}))?\s*[:–—-]?\s+(?P<rest>\S.*)", re.S)
 _DATELINE_WORDS = re.compile(
-    r"^(?:last\s+)?(?:update[ds]?|published|posted|aktualisiert|mis\s+à\s+jour|màj\.?(?:\s+le)?|обновлено)"
-    r"(?:\s+at|\s+on)?\s*:?\s*",
+    r"^(?:last\s+)?(?:update[ds]?|published|posted|aktualisiert|veröffentlicht|mis\s+à\s+jour|màj\.?(?:\s+le)?|publié(?:\s+le)?"
+    r"|aggiornat[oa]|pubblicat[oa]|actualizad[oa]|atualizad[oa]|publicad[oa]|bijgewerkt|gepubliceerd|zaktualizowano"
+    r"|opublikowano|güncelleme|güncellendi|yayınlanma|обновлено|опубликовано)"
+    r"(?:\s+at|\s+on|\s+am|\s+il|\s+el|\s+em|\s+op|\s+o)?\s*:?\s*",
     re.I,
 )
 # `** 10th update, Mon. August 29th, 4:00 pm CDT **`: the update's number is not part of its date.
