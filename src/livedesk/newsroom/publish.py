@@ -41,25 +41,6 @@ def new_post_id() -> str:
     return base64.b32encode(os.urandom(8)).decode().lower().rstrip("=")
 
 
-def unpublished_author(actor: Actor | None) -> int | None:
-    """Whose unpublished posts (drafts, scheduled, pending) `actor` may read: everyone's for an
-    editor (None), only their own for a contributor; NotFound for readers and the public."""
-    if actor is None or actor.role not in WRITERS:
-        raise NotFound("only the desk may read unpublished posts")
-    return None if actor.role in EDITORS else actor.id
-
-
-def may_read(actor: Actor | None, post: Post) -> bool:
-    """Anyone reads a published post; an unpublished one only its contributor or an editor."""
-    if post.status == PostStatus.deleted:
-        return False
-    if post.visible:
-        return True
-    if actor is None or actor.role not in WRITERS:
-        return False
-    return actor.role in EDITORS or post.created_by == actor.id
-
-
 # ---- events ---------------------------------------------------------------------------
 
 EVENT_FIELDS = ("title", "standfirst", "lead_media", "status", "coverage_start", "coverage_end", "topics", "links", "key_points")

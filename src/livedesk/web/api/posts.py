@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from livedesk.model import PostStatus
-from livedesk.newsroom import NotFound, publish
+from livedesk.newsroom import NotFound, publish, roles
 from livedesk.newsroom.roles import Actor
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
@@ -64,7 +64,7 @@ def list_posts(
     status: Literal["published", "draft", "pending", "scheduled"] = "published",
     actor: Actor | None = Depends(optional_actor),
 ) -> Response:
-    author = None if status == PostStatus.published else publish.unpublished_author(actor)
+    author = None if status == PostStatus.published else roles.unpublished_author(actor)
     own = {"all": None, "own": True, "others": False}[outlets]
 
     def read(conn):
@@ -98,7 +98,7 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
     def read(conn):
         event = event_store.require_event(conn, slug)
         row = post_store.get_post(conn, event.id, post_id)
-        if row is None or not publish.may_read(actor, row):
+        if row is None or not roles.may_read(actor, row):
             raise NotFound(f"no post {post_id!r} in this event")
         post = row.to_json()
         post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
