@@ -164,3 +164,26 @@ def test_an_alignment_stored_while_another_first_save_reads(engine):
     assert second_reads_before_first_commits(engine, work) == []
     where = developments_table.c.event_id == event_id
     assert count(engine, select(func.count()).select_from(developments_table).where(where)) == 1
+
+
+def test_twenty_concurrent_adds_of_one_url_follow_it_once(live_server, live_editor):
+    event = unique("follow")
+    assert live_editor.post("/api/events", json={"slug": event, "title": "Follow once"}).status_code == 201
+    url = f"https://news.example.org/{unique('live')}"
+    start = threading.Barrier(20)
+    answers: list[tuple[int, int | None]] = []
+
+    def add() -> None:
+        with live_server.client(live_editor.headers["Authorization"].removeprefix("Bearer ")) as client:
+            start.wait()
+            response = client.post(f"/api/events/{event}/sources", json={"url": url})
+            answers.append((response.status_code, response.json().get("id")))
+
+    threads = [threading.Thread(target=add) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert {status for status, _ in answers} == {201}
+    assert len({source_id for _, source_id in answers}) == 1
+    assert [s["url"] for s in live_editor.get(f"/api/events/{event}/sources").json()["sources"]] == [url]

@@ -97,6 +97,7 @@ def add_source(room: Newsroom, slug: str, data: dict, actor: Actor, *, ingest: b
 
     def work(conn: Connection) -> int:
         event = event_store.require_event(conn, slug)
+        event_store.lock_event(conn, event.id)  # two adds of one URL make one source
         name = outlet or (page.outlet if page else None)
         outlet_id = event_store.ensure_outlet(conn, name, timezone=zone).id if name else None
         same = source_store.same_source(conn, event.id, url, outlet_id)

@@ -37,6 +37,12 @@ def require_event(conn: Connection, slug: str, message: str | None = None) -> Ev
     return event
 
 
+def lock_event(conn: Connection, event_id: int) -> None:
+    """Hold the event's row until commit, so that writers which read the event's rows and then
+    add one (a source of a URL it may follow already) go one at a time on every engine."""
+    conn.execute(select(events.c.id).where(events.c.id == event_id).with_for_update())
+
+
 def event_slug(conn: Connection, event_id: int) -> str | None:
     return conn.execute(select(events.c.slug).where(events.c.id == event_id)).scalar()
 
