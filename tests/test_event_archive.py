@@ -124,7 +124,7 @@ def test_an_event_moves_to_another_database_with_every_field(server, full_event:
     assert comparable(after) == comparable(before)
 
     # the imported event serves its pages, search and developments on the other database
-    other = App(server_env(tmp_path, LIVEDESK_DATABASE_URL=target, LIVEDESK_POLL_SOURCES="false")).start()
+    other = App(server_env(tmp_path, LIVEDESK_DATABASE_URL=target, LIVEDESK_POLL_SOURCES="false", LIVEDESK_BROKER_URL="memory://")).start()
     try:
         with other.client(other.token("editor")) as editor:
             page = editor.get(f"/e/{full_event}")

@@ -105,7 +105,8 @@ def test_an_untrusted_peer_cannot_pick_its_address_or_claim_https(tmp_path):
 
 @contextmanager
 def server_over(tmp_path, trusted: str) -> Iterator[App]:
-    app = App(server_env(tmp_path, LIVEDESK_TRUSTED_PROXIES=trusted)).start()
+    # its own broker: this app needs no other node's changes
+    app = App(server_env(tmp_path, LIVEDESK_TRUSTED_PROXIES=trusted, LIVEDESK_BROKER_URL="memory://")).start()
     try:
         yield app
     finally:
