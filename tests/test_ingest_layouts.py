@@ -193,3 +193,18 @@ def test_published_and_updated_notes_in_other_languages() -> None:
         stamp = parse_stamp_line(line)
         assert stamp is not None and stamp.style.startswith("updated|")
         assert stamp.date is not None and (stamp.date.month, stamp.date.day, stamp.date.year) == day
+
+
+def test_an_update_stamp_on_its_own_line_with_a_colon_opens_a_post() -> None:
+    page = read_text(
+        "UPDATE 2:52 p.m.: The ferry office says boats resume at dawn.\n"
+        "______________________________\n"
+        "UPDATE 2:30 p.m.: Gusts reach the outer pier.\n"
+        "______________________________\n"
+        "UPDATE 2:06 p.m.:\n"
+        ".@harbourmaster says the pier is closed until further notice.\n"
+        "______________________________\n",
+        tz="UTC", date=date(2026, 1, 6),
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 1, 6, 14, 52), utc(2026, 1, 6, 14, 30), utc(2026, 1, 6, 14, 6)]
+    assert page.posts[2].text == ".@harbourmaster says the pier is closed until further notice."

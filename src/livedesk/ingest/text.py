@@ -75,7 +75,8 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
     seen_dominant = False
     for i in candidates:
         stamp = _stamp(lines[i])
-        if stamp.style.startswith("updated|") and stamp.style not in repeated:
+        opens = lines[i].text.endswith(":")  # `UPDATE 1:06 p.m.:` on its own line opens a post
+        if stamp.style.startswith("updated|") and stamp.style not in repeated and not opens:
             if not starts:  # `Updated 9.20am BST`: the page's note, or a post's
                 datelines.append(i)
             continue

@@ -383,7 +383,7 @@ def parse_stamp_line(line: str) -> Stamp | None:
     `9.05am BST`, `09:12 CET`, `April 25, 6:00 UTC+3`, `Updated 10:41 GMT, 4 March 2026`."""
     if len(line) > 100 or not re.search(r"[0-9]", line):
         return None
-    text = LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip()
+    text = LINK_TAIL_RE.sub("", line.strip().strip(_DECOR + "/ ")).strip().rstrip(":").rstrip()  # `UPDATE 1:06 p.m.:`
     if not text or len(text) > 60:
         return None
     updated = _DATELINE_WORDS.match(text) is not None
