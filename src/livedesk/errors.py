@@ -11,3 +11,11 @@ class Invalid(ValueError):
 
 class Forbidden(PermissionError):
     """The user's role does not allow this."""
+
+
+class Stale(Exception):
+    """An edit that started from an older version of a post than the stored one."""
+
+    def __init__(self, message: str, current: dict) -> None:
+        super().__init__(message)
+        self.current = current  # the post as it is stored now, for the editor to compare

@@ -1,5 +1,5 @@
 """The one place where things happen to stored coverage."""
 
-from livedesk.errors import Forbidden, Invalid, NotFound
+from livedesk.errors import Forbidden, Invalid, NotFound, Stale
 
-__all__ = ["Forbidden", "Invalid", "NotFound"]
+__all__ = ["Forbidden", "Invalid", "NotFound", "Stale"]

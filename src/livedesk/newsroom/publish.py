@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from livedesk.config import Settings
-from livedesk.errors import Forbidden, Invalid, NotFound
+from livedesk.errors import Forbidden, Invalid, NotFound, Stale
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.model import EventStatus, Post, PostStatus, Role
 from livedesk.newsroom.roles import EDITORS, WRITERS, Actor, require
@@ -286,7 +286,8 @@ def record_change(conn: Connection, event_id: int, kind: str, payload: dict, pos
 def update_post(conn: Connection, row: Post, values: dict, *, correction: str | None = None) -> dict:
     """Apply `_content` values (and columns) to the post `row`, keeping the replaced version.
 
-    Returns the post as it is now; the caller records the change readers see.
+    Returns the post as it is now; the caller records the change readers see. The write holds
+    only while the stored post is still at `row.version`: otherwise `Stale`, and nothing changed.
     """
     update_values = dict(values)
     if any(k in values for k in ("body_md", "headline", "media")):
@@ -296,8 +297,15 @@ def update_post(conn: Connection, row: Post, values: dict, *, correction: str | 
         update_values["corrected_at"] = now()
         update_values["correction_note"] = clean_text(correction)
     update_values["updated_at"] = now()
-    post_store.update_post(conn, row.id, update_values)
+    if not post_store.update_post(conn, row.id, update_values, version=row.version):
+        raise _stale(conn, row)
     return _stored(conn, row.event_id, row.id)
+
+
+def _stale(conn: Connection, row: Post) -> Stale:
+    current = _stored(conn, row.event_id, row.id)
+    current["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
+    return Stale(f"post {row.id!r} was changed meanwhile: it is at version {current['version']}", current)
 
 
 def _stored(conn: Connection, event_id: int, post_id: str) -> dict:
@@ -341,8 +349,12 @@ def edit_post(
     actor: Actor,
     *,
     correction: str | None = None,
+    version: int | None = None,
 ) -> dict:
-    """Change a post, keeping the previous version; a correction note is shown to readers."""
+    """Change a post, keeping the previous version; a correction note is shown to readers.
+
+    `version` is the one the editor started from: if the post has moved on since, `Stale`.
+    """
     require(actor, WRITERS)
     values = post_content(data, room.settings)
     if "key_event" in data:
@@ -356,6 +368,8 @@ def edit_post(
     def work(conn: Connection) -> dict:
         event = event_store.require_event(conn, slug)
         row = _post(conn, event.id, post_id, actor)
+        if version is not None and version != row.version:
+            raise _stale(conn, row)
         status = row.status
         if data.get("status") is not None:
             status = _initial_status(data["status"], actor, values.get("published_at", row.published_at))

@@ -512,11 +512,20 @@ def keep_version(conn: Connection, post: Post, note: str | None, when: datetime)
     )
 
 
-def update_post(conn: Connection, post_id: str, values: dict[str, Any]) -> None:
-    """Set columns of a post; `topics`, if given, also replace its topic rows."""
-    conn.execute(update(posts).where(posts.c.id == post_id).values(**values))
+def update_post(conn: Connection, post_id: str, values: dict[str, Any], *, version: int | None = None) -> bool:
+    """Set columns of a post; `topics`, if given, also replace its topic rows.
+
+    With `version`, only while the stored post still has that version (one conditional UPDATE,
+    so two editors racing cannot both win); False when it has moved on and nothing was written.
+    """
+    query = update(posts).where(posts.c.id == post_id)
+    if version is not None:
+        query = query.where(posts.c.version == version)
+    if conn.execute(query.values(**values)).rowcount != 1 and version is not None:
+        return False
     if "topics" in values:
         set_topics(conn, post_id, values["topics"])
+    return True
 
 
 def publish_scheduled(conn: Connection, post_id: str, when: datetime) -> bool:

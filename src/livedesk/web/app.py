@@ -17,12 +17,13 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
-from livedesk.newsroom import Forbidden, Invalid, NotFound, publish
+from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
 from livedesk.web import api, compare, currency, desk, feeds, pages, render, search
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
+from livedesk.web.responses import post_etag
 from livedesk.web.stream import Hub
 
 log = logging.getLogger("livedesk")
@@ -110,6 +111,11 @@ def _plain_error(status: int):
 def _add_error_handlers(app: FastAPI) -> None:
     for error, status in ((NotFound, 404), (Invalid, 422), (BadCursor, 400), (Forbidden, 403)):
         app.add_exception_handler(error, _plain_error(status))
+
+    @app.exception_handler(Stale)
+    async def stale(_r: Request, exc: Stale):
+        return JSONResponse({"error": str(exc), "current": exc.current}, status_code=412,
+                            headers={"ETag": post_etag(exc.current)})
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_r: Request, exc: Unauthorized):

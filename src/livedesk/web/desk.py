@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
 from livedesk.model import EventStatus, PostStatus
-from livedesk.newsroom import Forbidden, Invalid, NotFound, follow, publish
+from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, follow, publish
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
@@ -392,20 +392,39 @@ def edit_page(request: Request, slug: str, post_id: str, desk: Session = Depends
 
 @router.post("/e/{slug}/posts/{post_id}/edit")
 def edit(request: Request, slug: str, post_id: str, posted: tuple[Session, FormData] = Depends(desk_form)) -> Response:
+    """Save an edit made from the version the form was opened at; if another editor saved
+    meanwhile, show both versions side by side and keep this editor's text in the form."""
     desk, form = posted
     values = _compose_values(form)
     correction = _field(form, "correction") or None
+    started_from = _version_field(form)
     try:
         check_lengths({"correction": correction})
         data = post_from_form(values)
         post = publish.edit_post(
-            newsroom_of(request), slug, post_id, data, desk.actor, correction=correction
+            newsroom_of(request), slug, post_id, data, desk.actor, correction=correction, version=started_from
         )
+    except Stale as exc:
+        values["correction"] = correction or ""
+        return desk_page(request, "desk/edit.html", status=409, desk=desk, slug=slug, post=exc.current, form=values,
+                         error="", conflict=exc.current, started_from=started_from,
+                         preview=render_markdown(values["body"]))
     except REFUSALS as exc:
         post = _post_for(request, slug, post_id, desk)
         values["correction"] = correction or ""
+        values["version"] = str(started_from or "")
         return desk_page(request, "desk/edit.html", status=status_of(exc), desk=desk, slug=slug, post=post, form=values, error=str(exc))
     return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
+
+
+def _version_field(form: FormData) -> int | None:
+    """The version an edit form was opened at (none from an old form: the edit then wins)."""
+    text = _field(form, "version")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise DeskProblem(400, "The form's version field is not a number. Reload the page and try again.")
+    return int(text)
 
 
 ACTIONS = {

@@ -16,7 +16,7 @@ from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
 from livedesk.web.auth import optional_actor, required_actor
 from livedesk.web.deps import engine_of, newsroom_of
-from livedesk.web.responses import etag_json
+from livedesk.web.responses import etag_json, post_etag, post_tag_prefix, version_from_if_match
 from livedesk.web.schemas import MediaIn, Strict, UtcDatetime
 
 router = APIRouter(prefix="/api")
@@ -104,14 +104,24 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
         post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
         return post
 
-    return etag_json(request, run_read(engine_of(request), read))
+    post = run_read(engine_of(request), read)
+    return etag_json(request, post, prefix=post_tag_prefix(post))
 
 
-@router.patch("/events/{slug}/posts/{post_id}", summary="Edit a post; give a correction note to show readers")
-def patch_post(request: Request, slug: str, post_id: str, body: PostPatch, actor: Actor = Depends(required_actor)) -> dict:
+@router.patch(
+    "/events/{slug}/posts/{post_id}",
+    summary="Edit a post; give a correction note to show readers",
+    description="Send the post's ETag as If-Match: if another edit came first, the answer is 412 with the "
+                "post as it is now under `current`, and nothing is changed.",
+    responses={412: {"description": "the post changed since the version named in If-Match; `current` holds it"}},
+)
+def patch_post(request: Request, slug: str, post_id: str, body: PostPatch, actor: Actor = Depends(required_actor),
+               if_match: str | None = Header(None, max_length=500)) -> JSONResponse:
     data = body.model_dump(exclude_unset=True, mode="python")
     correction = data.pop("correction", None)
-    return publish.edit_post(newsroom_of(request), slug, post_id, data, actor, correction=correction)
+    post = publish.edit_post(newsroom_of(request), slug, post_id, data, actor, correction=correction,
+                             version=version_from_if_match(if_match))
+    return JSONResponse(post, headers={"ETag": post_etag(post)})
 
 
 @router.delete("/events/{slug}/posts/{post_id}", status_code=204, summary="Delete a post")
