@@ -243,3 +243,11 @@ def test_structured_data_reads_back_with_every_update(demo):
     assert all(u["headline"] and u["datePublished"] and u["author"] for u in updates)
     og = {k: v for k, v in found["opengraph"][0].items() if k.startswith("og:")}
     assert og["og:url"] == f"{base}/e/{SLUG}" and og["og:image"].startswith(base + "/static/")
+
+
+def test_the_login_page_asks_crawlers_to_keep_out(demo):
+    """The one desk page a crawler can reach says noindex; the rest need a session."""
+    login = httpx.get(f"{demo.url}/desk/login").text
+    assert '<meta name="robots" content="noindex">' in login
+    desk = httpx.get(f"{demo.url}/desk", follow_redirects=False)
+    assert desk.status_code in (303, 307) and "/desk/login" in desk.headers["location"]
