@@ -3,6 +3,7 @@ PostgreSQL when LIVEDESK_TEST_DATABASE_URL names a server) with every field of e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 from collections.abc import Iterator
@@ -160,3 +161,21 @@ def test_a_file_that_is_no_archive_is_refused_in_one_line(server, tmp_path: Path
     assert result.returncode == 2 and "not an event archive" in result.stderr and "Traceback" not in result.stderr
     missing = run_cli("event", "export", "no-such-event", str(tmp_path / "x.zip"), env=server.env, check=False)
     assert missing.returncode == 2 and "no event" in missing.stderr and not (tmp_path / "x.zip").exists()
+
+
+def test_an_event_moves_from_sqlite_to_postgresql_and_back(server, full_event: str, tmp_path: Path) -> None:
+    """Whatever engine the suite runs on, the event passes through a SQLite file and (where the
+    suite has a server) a PostgreSQL database, and comes back with every field as it was."""
+    here = server.env["LIVEDESK_DATABASE_URL"]
+    stops = [f"sqlite:///{tmp_path / 'hop.db'}"]
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("LIVEDESK_TEST_DATABASE_URL", "").startswith("postgresql"):
+            stops.append(stack.enter_context(fresh_postgres("livedesk_hop")))
+        stops.append(f"sqlite:///{tmp_path / 'last.db'}")
+        source = here
+        for number, stop in enumerate(stops):
+            archive = tmp_path / f"hop-{number}.zip"
+            run_cli("event", "export", full_event, str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": source})
+            run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": stop})
+            source = stop
+        assert comparable(dump(source, full_event)) == comparable(dump(here, full_event))
