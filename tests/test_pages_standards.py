@@ -66,7 +66,7 @@ def reader_pages(demo: Demo) -> list[str]:
 
 def desk_pages(demo: Demo) -> list[str]:
     post = httpx.get(f"{demo.url}/api/events/{SLUG}/posts", params={"limit": 1}).json()["posts"][0]
-    return ["/desk", f"/desk/e/{SLUG}", f"/desk/e/{SLUG}/posts/{post['id']}/edit"]
+    return ["/desk", f"/desk/e/{SLUG}", f"/desk/e/{SLUG}/posts/{post['id']}/edit", "/desk/sessions"]
 
 
 def signed_in(browser, demo: Demo, **options):
