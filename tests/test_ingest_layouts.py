@@ -208,3 +208,15 @@ def test_an_update_stamp_on_its_own_line_with_a_colon_opens_a_post() -> None:
     )
     assert [p.time for p in page.posts] == [utc(2026, 1, 6, 14, 52), utc(2026, 1, 6, 14, 30), utc(2026, 1, 6, 14, 6)]
     assert page.posts[2].text == ".@harbourmaster says the pier is closed until further notice."
+
+
+def test_an_updated_note_without_a_clock_dates_the_newest_posts() -> None:
+    page = read_text(
+        "Porto, la notte della regata\n\n"
+        "Pubblicato il 13 Ottobre 2026 - 08:11| Aggiornato il 14 Ottobre 2026\n\n"
+        "La regata si chiude dopo una lunga notte in mare.\n\n"
+        "05:34 - Rientrano in porto anche le ultime barche.\n\n"
+        "05:12 - La giuria conferma il vincitore.\n",
+        tz="Europe/Rome",
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 10, 14, 3, 34), utc(2026, 10, 14, 3, 12)]

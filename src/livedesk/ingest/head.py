@@ -20,14 +20,10 @@ from livedesk.ingest.lines import (
     video_from,
 )
 from livedesk.ingest.outlet import split_title
-from livedesk.ingest.times import DayMonth, Stamp, find_zone_declaration
+from livedesk.ingest.times import PUBLISHED_WORDS, DayMonth, Stamp, find_zone_declaration
 from livedesk.model import Media
 
-_PUBLISHED_RE = re.compile(
-    r"^\W*(?:first\s+)?(?:published|posted|veröffentlicht|publié|pubblicat[oa]|publicad[oa]|gepubliceerd|opublikowano"
-    r"|yayınlanma|опубликовано)(?!\w)",
-    re.I,
-)
+_PUBLISHED_RE = re.compile(r"^\W*" + PUBLISHED_WORDS.pattern, re.I)
 
 
 @dataclass

@@ -47,6 +47,7 @@ from livedesk.ingest.times import (
     resolve,
     split_date_marker,
     to_utc,
+    updated_date_in,
     zone_by_iana,
     zone_in_prose,
 )
@@ -433,7 +434,7 @@ def read_text(
     first_day = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
     if first_day is None and head_day is not None:
         first_day = head_day.on(year)
-    updated_day = _day(head.updated, year)
+    updated_day = _day(head.updated, year) or _updated_note_day(lines[:head_end], year)
     last_day = updated_day or date
     if first_day is None and last_day is None:
         last_day = _mentioned_date(text, marker)
@@ -515,6 +516,14 @@ def _page_zone(
     if (place := place_zone(head_text)) is not None:
         return place, "outlet"
     return None, "assumed"
+
+
+def _updated_note_day(head_lines: list[Line], year: int) -> date | None:
+    """The day of an `Updated ...` note in the page's head that gives a date but no clock."""
+    for line in head_lines:
+        if line.kind == "text" and len(line.text) <= 160 and (day := updated_date_in(line.text)) is not None:
+            return day.on(year)
+    return None
 
 
 def _head_date(head_lines: list[Line]) -> DayMonth | None:

@@ -347,6 +347,23 @@ _DATELINE_WORDS = re.compile(
     r"(?:\s+at|\s+on|\s+am|\s+il|\s+el|\s+em|\s+op|\s+o)?\s*:?\s*",
     re.I,
 )
+def updated_date_in(line: str) -> DayMonth | None:
+    """The date of an `Updated ...` note without a clock, alone or after a published note:
+    `Pubblicato il 13 Ottobre 2026 - 08:11 | Aggiornato il 14 Ottobre 2026` -> 14 October."""
+    for part in line.split("|"):
+        note = _DATELINE_WORDS.match(part.strip().strip(_DECOR + " "))
+        if note is not None and not PUBLISHED_WORDS.match(note.group(0)):
+            found = dates_in(part[note.end():][:40])
+            if found:
+                return found[0]
+    return None
+
+
+PUBLISHED_WORDS = re.compile(
+    r"(?:first\s+)?(?:published|posted|veröffentlicht|publié|pubblicat[oa]|publicad[oa]|gepubliceerd|opublikowano"
+    r"|yayınlanma|опубликовано)(?!\w)",
+    re.I,
+)
 # `** 10th update, Mon. August 29th, 4:00 pm CDT **`: the update's number is not part of its date.
 _NTH_UPDATE_RE = re.compile(r"^[0-9]{1,4}(?:st|nd|rd|th|\.)?\s+update\b\s*[,:\-–—]?\s*", re.I)
 # `10:26 p.m. EDT | Sept. 1, 2005 | permalink`: link words after a stamp.
