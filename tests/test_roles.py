@@ -6,6 +6,7 @@ someone decides who may call it.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from PIL import Image
 
 from conftest import unique
 from livedesk.web.app import create_app
@@ -46,6 +48,13 @@ class Route:
     expect: dict[str, int]
     body: Callable[[], dict] | None = None
     needs: str = "event"  # event | published | pending | source
+    files: Callable[[], dict] | None = None  # a multipart upload instead of a JSON body
+
+
+def small_png() -> dict:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(out, "PNG")
+    return {"file": ("gauge.png", out.getvalue(), "image/png")}
 
 
 ROUTES = [
@@ -62,6 +71,7 @@ ROUTES = [
           lambda: {"url": f"https://news.example.org/live/{unique('gauge')}", "outlet": "Pier Gazette"}),
     Route("DELETE", "/api/events/{slug}/sources/{source_id}", by_role(204, 204, 403, 403), None, "source"),
     Route("POST", "/api/events/{slug}/keypoints/accept", EDITORS_ONLY, lambda: {"text": "Ferries resume at noon."}),
+    Route("POST", "/api/media", by_role(201, 201, 201, 403), files=small_png),
 ]
 
 
@@ -128,6 +138,8 @@ def call(server, tokens, who: str, route: Route, target: Target) -> httpx.Respon
         cookies["livedesk_session"] = tokens["editor"]  # a valid session, but a forged request
     path = route.path.format(slug=target.slug, post_id=target.post_id, source_id=target.source_id)
     with server.client(headers=headers, cookies=cookies) as client:
+        if route.files:
+            return client.request(route.method, path, files=route.files())
         return client.request(route.method, path, json=route.body() if route.body else None)
 
 

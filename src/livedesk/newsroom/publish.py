@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from livedesk.config import Settings
 from livedesk.errors import Forbidden, Invalid, NotFound, Stale
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
 from livedesk.model import EventStatus, Post, PostStatus, Role
+from livedesk.newsroom import photos
 from livedesk.newsroom.roles import EDITORS, WRITERS, Actor, require
 from livedesk.store import accounts, changes
 from livedesk.store import developments as development_store
@@ -168,6 +170,8 @@ def _clean_media(items: list[dict] | None, settings: Settings) -> list[dict]:
         if kind not in ("image", "video", "embed"):  # embed: another site's post, as followed pages show them
             raise Invalid("media kind must be image, video or embed")
         entry = {"kind": kind, "url": _clean_url(item.get("url"), "media url")}
+        if kind == "image" and item.get("upload"):
+            entry = _upload_entry(item)
         for key in ("alt", "caption", "credit", "title", "source"):
             if item.get(key):
                 entry[key] = clean_text(str(item[key]))
@@ -175,6 +179,21 @@ def _clean_media(items: list[dict] | None, settings: Settings) -> list[dict]:
             entry["duration_s"] = int(item["duration_s"])
         cleaned.append(entry)
     return cleaned
+
+
+def _upload_entry(item: dict) -> dict:
+    """An uploaded photo's media item; its URLs are made here from its id, never taken as given."""
+    upload_id, widths = str(item["upload"]), sorted({int(w) for w in item.get("widths") or []})
+    if not re.fullmatch(r"[0-9a-f]{24}", upload_id) or not widths or not item.get("width") or not item.get("height"):
+        raise Invalid("an uploaded photo needs the upload id, widths, width and height that POST /api/media gave")
+    return photos.media_item(upload_id, int(item["width"]), int(item["height"]), widths)
+
+
+def check_alt_text(media: list[dict], status: str) -> None:
+    """A photo uploaded from the desk goes out only with alt text."""
+    if status in (PostStatus.published, PostStatus.scheduled, PostStatus.pending):
+        if any(m.get("upload") and not m.get("alt") for m in media):
+            raise Invalid("an uploaded photo needs alt text (a description for screen readers) before publishing")
 
 
 def post_content(data: dict, settings: Settings) -> dict:
@@ -219,6 +238,7 @@ def create_post(
     if when.tzinfo is None:
         raise Invalid("published_at needs a time zone, e.g. 2026-05-14T09:30:00Z")
     status = _initial_status(data.get("status"), actor, when)
+    check_alt_text(values.get("media", []), status)
     scope = f"{actor.id}:create-post:{slug}"
     announced: list[int] = []
 
@@ -373,6 +393,7 @@ def edit_post(
         status = row.status
         if data.get("status") is not None:
             status = _initial_status(data["status"], actor, values.get("published_at", row.published_at))
+        check_alt_text(values.get("media", row.media), status)
         post = update_post(conn, row, {**values, "status": status}, correction=correction)
         _record_visible(conn, event.id, slug, row.status, status, post, "post.updated", announced)
         return post

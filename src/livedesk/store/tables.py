@@ -222,6 +222,19 @@ developments = Table(
 )
 
 # Server-wide secrets (the CSRF key), made once and shared by every node on the database.
+media_blobs = Table(
+    "media_blobs",  # uploaded photos' renditions, kept in the database so every node can serve them
+    metadata,
+    Column("name", String(64), primary_key=True),  # "<upload id>-<width>.<jpg|webp>"
+    Column("upload_id", String(24), nullable=False, index=True),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_by", Integer, ForeignKey("users.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 site_secrets = Table(
     "site_secrets",
     metadata,
@@ -257,6 +270,7 @@ __all__ = [
     "events",
     "idempotency_keys",
     "login_tries",
+    "media_blobs",
     "metadata",
     "outlets",
     "post_topics",

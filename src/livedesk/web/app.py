@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish
+from livedesk.newsroom.photos import TooLarge
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
 from livedesk.web import api, compare, currency, desk, feeds, pages, render, search
@@ -109,7 +110,7 @@ def _plain_error(status: int):
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    for error, status in ((NotFound, 404), (Invalid, 422), (BadCursor, 400), (Forbidden, 403)):
+    for error, status in ((TooLarge, 413), (NotFound, 404), (Invalid, 422), (BadCursor, 400), (Forbidden, 403)):
         app.add_exception_handler(error, _plain_error(status))
 
     @app.exception_handler(Stale)

@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 
 from livedesk.config import Network
 from livedesk.newsroom import Invalid
+from livedesk.newsroom.photos import MAX_UPLOAD_BYTES
 from livedesk.web.deps import over_https
 from livedesk.web.page_cache import page_key, send_page
 from livedesk.web.render import CRITICAL_CSS
 
 MAX_REQUEST_BYTES = 1_000_000
+MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 100_000  # the photo and its form's framing
 
 
 class RawSendMiddleware:
@@ -115,7 +117,7 @@ class SecurityHeaders:
 
 
 class BodyLimitMiddleware:
-    """Refuses request bodies over 1 MB before reading them."""
+    """Refuses request bodies over 1 MB (a photo upload: its own limit) before reading them."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -123,9 +125,10 @@ class BodyLimitMiddleware:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = MAX_UPLOAD_REQUEST_BYTES if scope["path"] == "/api/media" else MAX_REQUEST_BYTES
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_REQUEST_BYTES):
-            response = JSONResponse({"error": f"request body over {MAX_REQUEST_BYTES} bytes"}, status_code=413)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            response = JSONResponse({"error": f"request body over {limit} bytes"}, status_code=413)
             return await response(scope, receive, send)
         received = 0
 
@@ -133,8 +136,8 @@ class BodyLimitMiddleware:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_REQUEST_BYTES:
-                raise Invalid(f"request body over {MAX_REQUEST_BYTES} bytes")
+            if received > limit:
+                raise Invalid(f"request body over {limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)

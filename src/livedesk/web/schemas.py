@@ -46,3 +46,7 @@ class MediaIn(Strict):
     title: str | None = Field(None, max_length=500)
     duration_s: int | None = Field(None, ge=0, le=86400 * 7)
     source: str | None = Field(None, max_length=300)
+    upload: str | None = Field(None, pattern=r"^[0-9a-f]{24}$", description="an uploaded photo's id, from POST /api/media")
+    width: int | None = Field(None, ge=1, le=20000)
+    height: int | None = Field(None, ge=1, le=20000)
+    widths: list[Annotated[int, Field(ge=1, le=1600)]] | None = Field(None, max_length=3, description="an upload's renditions")

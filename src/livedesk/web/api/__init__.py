@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from livedesk.web.api import developments, events, posts, search, sources, streams
+from livedesk.web.api import developments, events, media, posts, search, sources, streams
 
 router = APIRouter()
-for part in (events, posts, search, streams, sources, developments):
+for part in (events, posts, search, streams, sources, developments, media):
     router.include_router(part.router)

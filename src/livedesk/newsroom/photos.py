@@ -1,0 +1,119 @@
+"""Photos uploaded from an editor's machine: checked to be a real image within size and pixel
+limits, cleaned (orientation applied, EXIF and GPS dropped by re-encoding the pixels) and made
+into renditions about 480, 960 and 1600 px wide, in WebP and JPEG, stored in the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy.exc import IntegrityError
+
+from livedesk.errors import Invalid
+from livedesk.newsroom.roles import WRITERS, Actor, require
+from livedesk.store import media as media_store
+from livedesk.store.db import run_write
+
+if TYPE_CHECKING:
+    from livedesk.newsroom.room import Newsroom
+
+MAX_UPLOAD_BYTES = 25_000_000
+MAX_PIXELS = 40_000_000  # a 12-megapixel camera photo is well inside; a 100-megapixel one is not
+MAX_SIDE = 12_000
+WIDTHS = (480, 960, 1600)
+FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}  # raster formats only: never SVG or anything that runs
+ENCODINGS = (("webp", "image/webp", {"quality": 80, "method": 4}),
+             ("jpg", "image/jpeg", {"quality": 82, "optimize": True, "progressive": True}))
+
+
+class TooLarge(Invalid):
+    """An upload over the byte or pixel limits (HTTP 413)."""
+
+
+@dataclass
+class Photo:
+    upload_id: str
+    width: int  # of the widest rendition
+    height: int
+    widths: list[int]
+    blobs: list[media_store.Blob]
+
+
+def rendition_widths(width: int) -> list[int]:
+    """The renditions' widths for a photo `width` px wide: never upscaled, at least one."""
+    widths = [w for w in WIDTHS if w < width]
+    return widths if min(width, WIDTHS[-1]) in widths else [*widths, min(width, WIDTHS[-1])]
+
+
+def process(data: bytes) -> Photo:
+    """Renditions of an uploaded photo; `Invalid` (or `TooLarge`) when it is not one we take."""
+    if not data:
+        raise Invalid("the upload is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge(f"the photo is {len(data)} bytes; the limit is {MAX_UPLOAD_BYTES}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
+            if image.width * image.height > MAX_PIXELS or max(image.size) > MAX_SIDE:
+                raise TooLarge(f"the photo is {image.width}×{image.height} px; the limit is "
+                               f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} px a side")
+            image.load()  # decodes every pixel: a truncated or forged file fails here
+            image = ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise TooLarge(f"the photo has far more pixels than the limit of {MAX_PIXELS // 1_000_000} megapixels") from None
+    except UnidentifiedImageError:
+        raise Invalid("the upload is not a photo in JPEG, PNG, WebP or GIF") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, Invalid):
+            raise
+        raise Invalid("the photo's file is damaged or incomplete") from None
+    image = _flat_rgb(image)
+    upload_id = hashlib.blake2b(data, digest_size=12).hexdigest()
+    blobs = []
+    for width in rendition_widths(image.width):
+        height = max(1, round(image.height * width / image.width))
+        resized = image if width == image.width else image.resize((width, height), Image.Resampling.LANCZOS)
+        for ext, content_type, options in ENCODINGS:
+            out = io.BytesIO()
+            resized.save(out, format="WEBP" if ext == "webp" else "JPEG", **options)  # no exif: metadata is dropped
+            blobs.append(media_store.Blob(f"{upload_id}-{width}.{ext}", upload_id, width, height, content_type, out.getvalue()))
+    widest = blobs[-1]
+    return Photo(upload_id, widest.width, widest.height, sorted({b.width for b in blobs}), blobs)
+
+
+def _flat_rgb(image: Image.Image) -> Image.Image:
+    """RGB pixels; transparency is laid on white, as JPEG has none."""
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return image.convert("RGB")
+
+
+def media_item(photo_id: str, width: int, height: int, widths: list[int]) -> dict:
+    """The post media item of an upload: its JPEG as the plain URL, for feeds and embeds."""
+    return {"kind": "image", "url": f"/media/{photo_id}-{max(widths)}.jpg", "upload": photo_id,
+            "width": width, "height": height, "widths": widths}
+
+
+def upload(room: Newsroom, data: bytes, actor: Actor) -> dict:
+    """Store an uploaded photo's renditions (once per distinct file); its media item."""
+    require(actor, WRITERS)
+    photo = process(data)
+
+    def work(conn) -> None:
+        if not media_store.has_upload(conn, photo.upload_id):
+            media_store.insert_blobs(conn, photo.blobs, actor.id, datetime.now(UTC))
+
+    try:
+        run_write(room.engine, work)
+    except IntegrityError:
+        pass  # the same file, uploaded at the same moment by another request, is stored already
+    return media_item(photo.upload_id, photo.width, photo.height, photo.widths)
