@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from livedesk.newsroom import Invalid
 
 COMPOSE_FIELDS = (
-    "headline", "topics", "key_event", "image_url", "image_alt", "image_caption", "image_credit",
+    "headline", "topics", "key_event", "image_url", "image_upload", "image_alt", "image_caption", "image_credit",
     "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
     "scheduled_at", "tz", "draft_id",
 )
@@ -36,10 +36,11 @@ def post_from_form(values: dict) -> dict:
     if values.get("quote_text"):
         body = (body + "\n\n" if body else "") + quote_block(values["quote_text"], values.get("quote_speaker", ""))
     media = []
-    if values.get("image_url"):
+    if values.get("image_url") or values.get("image_upload"):
         media.append({
-            "kind": "image", "url": values["image_url"], "alt": values.get("image_alt") or None,
+            "kind": "image", "url": values.get("image_url") or None, "alt": values.get("image_alt") or None,
             "caption": values.get("image_caption") or None, "credit": values.get("image_credit") or None,
+            **upload_from_field(values.get("image_upload") or ""),
         })
     if values.get("video_url"):
         media.append({
@@ -53,6 +54,26 @@ def post_from_form(values: dict) -> dict:
         "headline": values.get("headline") or None, "body": body, "media": media, "topics": topics,
         "key_event": values.get("key_event") == "on",
     }
+
+
+# An uploaded photo in the form: "<upload id>:<width>:<height>:<renditions' widths>".
+UPLOAD_FIELD = re.compile(r"^([0-9a-f]{24}):(\d{1,5}):(\d{1,5}):(\d{1,4}(?:,\d{1,4}){0,2})$")
+
+
+def upload_from_field(text: str) -> dict:
+    if not text:
+        return {}
+    found = UPLOAD_FIELD.match(text)
+    if not found:
+        raise Invalid("the uploaded photo's field is damaged; upload the photo again")
+    return {"upload": found[1], "width": int(found[2]), "height": int(found[3]),
+            "widths": [int(w) for w in found[4].split(",")]}
+
+
+def upload_field(item: dict) -> str:
+    if not item.get("upload"):
+        return ""
+    return f"{item['upload']}:{item['width']}:{item['height']}:{','.join(str(w) for w in item['widths'])}"
 
 
 def quote_block(text: str, speaker: str) -> str:
@@ -113,6 +134,6 @@ def form_from_post(post: dict) -> dict:
             form.update(video_url=item.get("url") or "", video_title=item.get("title") or "",
                         video_duration=format_duration(item.get("duration_s")), video_source=item.get("source") or "")
         elif item.get("kind") == "image" and "image_url" not in form:
-            form.update(image_url=item.get("url") or "", image_alt=item.get("alt") or "",
+            form.update(image_url=item.get("url") or "", image_upload=upload_field(item), image_alt=item.get("alt") or "",
                         image_caption=item.get("caption") or "", image_credit=item.get("credit") or "")
     return form

@@ -98,12 +98,74 @@
     });
   }
 
+  // A photo from this computer: picked, dropped or pasted, uploaded at once, kept as the post's image.
+  const photoInput = document.getElementById("f-photo");
+  const photoDrop = document.getElementById("photo-drop");
+  const photoStatus = document.getElementById("photo-status");
+  const photoPreview = document.getElementById("photo-preview");
+  const uploadField = document.getElementById("f-upload");
+  const imageUrl = form.querySelector("#f-image");
+
+  function uploadPhoto(file) {
+    if (!file || !/^image\//.test(file.type)) {
+      photoStatus.textContent = "That is not a photo: pick a JPEG, PNG, WebP or GIF.";
+      return;
+    }
+    document.getElementById("image-fields").open = true;
+    photoStatus.textContent = "Uploading " + file.name + "…";
+    const data = new FormData();
+    data.append("file", file, file.name || "pasted.png");
+    fetch("/api/media", { method: "POST", body: data, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } })
+      .then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) throw new Error(answer.error || "HTTP " + response.status);
+          return answer;
+        });
+      })
+      .then(function (item) {
+        uploadField.value = [item.upload, item.width, item.height, item.widths.join(",")].join(":");
+        imageUrl.value = item.url;
+        photoPreview.src = "/media/" + item.upload + "-" + item.widths[0] + ".jpg";
+        photoPreview.hidden = false;
+        photoStatus.textContent = "Photo ready (" + item.width + "×" + item.height + "). Describe it for screen readers.";
+        form.querySelector("#f-alt").focus();
+        form.dispatchEvent(new Event("input", { bubbles: true }));
+      })
+      .catch(function (err) { photoStatus.textContent = "Not uploaded: " + err.message; });
+  }
+
+  if (photoInput) {
+    photoInput.addEventListener("change", function () { uploadPhoto(photoInput.files[0]); });
+    imageUrl.addEventListener("input", function () { uploadField.value = ""; photoPreview.hidden = true; });
+    ["dragenter", "dragover"].forEach(function (name) {
+      form.addEventListener(name, function (e) {
+        if (e.dataTransfer && Array.from(e.dataTransfer.types).indexOf("Files") >= 0) {
+          e.preventDefault();
+          photoDrop.classList.add("over");
+        }
+      });
+    });
+    form.addEventListener("dragleave", function () { photoDrop.classList.remove("over"); });
+    form.addEventListener("drop", function (e) {
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      e.preventDefault();
+      photoDrop.classList.remove("over");
+      uploadPhoto(e.dataTransfer.files[0]);
+    });
+    form.addEventListener("paste", function (e) {
+      const files = e.clipboardData ? Array.from(e.clipboardData.files) : [];
+      if (!files.length) return;
+      e.preventDefault();
+      uploadPhoto(files[0]);
+    });
+  }
+
   if (form.id !== "compose-form") return;
 
   // Autosave, 1: every keystroke to this browser, so a closed tab loses nothing.
   const slug = form.dataset.slug;
   const localKey = "livedesk:compose:" + slug;
-  const fieldNames = ["headline", "body", "topics", "image_url", "image_alt", "image_caption", "image_credit",
+  const fieldNames = ["headline", "body", "topics", "image_url", "image_upload", "image_alt", "image_caption", "image_credit",
     "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker"];
 
   function fields() {
@@ -152,8 +214,14 @@
   function draftData(values) {
     const media = [];
     if (values.image_url) {
-      media.push({ kind: "image", url: values.image_url, alt: values.image_alt || null,
-        caption: values.image_caption || null, credit: values.image_credit || null });
+      const image = { kind: "image", url: values.image_url, alt: values.image_alt || null,
+        caption: values.image_caption || null, credit: values.image_credit || null };
+      const upload = values.image_upload.split(":");
+      if (upload.length === 4) {
+        Object.assign(image, { upload: upload[0], width: Number(upload[1]), height: Number(upload[2]),
+          widths: upload[3].split(",").map(Number) });
+      }
+      media.push(image);
     }
     if (values.video_url) {
       media.push({ kind: "video", url: values.video_url, title: values.video_title || null,
