@@ -136,3 +136,27 @@ def test_human_output_fits_80_columns_and_says_why_a_lead_is_uncertain():
     assert "Matched across outlets" in flat
     assert "The handshake Harbourlight Broadcasting, 06:49: The handshake" in flat
     assert "GDN may have been earlier: its time is estimated (± 15 min)" in flat
+
+
+def test_a_page_without_a_date_takes_the_summer_offset_of_the_dated_pages(tmp_path):
+    (tmp_path / "dated.txt").write_text(
+        "Lakeside Post live: the bridge opening\n\n"
+        "14:05 21.06.2031\n\nThe mayor cuts the ribbon and the first cyclists ride across the new bridge.\n\n"
+        "13:40 21.06.2031\n\nCrowds gather on both banks of the river ahead of the opening ceremony.\n"
+    )
+    (tmp_path / "undated.txt").write_text(
+        "Riverside Ticker: Brücke eröffnet\n\n"
+        "14:07\n\nDie Bürgermeisterin schneidet das Band durch, die ersten Radfahrer fahren über die Brücke.\n\n"
+        "13:42\n\nAn beiden Ufern warten schon viele Menschen auf die Eröffnung.\n"
+    )
+    (tmp_path / "bridge.toml").write_text(
+        '[[source]]\npath = "dated.txt"\noutlet = "Lakeside Post"\ntimezone = "Europe/Berlin"\n\n'
+        '[[source]]\npath = "undated.txt"\noutlet = "Riverside Ticker"\ntimezone = "Europe/Berlin"\n'
+    )
+    result = _run("--manifest", str(tmp_path / "bridge.toml"), "--json")
+    assert result.exit_code == 0, result.output
+    times = {p["id"]: p["time"] for p in json.loads(result.stdout)["posts"]}
+    # Berlin keeps summer time in June (UTC+2), whatever the season the page is read in
+    assert times["lakeside-post-2"].startswith("2031-06-21T12:05")
+    assert times["riverside-ticker-2"][11:16] == "12:07"
+    assert times["riverside-ticker-1"][11:16] == "11:42"

@@ -569,25 +569,40 @@ def _align_posts(specs: list[dict]) -> tuple[list, list[dict]]:
     A source that cannot be read is skipped with one line on stderr and listed in the errors;
     only when no source can be read does the command fail.
     """
+    import datetime
     import re
     from pathlib import Path
     from urllib.parse import urlsplit
 
     from livedesk.config import get_settings
-    from livedesk.ingest.fetch import read_source
-    from livedesk.model import AlignPost
+    from livedesk.ingest.fetch import load_source
+    from livedesk.ingest.page import read_page
+    from livedesk.model import AlignPost, ParsedPage
 
-    posts, slugs, errors = [], set(), []
+    def read(spec: dict, loaded: dict, day: datetime.date | None) -> ParsedPage:
+        return read_page(**loaded, outlet=spec.get("outlet"), tz=spec.get("tz"), date=day)
+
+    pages, errors = [], []
     for spec in specs:
         try:
-            page = read_source(spec["source"], outlet=spec.get("outlet"), tz=spec.get("tz"), date=spec.get("date"),
-                               allow_private=get_settings().fetch_allow_private)
+            loaded = load_source(spec["source"], allow_private=get_settings().fetch_allow_private)
+            pages.append((spec, loaded, read(spec, loaded, spec.get("date"))))
         except ValueError as exc:  # ParseError, FetchError
             errors.append({"source": spec["source"], "error": str(exc) or type(exc).__name__})
-            continue
         except Exception as exc:  # noqa: BLE001 - a reader's bug must not stop the other sources
             errors.append({"source": spec["source"], "error": f"could not read it: {type(exc).__name__}"})
-            continue
+    # A page that gives no date is read on the day of the pages that do, so that its zone's
+    # offset is that season's (summer time or not), not today's. Its date still counts as assumed.
+    dated = [p.time for _, _, page in pages if page.date_source != "assumed" for p in page.posts if p.time]
+    event_day = max(dated).date() if dated else None
+    posts, slugs = [], set()
+    for spec, loaded, first in pages:
+        page, assumed = first, first.date_source == "assumed"
+        if assumed and event_day is not None:
+            try:
+                page = read(spec, loaded, event_day)
+            except Exception:  # noqa: BLE001, S110 - it was read once; keep that reading
+                page = first
         where = spec["source"]
         outlet = spec.get("outlet") or page.outlet or (urlsplit(where).hostname if "://" in where else Path(where).stem)
         base = re.sub(r"[^a-z0-9]+", "-", outlet.lower()).strip("-") or "outlet"
@@ -600,7 +615,7 @@ def _align_posts(specs: list[dict]) -> tuple[list, list[dict]]:
             number = count - position if page.order == "newest" else position + 1
             posts.append(AlignPost(id=f"{slug}-{number}", outlet=outlet, text=post.text, headline=post.headline,
                                    time=post.time, position=position, page_order=page.order,
-                                   date_assumed=page.date_source == "assumed", zone_assumed=page.zone_source == "assumed"))
+                                   date_assumed=assumed, zone_assumed=page.zone_source == "assumed"))
     _skipped(errors, len(specs))
     return posts, errors
 

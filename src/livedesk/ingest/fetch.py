@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -287,12 +287,15 @@ def read_source(
     allow_private: Networks = (),
 ) -> ParsedPage:
     """Read a saved page or fetch a URL, and parse it. Raises ParseError or FetchError."""
+    return read_page(**load_source(path_or_url, allow_private=allow_private), outlet=outlet, tz=tz, date=date)
+
+
+def load_source(path_or_url: str, *, allow_private: Networks = ()) -> dict[str, Any]:
+    """The bytes of a saved page or a fetched URL, with the URL and content type read_page takes."""
     if path_or_url.lower().startswith(("http://", "https://")):
         result = fetch(path_or_url, allow_private=allow_private)
-        return read_page(result.content, url=result.final_url, content_type=result.content_type,
-                         outlet=outlet, tz=tz, date=date)
+        return {"content": result.content, "url": result.final_url, "content_type": result.content_type}
     try:
-        content = Path(path_or_url).read_bytes()
+        return {"content": Path(path_or_url).read_bytes()}
     except OSError as error:
         raise ParseError(f"cannot read {path_or_url}: {error.strerror or error}") from None
-    return read_page(content, outlet=outlet, tz=tz, date=date)
