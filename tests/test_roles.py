@@ -72,6 +72,7 @@ ROUTES = [
     Route("DELETE", "/api/events/{slug}/sources/{source_id}", by_role(204, 204, 403, 403), None, "source"),
     Route("POST", "/api/events/{slug}/keypoints/accept", EDITORS_ONLY, lambda: {"text": "Ferries resume at noon."}),
     Route("POST", "/api/media", by_role(201, 201, 201, 403), files=small_png),
+    Route("POST", "/api/embeds", by_role(200, 200, 200, 403), lambda: {"url": "https://vimeo.com/76979871"}),
 ]
 
 

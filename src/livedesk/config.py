@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     # private networks other outlets' pages may be fetched from (loopback for `1`)
     fetch_allow_private: Annotated[tuple[Network, ...], NoDecode] = ()
     poll_sources: bool = True  # this node takes its share of polling other outlets' sources
+    oembed: bool = True  # fill embed cards from the providers' oEmbed endpoints (guarded fetch)
     poll_tick_s: float = 1.0  # how often a node looks for sources that are due
     min_poll_interval_s: int = 15  # the shortest poll interval a source may ask for
     node_id: str = ""  # names this node in source leases; default: host and process id

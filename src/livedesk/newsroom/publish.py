@@ -172,9 +172,11 @@ def _clean_media(items: list[dict] | None, settings: Settings) -> list[dict]:
         entry = {"kind": kind, "url": _clean_url(item.get("url"), "media url")}
         if kind == "image" and item.get("upload"):
             entry = _upload_entry(item)
-        for key in ("alt", "caption", "credit", "title", "source"):
+        for key in ("alt", "caption", "credit", "title", "source", "author"):
             if item.get(key):
                 entry[key] = clean_text(str(item[key]))
+        if item.get("thumbnail") and re.fullmatch(r"/media/[0-9a-f]{24}-\d{1,5}\.jpg", str(item["thumbnail"])):
+            entry["thumbnail"] = item["thumbnail"]
         if item.get("duration_s") is not None:
             entry["duration_s"] = int(item["duration_s"])
         cleaned.append(entry)

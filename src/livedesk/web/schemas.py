@@ -38,7 +38,7 @@ class Strict(BaseModel):
 
 
 class MediaIn(Strict):
-    kind: Literal["image", "video"] | None = None
+    kind: Literal["image", "video", "embed"] | None = None
     url: str | None = Field(None, max_length=2000)
     alt: str | None = Field(None, max_length=1000)
     caption: str | None = Field(None, max_length=2000)
@@ -46,6 +46,8 @@ class MediaIn(Strict):
     title: str | None = Field(None, max_length=500)
     duration_s: int | None = Field(None, ge=0, le=86400 * 7)
     source: str | None = Field(None, max_length=300)
+    author: str | None = Field(None, max_length=300)
+    thumbnail: str | None = Field(None, pattern=r"^/media/[0-9a-f]{24}-\d{1,5}\.jpg$", description="an embed card's thumbnail, kept here")
     upload: str | None = Field(None, pattern=r"^[0-9a-f]{24}$", description="an uploaded photo's id, from POST /api/media")
     width: int | None = Field(None, ge=1, le=20000)
     height: int | None = Field(None, ge=1, le=20000)

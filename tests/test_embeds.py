@@ -1,0 +1,143 @@
+"""Cards for other sites' posts and videos, pasted by URL: made from the link alone, filled from
+oEmbed through the guarded fetch, hostile links refused, and nothing third-party loaded by a
+reader who does not click (counted in Chromium)."""
+
+from __future__ import annotations
+
+import io
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser
+
+from conftest import App, http_server, server_env, unique
+
+LINKS = [
+    ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "video", "YouTube", None),
+    ("https://youtu.be/dQw4w9WgXcQ", "video", "YouTube", None),
+    ("https://vimeo.com/76979871", "video", "Vimeo", None),
+    ("https://x.com/harbourdesk/status/1790000000000000000", "embed", "X", "@harbourdesk"),
+    ("https://twitter.com/harbourdesk/status/1790000000000000000", "embed", "X", "@harbourdesk"),
+    ("https://www.instagram.com/p/C7abcDEF123/", "embed", "Instagram", None),
+    ("https://www.tiktok.com/@quaywatch/video/7350000000000000000", "video", "TikTok", "@quaywatch"),
+    ("https://bsky.app/profile/harbour.example.org/post/3kabc2def", "embed", "Bluesky", "@harbour.example.org"),
+    ("https://mastodon.example.org/@ferrynews/112233445566", "embed", "Mastodon", "@ferrynews"),
+    ("https://www.facebook.com/harbourdesk/posts/123456789", "embed", "Facebook", None),
+]
+
+
+@pytest.mark.parametrize(("url", "kind", "provider", "author"), LINKS)
+def test_a_card_from_the_link_alone(editor, url, kind, provider, author):
+    answer = editor.post("/api/embeds", json={"url": url})
+    assert answer.status_code == 200, answer.text
+    card = answer.json()
+    assert card["kind"] == kind and card["source"] == provider and card["url"].startswith("https://")
+    assert card.get("author") == author
+
+
+@pytest.mark.parametrize("url", [
+    "javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "ftp://x.com/harbourdesk/status/1",
+    "/static/x.svg",
+    "https://user:secret@x.com/harbourdesk/status/1",
+    "http://127.0.0.1/@ferrynews/1",
+    "http://[::1]/@ferrynews/1",
+    "http://169.254.169.254/@meta/1",
+    "https://news.example.org/live/harbour",
+    "https://x.com.evil.example/harbourdesk/status/1",
+    "https://www.youtube.com/watch?v=" + "a" * 2100,
+])
+def test_hostile_or_unknown_links_are_refused(editor, url):
+    answer = editor.post("/api/embeds", json={"url": url})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]
+
+
+class Provider(BaseHTTPRequestHandler):
+    """A Mastodon-like server: a status page, its oEmbed answer, and a thumbnail."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        if parts.path == "/api/oembed":
+            status = parse_qs(parts.query)["url"][0]
+            host = self.headers["Host"]
+            body = json.dumps({
+                "type": "rich", "author_name": "Ferry News", "provider_name": "Mastodon",
+                "html": f'<blockquote><p>The <b>noon ferry</b> is cancelled.</p><script src="http://{host}/x.js"></script>'
+                        f'<a href="{status}">link</a></blockquote>',
+                "thumbnail_url": f"http://{host}/thumb.png",
+            }).encode()
+            kind = "application/json"
+        elif parts.path == "/thumb.png":
+            out = io.BytesIO()
+            Image.new("RGB", (600, 400), (10, 120, 200)).save(out, "PNG")
+            body, kind = out.getvalue(), "image/png"
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_card_is_filled_from_oembed_with_plain_text_and_a_local_thumbnail(tmp_path):
+    app = App(server_env(tmp_path, LIVEDESK_FETCH_ALLOW_PRIVATE="127.0.0.0/8", LIVEDESK_POLL_SOURCES="false",
+                         LIVEDESK_BROKER_URL="memory://")).start()
+    try:
+        with http_server(Provider) as provider, app.client(app.token("editor")) as editor:
+            status = f"http://127.0.0.1:{provider.server_port}/@ferrynews/112233445566"
+            card = editor.post("/api/embeds", json={"url": status}).json()
+            assert card["source"] == "Mastodon" and card["author"] == "Ferry News"
+            assert card["caption"].startswith("The noon ferry is cancelled.") and "<" not in card["caption"]
+            assert card["thumbnail"].startswith("/media/") and card["thumbnail"].endswith("-480.jpg")
+            thumb = app.get(card["thumbnail"])
+            assert thumb.status_code == 200 and Image.open(io.BytesIO(thumb.content)).size == (480, 320)
+
+            slug = unique("ferry")
+            assert editor.post("/api/events", json={"slug": slug, "title": "Ferries"}).status_code == 201
+            post = editor.post(f"/api/events/{slug}/posts", json={"body": "Cancelled.", "media": [card]})
+            assert post.status_code == 201, post.text
+            page = app.get(f"/e/{slug}").text
+            assert "Ferry News" in page and card["thumbnail"] in page and "noon ferry is cancelled" in page
+            assert f"127.0.0.1:{provider.server_port}/x.js" not in page
+    finally:
+        app.stop()
+
+
+def test_a_reader_loads_nothing_from_the_provider_until_clicking(live_server, live_editor, browser: Browser):
+    slug = unique("embeds")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Storm videos"}).status_code == 201
+    media = [live_editor.post("/api/embeds", json={"url": url}).json() for url, *_ in LINKS[:1] + LINKS[3:4] + LINKS[8:9]]
+    post = live_editor.post(f"/api/events/{slug}/posts", json={"body": "What people are posting.", "media": media})
+    assert post.status_code == 201, post.text
+
+    context = browser.new_context()
+    try:
+        elsewhere: list[str] = []
+        context.route(lambda url: not url.startswith(live_server.url),
+                      lambda route: (elsewhere.append(route.request.url),
+                                     route.fulfill(status=200, content_type="text/html", body="<p>provider</p>")))
+        page = context.new_page()
+        page.goto(f"{live_server.url}/e/{slug}")
+        page.wait_for_load_state("networkidle")
+        cards = page.locator(f"#post-{post.json()['id']} .video-card")
+        assert cards.count() == 3
+        assert elsewhere == []  # cards, text and thumbnails are all this site's
+        csp = page.evaluate("() => fetch(location.href).then(r => r.headers.get('content-security-policy'))")
+        assert "youtube" not in csp and "twitter" not in csp
+
+        with page.expect_navigation():
+            cards.locator("a:has-text('Watch the video')").first.click()
+        assert elsewhere == ["https://www.youtube.com/watch?v=dQw4w9WgXcQ"]
+    finally:
+        context.close()
