@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 
 from conftest import App, http_server, server_env, unique
 
@@ -139,5 +139,31 @@ def test_a_reader_loads_nothing_from_the_provider_until_clicking(live_server, li
         with page.expect_navigation():
             cards.locator("a:has-text('Watch the video')").first.click()
         assert elsewhere == ["https://www.youtube.com/watch?v=dQw4w9WgXcQ"]
+    finally:
+        context.close()
+
+
+def test_the_desk_makes_a_card_from_a_pasted_link(live_server, browser: Browser):
+    from test_desk import create_event, log_in, make_user
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        log_in(page, live_server, make_user(live_server, "editor"))
+        slug = create_event(page, "Quay storm posts")
+        page.fill("#f-body", "A resident filmed the waves.")
+        page.click("summary:has-text('Social post or video link')")
+        page.fill("#f-embed", "https://bsky.app/profile/harbour.example.org/post/3kabc2def")
+        page.click("#publish")
+        expect(page.locator(".notice")).to_have_text("Published.")
+        with live_server.client() as client:
+            [post] = client.get(f"/api/events/{slug}/posts").json()["posts"]
+        assert post["media"] == [{"kind": "embed", "url": "https://bsky.app/profile/harbour.example.org/post/3kabc2def",
+                                  "source": "Bluesky", "author": "@harbour.example.org"}]
+        page.fill("#f-body", "Another.")
+        page.click("summary:has-text('Social post or video link')")
+        page.fill("#f-embed", "javascript:alert(1)")
+        page.click("#publish")
+        expect(page.locator("[role=alert], .error").first).to_contain_text("http(s) address")
     finally:
         context.close()

@@ -10,7 +10,7 @@ from livedesk.newsroom import Invalid
 
 COMPOSE_FIELDS = (
     "headline", "topics", "key_event", "image_url", "image_upload", "image_alt", "image_caption", "image_credit",
-    "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
+    "embed_url", "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker",
     "scheduled_at", "tz", "draft_id",
 )
 
@@ -18,7 +18,7 @@ COMPOSE_FIELDS = (
 # The JSON API's limits, for the same fields typed into the form.
 LIMITS = {
     "headline": 500, "image_url": 2000, "image_alt": 1000, "image_caption": 2000, "image_credit": 300,
-    "video_url": 2000, "video_title": 500, "video_source": 300, "quote_speaker": 300, "correction": 1000,
+    "embed_url": 2000, "video_url": 2000, "video_title": 500, "video_source": 300, "quote_speaker": 300, "correction": 1000,
 }
 MAX_TOPICS, MAX_TOPIC_CHARS = 20, 80
 
@@ -130,7 +130,9 @@ def form_from_post(post: dict) -> dict:
         "topics": ", ".join(post.get("topics") or []), "key_event": "on" if post.get("key_event") else "",
     }
     for item in post.get("media") or []:
-        if item.get("kind") == "video" and "video_url" not in form:
+        if (item.get("kind") == "embed" or item.get("author") or item.get("thumbnail")) and "embed_url" not in form:
+            form["embed_url"] = item.get("url") or ""  # a card: made again from its link when saved
+        elif item.get("kind") == "video" and "video_url" not in form:
             form.update(video_url=item.get("url") or "", video_title=item.get("title") or "",
                         video_duration=format_duration(item.get("duration_s")), video_source=item.get("source") or "")
         elif item.get("kind") == "image" and "image_url" not in form:

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
 from livedesk.model import EventStatus, PostStatus
-from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, follow, publish
+from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, cards, follow, publish
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store.db import run_read
@@ -352,7 +352,7 @@ def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depe
     values = _compose_values(form)
     action = _field(form, "action") or "publish"
     try:
-        data = post_from_form(values)
+        data = _with_card(request, desk, post_from_form(values), values)
         if action == "preview":
             preview = render_markdown(data["body"])
             return _event_page(request, slug, desk, values, preview=preview)
@@ -363,6 +363,13 @@ def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depe
     if post["status"] == PostStatus.draft:
         return RedirectResponse(f"/desk/e/{slug}?draft={post['id']}&done=draft#compose", status_code=303)
     return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
+
+
+def _with_card(request: Request, desk: Session, data: dict, values: dict) -> dict:
+    """The post data with the card of the form's social post or video link, if it has one."""
+    if values.get("embed_url"):
+        data["media"].append(cards.embed_card(newsroom_of(request), values["embed_url"], desk.actor))
+    return data
 
 
 def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict) -> dict:
@@ -400,7 +407,7 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Session, FormD
     started_from = _version_field(form)
     try:
         check_lengths({"correction": correction})
-        data = post_from_form(values)
+        data = _with_card(request, desk, post_from_form(values), values)
         post = publish.edit_post(
             newsroom_of(request), slug, post_id, data, desk.actor, correction=correction, version=started_from
         )

@@ -165,7 +165,7 @@
   // Autosave, 1: every keystroke to this browser, so a closed tab loses nothing.
   const slug = form.dataset.slug;
   const localKey = "livedesk:compose:" + slug;
-  const fieldNames = ["headline", "body", "topics", "image_url", "image_upload", "image_alt", "image_caption", "image_credit",
+  const fieldNames = ["headline", "body", "topics", "embed_url", "image_url", "image_upload", "image_alt", "image_caption", "image_credit",
     "video_url", "video_title", "video_duration", "video_source", "quote_text", "quote_speaker"];
 
   function fields() {
