@@ -1,4 +1,5 @@
 """Fan-out of "something changed": the store is the truth, a broker only says where to look.
+It also adds up each node's open readers per event (counted per connection, never per post).
 
 A lost message costs latency, never data: readers also look for missed changes on a timer.
 """
@@ -17,6 +18,12 @@ class Broker(Protocol):
         """Say that change `change_id` is committed. Safe from any thread; never raises."""
 
     async def stop(self) -> None: ...
+
+    def report_readers(self, site: str, node: str, counts: dict[int, int], ttl_s: float) -> None:
+        """Say how many readers each event has open on `node` now; the figure lapses after `ttl_s`."""
+
+    def reader_counts(self, site: str) -> dict[int, int]:
+        """Readers open per event on every node of `site` that reported lately."""
 
 
 def make_broker(url: str) -> Broker:

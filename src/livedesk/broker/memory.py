@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import Counter
 from collections.abc import Callable
 
 
@@ -10,6 +12,7 @@ class MemoryBroker:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_change: Callable[[int], None] | None = None
+        self._readers: dict[tuple[str, str], tuple[float, dict[int, int]]] = {}
 
     async def start(self, on_change: Callable[[int], None]) -> None:
         self._loop = asyncio.get_running_loop()
@@ -24,3 +27,13 @@ class MemoryBroker:
     async def stop(self) -> None:
         self._loop = None
         self._on_change = None
+
+    def report_readers(self, site: str, node: str, counts: dict[int, int], ttl_s: float) -> None:
+        self._readers[(site, node)] = (time.monotonic() + ttl_s, dict(counts))
+
+    def reader_counts(self, site: str) -> dict[int, int]:
+        now, total = time.monotonic(), Counter[int]()
+        for (where, _node), (until, counts) in list(self._readers.items()):
+            if where == site and until > now:
+                total.update(counts)
+        return dict(total)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 import redis
@@ -19,6 +21,7 @@ import redis.asyncio as aredis
 log = logging.getLogger("livedesk.broker")
 
 CHANNEL = "livedesk:changes"
+READERS = "livedesk:readers:"  # + site + ":" + node: a hash of event id -> readers open there
 
 
 class RedisBroker:
@@ -98,3 +101,25 @@ class RedisBroker:
         self._outbox.put(None)
         self._sender.join(timeout=2)
         self._publisher.close()
+
+    def report_readers(self, site: str, node: str, counts: dict[int, int], ttl_s: float) -> None:
+        key = f"{READERS}{site}:{node}"
+        try:
+            with self._publisher.pipeline() as pipe:  # MULTI: other nodes never read half a report
+                pipe.delete(key)
+                if counts:
+                    pipe.hset(key, mapping={str(event): n for event, n in counts.items()})
+                    pipe.expire(key, max(1, math.ceil(ttl_s)))
+                pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not report readers: %s", exc)
+
+    def reader_counts(self, site: str) -> dict[int, int]:
+        total = Counter[int]()
+        try:
+            for key in self._publisher.scan_iter(match=f"{READERS}{site}:*", count=200):
+                for event, n in self._publisher.hgetall(key).items():
+                    total[int(event)] += int(n)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not read reader counts: %s", exc)
+        return dict(total)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -18,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
 from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish
+from livedesk.newsroom.follow import default_node_id
 from livedesk.newsroom.photos import TooLarge
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
@@ -45,7 +48,9 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
         app.state.newsroom, app.state.hub = room, hub
         await hub.start()
         await room.broker.start(hub.notify)
-        tasks = [asyncio.create_task(_publish_scheduled(room))]
+        app.state.readers_site = readers_site(settings)
+        tasks = [asyncio.create_task(_publish_scheduled(room)),
+                 asyncio.create_task(_report_readers(room, hub, app.state.readers_site))]
         tasks += [asyncio.create_task(job(room)) for job in background]
         gc.collect()
         gc.freeze()  # long-lived objects stay out of the collector's way: fewer pauses
@@ -96,6 +101,24 @@ async def _publish_scheduled(room: Newsroom) -> None:
             await anyio.to_thread.run_sync(publish.publish_due, room)
         except Exception:
             log.exception("publishing scheduled posts failed; trying again")
+
+
+def readers_site(settings: Settings) -> str:
+    """Names the nodes that count readers together: those on one database."""
+    return hashlib.blake2b(settings.database_url.encode(), digest_size=8).hexdigest()
+
+
+async def _report_readers(room: Newsroom, hub: Hub, site: str) -> None:
+    """Every few seconds, tell the other nodes how many readers each event has open here."""
+    every = room.settings.readers_report_s
+    node = default_node_id(room.settings)
+    try:
+        while True:
+            await anyio.to_thread.run_sync(room.broker.report_readers, site, node, hub.readers_per_event(), every * 3)
+            await asyncio.sleep(every)
+    finally:
+        with contextlib.suppress(Exception):  # this node's readers leave with it
+            room.broker.report_readers(site, node, {}, every)
 
 
 def _error(status: int, message: str, **extra) -> JSONResponse:

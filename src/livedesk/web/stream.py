@@ -100,6 +100,10 @@ class Hub:
     def reader_count(self) -> int:
         return sum(len(s) for s in self.by_event.values())
 
+    def readers_per_event(self) -> dict[int, int]:
+        """Open readers of each event's stream on this node (the all-events stream is not counted)."""
+        return {event_id: len(readers) for event_id, readers in self.by_event.items() if event_id is not None and readers}
+
     async def start(self) -> None:
         self.last_id = await anyio.to_thread.run_sync(run_read, self.engine, change_store.last_change_id)
         self._tasks = [asyncio.create_task(self._every(self.keepalive_s, self._keepalive)),

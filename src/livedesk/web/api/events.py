@@ -70,6 +70,13 @@ def get_event(request: Request, slug: str) -> Response:
     return etag_json(request, run_read(engine_of(request), read))
 
 
+@router.get("/events/{slug}/readers", summary="How many readers have the event open now, on every node")
+def readers_now(request: Request, slug: str) -> JSONResponse:
+    event = run_read(engine_of(request), lambda conn: event_store.require_event(conn, slug))
+    counts = newsroom_of(request).broker.reader_counts(request.app.state.readers_site)
+    return JSONResponse({"event": slug, "readers": counts.get(event.id, 0)}, headers={"Cache-Control": "no-store"})
+
+
 @router.patch("/events/{slug}", summary="Change an event (title, status, key points, links ...)")
 def patch_event(request: Request, slug: str, body: EventPatch, actor: Actor = Depends(required_actor)) -> dict:
     data = body.model_dump(exclude_unset=True, mode="python")
