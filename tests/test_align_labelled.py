@@ -4,6 +4,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
@@ -201,3 +202,25 @@ def test_an_aligner_started_from_stored_posts_carries_on_live(monkeypatch):
         (dev,) = [d for d in aligner.add(post) if post.id in d.post_ids]
         assert {gold[pid] for pid in dev.post_ids} == {gold[post.id]}
     assert _groups(aligner.alignment()) == _groups(align(posts))
+
+
+def test_two_outlets_that_each_wrote_twice_far_apart_are_two_developments():
+    start = datetime(2033, 3, 2, 14, 0, tzinfo=UTC)
+
+    def post(pid: str, outlet: str, minutes: int) -> AlignPost:
+        return AlignPost(id=pid, outlet=outlet, text="Crowds break into the assembly hall.",
+                         time=start + timedelta(minutes=minutes))
+
+    # every pair links strongly: one post each would make one development
+    posts = [post("a-1", "A", 0), post("a-2", "A", 26), post("b-1", "B", -2), post("b-2", "B", 6)]
+    i, j = np.triu_indices(4, k=1)
+    keep = np.array([posts[x].outlet != posts[y].outlet for x, y in zip(i, j)])
+    i, j = i[keep], j[keep]
+    score = np.array([0.95, 0.9, 0.88, 0.97])  # a-1/b-1, a-1/b-2, a-2/b-1, a-2/b-2
+    labels = cluster._components(posts, i, j, score, similar.LINK_PROBABILITY)
+    assert len(set(labels.tolist())) == 2
+    # one outlet's single post may still report what another wrote twice, an hour apart
+    posts = [post("a-1", "A", 0), post("b-1", "B", -40), post("b-2", "B", 25)]
+    labels = cluster._components(posts, np.array([0, 0]), np.array([1, 2]), np.array([0.9, 0.9]),
+                                 similar.LINK_PROBABILITY)
+    assert len(set(labels.tolist())) == 1

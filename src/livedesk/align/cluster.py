@@ -233,11 +233,29 @@ def _components(
                  for x in members[ra] for y in members[rb] if outlet[x] != outlet[y]]
         # a second post of one outlet joins only a group it is clearly about
         repeat = bool({outlet[x] for x in members[ra]} & {outlet[y] for y in members[rb]})
+        if repeat and _apart(posts, members[ra], members[rb]):
+            continue
         if cross and sum(cross) / len(cross) < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
             continue
         parent[rb] = ra
         members[ra].extend(members.pop(rb))
     return np.array([find(k) for k in range(len(posts))])
+
+
+SPLIT_S = 900.0  # posts of one outlet further apart than this are not one development split in two
+
+
+def _apart(posts: list[AlignPost], a: list[int], b: list[int]) -> bool:
+    """True when two groups joined would hold several timed posts of two or more outlets, and
+    the posts of one of them lie further apart than SPLIT_S. One outlet's summary may report
+    what another wrote in several posts, but two outlets that each wrote twice, far apart,
+    wrote of two things."""
+    times: dict[str, list[float]] = {}
+    for k in a + b:
+        if (when := posts[k].time) is not None:
+            times.setdefault(posts[k].outlet, []).append(when.timestamp())
+    several = [max(t) - min(t) for t in times.values() if len(t) > 1]
+    return len(several) >= 2 and max(several) > SPLIT_S
 
 
 GROUP_AVERAGE = 0.6  # groups merge when their posts link on average by this share of the threshold
