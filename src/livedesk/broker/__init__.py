@@ -25,6 +25,12 @@ class Broker(Protocol):
     def reader_counts(self, site: str) -> dict[int, int]:
         """Readers open per event on every node of `site` that reported lately."""
 
+    def report_presence(self, site: str, event_id: int, user: str, state: dict[str, str | None], ttl_s: float) -> None:
+        """Say what a desk user is doing on an event (online, writing, editing a post) for `ttl_s`."""
+
+    def presence(self, site: str, event_id: int) -> list[dict[str, str | None]]:
+        """The desk users on an event now, by name: {"user", "state", "post"}."""
+
 
 def make_broker(url: str) -> Broker:
     if url.startswith("redis://") or url.startswith("rediss://"):

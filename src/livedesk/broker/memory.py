@@ -13,6 +13,7 @@ class MemoryBroker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._on_change: Callable[[int], None] | None = None
         self._readers: dict[tuple[str, str], tuple[float, dict[int, int]]] = {}
+        self._presence: dict[tuple[str, int], dict[str, tuple[float, dict[str, str | None]]]] = {}
 
     async def start(self, on_change: Callable[[int], None]) -> None:
         self._loop = asyncio.get_running_loop()
@@ -37,3 +38,11 @@ class MemoryBroker:
             if where == site and until > now:
                 total.update(counts)
         return dict(total)
+
+    def report_presence(self, site: str, event_id: int, user: str, state: dict[str, str | None], ttl_s: float) -> None:
+        self._presence.setdefault((site, event_id), {})[user] = (time.monotonic() + ttl_s, dict(state))
+
+    def presence(self, site: str, event_id: int) -> list[dict[str, str | None]]:
+        now = time.monotonic()
+        users = self._presence.get((site, event_id), {})
+        return [{"user": user, **state} for user, (until, state) in sorted(users.items()) if until > now]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -21,6 +23,7 @@ import redis.asyncio as aredis
 log = logging.getLogger("livedesk.broker")
 
 CHANNEL = "livedesk:changes"
+PRESENCE = "livedesk:presence:"  # + site + ":" + event id: a hash of desk user -> what they do, until when
 READERS = "livedesk:readers:"  # + site + ":" + node: a hash of event id -> readers open there
 
 
@@ -123,3 +126,27 @@ class RedisBroker:
         except (redis.RedisError, OSError) as exc:
             log.warning("could not read reader counts: %s", exc)
         return dict(total)
+
+    def report_presence(self, site: str, event_id: int, user: str, state: dict[str, str | None], ttl_s: float) -> None:
+        key = f"{PRESENCE}{site}:{event_id}"
+        try:
+            with self._publisher.pipeline() as pipe:
+                pipe.hset(key, user, json.dumps({**state, "until": time.time() + ttl_s}))
+                pipe.expire(key, max(1, math.ceil(ttl_s * 2)))
+                pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not report presence: %s", exc)
+
+    def presence(self, site: str, event_id: int) -> list[dict[str, str | None]]:
+        try:
+            found = self._publisher.hgetall(f"{PRESENCE}{site}:{event_id}")
+        except (redis.RedisError, OSError) as exc:
+            log.warning("could not read presence: %s", exc)
+            return []
+        now, users = time.time(), []
+        for user, raw in sorted(found.items()):
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                state = json.loads(raw)
+                if state.pop("until", 0) > now:
+                    users.append({"user": user.decode(), **state})
+        return users

@@ -24,7 +24,7 @@ from livedesk.newsroom.follow import default_node_id
 from livedesk.newsroom.photos import TooLarge
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, compare, currency, desk, feeds, pages, render, search
+from livedesk.web import api, compare, currency, desk, feeds, pages, presence, render, search
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
 from livedesk.web.responses import post_etag
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.state.settings = settings
     app.include_router(api.router)
     desk.install(app)
+    app.include_router(presence.router)
     app.include_router(compare.router)
     app.include_router(feeds.router)
     app.include_router(pages.router)

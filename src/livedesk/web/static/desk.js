@@ -44,6 +44,42 @@
     });
   });
 
+  // Presence: say every few seconds what this user is doing; the desk's stream says who else is here.
+  const presence = document.getElementById("presence");
+  let lastTyped = 0;
+  if (presence) {
+    const base = "/desk/e/" + encodeURIComponent(presence.dataset.slug) + "/presence";
+    document.addEventListener("input", function () { lastTyped = Date.now(); });
+    const tell = function () {
+      const editing = presence.dataset.post;
+      const state = editing ? "editing" : (Date.now() - lastTyped < 10000 ? "writing" : "online");
+      sendJSON("POST", base, { state: state, post_id: editing || null }).catch(function () { /* next beat */ });
+    };
+    tell();
+    setInterval(tell, 5000);
+    const words = { online: "online", writing: "writing a post" };
+    const list = document.getElementById("presence-list");
+    const readersNow = document.getElementById("readers-now");
+    new EventSource(base + "/stream").addEventListener("presence", function (e) {
+      const now = JSON.parse(e.data);
+      readersNow.textContent = now.readers + (now.readers === 1 ? " reader" : " readers") + " on the page now";
+      list.replaceChildren();
+      document.querySelectorAll(".editing-badge").forEach(function (b) { b.remove(); });
+      now.editors.forEach(function (who) {
+        const item = document.createElement("li");
+        const post = who.post ? document.getElementById("post-" + who.post) : null;
+        item.textContent = who.user + " — " + (who.state === "editing" ? "editing a post" : words[who.state] || who.state);
+        list.appendChild(item);
+        if (post && who.state === "editing") {
+          const badge = document.createElement("span");
+          badge.className = "badge editing-badge";
+          badge.textContent = who.user + " is editing";
+          (post.querySelector("header") || post).appendChild(badge);
+        }
+      });
+    });
+  }
+
   const form = document.getElementById("compose-form") || document.getElementById("edit-form");
   if (!form) return;
   const body = form.querySelector("#f-body");
@@ -102,7 +138,14 @@
   const photoInput = document.getElementById("f-photo");
   const photoDrop = document.getElementById("photo-drop");
   const photoStatus = document.getElementById("photo-status");
-  const photoPreview = document.getElementById("photo-preview");
+  let photoPreview = document.getElementById("photo-preview");
+  if (!photoPreview && photoDrop) {  // made here: an img without a photo is not valid HTML
+    photoPreview = document.createElement("img");
+    photoPreview.id = "photo-preview";
+    photoPreview.alt = "";
+    photoPreview.hidden = true;
+    photoDrop.insertBefore(photoPreview, photoStatus);
+  }
   const uploadField = document.getElementById("f-upload");
   const imageUrl = form.querySelector("#f-image");
 

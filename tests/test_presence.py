@@ -1,0 +1,57 @@
+"""Editors see each other on an event's desk (who is online, writing, editing which post) and the
+readers open now, pushed over the desk's own stream; in Chromium against a real server."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from conftest import SSEReader, unique
+from test_edit_versions import new_post, two_editors  # noqa: F401 - `two_editors` is a fixture
+
+
+def test_editors_see_who_is_here_and_who_edits_which_post(live_server, live_editor, two_editors):  # noqa: F811
+    slug = unique("presence")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Bridge closure"}).status_code == 201
+    post, _tag = new_post(live_editor, slug, "The bridge shuts at ten.")
+    first, second = two_editors
+    first.goto(f"{live_server.url}/desk/e/{slug}")
+    second.goto(f"{live_server.url}/desk/e/{slug}/posts/{post['id']}/edit")
+
+    listed = first.locator("#presence-list")
+    expect(listed).to_contain_text(re.compile(r"editor-[0-9a-f]+ — editing a post"), timeout=15000)
+    badge = first.locator(f"#post-{post['id']} .editing-badge")
+    expect(badge).to_contain_text("is editing", timeout=15000)
+    assert badge.text_content().split(" is editing")[0] in listed.text_content()
+
+    first.fill("#f-body", "Drivers queue at the east ramp.")
+    expect(second.locator("#presence-list")).to_contain_text("writing a post", timeout=15000)
+
+    reader = SSEReader(f"{live_server.url}/api/events/{slug}/stream")
+    try:
+        expect(first.locator("#readers-now")).to_have_text("1 reader on the page now", timeout=20000)
+    finally:
+        reader.close()
+    expect(first.locator("#readers-now")).to_have_text("0 readers on the page now", timeout=20000)
+
+    second.goto(f"{live_server.url}/desk")  # left the post: the badge goes once the presence lapses
+    expect(badge).to_have_count(0, timeout=30000)
+
+
+def test_presence_needs_the_csrf_header_and_a_known_event(server):
+    from test_desk import http_login, make_user
+
+    name = make_user(server, "editor")
+    with http_login(server, name) as client:
+        csrf = client.headers.pop("X-CSRF-Token")
+        slug = unique("pres")
+        assert client.post("/api/events", json={"slug": slug, "title": "t"}, headers={"X-CSRF-Token": csrf}).status_code == 201
+        assert client.post(f"/desk/e/{slug}/presence", json={"state": "online"}).status_code == 403
+        told = client.post(f"/desk/e/{slug}/presence", json={"state": "writing"}, headers={"X-CSRF-Token": csrf})
+        assert told.status_code == 200
+        assert told.json() == {"editors": [{"user": name, "state": "writing", "post": None}], "readers": 0}
+        missing = client.post("/desk/e/no-such-event/presence", json={"state": "online"}, headers={"X-CSRF-Token": csrf})
+        assert missing.status_code == 404
+        odd = client.post(f"/desk/e/{slug}/presence", json={"state": "dancing"}, headers={"X-CSRF-Token": csrf})
+        assert odd.status_code == 422
