@@ -81,3 +81,23 @@ def test_the_folder_serves_the_event_without_the_server(browser, frozen) -> None
 def test_an_unknown_event_is_refused_in_one_line(server, tmp_path: Path) -> None:
     result = run_cli("event", "freeze", "no-such-event", str(tmp_path / "out"), env=server.env, check=False)
     assert result.returncode == 2 and "no event" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_uploaded_photos_are_frozen_with_their_renditions(server, tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (1200, 800), (40, 90, 150)).save(picture, "JPEG")
+    slug = unique("photos")
+    with server.client(server.token("editor")) as editor:
+        assert editor.post("/api/events", json={"slug": slug, "title": "Lighthouse photos"}).status_code == 201
+        item = editor.post("/api/media", files={"file": ("lamp.jpg", picture.getvalue(), "image/jpeg")}).json()
+        post = editor.post(f"/api/events/{slug}/posts", json={"body": "The lamp.", "media": [{**item, "alt": "The lamp room"}]})
+        assert post.status_code == 201, post.text
+    run_cli("event", "freeze", slug, str(tmp_path), env=server.env)
+    for width in item["widths"]:
+        for ext in ("jpg", "webp"):
+            frozen = tmp_path / "media" / f"{item['upload']}-{width}.{ext}"
+            assert frozen.read_bytes() == server.get(f"/media/{item['upload']}-{width}.{ext}").content

@@ -9,6 +9,7 @@ Written under DIR as the site's paths, so DIR can be served as the site's root:
     e/SLUG/timeline/index.html   the merged timeline and the compare page, where the event has them
     e/SLUG/rss.xml, atom.xml, feed.json, liveblog.jsonld (the page's LiveBlogPosting JSON-LD)
     static/...                   the styles and images those pages use
+    media/...                    the renditions of photos uploaded to its posts
 
 A frozen page keeps no live parts: the script that follows the stream is left out, and each
 "Show more" link points at the next written page.
@@ -32,6 +33,7 @@ _JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S
 _LIVE_SCRIPT = re.compile(r'<script src="/static/reader\.js[^"]*" defer></script>')
 _NEXT = re.compile(r'<a href="([^"]*)"([^>]*) rel="next">')
 _STATIC = re.compile(r'(?:href|src)="(/static/[^"?#]+)')
+_MEDIA = re.compile(r"/media/[0-9a-f]{24}-\d{1,5}\.(?:jpg|webp)")  # uploaded photos' renditions
 _CSS_URL = re.compile(r'url\(["\']?(/static/[^"\')?#]+)')
 
 
@@ -100,8 +102,8 @@ def _frozen(html: str) -> str:
 
 
 async def _static_paths(client: httpx.AsyncClient, pages: list[str]) -> set[str]:
-    """The site's static files the pages use, and those their style sheets use."""
-    paths = {path for page in pages for path in _STATIC.findall(page)}
+    """The site's static files and uploaded photos the pages use, and what their style sheets use."""
+    paths = {path for page in pages for path in _STATIC.findall(page) + _MEDIA.findall(page)}
     for path in [p for p in paths if p.endswith(".css")]:
         paths.update(_CSS_URL.findall((await client.get(path)).text))
     return {urlsplit(path).path for path in paths}
