@@ -55,3 +55,18 @@ def test_presence_needs_the_csrf_header_and_a_known_event(server):
         assert missing.status_code == 404
         odd = client.post(f"/desk/e/{slug}/presence", json={"state": "dancing"}, headers={"X-CSRF-Token": csrf})
         assert odd.status_code == 422
+
+
+def test_a_contributors_post_shows_up_at_once_for_an_editor(live_server, live_editor, two_editors):  # noqa: F811
+    slug = unique("waiting")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Flood gates"}).status_code == 201
+    editor_page, _other = two_editors
+    editor_page.goto(f"{live_server.url}/desk/e/{slug}")
+    expect(editor_page.locator("#readers-now")).to_contain_text("readers on the page now", timeout=15000)
+    with live_server.client(live_server.token("contributor")) as contributor:
+        sent = contributor.post(f"/api/events/{slug}/posts", json={"body": "Gates close at six, says the warden."})
+    assert sent.status_code == 201 and sent.json()["status"] == "pending"
+    news = editor_page.locator("#pending-news")
+    expect(news).to_contain_text("1 new post is waiting for approval", timeout=15000)
+    news.locator("a").click()
+    expect(editor_page.locator(f"#post-{sent.json()['id']}")).to_contain_text("Gates close at six")

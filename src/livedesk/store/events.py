@@ -60,9 +60,16 @@ def event_titles(conn: Connection) -> dict[str, str]:
 
 
 def count_published(conn: Connection, event_id: int) -> int:
-    query = select(func.count()).select_from(posts).where(
-        posts.c.event_id == event_id, posts.c.status == PostStatus.published
-    )
+    return _count_posts(conn, event_id, PostStatus.published)
+
+
+def count_pending(conn: Connection, event_id: int) -> int:
+    """Contributors' posts of the event waiting for an editor."""
+    return _count_posts(conn, event_id, PostStatus.pending)
+
+
+def _count_posts(conn: Connection, event_id: int, status: PostStatus) -> int:
+    query = select(func.count()).select_from(posts).where(posts.c.event_id == event_id, posts.c.status == status)
     return int(conn.execute(query).scalar_one())
 
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field
 
+from livedesk.store import events as event_store
 from livedesk.store.db import run_read
 from livedesk.web.auth import Session, csrf_valid
 from livedesk.web.deps import engine_of, event_or_404, newsroom_of
@@ -36,10 +37,14 @@ def _event_id(request: Request, slug: str) -> int:
     return run_read(engine_of(request), lambda conn: event_or_404(conn, slug)).id
 
 
-def snapshot(request: Request, event_id: int) -> dict:
-    """The desk users on the event, and its readers now, as every node sees them."""
+def snapshot(request: Request, event_id: int, *, pending: bool = False) -> dict:
+    """The desk users on the event, and its readers now, as every node sees them; for an editor
+    also the contributors' posts waiting for approval."""
     broker, site = newsroom_of(request).broker, request.app.state.readers_site
-    return {"editors": broker.presence(site, event_id), "readers": broker.reader_counts(site).get(event_id, 0)}
+    now = {"editors": broker.presence(site, event_id), "readers": broker.reader_counts(site).get(event_id, 0)}
+    if pending:
+        now["pending"] = run_read(engine_of(request), lambda conn: event_store.count_pending(conn, event_id))
+    return now
 
 
 @router.post("/e/{slug}/presence")
@@ -55,14 +60,15 @@ def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depend
 
 @router.get("/e/{slug}/presence/stream")
 async def stream(request: Request, slug: str, desk: Session = Depends(signed_in)) -> StreamingResponse:
-    """Server-Sent Events: a `presence` event whenever who is here, or the readers' count, changes."""
+    """Server-Sent Events: a `presence` event whenever who is here, the readers' count, or (for
+    editors) the number of posts waiting for approval changes."""
     event_id = await anyio.to_thread.run_sync(_event_id, request, slug)
 
     async def events() -> AsyncIterator[bytes]:
         last, quiet = None, 0.0
         yield b"retry: 3000\n\n"
         while not await request.is_disconnected():
-            now = await anyio.to_thread.run_sync(snapshot, request, event_id)
+            now = await anyio.to_thread.run_sync(lambda: snapshot(request, event_id, pending=desk.is_editor))
             if now != last:
                 last, quiet = now, 0.0
                 yield b"event: presence\ndata: " + json.dumps(now).encode() + b"\n\n"

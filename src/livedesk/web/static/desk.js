@@ -62,6 +62,18 @@
     const readersNow = document.getElementById("readers-now");
     new EventSource(base + "/stream").addEventListener("presence", function (e) {
       const now = JSON.parse(e.data);
+      const shown = Number(presence.dataset.pending);
+      if (presence.dataset.pending !== undefined && now.pending !== undefined && now.pending > shown) {
+        const news = document.getElementById("pending-news");
+        const more = now.pending - shown;
+        news.replaceChildren(more + (more === 1 ? " new post is" : " new posts are") + " waiting for approval. ");
+        const link = document.createElement("a");
+        link.href = location.pathname + "#pending-h";
+        link.textContent = "Show them";
+        link.addEventListener("click", function (ev) { ev.preventDefault(); location.hash = "pending-h"; location.reload(); });
+        news.appendChild(link);
+        news.hidden = false;
+      }
       readersNow.textContent = now.readers + (now.readers === 1 ? " reader" : " readers") + " on the page now";
       list.replaceChildren();
       document.querySelectorAll(".editing-badge").forEach(function (b) { b.remove(); });
