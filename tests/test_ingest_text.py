@@ -218,3 +218,17 @@ def test_an_undated_page_read_just_after_its_posts_keeps_todays_date() -> None:
     page = read_text(f"Harbour works\n\n{recent:%H:%M} UTC\nCranes arrive at the pier.\n\n"
                      f"{older:%H:%M} UTC\nThe pier is closed to walkers.", outlet="Quay News")
     assert [p.time for p in page.posts] == [recent, older]
+
+
+def test_a_given_date_dates_the_newest_posts_of_a_page_published_the_day_before() -> None:
+    # the coverage opened one morning and ran into the next afternoon; the excerpt keeps only
+    # its newest posts, so the date the user gives is theirs, not the day it was published
+    text = (
+        "Harbour Lights live: the tunnel breakthrough\n\n"
+        "Published: 9:10AM Wednesday March 3, 2027\n\n"
+        "4:40PM\n\nThe last section of rock gives way and the two crews shake hands through the gap.\n\n"
+        "4:05PM\n\nEngineers say the drill is less than a metre from breaking through.\n\n"
+        "3:30PM\n\nThe night shift has been replaced by a fresh crew for the final push.\n"
+    )
+    page = read_page(text, tz="UTC", date=date(2027, 3, 4))
+    assert [p.time for p in page.posts] == [utc(2027, 3, 4, 16, 40), utc(2027, 3, 4, 16, 5), utc(2027, 3, 4, 15, 30)]

@@ -438,8 +438,12 @@ def read_text(
     last_day = updated_day or date
     if first_day is None and last_day is None:
         last_day = _mentioned_date(text, marker)
+    # a date the user gives is the newest posts' (the page may be cut off before its first),
+    # unless date headings date the posts
+    given_end = date is not None and not any(c.heading is not None for c in timed)
     times, order = resolve(
-        clocks, zone=zone, year=year, start=first_day, end=last_day or datetime.now(UTC).date(), end_first=updated_day is not None
+        clocks, zone=zone, year=year, start=first_day, end=last_day or datetime.now(UTC).date(),
+        end_first=updated_day is not None or given_end,
     )
     if first_day is None and last_day is None and _in_future(times):
         # Nothing dates the page, so its newest posts were taken to be today's; a page read now
