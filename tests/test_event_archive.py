@@ -179,3 +179,32 @@ def test_an_event_moves_from_sqlite_to_postgresql_and_back(server, full_event: s
             run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": stop})
             source = stop
         assert comparable(dump(source, full_event)) == comparable(dump(here, full_event))
+
+
+def test_uploaded_photos_move_with_their_event(server, target: str, tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    picture = io.BytesIO()
+    Image.new("RGB", (1000, 700), (120, 40, 60)).save(picture, "JPEG")
+    slug = unique("photos")
+    with server.client(server.token("editor")) as editor:
+        assert editor.post("/api/events", json={"slug": slug, "title": "Ferry photos"}).status_code == 201
+        item = editor.post("/api/media", files={"file": ("ferry.jpg", picture.getvalue(), "image/jpeg")}).json()
+        post = editor.post(f"/api/events/{slug}/posts", json={"body": "The ferry.", "media": [{**item, "alt": "A ferry"}]})
+        assert post.status_code == 201, post.text
+    archive = tmp_path / "photos.zip"
+    run_cli("event", "export", slug, str(archive), env=server.env)
+    names = zipfile.ZipFile(archive).namelist()
+    assert "media.json" in names and f"media/{item['upload']}-960.webp" in names
+    run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": target})
+    other = App(server_env(tmp_path, LIVEDESK_DATABASE_URL=target, LIVEDESK_POLL_SOURCES="false", LIVEDESK_BROKER_URL="memory://")).start()
+    try:
+        for width in item["widths"]:
+            for ext in ("jpg", "webp"):
+                name = f"/media/{item['upload']}-{width}.{ext}"
+                assert other.get(name).content == server.get(name).content
+        assert f"{item['upload']}-480.webp 480w" in other.get(f"/e/{slug}").text
+    finally:
+        other.stop()

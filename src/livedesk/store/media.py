@@ -33,6 +33,8 @@ def upload_sizes(conn: Connection, upload_id: str) -> list[tuple[int, int]]:
 
 
 def insert_blobs(conn: Connection, blobs: list[Blob], created_by: int | None, when: datetime) -> None:
+    if not blobs:
+        return
     conn.execute(insert(media_blobs), [
         {"name": b.name, "upload_id": b.upload_id, "width": b.width, "height": b.height,
          "content_type": b.content_type, "data": b.data, "created_by": created_by, "created_at": when}
@@ -45,3 +47,11 @@ def get_blob(conn: Connection, name: str) -> Blob | None:
     if row is None:
         return None
     return Blob(row.name, row.upload_id, row.width, row.height, row.content_type, bytes(row.data))
+
+
+def blobs_of(conn: Connection, upload_ids: list[str]) -> list[Blob]:
+    """Every rendition of these uploads."""
+    if not upload_ids:
+        return []
+    rows = conn.execute(select(media_blobs).where(media_blobs.c.upload_id.in_(upload_ids)).order_by(media_blobs.c.name))
+    return [Blob(r.name, r.upload_id, r.width, r.height, r.content_type, bytes(r.data)) for r in rows]
