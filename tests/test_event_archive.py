@@ -182,16 +182,12 @@ def test_an_event_moves_from_sqlite_to_postgresql_and_back(server, full_event: s
 
 
 def test_uploaded_photos_move_with_their_event(server, target: str, tmp_path: Path) -> None:
-    import io
+    from test_photos import jpeg
 
-    from PIL import Image
-
-    picture = io.BytesIO()
-    Image.new("RGB", (1000, 700), (120, 40, 60)).save(picture, "JPEG")
     slug = unique("photos")
     with server.client(server.token("editor")) as editor:
         assert editor.post("/api/events", json={"slug": slug, "title": "Ferry photos"}).status_code == 201
-        item = editor.post("/api/media", files={"file": ("ferry.jpg", picture.getvalue(), "image/jpeg")}).json()
+        item = editor.post("/api/media", files={"file": ("ferry.jpg", jpeg(1000, 700), "image/jpeg")}).json()
         post = editor.post(f"/api/events/{slug}/posts", json={"body": "The ferry.", "media": [{**item, "alt": "A ferry"}]})
         assert post.status_code == 201, post.text
     archive = tmp_path / "photos.zip"
