@@ -182,14 +182,9 @@ def test_an_event_moves_from_sqlite_to_postgresql_and_back(server, full_event: s
 
 
 def test_uploaded_photos_move_with_their_event(server, target: str, tmp_path: Path) -> None:
-    from test_photos import jpeg
+    from test_photos import event_with_photo
 
-    slug = unique("photos")
-    with server.client(server.token("editor")) as editor:
-        assert editor.post("/api/events", json={"slug": slug, "title": "Ferry photos"}).status_code == 201
-        item = editor.post("/api/media", files={"file": ("ferry.jpg", jpeg(1000, 700), "image/jpeg")}).json()
-        post = editor.post(f"/api/events/{slug}/posts", json={"body": "The ferry.", "media": [{**item, "alt": "A ferry"}]})
-        assert post.status_code == 201, post.text
+    slug, item = event_with_photo(server, "Ferry photos", 1000, 700)
     archive = tmp_path / "photos.zip"
     run_cli("event", "export", slug, str(archive), env=server.env)
     names = zipfile.ZipFile(archive).namelist()

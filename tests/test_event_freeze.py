@@ -84,14 +84,9 @@ def test_an_unknown_event_is_refused_in_one_line(server, tmp_path: Path) -> None
 
 
 def test_uploaded_photos_are_frozen_with_their_renditions(server, tmp_path: Path) -> None:
-    from test_photos import jpeg
+    from test_photos import event_with_photo
 
-    slug = unique("photos")
-    with server.client(server.token("editor")) as editor:
-        assert editor.post("/api/events", json={"slug": slug, "title": "Lighthouse photos"}).status_code == 201
-        item = editor.post("/api/media", files={"file": ("lamp.jpg", jpeg(1200, 800), "image/jpeg")}).json()
-        post = editor.post(f"/api/events/{slug}/posts", json={"body": "The lamp.", "media": [{**item, "alt": "The lamp room"}]})
-        assert post.status_code == 201, post.text
+    slug, item = event_with_photo(server, "Lighthouse photos", 1200, 800)
     run_cli("event", "freeze", slug, str(tmp_path), env=server.env)
     for width in item["widths"]:
         for ext in ("jpg", "webp"):

@@ -37,6 +37,17 @@ def png_bomb(width: int, height: int) -> bytes:
             + chunk(b"IDAT", rows) + chunk(b"IEND", b""))
 
 
+def event_with_photo(server, title: str, width: int, height: int) -> tuple[str, dict]:
+    """A new event whose one post holds an uploaded photo: its slug and the photo's media item."""
+    slug = unique("photos")
+    with server.client(server.token("editor")) as editor:
+        assert editor.post("/api/events", json={"slug": slug, "title": title}).status_code == 201
+        item = upload(editor, jpeg(width, height)).json()
+        post = editor.post(f"/api/events/{slug}/posts", json={"body": title, "media": [{**item, "alt": title}]})
+        assert post.status_code == 201, post.text
+    return slug, item
+
+
 def upload(client, data: bytes, name: str = "photo.jpg", kind: str = "image/jpeg"):
     return client.post("/api/media", files={"file": (name, data, kind)})
 
