@@ -70,3 +70,19 @@ def test_a_contributors_post_shows_up_at_once_for_an_editor(live_server, live_ed
     expect(news).to_contain_text("1 new post is waiting for approval", timeout=15000)
     news.locator("a").click()
     expect(editor_page.locator(f"#post-{sent.json()['id']}")).to_contain_text("Gates close at six")
+
+
+def test_a_draft_is_shared_with_the_events_other_editors(live_server, live_editor, two_editors):  # noqa: F811
+    slug = unique("drafts")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Harbour fog"}).status_code == 201
+    writer, other = two_editors
+    writer.goto(f"{live_server.url}/desk/e/{slug}")
+    writer.fill("#f-body", "Fog horns sound every minute; pilots wait.")
+    writer.click("#save-draft")
+    expect(writer.locator(".notice")).to_have_text("Draft saved.")
+
+    other.goto(f"{live_server.url}/desk/e/{slug}")
+    draft = other.locator("#draft-posts .desk-post")
+    expect(draft).to_contain_text("Fog horns sound every minute")
+    draft.locator("a:has-text('Continue draft')").click()
+    assert other.input_value("#f-body") == "Fog horns sound every minute; pilots wait."
