@@ -86,3 +86,19 @@ def test_a_draft_is_shared_with_the_events_other_editors(live_server, live_edito
     expect(draft).to_contain_text("Fog horns sound every minute")
     draft.locator("a:has-text('Continue draft')").click()
     assert other.input_value("#f-body") == "Fog horns sound every minute; pilots wait."
+
+
+def test_two_editors_autosaving_one_draft_never_overwrite_each_other(live_server, live_editor, two_editors):  # noqa: F811
+    slug = unique("shared")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Harbour fog"}).status_code == 201
+    made = live_editor.post(f"/api/events/{slug}/posts", json={"body": "Fog at the mouth.", "status": "draft"}).json()
+    first, second = two_editors
+    for page in (first, second):
+        page.goto(f"{live_server.url}/desk/e/{slug}?draft={made['id']}#compose")
+    first.fill("#f-body", "Fog at the mouth; pilots wait.")
+    expect(first.locator("#autosave")).to_contain_text("Draft saved", timeout=15000)
+    second.fill("#f-body", "Fog lifting at the mouth.")
+    expect(second.locator("#autosave")).to_contain_text("Another editor changed this draft", timeout=15000)
+    with live_server.client(live_server.token("editor")) as client:
+        stored = client.get(f"/api/events/{slug}/posts/{made['id']}").json()
+    assert stored["body"] == "Fog at the mouth; pilots wait." and stored["version"] == 2

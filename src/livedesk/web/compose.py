@@ -128,6 +128,7 @@ def form_from_post(post: dict) -> dict:
     form = {
         "headline": post.get("headline") or "", "body": post.get("body") or "",
         "topics": ", ".join(post.get("topics") or []), "key_event": "on" if post.get("key_event") else "",
+        "version": str(post.get("version") or ""),
     }
     for item in post.get("media") or []:
         if (item.get("kind") == "embed" or item.get("author") or item.get("thumbnail")) and "embed_url" not in form:

@@ -15,14 +15,18 @@
     };
   }
 
-  function sendJSON(method, url, data) {
+  function sendJSON(method, url, data, extraHeaders) {
     return fetch(url, {
       method: method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      headers: Object.assign({ "Content-Type": "application/json", "X-CSRF-Token": csrf }, extraHeaders || {}),
       body: JSON.stringify(data),
     }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
+      if (!response.ok) {
+        const error = new Error("HTTP " + response.status);
+        error.status = response.status;
+        throw error;
+      }
       return response.json();
     });
   }
@@ -296,11 +300,14 @@
     const url = "/api/events/" + encodeURIComponent(slug) + "/posts";
     saving = true;
     dirty = false;
+    // a draft is shared with the event's other editors: save only over the version this page holds
+    const started = form.dataset.version ? { "If-Match": '"v' + form.dataset.version + '"' } : {};
     const request = draft
-      ? sendJSON("PATCH", url + "/" + encodeURIComponent(draft), data)
+      ? sendJSON("PATCH", url + "/" + encodeURIComponent(draft), data, started)
       : sendJSON("POST", url, Object.assign({ status: "draft" }, data));
     request
       .then(function (post) {
+        form.dataset.version = post.version;
         if (!draft) {
           form.dataset.draft = post.id;
           form.elements.draft_id.value = post.id;
@@ -311,7 +318,12 @@
           try { localStorage.removeItem(localKey); } catch (err) { /* nothing to clear */ }
         }
       })
-      .catch(function () {
+      .catch(function (err) {
+        if (err.status === 412) {  // another editor saved this draft: never write over their text
+          submitted = true;
+          say("Another editor changed this draft. Your text is kept in this browser; reload to see theirs.");
+          return;
+        }
         dirty = true;
         say("Not saved to the server yet; your text is kept in this browser.");
       })
