@@ -4,6 +4,7 @@ the event a page's URL names (or the 404 every page shows), and whether it came 
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine
@@ -29,6 +30,7 @@ def event_or_404(conn: Connection, slug: str) -> Event:
     return event_store.require_event(conn, slug, f"There is no event called “{slug}”.")
 
 
+@lru_cache(maxsize=1024)  # asked on every request, mostly about the same few peers
 def _in(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -59,7 +61,15 @@ def client_address(scope: Scope, trusted: tuple[Network, ...]) -> str:
 
 
 def over_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
-    """The request reached us over HTTPS, or through a trusted proxy that says it did."""
+    """The request reached us over HTTPS, or through a trusted proxy that says it did
+    (worked out once per request: the page cache, links and security headers all ask)."""
+    known = scope.get("livedesk.https")
+    if known is None:
+        known = scope["livedesk.https"] = _over_https(scope, trusted)
+    return bool(known)
+
+
+def _over_https(scope: Scope, trusted: tuple[Network, ...]) -> bool:
     if scope.get("scheme") == "https":
         return True
     client = scope.get("client")
