@@ -90,11 +90,8 @@ def corpus_scores(off: frozenset[str] = frozenset()) -> tuple[float, float, floa
         found = groups(align(event.posts, off=off))
         hit, pairs, wrong = corpus_events.score(event, found)
         linked, total, false = linked + hit, total + pairs, false + len(wrong)
-        outlet = {p.id: p.outlet for p in event.posts}
-        for a, b in event.same:
-            if {event.languages[outlet[a]], event.languages[outlet[b]]} == {"de", "en"}:
-                bilingual += 1
-                bilingual_linked += found[a] == found[b]
+        de_en_linked, de_en = corpus_events.german_english(event, found)
+        bilingual_linked, bilingual = bilingual_linked + de_en_linked, bilingual + de_en
     precision, recall, f1 = prf(linked, false, total - linked)
     return precision, recall, f1, false, linked, total, bilingual_linked, bilingual
 

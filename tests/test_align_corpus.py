@@ -61,11 +61,8 @@ def test_events_corpus_recall_holds_with_the_sentence_model():
                   for pid in d.post_ids}
         found, pairs, wrong = corpus_events.score(event, groups)
         linked, total, false = linked + found, total + pairs, false + len(wrong)
-        outlet = {p.id: p.outlet for p in event.posts}
-        for a, b in event.same:
-            if {event.languages[outlet[a]], event.languages[outlet[b]]} == {"de", "en"}:
-                bilingual += 1
-                bilingual_linked += groups[a] == groups[b]
+        de_en_linked, de_en = corpus_events.german_english(event, groups)
+        bilingual_linked, bilingual = bilingual_linked + de_en_linked, bilingual + de_en
     recall, false_links, bilingual_recall = REACHED_WITH_MODEL
     assert linked / total >= recall - 0.05, (linked, total)
     assert false <= false_links + 3, false
