@@ -220,3 +220,55 @@ def test_an_updated_note_without_a_clock_dates_the_newest_posts() -> None:
         tz="Europe/Rome",
     )
     assert [p.time for p in page.posts] == [utc(2026, 10, 14, 3, 34), utc(2026, 10, 14, 3, 12)]
+
+
+def test_bare_stamps_below_a_pm_stamp_are_afternoon_ones() -> None:
+    page = read_text(
+        "All times below are EDT.\n\n"
+        "4:41 p.m. EDT: The keynote ends with a short film.\n\n"
+        "4:36: The new tablet costs $499 and ships in May.\n\n"
+        "4:20: A second speaker shows the camera.\n",
+        tz="America/New_York", date=date(2026, 3, 10),
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 3, 10, 20, 41), utc(2026, 3, 10, 20, 36), utc(2026, 3, 10, 20, 20)]
+
+
+def test_a_twelve_midnight_stamp_below_published_and_updated_notes() -> None:
+    page = read_text(
+        "Harbour strike enters its second day\n"
+        "Published: Mar 4, 2026 7:25 AM\n"
+        "·\n"
+        "Updated: Mar 4, 2026 5:17 PM\n\n"
+        "Follow our live coverage below:\n\n"
+        "Union calls off the night shift\n\n"
+        "12midnight: The union says no crane will move before the talks resume.\n\n"
+        "The port authority has not answered.\n",
+        tz="Asia/Kuala_Lumpur",
+    )
+    assert len(page.posts) == 1
+    post = page.posts[0]
+    assert post.headline == "Union calls off the night shift"
+    assert post.time == utc(2026, 3, 3, 16, 0)
+    assert post.text.startswith("The union says no crane will move")
+
+
+def test_a_weekday_before_each_stamp() -> None:
+    page = read_text(
+        "Liveblog zur Sturmflut\n\n"
+        "Dienstag, 13.57 Uhr: Deich bei Nordhafen hält\n\n"
+        "Die Feuerwehr meldet keine neuen Schäden.\n\n"
+        "Dienstag, 12.46 Uhr: Fähren fahren wieder\n\n"
+        "Die erste Fähre hat den Hafen verlassen.\n",
+        tz="Europe/Berlin", date=date(2026, 2, 17),
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 2, 17, 12, 57), utc(2026, 2, 17, 11, 46)]
+
+
+def test_a_date_without_a_year_is_an_assumed_date() -> None:
+    page = read_text(
+        "+++ 18. Juli, 16:06 Uhr +++\n\nDie Regierung fordert eine Waffenruhe.\n\n"
+        "+++ 18. Juli, 15:40 Uhr +++\n\nDer Flughafen bleibt geschlossen.\n",
+        tz="Europe/Berlin",
+    )
+    assert [(p.time.month, p.time.day) for p in page.posts if p.time] == [(7, 18), (7, 18)]
+    assert page.date_source == "assumed"

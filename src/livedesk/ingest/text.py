@@ -10,6 +10,7 @@ lines.py says what each line is, head.py reads the head; this module finds the p
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
@@ -89,16 +90,37 @@ def _stamp_starts(lines: list[Line]) -> tuple[list[int], list[int]]:
             continue
         starts.append(i)
     starts = _in_time_order(lines, starts, dominant)
+    notes = _wordless_notes(lines, starts)
+    if notes:
+        starts = [i for i in starts if i not in notes]
+        datelines = sorted(datelines + notes)
     if len(starts) == 1 and not datelines and _is_head(lines, starts[0]) and _stamp(lines[starts[0]]).date is not None:
         return [], starts  # a single dated stamp at the top of a page is its dateline
     return starts, datelines
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _wordless_notes(lines: list[Line], starts: list[int]) -> list[int]:
+    """`Published: Jul 18, 7:25 AM` above `Updated: Jul 18, 5:17 PM` are the page's notes, not
+    two posts: two such notes with no word between them are datelines."""
+    notes: list[int] = []
+    for a, b in zip(starts, starts[1:]):
+        both = all(_stamp(lines[k]).style.startswith("updated|") for k in (a, b))
+        if both and not _stamp(lines[a]).rest and not any(_WORD.search(lines[k].text) for k in range(a + 1, b)):
+            notes += [k for k in (a, b) if k not in notes]
+    return notes
+
+
 def _settle_half_days(stamps: list[Stamp]) -> None:
     """On a page of 12-hour stamps (`6:30 p.m. EDT`), one without am/pm (`6:07 EDT`) is the
-    reading nearer its neighbours, and is written in the page's form."""
+    reading nearer its neighbours, and is written in the page's form. A page counts as
+    12-hour when most of its stamps say am or pm, or when some do and none is past 12
+    without (`2:55 p.m.` above `2:50` and `2:31`)."""
     twelve = [k for k, stamp in enumerate(stamps) if "|ap" in stamp.style]
-    if len(twelve) * 2 <= len(stamps):
+    past_noon = any("|24" in stamp.style and stamp.hour > 12 for stamp in stamps)
+    if not twelve or (len(twelve) * 2 <= len(stamps) and past_noon):
         return
     for k, stamp in enumerate(stamps):
         if "|24" not in stamp.style or not 1 <= stamp.hour <= 12:
@@ -429,7 +451,7 @@ def read_text(
         zone_source = "stamp"
     head_day = _head_date(lines[:head_end])
     known_year = head_day.year if head_day is not None and head_day.year else marker[0] if marker else None
-    year = _year(date, head, clocks, published_hint, known_year)
+    year, year_assumed = _year(date, head, clocks, published_hint, known_year)
     published = _published(head, zone, year) or published_hint
     first_day = _day(head.dateline, year) or (published_hint.date() if published_hint else None)
     if first_day is None and head_day is not None:
@@ -452,7 +474,8 @@ def read_text(
         times, order = resolve(clocks, zone=zone, year=year, start=None, end=yesterday)
     for post, when in zip(posts, times):
         post.time = when
-    date_source = _date_source(timed, first_day or (last_day if last_day != date else None), date)
+    # `18 July` with no year anywhere: the day is read, the year assumed
+    date_source = "assumed" if year_assumed else _date_source(timed, first_day or (last_day if last_day != date else None), date)
     if headings:
         _move_trailing_headings(posts, headings)
         if head.standfirst and head.standfirst[-1] in headings and posts[0].headline is None:
@@ -563,22 +586,24 @@ def _safe_day(year: int, month: int | None, day: int | None) -> date | None:
 
 def _year(
     given: date | None, head: Head, clocks: list[PostClock | None], published: datetime | None, known: int | None
-) -> int:
+) -> tuple[int, bool]:
+    """The year of the page's dates, and whether it was assumed (the page writes none)."""
     for stamp in (head.dateline, head.updated):
         if stamp is not None and isinstance(stamp.date, DayMonth) and stamp.date.year:
-            return stamp.date.year
+            return stamp.date.year, False
     for clock in clocks:
         if clock is not None and clock.stamp.date is not None and clock.stamp.date.year:
-            return clock.stamp.date.year
+            return clock.stamp.date.year, False
     if head.heading is not None and head.heading.year:
-        return head.heading.year
+        return head.heading.year, False
     if published is not None:
-        return published.year
+        return published.year, False
     if known is not None and given is None:
-        return known
+        return known, False
     near = (given or datetime.now(UTC).date()).year
     headings = [c.heading for c in clocks if c is not None and c.heading is not None]
-    return next((y for h in headings[:1] if (y := h.likely_year(near)) is not None), near)
+    weekday_year = next((y for h in headings[:1] if (y := h.likely_year(near)) is not None), None)
+    return weekday_year or near, weekday_year is None and given is None
 
 
 def _published(head: Head, zone: tzinfo | None, year: int) -> datetime | None:

@@ -316,7 +316,8 @@ class Stamp:
 _CLOCK_RE = re.compile(
     r"(?<![0-9.:,])(?:(?P<h>[0-9]{1,2})(?:[:.]|h(?=[0-5][0-9])|\s*heures?\s+(?=[0-5][0-9]))(?P<m>[0-5][0-9])"
     r"(?::(?P<s>[0-5][0-9]))?(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?"
-    r"|(?P<h2>[0-9]{1,2})\s*(?:(?P<ap2>[ap])\.?\s?m\b\.?|heures?\b))(?![0-9:])",
+    r"|(?P<h2>[0-9]{1,2})\s*(?:(?P<ap2>[ap])\.?\s?m\b\.?|heures?\b)"
+    r"|12\s*(?P<half>midnight|noon)\b)(?![0-9:])",
     re.I,
 )
 # Marks around a stamp that opens a line: `+++ 16:40 ... +++`, `● 18:58 |`, `** 4:00 pm **`.
@@ -327,6 +328,7 @@ _LEAD_CLOCK = (
     r"|[0-9]{1,2},[0-9]{2}(?=\s*:)"  # `00,39:` (Italian pages)
     r"|[0-9]{1,2}\s*heures?(?:\s+[0-5][0-9])?"
     r"|[0-9]{1,2}\s*[ap]\.?\s?m\b\.?"
+    r"|12\s*(?:midnight|noon)\b"  # `12midnight: ...`
 )
 _LEADING_RE = re.compile(
     rf"(?P<decor>[{re.escape(_DECOR)}]+\s*)?(?P<word>(?:update|aggiornamento|actualizaci[oó]n)\s*:?\s+)?"
@@ -373,6 +375,8 @@ _UNIT_WORDS = re.compile(r"^(?:uhr|h|hs|hrs|ore|local time|ч\.?)$", re.I)
 
 
 def _clock_from(match: re.Match[str]) -> tuple[int, int, int] | None:
+    if match.group("half"):
+        return (0 if match.group("half").lower() == "midnight" else 12), 0, 0
     hour = int(match.group("h") or match.group("h2"))
     minute = int(match.group("m") or 0)
     second = int(match.group("s") or 0)
@@ -389,7 +393,7 @@ def _clock_from(match: re.Match[str]) -> tuple[int, int, int] | None:
 def _style(match: re.Match[str], has_date: str, zone: bool) -> str:
     return "|".join((
         "s" if match.group("s") else "",
-        ("ap" if (match.group("ap") or match.group("ap2")) else "24") + ("" if match.group("m") else "h"),
+        ("ap" if (match.group("ap") or match.group("ap2") or match.group("half")) else "24") + ("" if match.group("m") else "h"),
         has_date,
         "z" if zone else "",
     ))
@@ -447,6 +451,9 @@ def parse_stamp_line(line: str) -> Stamp | None:
     return Stamp(*clock, date=found_date, zone=zone, style=("updated|" if updated else "") + style)
 
 
+_LEADING_WEEKDAY_RE = re.compile(r"(?P<day>[^\W\d_]{3,})\.?,?\s+(?=[0-9])")
+
+
 def parse_leading_stamp(paragraph: str) -> Stamp | None:
     """A time that opens a paragraph: `9.40am: ...`, `3.15pm ...`, `21:05: ...`, `0915 ...`,
     `+++ 16.40 Uhr: ... +++`, `● 18:58 | ...`, `TSİ 23:00 - ...`, `21.12 мск ...`, `14h05 ...`,
@@ -465,6 +472,8 @@ def parse_leading_stamp(paragraph: str) -> Stamp | None:
         if stamp is not None and days:
             stamp.date = days[0]
         return stamp
+    elif (named := _LEADING_WEEKDAY_RE.match(paragraph)) is not None and named.group("day").lower() in WEEKDAYS:
+        return parse_leading_stamp(paragraph[named.end():])  # `Dienstag, 13.57 Uhr: ...`
     match = _HHMM_RE.match(paragraph)
     if match:
         zone, rest = _zone_and_rest(match)
@@ -491,7 +500,7 @@ def _leading_from(match: re.Match[str]) -> Stamp | None:
     rest = rest.rstrip(" +*").strip()
     if not rest:
         return None
-    is_24h = not (clock_match.group("ap") or clock_match.group("ap2"))
+    is_24h = not (clock_match.group("ap") or clock_match.group("ap2") or clock_match.group("half"))
     glued = not (match.group("sep") or match.group("space"))
     # `21:05 Text` may be prose; behind banner marks (`+++ 22:00 text`) it is a stamp
     banner = (match.group("decor") or "").strip() in ("+++", "***")
