@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from livedesk.model import AlignPost, Development
+from livedesk.model import AlignPost, Development, InferredTime
 
 if TYPE_CHECKING:  # the web pages word the lead without loading SciPy
     from livedesk.align.cluster import Alignment
@@ -17,16 +17,17 @@ def iso(t: datetime | None) -> str | None:
 
 def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict[str, Any]:
     return {
-        "posts": [_post(p, result) for p in posts],
-        "developments": [_development(d) for d in result.developments],
+        "posts": [post_to_json(p, result.inferred) for p in posts],
+        "developments": [development_to_json(d) for d in result.developments],
         "exclusives": result.exclusives,
         "shares": {o: round(s, 4) for o, s in result.shares.items()},
         "key_point_suggestions": result.key_point_suggestions,
     }
 
 
-def _post(p: AlignPost, result: Alignment) -> dict[str, Any]:
-    guess = result.inferred.get(p.id) if p.time is None else None
+def post_to_json(p: AlignPost, inferred: dict[str, InferredTime]) -> dict[str, Any]:
+    """One post of the alignment, with the time inferred for it if it states none."""
+    guess = inferred.get(p.id) if p.time is None else None
     return {
         "id": p.id,
         "outlet": p.outlet,
@@ -38,7 +39,7 @@ def _post(p: AlignPost, result: Alignment) -> dict[str, Any]:
     }
 
 
-def _development(d: Development) -> dict[str, Any]:
+def development_to_json(d: Development) -> dict[str, Any]:
     return {
         "id": d.id,
         "post_ids": d.post_ids,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -47,6 +48,7 @@ log = logging.getLogger("livedesk.developments")
 
 KIND = "developments.updated"
 PAYLOAD_LIMIT = 50  # changed developments named in one change; more means "reload"
+SUGGESTIONS = 5  # key-point suggestions offered
 
 
 @dataclass
@@ -60,6 +62,9 @@ class Live:
     index: dict[str, int] = field(default_factory=dict)  # post id -> index in aligner.posts
     orders: dict[int, str] = field(default_factory=dict)  # source id -> its page order
     kept: set[str] = field(default_factory=set)  # text keys of the sentence vectors in the store
+    writer: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the rows this alignment stores
+    stored_num: int = -1  # last_num of the alignment it stored last (-1: none yet)
+    stored_times: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # inferred times as stored
 
     def posts(self) -> list[AlignPost]:
         return self.aligner.posts
@@ -201,9 +206,9 @@ class Developments:
             if live is None or (held and run_read(engine, lambda conn: _changed(conn, event_id, live, held))):
                 self._recompute_locked(event_id)
                 return True
-            rows, seen = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id, after=live.last_num),
-                                                        store.count_published_up_to(conn, event_id, live.last_num)))
-            if seen != len(live.index):
+            rows, published = run_read(engine, lambda conn: (store.aligned_rows(conn, event_id, after=live.last_num),
+                                                             event_store.count_published(conn, event_id)))
+            if published - len(rows) != len(live.index):  # the published posts numbered up to last_num
                 # a post was deleted, or one below the highest number seen became visible late
                 # (a scheduled post, or a transaction of another node that committed after ours)
                 self._recompute_locked(event_id)
@@ -220,7 +225,7 @@ class Developments:
                 live.last_num = max(live.last_num, row.num)
             _keep_vectors(engine, live)
             changed, removed = live.take(_latest(found))
-            _store(engine, self.broker, event_id, live, changed, removed)
+            _store_changes(engine, self.broker, event_id, live, changed, removed, [r.id for r in rows])
             return True
 
     def recompute(self, event_id: int) -> dict:
@@ -232,7 +237,7 @@ class Developments:
         """The event and its developments as stored, after catching up with new posts."""
         event = run_read(self.engine, lambda conn: event_store.require_event(conn, slug))
         self.refresh(event.id)
-        return event, run_read(self.engine, lambda conn: stored(conn, event.id)) or empty()
+        return event, run_read(self.engine, lambda conn: _with_suggestions(conn, event.id, stored(conn, event.id) or empty()))
 
     def _recompute_locked(self, event_id: int) -> dict:
         from livedesk.align import cluster, semantic
@@ -251,9 +256,8 @@ class Developments:
         for dev in result.developments:
             live.put(dev)
         self._live[event_id] = live
-        before = run_read(self.engine, lambda conn: stored(conn, event_id)) or empty()
-        old_ids = {d["id"] for d in before["developments"]}
-        return _store(self.engine, self.broker, event_id, live, set(live.devs), old_ids - set(live.devs), result)
+        old_ids = run_read(self.engine, lambda conn: store.development_ids(conn, event_id))
+        return _store_whole(self.engine, self.broker, event_id, live, old_ids - set(live.devs), result)
 
 
 def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[str]]:
@@ -321,11 +325,28 @@ def _changed(conn: Connection, event_id: int, live: Live, post_ids: list[str]) -
 
 
 def _stored_is_current(conn: Connection, event_id: int) -> bool:
-    data = stored(conn, event_id)
-    if data is None:
+    summary = store.stored_summary(conn, event_id)
+    if summary is None:
         return False
     newest, count = store.published_span(conn, event_id)
-    return data.get("last_num", 0) >= newest and len(data["posts"]) == count
+    return summary.get("last_num", 0) >= newest and summary.get("posts") == count
+
+
+def _with_suggestions(conn: Connection, event_id: int, data: dict) -> dict:
+    """The stored alignment with its key-point suggestions, worked out from the stored developments
+    and the text of the few posts they need (a new post's storing does not redo them)."""
+    from livedesk.align.keypoints import key_point_suggestions
+
+    shared = [d for d in data["developments"] if len(d["outlets"]) > 1]
+    shared.sort(key=lambda d: -len(d["outlets"]))  # stable: the earliest first among equals
+    top = shared[:SUGGESTIONS]
+    wanted = [pid for d in top for pid in d["post_ids"]]
+    rows = store.aligned_rows_of(conn, event_id, wanted) if wanted else []
+    found = {row.id: _align_post(row, "newest") for row in rows}
+    devs = [Development(id=d["id"], post_ids=[p for p in d["post_ids"] if p in found], outlets=d["outlets"], label=d["label"])
+            for d in top]
+    data["key_point_suggestions"] = key_point_suggestions([d for d in devs if d.post_ids], found, limit=SUGGESTIONS)
+    return data
 
 
 def _align_post(row: AlignRow, page_order: str) -> AlignPost:
@@ -374,35 +395,114 @@ def _reposition(engine: Engine, event_id: int, live: Live, source_ids: set[int])
 
 # ---- storing ----------------------------------------------------------------------------------
 
-def _store(
-    engine: Engine, broker: Broker, event_id: int, live: Live, changed: set[str], removed: set[str],
-    result: Alignment | None = None,
-) -> dict:
-    """Write the event's alignment with its `developments.updated` change, then announce it."""
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _inferred(live: Live) -> dict[str, tuple[datetime, int]]:
+    """The times the alignment infers for posts that state none, with their ± in whole seconds."""
+    posts = live.posts()
+    return {pid: (guess.time, round(guess.plus_minus_s)) for pid, guess in live.aligner.inferred.items()
+            if pid in live.index and posts[live.index[pid]].time is None}
+
+
+def _post_json(live: Live, post: AlignPost) -> dict:
+    from livedesk.align.report import post_to_json
+
+    data = post_to_json(post, live.aligner.inferred)
+    del data["text"]  # the store has it; the alignment stays small
+    return data
+
+
+def _store_whole(engine: Engine, broker: Broker, event_id: int, live: Live, removed: set[str], result: Alignment) -> dict:
+    """Store the event's whole alignment (a recompute) with its `developments.updated` change,
+    then announce it; returns it as stored."""
     from livedesk.align.report import alignment_to_json
 
-    result = result or live.alignment()
     data = alignment_to_json(live.posts(), result)
     for post in data["posts"]:
-        del post["text"]  # the store has it; the alignment stays small
+        del post["text"]
     data["last_num"] = live.last_num
-    data["updated_at"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    data["updated_at"] = _now_iso()
+    times = _inferred(live)
+    payload = _payload(live, set(live.devs), removed)
+
+    def work(conn: Connection) -> bool:
+        if not store.save(conn, event_id, data, datetime.now(UTC), writer=live.writer):
+            return False  # another node stored a newer alignment meanwhile
+        post_store.place_untimed(conn, event_id, {pid: when for pid, (when, _pm) in times.items()})
+        return True
+
+    if _write(engine, broker, event_id, payload, work):
+        live.stored_num, live.stored_times = live.last_num, times
+    return data
+
+
+def _store_changes(
+    engine: Engine, broker: Broker, event_id: int, live: Live, changed: set[str], removed: set[str], added: list[str],
+) -> None:
+    """Store what new posts changed: the changed developments' rows, the removed ones, and the rows
+    of the posts whose development or inferred time changed; the whole alignment only when the
+    stored rows are not the ones this live alignment stored last (another node stored since)."""
+    from livedesk.align.report import development_to_json
+
+    times = _inferred(live)
+    moved = {pid for pid, value in times.items() if live.stored_times.get(pid) != value}
+    moved |= set(live.stored_times) - set(times)
+    devs = [development_to_json(live.devs[d]) for d in sorted(changed) if d in live.devs]
+    touched = {pid for dev in devs for pid in dev["post_ids"]} | moved | set(added)
+    posts = live.posts()
+    posts_in = [(_post_json(live, posts[live.index[pid]]), live.index[pid]) for pid in sorted(touched) if pid in live.index]
     payload = _payload(live, changed, removed)
-    inferred = {p["id"]: datetime.fromisoformat(p["time"]) for p in data["posts"] if p["time_inferred"] and p["time"]}
+    updated_at = _now_iso()
+
+    def work(conn: Connection) -> bool:
+        when = datetime.now(UTC)
+        done = store.save_changes(
+            conn, event_id, writer=live.writer, since_num=live.stored_num, last_num=live.last_num, count=len(live.index),
+            changed=devs, removed=removed, posts_in=posts_in, when=when, updated_at=updated_at,
+        )
+        place = {pid: times[pid][0] for pid in moved if pid in times}
+        if done is None:  # the stored rows are another's: store the whole alignment
+            done = store.save(conn, event_id, _whole(live, updated_at), when, writer=live.writer)
+            place = {pid: value[0] for pid, value in times.items()}
+        if done:
+            post_store.place_untimed(conn, event_id, place)
+        return done
+
+    if _write(engine, broker, event_id, payload, work):
+        live.stored_num, live.stored_times = live.last_num, times
+
+
+def _whole(live: Live, updated_at: str) -> dict:
+    from livedesk.align.report import development_to_json
+
+    devs = sorted(live.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
+    return {
+        "posts": [_post_json(live, p) for p in live.posts()],
+        "developments": [development_to_json(d) for d in devs],
+        "last_num": live.last_num,
+        "updated_at": updated_at,
+    }
+
+
+def _write(engine: Engine, broker: Broker, event_id: int, payload: dict, store_rows) -> bool:
+    """Run `store_rows(conn)` and, if it stored, append the `developments.updated` change in the same
+    transaction; announce it after commit. True if stored."""
     announced: list[int] = []
 
-    def work(conn: Connection) -> None:
+    def work(conn: Connection) -> bool:
         announced.clear()
-        if not store.save(conn, event_id, data, datetime.now(UTC)):
-            return  # another node stored a newer alignment meanwhile
-        post_store.place_untimed(conn, event_id, inferred)
+        if not store_rows(conn):
+            return False
         slug = event_store.event_slug(conn, event_id)
         announced.append(changes.append_change(conn, event_id, KIND, {"event": slug, **payload}))
+        return True
 
-    run_write(engine, work)
+    stored_now = run_write(engine, work)
     for change_id in announced:
         broker.announce(change_id)
-    return data
+    return stored_now
 
 
 def _payload(live: Live, changed: set[str], removed: set[str]) -> dict:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select
 
 from livedesk.errors import Invalid
+from livedesk.store import developments as alignment
 from livedesk.store.db import insert_new
 from livedesk.store.tables import (
     UTCDateTime,
@@ -77,7 +78,7 @@ def read_event(conn: Connection, slug: str) -> dict[str, Any] | None:
             select(post_topics).where(post_topics.c.post_id.in_(post_ids)).order_by(post_topics.c.post_id, post_topics.c.topic))],
         "post_versions": [_row(post_versions, r) for r in conn.execute(
             select(post_versions).where(in_posts).order_by(post_versions.c.post_id, post_versions.c.version))],
-        "developments": [_row(developments, r) for r in conn.execute(
+        "developments": [{**_row(developments, r), "data": alignment.stored(conn, event.id)} for r in conn.execute(
             select(developments).where(developments.c.event_id == event.id))],
     }
 
@@ -121,7 +122,7 @@ def write_event(conn: Connection, dump: dict[str, Any]) -> int:
         # the alignment has seen the posts up to its last number: the same posts, renumbered
         seen = [new for old, new in num_map.items() if old <= data.get("last_num", 0)]
         data["last_num"] = max(seen, default=0)
-        conn.execute(insert(developments).values(**{**values, "event_id": event_id, "data": data}))
+        alignment.save(conn, event_id, data, values["updated_at"])
     return event_id
 
 

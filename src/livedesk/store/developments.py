@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, func, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from livedesk.model import PostStatus
 from livedesk.store.db import insert_new
-from livedesk.store.tables import developments, outlets, posts
+from livedesk.store.tables import alignment_developments, alignment_posts, developments, outlets, posts
 
 
 class AlignRow(NamedTuple):
@@ -57,11 +57,75 @@ def aligned_rows_of(conn: Connection, event_id: int, post_ids: list[str]) -> lis
 
 
 def stored(conn: Connection, event_id: int) -> dict[str, Any] | None:
-    """The stored alignment of an event, or None if it was never aligned."""
+    """The stored alignment of an event as one dict (the shape `align.report` writes, its posts
+    without their text and no key-point suggestions), or None if it was never aligned."""
+    summary = stored_summary(conn, event_id)
+    if summary is None:
+        return None
+    post_rows = conn.execute(
+        select(alignment_posts).where(alignment_posts.c.event_id == event_id).order_by(alignment_posts.c.seq)
+    ).all()
+    dev_rows = conn.execute(
+        select(alignment_developments.c.first_time, alignment_developments.c.id, alignment_developments.c.data)
+        .where(alignment_developments.c.event_id == event_id)
+    ).all()
+    never = datetime.max.replace(tzinfo=UTC)
+    devs = [row.data for row in sorted(dev_rows, key=lambda r: (r.first_time or never, r.id))]
+    names = sorted({row.outlet for row in post_rows})
+    return {
+        "posts": [_post_json(row) for row in post_rows],
+        "developments": devs,
+        "exclusives": {o: [d["id"] for d in devs if d.get("outlets") == [o]] for o in names},
+        "shares": {o: round(sum(o in d.get("outlets", []) for d in devs) / len(devs), 4) for o in names} if devs else {},
+        "key_point_suggestions": [],
+        "last_num": summary.get("last_num", 0),
+        "updated_at": summary.get("updated_at"),
+    }
+
+
+def stored_summary(conn: Connection, event_id: int) -> dict[str, Any] | None:
+    """The stored alignment's summary: last_num, posts (how many), writer; None if never aligned."""
     data: dict[str, Any] | None = conn.execute(
         select(developments.c.data).where(developments.c.event_id == event_id)
     ).scalar()
     return data
+
+
+def development_ids(conn: Connection, event_id: int) -> set[str]:
+    query = select(alignment_developments.c.id).where(alignment_developments.c.event_id == event_id)
+    return set(conn.execute(query).scalars())
+
+
+def aligned_posts_of(conn: Connection, event_id: int, post_ids: list[str] | set[str]) -> dict[str, dict[str, Any]]:
+    """These posts as the event's alignment holds them (outlet, time, time_inferred,
+    time_uncertainty_s, headline, development), by id."""
+    found: dict[str, dict[str, Any]] = {}
+    ids = list(post_ids)
+    for start in range(0, len(ids), 500):
+        query = select(alignment_posts).where(
+            alignment_posts.c.event_id == event_id, alignment_posts.c.post_id.in_(ids[start:start + 500]))
+        found.update((row.post_id, {**_post_json(row), "development": row.development_id}) for row in conn.execute(query))
+    return found
+
+
+def developments_of(conn: Connection, event_id: int, development_ids: set[str]) -> list[dict[str, Any]]:
+    """These developments of the event, as stored."""
+    if not development_ids:
+        return []
+    query = select(alignment_developments.c.data).where(
+        alignment_developments.c.event_id == event_id, alignment_developments.c.id.in_(sorted(development_ids)))
+    return list(conn.execute(query).scalars())
+
+
+def _post_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.post_id,
+        "outlet": row.outlet,
+        "time": row.time.isoformat().replace("+00:00", "Z") if row.time else None,
+        "time_inferred": row.time_inferred,
+        "time_uncertainty_s": row.time_uncertainty_s,
+        "headline": row.headline,
+    }
 
 
 def published_span(conn: Connection, event_id: int) -> tuple[int, int]:
@@ -75,12 +139,6 @@ def newest_num(conn: Connection, event_id: int) -> int:
     """The highest post number of the event, whatever the post's status."""
     query = select(func.coalesce(func.max(posts.c.num), 0)).where(posts.c.event_id == event_id)
     return int(conn.execute(query).scalar_one())
-
-
-def count_published_up_to(conn: Connection, event_id: int, up_to: int) -> int:
-    """Published posts of the event numbered up to `up_to`."""
-    where = (posts.c.event_id == event_id, posts.c.status == PostStatus.published, posts.c.num <= up_to)
-    return int(conn.execute(select(func.count()).select_from(posts).where(*where)).scalar_one())
 
 
 def positions(conn: Connection, event_id: int, source_ids: set[int]) -> dict[str, int | None]:
@@ -98,18 +156,90 @@ def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:
     return set(conn.execute(query).scalars())
 
 
-def save(conn: Connection, event_id: int, data: dict[str, Any], when: datetime) -> bool:
-    """Store the event's alignment unless a newer one (by `last_num`) is stored; True if stored."""
-    values = {"data": data, "updated_at": when}
-    # a first save stores the row in one statement; otherwise the stored row is locked and compared
-    if conn.execute(insert_new(conn, developments).values(event_id=event_id, **values)).rowcount == 1:
-        return True
+def _when(iso: str | None) -> datetime | None:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
+
+
+def _dev_row(event_id: int, dev: dict[str, Any]) -> dict[str, Any]:
+    return {"event_id": event_id, "id": dev["id"], "first_time": _when(dev.get("first_time")), "data": dev}
+
+
+def _post_row(event_id: int, post: dict[str, Any], development_id: str, seq: int) -> dict[str, Any]:
+    return {
+        "event_id": event_id, "post_id": post["id"], "development_id": development_id, "seq": seq,
+        "outlet": post.get("outlet") or "", "time": _when(post.get("time")), "time_inferred": bool(post.get("time_inferred")),
+        "time_uncertainty_s": post.get("time_uncertainty_s"), "headline": post.get("headline"),
+    }
+
+
+def _lock_summary(conn: Connection, event_id: int, summary: dict[str, Any], when: datetime) -> dict[str, Any] | None:
+    """Store a first summary in one statement (returns None), or lock the stored one and return it."""
+    if conn.execute(insert_new(conn, developments).values(event_id=event_id, data=summary, updated_at=when)).rowcount == 1:
+        return None
     row = conn.execute(
-        select(developments.c.id, developments.c.data).where(developments.c.event_id == event_id).with_for_update()
+        select(developments.c.data).where(developments.c.event_id == event_id).with_for_update()
     ).one()
-    if (row.data or {}).get("last_num", 0) > data["last_num"]:
+    return dict(row.data or {})
+
+
+def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 1000):
+        conn.execute(insert(table), rows[start:start + 1000])
+
+
+def save(conn: Connection, event_id: int, data: dict[str, Any], when: datetime, *, writer: str | None = None) -> bool:
+    """Store the event's whole alignment (the shape `stored` returns) in place of the stored one,
+    unless a newer one (by `last_num`) is stored; True if stored. `writer` names the live
+    alignment that made it, so that it may later store only what it changed (`save_changes`)."""
+    posts_in = data.get("posts", [])
+    summary = {"last_num": data["last_num"], "posts": len(posts_in), "updated_at": data.get("updated_at"), "writer": writer}
+    held = _lock_summary(conn, event_id, summary, when)
+    if held is not None:
+        if held.get("last_num", 0) > data["last_num"]:
+            return False
+        conn.execute(update(developments).where(developments.c.event_id == event_id).values(data=summary, updated_at=when))
+        conn.execute(delete(alignment_developments).where(alignment_developments.c.event_id == event_id))
+        conn.execute(delete(alignment_posts).where(alignment_posts.c.event_id == event_id))
+    devs = data.get("developments", [])
+    dev_of = {pid: dev["id"] for dev in devs for pid in dev.get("post_ids", [])}
+    _insert_rows(conn, alignment_developments, [_dev_row(event_id, dev) for dev in devs])
+    _insert_rows(conn, alignment_posts, [_post_row(event_id, p, dev_of.get(p["id"], ""), k) for k, p in enumerate(posts_in)])
+    return True
+
+
+def save_changes(
+    conn: Connection, event_id: int, *, writer: str, since_num: int, last_num: int, count: int,
+    changed: list[dict[str, Any]], removed: set[str], posts_in: list[tuple[dict[str, Any], int]], when: datetime,
+    updated_at: str | None = None,
+) -> bool | None:
+    """Store what a live alignment changed since it stored the alignment of `since_num`: the
+    `changed` developments (stored anew), the `removed` ones, and `posts_in` (each post with its
+    place in the list; its development is the one that names it). True if stored; False if a
+    newer alignment is stored; None if the stored rows are not the ones this `writer` stored
+    at `since_num` (another node stored since), so the whole alignment must be stored instead."""
+    summary = {"last_num": last_num, "posts": count, "updated_at": updated_at, "writer": writer}
+    held = _lock_summary(conn, event_id, summary, when)
+    if held is None:
+        conn.execute(delete(developments).where(developments.c.event_id == event_id))  # nothing to change: store it whole
+        return None
+    if held.get("last_num", 0) > last_num:
         return False
-    conn.execute(update(developments).where(developments.c.id == row.id).values(**values))
+    if held.get("writer") != writer or held.get("last_num") != since_num:
+        return None
+    dev_of = {pid: dev["id"] for dev in changed for pid in dev.get("post_ids", [])}
+    ids = [post["id"] for post, _seq in posts_in]
+    missing = [pid for pid in ids if pid not in dev_of]  # posts whose time alone changed keep their development
+    dev_of.update((pid, post["development"]) for pid, post in aligned_posts_of(conn, event_id, missing).items())
+    gone = sorted(removed | {dev["id"] for dev in changed})
+    for start in range(0, len(gone), 500):
+        conn.execute(delete(alignment_developments).where(
+            alignment_developments.c.event_id == event_id, alignment_developments.c.id.in_(gone[start:start + 500])))
+    _insert_rows(conn, alignment_developments, [_dev_row(event_id, dev) for dev in changed])
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(alignment_posts).where(
+            alignment_posts.c.event_id == event_id, alignment_posts.c.post_id.in_(ids[start:start + 500])))
+    _insert_rows(conn, alignment_posts, [_post_row(event_id, post, dev_of.get(post["id"], ""), seq) for post, seq in posts_in])
+    conn.execute(update(developments).where(developments.c.event_id == event_id).values(data=summary, updated_at=when))
     return True
 
 

@@ -180,6 +180,24 @@ post_versions = Table(
     Column("note", Text),  # the correction note given with the edit that replaced it
 )
 
+# Posts per event and status, and published posts per event and topic: kept by triggers
+# (migration 0013), so that an event page counts without reading all of the event's posts.
+event_post_counts = Table(
+    "event_post_counts",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("status", String(16), primary_key=True),
+    Column("total", Integer, nullable=False),
+)
+
+event_topic_counts = Table(
+    "event_topic_counts",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("topic", String(80), primary_key=True),
+    Column("total", Integer, nullable=False),
+)
+
 # Every change readers see, in commit order; the stream sends these and catch-up replays them.
 changes = Table(
     "changes",
@@ -217,8 +235,36 @@ developments = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("event_id", Integer, ForeignKey("events.id"), nullable=False, index=True, unique=True),
-    Column("data", JSON, nullable=False),  # the whole alignment of the event
+    # the alignment's summary: the highest post number it has seen (last_num), the posts it holds,
+    # and which live alignment wrote its rows last (writer); the rows are in the next two tables
+    Column("data", JSON, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# An event's alignment, one row per development and one per aligned post, so that a new post
+# rewrites only the rows it changed.
+alignment_developments = Table(
+    "alignment_developments",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("first_time", UTCDateTime),
+    Column("data", JSON, nullable=False),  # the development as align/report.py writes it
+)
+
+alignment_posts = Table(
+    "alignment_posts",
+    metadata,
+    Column("event_id", Integer, ForeignKey("events.id"), primary_key=True),
+    Column("post_id", String(24), primary_key=True),
+    Column("development_id", String(64), nullable=False),
+    Column("seq", Integer, nullable=False),  # its place in the alignment's list of posts
+    Column("outlet", String(200), nullable=False),
+    Column("time", UTCDateTime),  # stated, or inferred by the alignment
+    Column("time_inferred", Boolean, nullable=False),
+    Column("time_uncertainty_s", Integer),
+    Column("headline", Text),
+    Index("ix_alignment_posts_development", "event_id", "development_id"),
 )
 
 # Server-wide secrets (the CSRF key), made once and shared by every node on the database.
@@ -263,10 +309,14 @@ embeddings = Table(
 )
 
 __all__ = [
+    "alignment_developments",
+    "alignment_posts",
     "changes",
     "counters",
     "developments",
     "embeddings",
+    "event_post_counts",
+    "event_topic_counts",
     "events",
     "idempotency_keys",
     "login_tries",
