@@ -26,7 +26,7 @@ from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
 from livedesk.web import api, compare, currency, desk, feeds, pages, presence, render, search
 from livedesk.web.auth import Unauthorized
-from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, RawSendMiddleware, SecurityHeaders
+from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, SecurityHeaders, StreamRequests
 from livedesk.web.responses import post_etag
 from livedesk.web.stream import Hub
 
@@ -88,11 +88,11 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     return app
 
 
-def server_app(settings: Settings | None = None, *, background=()) -> RawSendMiddleware:
+def server_app(settings: Settings | None = None, *, background=()) -> StreamRequests:
     """What `livedesk serve` runs: the app, under the layer that lets streams reach the socket
     and the one that answers cached pages before the framework."""
     app = create_app(settings, background=background)
-    return RawSendMiddleware(CachedPages(app, app))
+    return StreamRequests(CachedPages(app, app), app)
 
 
 async def _publish_scheduled(room: Newsroom) -> None:

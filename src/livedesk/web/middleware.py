@@ -1,6 +1,6 @@
 """Every ASGI middleware of the app, outermost first as `server_app` stacks them.
 
-- RawSendMiddleware keeps the server's own `send`, so a stream can reach the socket;
+- StreamRequests hands a live stream's request to the hub before the framework runs;
 - CachedPages answers a GET for a cached, current page before the framework runs;
 - SecurityHeaders adds the security headers to every response;
 - BodyLimitMiddleware refuses request bodies over 1 MB.
@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from base64 import b64encode
 
 from fastapi.responses import JSONResponse
@@ -24,29 +25,30 @@ MAX_REQUEST_BYTES = 1_000_000
 MAX_UPLOAD_REQUEST_BYTES = MAX_UPLOAD_BYTES + 100_000  # the photo and its form's framing
 
 
-class RawSendMiddleware:
-    """Outermost layer: keeps the server's own `send`, so a stream can reach the socket, and
-    runs a stream handed off by `Hub.serve` after the framework's layers have returned."""
+class StreamRequests:
+    """Outermost layer: a GET of a live stream goes straight to the hub, which answers it and
+    takes the connection over (no routing, request object, middleware or task per reader);
+    anything else, or a stream the hub leaves to the framework, passes on to `app`. Keeps the
+    server's own `send` in the scope, so a stream answered by the framework can reach the socket too."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, fastapi_app) -> None:
         self.app = app
+        self.state = fastapi_app.state
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        handoff: list = []
         scope["livedesk.raw_send"] = send
-        scope["livedesk.handoff"] = handoff
+        if scope["method"] == "GET" and (match := STREAM_PATH.fullmatch(scope["path"])):
+            hub = getattr(self.state, "hub", None)
+            if hub is not None:
+                https = over_https(scope, self.state.settings.trusted_proxies)
+                if await hub.take(scope, send, match["slug"], security_headers(scope["path"], https)):
+                    return
         await self.app(scope, receive, send)
-        if handoff:
-            stream = handoff.pop()
-            for key in scope.keys() - ASGI_SCOPE_KEYS:
-                del scope[key]  # the framework's per-request objects: uvicorn keeps the scope alive
-            await stream(receive, send)
 
 
-ASGI_SCOPE_KEYS = {"type", "asgi", "http_version", "server", "client", "scheme", "method", "root_path", "path",
-                   "raw_path", "query_string", "headers", "state", "extensions"}
+STREAM_PATH = re.compile(r"/api(?:/events/(?P<slug>[^/]+))?/stream")
 
 
 class CachedPages:

@@ -1,12 +1,15 @@
 """Server-Sent Events: one hub per process fans each change out to every reader.
 
-A change is read from the store once, encoded once, and written to every
-reader's connection in one loop: no task or queue per reader on the hot path.
-Readers that reconnect with Last-Event-ID are replayed from the store.
+A change is read from the store once, encoded and framed once, and written to every
+reader's connection in one loop: no task or queue per reader.
 
-Under uvicorn's httptools server, a stream leaves the web framework as soon as its
-headers are sent (see middleware.RawSendMiddleware): an idle reader then holds only its socket,
-uvicorn's connection objects and one waiting coroutine.
+Under uvicorn's httptools server the hub takes a stream's connection over as soon as its
+headers are sent (`Hub.take` for the fast route, `Hub.serve` from the framework): the socket's
+protocol becomes the reader itself, a small slot object, and uvicorn's objects for the
+request go away. An idle reader then costs its socket and that one object.
+
+Readers that reconnect with Last-Event-ID are replayed from the store; readers who need the
+same range share one read (`_replay`), so a reconnect storm costs a few reads, not one each.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import logging
 
 import anyio
 from sqlalchemy import Engine
+from starlette.datastructures import Headers, QueryParams
 
 from livedesk.store import changes as change_store
+from livedesk.store import events as event_store
 from livedesk.store.db import run_read
 
 log = logging.getLogger("livedesk.stream")
@@ -27,6 +32,17 @@ KEEPALIVE = b": keep-alive\n\n"
 RETRY = b"retry: 2000\n\n"
 QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
 WRITE_BATCH = 500  # readers written to before the loop may serve anything else
+PAGE = 500  # changes read from the store at a time
+MAX_HEADER = 40  # the longest Last-Event-ID / since the API takes
+START = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-cache, no-transform"),
+        (b"x-accel-buffering", b"no"),
+    ],
+}
 
 
 def encode(change_id: int, kind: str, payload: str) -> bytes:
@@ -38,26 +54,46 @@ def chunk(message: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(message), message)
 
 
-class Reader:
-    """One SSE connection: the raw socket when the server exposes it, else a queue its own task drains."""
+def unchunk(framed: bytes) -> bytes:
+    return framed[framed.index(b"\r\n") + 2 : -2]
 
-    __slots__ = ("closed", "event_id", "limit", "pending", "queue", "transport")
 
-    def __init__(self, event_id: int | None, transport: asyncio.Transport | None, limit: int) -> None:
+FRAMED_KEEPALIVE = chunk(KEEPALIVE)
+FRAMED_RETRY = chunk(RETRY)
+
+
+class Reader(asyncio.Protocol):
+    """One SSE connection. With a raw socket it is the socket's protocol: writes go straight to
+    the transport, and the socket's closing takes it off the hub. Without one, a queue its own
+    task drains. `pending` holds what arrives while it is being replayed; `sent` is the newest
+    change it has, so nothing reaches it twice."""
+
+    __slots__ = ("closed", "event_id", "hub", "pending", "queue", "sent", "transport")
+
+    def __init__(self, hub: Hub, event_id: int | None, transport: asyncio.Transport | None) -> None:
+        self.hub = hub
         self.event_id = event_id  # None: every event
         self.transport = transport
         self.queue: asyncio.Queue | None = None if transport is not None else asyncio.Queue()
-        self.limit = limit
-        self.pending: list | None = []  # changes that arrive during catch-up
+        self.pending: list | None = None
+        self.sent = 0
         self.closed = False
 
-    def deliver(self, change_id: int, message: bytes, framed: bytes) -> None:
+    def deliver(self, change_id: int, framed: bytes) -> None:
         if self.pending is not None:
-            self.pending.append((change_id, message))
-        else:
-            self.write(message, framed)
+            self.pending.append((change_id, framed))
+        elif change_id > self.sent:
+            self.write(framed)
 
-    def write(self, message: bytes, framed: bytes | None = None) -> None:
+    def go_live(self, sent: int) -> None:
+        """The replay is written up to change `sent`: what came meanwhile follows, then live delivery."""
+        pending, self.pending = self.pending or [], None
+        self.sent = max(self.sent, sent)
+        for change_id, framed in pending:
+            if change_id > self.sent:
+                self.write(framed)
+
+    def write(self, framed: bytes) -> None:
         if self.closed:
             return
         transport = self.transport
@@ -65,23 +101,32 @@ class Reader:
             if self.queue.qsize() >= QUEUE_LIMIT:
                 self.close()
             else:
-                self.queue.put_nowait(message)
+                self.queue.put_nowait(unchunk(framed))
             return
         if transport.is_closing():
             self.closed = True
-        elif transport.get_write_buffer_size() > self.limit:
+        elif transport.get_write_buffer_size() > self.hub.reader_limit:
             log.info("reader fell too far behind; disconnecting it")
             self.close()
         else:
-            transport.write(framed if framed is not None else chunk(message))
+            transport.write(framed)
 
     def close(self) -> None:
         """End the stream: the client reconnects and catches up from the store."""
         self.closed = True
         if self.transport is not None:
-            self.transport.close()  # the server sees the disconnect and ends the request
+            self.transport.close()  # connection_lost takes it off the hub
         else:
             self.queue.put_nowait(None)  # tells the writer task to finish
+
+    # the socket's protocol, once the hub owns the connection
+
+    def data_received(self, data: bytes) -> None:
+        pass  # a stream's client has nothing more to say
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.hub._leave(self)
 
 
 class Hub:
@@ -92,9 +137,13 @@ class Hub:
         self.reader_limit = reader_limit
         self.by_event: dict[int | None, set[Reader]] = {}
         self.last_id = 0
+        self.event_ids: dict[str, int] = {}  # slug -> id of events streamed here (slugs never change)
+        self._lookups: dict[str, asyncio.Future] = {}
+        self._replays: dict[tuple[int | None, int], list[Reader]] = {}  # readers waiting for one read
+        self._replay_locks: dict[tuple[int | None, int], asyncio.Lock] = {}
         self._dirty = False
         self._drain_task: asyncio.Task | None = None
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: set[asyncio.Task] = set()
 
     @property
     def reader_count(self) -> int:
@@ -106,15 +155,21 @@ class Hub:
 
     async def start(self) -> None:
         self.last_id = await anyio.to_thread.run_sync(run_read, self.engine, change_store.last_change_id)
-        self._tasks = [asyncio.create_task(self._every(self.keepalive_s, self._keepalive)),
-                       asyncio.create_task(self._every(self.poll_s, lambda: self.notify(None)))]
+        self._spawn(self._every(self.keepalive_s, self._keepalive))
+        self._spawn(self._every(self.poll_s, lambda: self.notify(None)))
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
-        for readers in self.by_event.values():
+        for readers in list(self.by_event.values()):
             for reader in list(readers):
                 reader.close()
+
+    def _spawn(self, work) -> asyncio.Task:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _every(self, seconds: float, action) -> None:
         while True:
@@ -122,11 +177,10 @@ class Hub:
             action()
 
     def _keepalive(self) -> None:
-        framed = chunk(KEEPALIVE)
         for readers in list(self.by_event.values()):
             for reader in list(readers):
                 if reader.pending is None:
-                    reader.write(KEEPALIVE, framed)
+                    reader.write(FRAMED_KEEPALIVE)
 
     def notify(self, change_id: int | None) -> None:
         """A change was committed somewhere (None: just look)."""
@@ -134,7 +188,7 @@ class Hub:
             return
         self._dirty = True
         if self._drain_task is None or self._drain_task.done():
-            self._drain_task = asyncio.create_task(self._drain())
+            self._drain_task = self._spawn(self._drain())
 
     async def _drain(self) -> None:
         while self._dirty:
@@ -147,84 +201,118 @@ class Hub:
                     return
                 for row in rows:
                     self.last_id = row.id  # a reader joining during the fan-out starts after this change
-                    await self._publish(row.id, row.event_id, encode(row.id, row.kind, row.payload))
-                if len(rows) < 500:
+                    await self._publish(row.id, row.event_id, chunk(encode(row.id, row.kind, row.payload)))
+                if len(rows) < PAGE:
                     break
 
-    def _read_after(self, after_id: int) -> list:
-        return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, limit=500))
+    def _read_after(self, after_id: int, event_id: int | None = None) -> list:
+        return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, event_id=event_id, limit=PAGE))
 
-    async def _publish(self, change_id: int, event_id: int, message: bytes) -> None:
+    async def _publish(self, change_id: int, event_id: int, framed: bytes) -> None:
         """The hot loop: one framed message, written to every reader in turn.
 
         Between batches the loop may serve others, so a publish request or a new reader
         never waits for a whole fan-out."""
-        framed = chunk(message)
         readers = [*self.by_event.get(event_id, ()), *self.by_event.get(None, ())]
         for start in range(0, len(readers), WRITE_BATCH):
             if start:
                 await asyncio.sleep(0)
             for reader in readers[start : start + WRITE_BATCH]:
-                reader.deliver(change_id, message, framed)
+                reader.deliver(change_id, framed)
 
-    # ---- one reader's connection ----------------------------------------------------
+    # ---- a reader's connection ----------------------------------------------------------
+
+    async def take(self, scope, send, slug: str | None, headers: list[tuple[bytes, bytes]]) -> bool:
+        """The fast route, before any framework layer: answer a stream request and own its
+        connection. False when the framework should answer instead (an unknown event, odd
+        parameters, a server whose socket the hub cannot reach)."""
+        cycle = _httptools_cycle(send)
+        if cycle is None or scope["http_version"] != "1.1":
+            return False
+        found, last_event_id = _last_event_id(scope)
+        if not found:
+            return False
+        event_id = None
+        if slug is not None:
+            event_id = await self.event_id(slug)
+            if event_id is None:
+                return False
+        await send({**START, "headers": START["headers"] + headers})
+        self._own(cycle, event_id, last_event_id)
+        return True
+
+    async def event_id(self, slug: str) -> int | None:
+        """The id of the event called `slug`; readers asking at once share one read."""
+        known = self.event_ids.get(slug)
+        if known is not None:
+            return known
+        lookup = self._lookups.get(slug)
+        if lookup is None:
+            lookup = self._lookups[slug] = asyncio.ensure_future(anyio.to_thread.run_sync(self._read_event_id, slug))
+            lookup.add_done_callback(lambda _: self._lookups.pop(slug, None))
+        try:
+            found = await asyncio.shield(lookup)
+        except Exception:  # noqa: BLE001 - the store is down: the framework's route answers, or says why not
+            return None
+        if found is not None:
+            self.event_ids[slug] = found
+        return found
+
+    def _read_event_id(self, slug: str) -> int | None:
+        event = run_read(self.engine, lambda conn: event_store.get_event(conn, slug))
+        return None if event is None else event.id
 
     async def serve(self, scope, receive, send, *, event_id: int | None, last_event_id: int | None) -> None:
         """Answer an SSE request; called from inside the web framework's layers."""
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"text/event-stream; charset=utf-8"),
-                    (b"cache-control", b"no-cache, no-transform"),
-                    (b"x-accel-buffering", b"no"),
-                ],
-            }
-        )
-        transport = _raw_transport(scope)
-        handoff = scope.get("livedesk.handoff")
-        if transport is not None and handoff is not None:
-            # Return at once, so the framework's layers (request, middleware, exit stacks) are
-            # freed; RawSendMiddleware, the outermost layer, then calls `_serve_raw`. A reader
-            # held open for hours costs a socket, uvicorn's connection and one small coroutine.
-            handoff.append(lambda raw_receive, raw_send: self._serve_raw(
-                transport, raw_receive, raw_send, event_id, last_event_id))
-            return
-        await self._serve_queued(receive, send, event_id, last_event_id)
+        await send(START)
+        cycle = _httptools_cycle(scope.get("livedesk.raw_send"))
+        if cycle is not None and cycle.chunked_encoding:
+            self._own(cycle, event_id, last_event_id)
+        else:
+            await self._serve_queued(receive, send, event_id, last_event_id)
 
-    async def _serve_raw(self, transport, receive, send, event_id: int | None, last_event_id: int | None) -> None:
-        """Live delivery writes straight to the socket; this coroutine only waits for the end."""
-        reader = Reader(event_id, transport, self.reader_limit)
-        try:
-            await self._join(reader, last_event_id)
-            await _wait_disconnect(receive)  # a dropped reader's socket is closed, which ends this too
-        finally:
-            self._leave(reader)
-            with contextlib.suppress(Exception):
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+    def _own(self, cycle, event_id: int | None, last_event_id: int | None) -> None:
+        """The response's headers are out: the connection becomes the reader's. uvicorn forgets
+        it (its request ends here, and it no longer counts it among its connections)."""
+        if cycle.disconnected:
+            return
+        transport = cycle.transport
+        server_protocol = transport.get_protocol()
+        cycle.disconnected = True  # uvicorn neither writes to nor closes this connection any more
+        with contextlib.suppress(AttributeError):
+            server_protocol.connections.discard(server_protocol)
+        reader = Reader(self, event_id, transport)
+        transport.set_protocol(reader)
+        self._join(reader, last_event_id)
 
     async def _serve_queued(self, receive, send, event_id: int | None, last_event_id: int | None) -> None:
         """For servers without a reachable socket: a queue and a writer task per reader."""
-        reader = Reader(event_id, None, self.reader_limit)
+        reader = Reader(self, event_id, None)
         writer = asyncio.create_task(_write_queue(reader, send))
-        waiter = None
+        waiter = asyncio.create_task(_wait_disconnect(receive))
         try:
-            await self._join(reader, last_event_id)
-            waiter = asyncio.create_task(_wait_disconnect(receive))
+            self._join(reader, last_event_id)
             await asyncio.wait({waiter, writer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._leave(reader)
             for task in (waiter, writer):
-                if task is not None:
-                    task.cancel()
+                task.cancel()
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def _join(self, reader: Reader, last_event_id: int | None) -> None:
-        reader.write(RETRY)
+    def _join(self, reader: Reader, last_event_id: int | None) -> None:
+        reader.write(FRAMED_RETRY)
         self.by_event.setdefault(reader.event_id, set()).add(reader)
-        await self._catch_up(reader, last_event_id)
+        if last_event_id is None:
+            reader.sent = self.last_id  # live from now on
+            return
+        reader.pending = []
+        key = (reader.event_id, last_event_id)
+        waiting = self._replays.get(key)
+        if waiting is None:
+            waiting = self._replays[key] = []
+            self._spawn(self._replay(key, waiting))
+        waiting.append(reader)
 
     def _leave(self, reader: Reader) -> None:
         reader.closed = True
@@ -234,25 +322,42 @@ class Hub:
             if not readers:
                 del self.by_event[reader.event_id]
 
-    async def _catch_up(self, reader: Reader, last_event_id: int | None) -> None:
-        """Replay what the reader missed from the store, then switch it to live delivery."""
-        sent = self.last_id if last_event_id is None else last_event_id
-        if last_event_id is not None:
-            while True:
-                rows = await anyio.to_thread.run_sync(
-                    lambda after=sent: run_read(
-                        self.engine, lambda c: change_store.changes_since(c, after, event_id=reader.event_id, limit=500)
-                    )
-                )
-                for row in rows:
-                    reader.write(encode(row.id, row.kind, row.payload))
-                    sent = row.id
-                if len(rows) < 500:
-                    break
-        pending, reader.pending = reader.pending or [], None
-        for change_id, message in pending:
-            if change_id > sent:
-                reader.write(message)
+    async def _replay(self, key: tuple[int | None, int], readers: list[Reader]) -> None:
+        """Replay what `readers` missed after change `key[1]` with one read of the store, then
+        switch them to live delivery.
+
+        Readers join the list until the read begins, so each joined before it: whatever the hub
+        had published when they joined is in the read, and what it publishes later waits in
+        their `pending`. Reads of one range follow each other, so the next list fills meanwhile."""
+        lock = self._replay_locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                if self._replays.get(key) is readers:
+                    del self._replays[key]  # no one joins from here on
+                event_id, sent = key
+                try:
+                    while True:
+                        rows = await anyio.to_thread.run_sync(self._read_after, sent, event_id)
+                        if rows:
+                            framed = b"".join(chunk(encode(row.id, row.kind, row.payload)) for row in rows)
+                            for start in range(0, len(readers), WRITE_BATCH):
+                                if start:
+                                    await asyncio.sleep(0)
+                                for reader in readers[start : start + WRITE_BATCH]:
+                                    reader.write(framed)
+                            sent = rows[-1].id
+                        if len(rows) < PAGE:
+                            break
+                except Exception:  # the store is down: the readers reconnect and try again
+                    log.exception("could not replay changes")
+                    for reader in readers:
+                        reader.close()
+                    return
+                for reader in readers:
+                    reader.go_live(sent)
+        finally:
+            if not lock.locked() and self._replay_locks.get(key) is lock and key not in self._replays:
+                del self._replay_locks[key]
 
 
 async def _wait_disconnect(receive) -> None:
@@ -268,15 +373,24 @@ async def _write_queue(reader: Reader, send) -> None:
             await send({"type": "http.response.body", "body": message, "more_body": True})
 
 
-def _raw_transport(scope) -> asyncio.Transport | None:
-    """The socket under uvicorn's httptools protocol, when we may write chunks to it directly."""
-    raw_send = scope.get("livedesk.raw_send")
-    cycle = getattr(raw_send, "__self__", None)
+def _httptools_cycle(send):
+    """uvicorn's request under its httptools protocol, whose socket the hub may take over."""
+    cycle = getattr(send, "__self__", None)
     if cycle is None or type(cycle).__module__ != "uvicorn.protocols.http.httptools_impl":
         return None
-    if not getattr(cycle, "chunked_encoding", False):
+    if not hasattr(cycle, "transport") or not hasattr(cycle.transport, "set_protocol"):
         return None
-    return getattr(cycle, "transport", None)
+    return cycle
+
+
+def _last_event_id(scope) -> tuple[bool, int | None]:
+    """(False, None) when Last-Event-ID or `since` is longer than the API takes (the framework
+    then answers 422); else (True, the change to replay after, or None)."""
+    header = Headers(scope=scope).get("last-event-id")
+    since = QueryParams(scope["query_string"]).get("since") if scope["query_string"] else None
+    if any(value is not None and len(value) > MAX_HEADER for value in (header, since)):
+        return False, None
+    return True, parse_last_event_id(header or since)
 
 
 MAX_CHANGE_ID = 2**63 - 1  # a 64-bit integer column
