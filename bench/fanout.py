@@ -8,12 +8,21 @@ ratio of livedesk's p99 to the reference's. A real polling reader (10 s interval
 runs against the livedesk API once, for contrast.
 
     python bench/fanout.py [--readers 1000,5000,10000] [--posts 200] [--rate 10]
-                           [--nodes 1|2|3] [--skip-reference]
+                           [--nodes 1|2|3] [--workers N] [--clients K] [--storm] [--skip-reference]
 
 --nodes 1 runs one `livedesk serve` on SQLite with the in-process broker. --nodes 2 or 3
 runs that many nodes on one fresh PostgreSQL database and Redis (LIVEDESK_PG_URL and
 LIVEDESK_BENCH_REDIS_URL override the defaults), readers spread evenly, posts
-published on node 1.
+published on node 1. --workers N runs each node as `livedesk serve --workers N`; --clients K
+spreads the readers over K client processes, each from its own loopback address (beyond one
+process's open files, and beyond one address's ports).
+
+--storm: 10,000 readers connected (the reference's plain connects timed in the same run), then
+the server killed with SIGKILL half-way through the posts and started again; every reader
+reconnects at once with its Last-Event-ID (at most 500 connects under way, as the listen
+backlog allows) while the posts keep coming. Printed: when each reader's stream is open again
+and when it holds every post confirmed before the server accepted again, and missed and
+duplicated posts over the whole run.
 """
 
 from __future__ import annotations
@@ -112,6 +121,47 @@ class Server:
     stream_path: str
     baseline_kb: list[int] = field(default_factory=list)
     cleanup: list = field(default_factory=list)
+    workers: int = 1
+    command: list[str] = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+    log: Path | None = None
+
+    def pids(self) -> list[int]:
+        """The processes that serve: each node, or with workers each node's workers."""
+        if self.workers == 1:
+            return [p.pid for p in self.procs]
+        return [int(child) for p in self.procs
+                for child in Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()]
+
+    def wait_workers(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while self.workers > 1 and len(self.pids()) < self.workers * len(self.procs):
+            if time.monotonic() > deadline:
+                sys.exit("the workers did not start")
+            time.sleep(0.1)
+        if self.workers > 1:  # each worker is listening once it answers; a few asks reach each of them
+            for port in self.ports:
+                for _ in range(self.workers * 8):
+                    httpx.get(f"http://127.0.0.1:{port}/api/events", timeout=30).raise_for_status()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: node 1 (and its workers) go at once."""
+        for pid in self.pids()[: self.workers]:
+            os.kill(pid, signal.SIGKILL)
+        self.procs[0].kill()
+        self.procs[0].wait()
+
+    def restart(self) -> float:
+        """Start node 1 again on its port; the time it accepts connections again."""
+        self.procs[0] = spawn([*self.command, "--port", str(self.ports[0])], self.env, self.log)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.ports[0]), timeout=1).close()
+                return time.time()
+            except OSError:
+                time.sleep(0.01)
+        sys.exit("livedesk did not start again")
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -137,8 +187,9 @@ def livedesk_cli(env: dict, *args: str) -> str:
     return done.stdout
 
 
-def start_livedesk(workdir: Path, nodes: int) -> tuple[Server, str, str]:
-    """`nodes` livedesk processes on a fresh database; returns the server, event slug and token."""
+def start_livedesk(workdir: Path, nodes: int, workers: int = 1) -> tuple[Server, str, str]:
+    """`nodes` livedesk processes (each `serve --workers N`) on a fresh database; returns the
+    server, event slug and token."""
     env = {**os.environ, "LIVEDESK_KEEPALIVE_S": "15"}
     cleanup = []
     if nodes == 1:
@@ -154,11 +205,14 @@ def start_livedesk(workdir: Path, nodes: int) -> tuple[Server, str, str]:
     token = livedesk_cli(env, "token", "create", "--user", "bench", "--role", "editor").strip().splitlines()[-1]
     ports = [free_port() for _ in range(nodes)]
     log = workdir / "livedesk.log"
-    procs = [spawn([sys.executable, "-m", "livedesk", "serve", "--port", str(p)], env, log) for p in ports]
+    command = [sys.executable, "-m", "livedesk", "serve", "--workers", str(workers)]
+    procs = [spawn([*command, "--port", str(p)], env, log) for p in ports]
     for port, proc in zip(ports, procs):
         wait_listening(port, proc, log)
-    server = Server(f"livedesk x{nodes}" if nodes > 1 else "livedesk", procs, ports,
-                    f"/api/events/{slug}/stream", cleanup=cleanup)
+    name = f"livedesk x{nodes}" if nodes > 1 else "livedesk"
+    server = Server(name + (f" ({workers} workers)" if workers > 1 else ""), procs, ports,
+                    f"/api/events/{slug}/stream", cleanup=cleanup, workers=workers, command=command, env=env, log=log)
+    server.wait_workers()
     with httpx.Client(base_url=f"http://127.0.0.1:{ports[0]}", headers={"Authorization": f"Bearer {token}"}) as client:
         client.post(f"/api/events/{slug}/posts", json={"headline": "warm-up", "body": BODY}).raise_for_status()
         for port in ports:  # every node's code paths warmed once
@@ -310,8 +364,10 @@ class Tally:
         self.posts = posts
         self.latencies = array("d")
         self.counts = bytearray(readers * posts)
+        self.last_ids = array("q", bytes(8 * readers))  # each reader's newest event id
         self.received = 0
         self.closed = 0
+        self.lost: list[int] | None = None  # during a storm: the readers whose connection ended
 
 
 class SSEReader(asyncio.Protocol):
@@ -343,36 +399,56 @@ class SSEReader(asyncio.Protocol):
             tally.latencies.append(now - float(match[2]))
             tally.counts[base + seq] += 1
             tally.received += 1
+        at = data.rfind(b"\nid: ", 0, end)
+        if at >= 0:
+            tally.last_ids[self.index] = int(data[at + 5 : data.index(b"\n", at + 5)])
 
     def connection_lost(self, exc) -> None:
         self.tally.closed += 1
+        if self.tally.lost is not None:
+            self.tally.lost.append(self.index)
         if not self.ready.done():
             self.ready.set_exception(ConnectionError(str(exc or "closed before the stream started")))
 
 
-async def open_readers(ports: list[int], path: str, count: int, tally: Tally) -> list[asyncio.Transport]:
+async def connect_reader(index: int, port: int, path: str, tally: Tally, source: str,
+                         last_id: int | None = None, attempts: int = 5) -> asyncio.Transport:
+    """One reader's stream, from `source` (a loopback address: each has its own ports)."""
     loop = asyncio.get_running_loop()
+    resume = f"Last-Event-ID: {last_id}\r\n" if last_id is not None else ""
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+               f"{resume}\r\n").encode()
+    for attempt in range(attempts):
+        ready = loop.create_future()
+        try:
+            transport, _ = await loop.create_connection(
+                lambda: SSEReader(index, tally, request, ready), "127.0.0.1", port, local_addr=(source, 0))
+            await ready
+            return transport
+        except OSError:
+            await asyncio.sleep(min(0.05 * (attempt + 1), 0.5))
+    raise ConnectionError(f"reader {index} could not connect")
+
+
+async def open_readers(ports: list[int], path: str, count: int, tally: Tally,
+                       source: str = "127.0.0.1") -> list[asyncio.Transport]:
     transports: list[asyncio.Transport] = []
 
     async def one(index: int) -> None:
-        port = ports[index % len(ports)]
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n\r\n".encode()
-        ready = loop.create_future()
-        for attempt in range(5):
-            try:
-                transport, _ = await loop.create_connection(
-                    lambda: SSEReader(index, tally, request, ready), "127.0.0.1", port)
-                break
-            except OSError:
-                await asyncio.sleep(0.2 * (attempt + 1))
-        else:
-            raise ConnectionError(f"reader {index} could not connect")
-        transports.append(transport)
-        await ready
+        transports.append(await connect_reader(index, ports[index % len(ports)], path, tally, source))
 
     for start in range(0, count, CONNECT_BATCH):
         await asyncio.gather(*(one(i) for i in range(start, min(start + CONNECT_BATCH, count))))
     return transports
+
+
+def reset_all(transports: list[asyncio.Transport]) -> None:
+    """Close every reader's connection with a reset, not FIN: no TIME_WAIT pile-up between runs."""
+    for transport in transports:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.close()
 
 
 @dataclass
@@ -407,7 +483,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     gc.freeze()
     gc.disable()  # the client's own pauses would show as server latency
     await asyncio.sleep(1.0)
-    pids = [p.pid for p in server.procs]
+    pids = server.pids()
     spawn = multiprocessing.get_context("spawn")
     results, started = spawn.Queue(), spawn.Event()
     proc = spawn.Process(target=publisher, args=(*args, started, results))
@@ -430,11 +506,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     peak = [proc_kb(pid, "VmHWM") for pid in pids]
     publish_s, calls, poller = await asyncio.to_thread(results.get, True, 60)
     await asyncio.to_thread(proc.join)
-    for transport in transports:
-        sock = transport.get_extra_info("socket")
-        if sock is not None:  # reset, not FIN: no TIME_WAIT pile-up between runs
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        transport.close()
+    reset_all(transports)
     await asyncio.sleep(0.5)
     gc.enable()
     counts = np.frombuffer(tally.counts, dtype=np.uint8)
@@ -445,11 +517,218 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
 
 
 def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
-    pids = [p.pid for p in server.procs]
+    pids = server.pids()
     server.baseline_kb = [proc_kb(pid, "VmRSS") for pid in pids]
     for pid in pids:
         reset_peak_rss(pid)
     return uvloop.run(measure(server, readers, posts, publisher, args))
+
+
+# ---- several client processes (readers beyond one process's open files, or more cores) --------
+
+def client_main(ports: list[int], path: str, count: int, posts: int, source: str,
+                connected, go, done, results) -> None:
+    """One client process of several: `count` readers from address `source`."""
+    raise_nofile()
+
+    async def main() -> None:
+        tally = Tally(count, posts)
+        t0 = time.monotonic()
+        transports = await open_readers(ports, path, count, tally, source)
+        connected.put(time.monotonic() - t0)
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        await asyncio.to_thread(go.wait)
+        before = client_cpu()
+        expected, last, quiet_since = count * posts, -1, time.monotonic()
+        while tally.received < expected and time.monotonic() - quiet_since < 10:
+            await asyncio.sleep(0.25)
+            if tally.received != last or not done.is_set():
+                last, quiet_since = tally.received, time.monotonic()
+        closed = tally.closed
+        reset_all(transports)
+        results.put((source, bytes(tally.counts), tally.latencies.tobytes(), closed, client_cpu() - before))
+
+    uvloop.run(main())
+
+
+def run_case_clients(server: Server, readers: int, posts: int, clients: int, publisher, args: tuple) -> Result:
+    pids = server.pids()
+    server.baseline_kb = [proc_kb(pid, "VmRSS") for pid in pids]
+    for pid in pids:
+        reset_peak_rss(pid)
+    ctx = multiprocessing.get_context("spawn")
+    connected, results, go, done = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
+    shares = [readers // clients + (k < readers % clients) for k in range(clients)]
+    sources = [f"127.0.0.{10 + k}" for k in range(clients)]
+    procs = [ctx.Process(target=client_main, args=(server.ports, server.stream_path, n, posts, source,
+                                                   connected, go, done, results))
+             for n, source in zip(shares, sources)]
+    for proc in procs:
+        proc.start()
+    connect_s = max(connected.get(timeout=600) for _ in procs)  # each client's own time, from its first connect
+    time.sleep(1.0)
+    pub_results, started = ctx.Queue(), ctx.Event()
+    pub = ctx.Process(target=publisher, args=(*args, started, pub_results))
+    pub.start()
+    started.wait(60)
+    cpu_before = [cpu_seconds(pid) for pid in pids]
+    window = time.monotonic()
+    go.set()
+    publish_s, calls, poller = pub_results.get(timeout=600)
+    pub.join()
+    done.set()
+    got = {}
+    for _ in procs:
+        source, counts, latencies, closed, client_s = results.get(timeout=600)
+        got[source] = (counts, latencies, closed, client_s)
+    window_s = time.monotonic() - window
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before)]
+    peak = [proc_kb(pid, "VmHWM") for pid in pids]
+    for proc in procs:
+        proc.join()
+    counts = np.concatenate([np.frombuffer(got[s][0], dtype=np.uint8) for s in sources])
+    latencies = np.concatenate([np.frombuffer(got[s][1], dtype=np.float64) for s in sources])
+    return Result(f"{server.name}, {clients} clients", readers, connect_s, latencies, int((counts == 0).sum()),
+                  int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()), sum(got[s][2] for s in sources),
+                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, calls,
+                  sum(got[s][3] for s in sources), load)
+
+
+# ---- the reconnect storm ------------------------------------------------------------------
+
+STORM_IN_FLIGHT = 500  # connects a client has under way at once (more overflow the listen backlog)
+
+
+def publish_storm(url: str, slug: str, token: str, posts: int, rate: float, acked, started, results) -> None:
+    """Like publish_livedesk, but each post is retried (same Idempotency-Key) until the server,
+    killed meanwhile and started again, has it; `acked` counts the posts it confirmed."""
+    calls, first = [], 0.0
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        for seq, sent in paced(posts, rate, started):
+            first = sent if seq == 0 else first
+            while True:
+                try:
+                    answer = client.post(f"/api/events/{slug}/posts", json=post_json(seq, sent),
+                                         headers={"Idempotency-Key": f"storm-{seq}"})
+                    if answer.status_code < 500:
+                        answer.raise_for_status()
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.02)
+            calls.append(time.time() - sent)
+            acked.value = seq + 1
+    results.put((time.time() - first, calls, []))
+
+
+@dataclass
+class Storm:
+    readers: int
+    connect_s: float
+    killed_after: int
+    restart_s: float  # from the kill until the server accepts again
+    published_before: int  # posts confirmed when it accepted again
+    back: np.ndarray  # each reader's stream open again, seconds after accepting
+    caught_up: np.ndarray  # each reader holding every post confirmed before accepting, seconds after accepting
+    missed: int
+    duplicates: int
+    load: str
+
+
+async def measure_storm(server: Server, readers: int, posts: int, rate: float, slug: str, token: str) -> Storm:
+    tally = Tally(readers, posts)
+    t0 = time.monotonic()
+    transports = await open_readers(server.ports, server.stream_path, readers, tally, "127.0.0.2")
+    connect_s = time.monotonic() - t0
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    await asyncio.sleep(1.0)
+    ctx = multiprocessing.get_context("spawn")
+    acked, results, started = ctx.Value("i", 0), ctx.Queue(), ctx.Event()
+    url = f"http://127.0.0.1:{server.ports[0]}"
+    proc = ctx.Process(target=publish_storm, args=(url, slug, token, posts, rate, acked, started, results))
+    proc.start()
+    await asyncio.to_thread(started.wait, 60)
+    while acked.value < posts // 2:
+        await asyncio.sleep(0.01)
+    killed_after = acked.value
+    tally.lost = []
+    killed = time.time()
+    await asyncio.to_thread(server.kill)
+    deadline = time.monotonic() + 30
+    while len(tally.lost) < readers and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    lost, tally.lost = tally.lost, None
+    accepting = await asyncio.to_thread(server.restart)
+    before = acked.value
+    back = np.full(readers, np.nan)
+    caught = np.full(readers, np.nan)
+    slots = asyncio.Semaphore(STORM_IN_FLIGHT)
+
+    async def reconnect(index: int) -> None:
+        async with slots:
+            last = tally.last_ids[index]
+            transports.append(await connect_reader(index, server.ports[0], server.stream_path, tally, "127.0.0.3",
+                                                   last if last else None, attempts=200))
+        back[index] = time.time() - accepting
+
+    storm = asyncio.gather(*(reconnect(i) for i in lost))
+    counts = np.frombuffer(tally.counts, dtype=np.uint8).reshape(readers, posts)
+    while np.isnan(caught).any() and time.time() - accepting < 60:
+        now = time.time() - accepting
+        have = counts[:, :before].min(axis=1) > 0 if before else np.ones(readers, bool)
+        caught[np.isnan(caught) & ~np.isnan(back) & have] = now
+        await asyncio.sleep(0.02)
+    await storm
+    expected, last, quiet_since = readers * posts, -1, time.monotonic()
+    while tally.received < expected and time.monotonic() - quiet_since < 10:
+        await asyncio.sleep(0.25)
+        if tally.received != last or proc.is_alive():
+            last, quiet_since = tally.received, time.monotonic()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    await asyncio.to_thread(results.get, True, 60)
+    await asyncio.to_thread(proc.join)
+    reset_all(transports)
+    await asyncio.sleep(0.5)
+    gc.enable()
+    flat = counts.ravel()
+    return Storm(readers, connect_s, killed_after, accepting - killed, before, back, caught,
+                 int((flat == 0).sum()), int(np.clip(flat.astype(np.int32) - 1, 0, None).sum()), load)
+
+
+async def measure_connects(server: Server, readers: int) -> float:
+    tally = Tally(readers, 1)
+    t0 = time.monotonic()
+    transports = await open_readers(server.ports, server.stream_path, readers, tally, "127.0.0.2")
+    took = time.monotonic() - t0
+    reset_all(transports)
+    await asyncio.sleep(0.5)
+    return took
+
+
+def report_storm(storm: Storm, reference_connect_s: float | None, posts: int) -> None:
+    def ms(values: np.ndarray, q: float) -> str:
+        return f"{np.nanpercentile(values, q) * 1000:6.0f}" if not np.isnan(values).all() else "   n/a"
+
+    print(f"  livedesk     readers {storm.readers:>6}  connected in {storm.connect_s:5.1f} s   (machine load average"
+          f" {storm.load})")
+    if reference_connect_s:
+        print(f"    plain connects: {storm.connect_s / reference_connect_s:.1f}x the reference's"
+              f" {reference_connect_s:.1f} s")
+    print(f"    killed (SIGKILL) after {storm.killed_after} of {posts} posts; accepting again {storm.restart_s:.1f} s"
+          f" later; {storm.published_before} posts confirmed by then, more coming")
+    print(f"    stream open again (Last-Event-ID sent) ms after accepting   p50 {ms(storm.back, 50)}"
+          f"   p99 {ms(storm.back, 99)}   max {ms(storm.back, 100)}")
+    print(f"    caught up (every post confirmed before accepting) ms        p50 {ms(storm.caught_up, 50)}"
+          f"   p99 {ms(storm.caught_up, 99)}   max {ms(storm.caught_up, 100)}")
+    within = int((storm.caught_up <= 2.0).sum())
+    print(f"    caught up within 2 s: {within} of {storm.readers} readers;"
+          f"   missed {storm.missed}   duplicates {storm.duplicates} (every reader, all {posts} posts)")
+    sys.stdout.flush()
 
 
 # ---- output -----------------------------------------------------------------------------
@@ -489,10 +768,14 @@ def report_poller(latencies: list[float], posts: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--readers", default=None, help="comma-separated reader counts (default 1000,5000,10000;"
-                        " 10000 with --nodes 2 or 3)")
+                        " 10000 with --nodes 2 or 3 or --storm)")
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--rate", type=float, default=10.0, help="posts per second")
     parser.add_argument("--nodes", type=int, choices=(1, 2, 3), default=1)
+    parser.add_argument("--workers", type=int, default=1, help="`livedesk serve --workers N` on each node")
+    parser.add_argument("--clients", type=int, default=1, help="client processes holding the readers")
+    parser.add_argument("--storm", action="store_true", help="kill the server mid-run and start it again: every"
+                        " reader reconnects at once with its Last-Event-ID while posts keep coming")
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--serve-reference", nargs=2, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -502,41 +785,82 @@ def main() -> None:
     # the background, where the shell leaves SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    counts = [int(n) for n in (args.readers or ("10000" if args.nodes > 1 else "1000,5000,10000")).split(",")]
+    default = "10000" if args.nodes > 1 or args.storm else "1000,5000,10000"
+    counts = [int(n) for n in (args.readers or default).split(",")]
     hard = raise_nofile()
-    if max(counts) + 100 > hard:
-        sys.exit(f"the open-file hard limit is {hard}; {max(counts)} readers need more (raise `ulimit -Hn`)")
+    if args.storm and (args.clients > 1 or args.nodes > 1):
+        sys.exit("--storm runs one node and one client process")
+    per_server = -(-max(counts) // (args.nodes * args.workers))
+    per_client = -(-max(counts) // args.clients)
+    if max(per_server, per_client) + 100 > hard:
+        sys.exit(f"the open-file hard limit is {hard}; {max(counts)} readers need more (raise `ulimit -Hn`, or use"
+                 " more --workers and --clients)")
     print(f"fan-out: {args.posts} posts at {args.rate:g}/s; readers {counts}; livedesk nodes {args.nodes}"
-          f" ({'SQLite, in-process broker' if args.nodes == 1 else 'PostgreSQL + Redis'}); open-file limit {hard}")
-    print(f"note: the client (one process, all readers) and the publisher share this machine's {os.cpu_count()} cores"
-          " with the servers; its own delay counts in every latency")
+          f" ({'SQLite, in-process broker' if args.nodes == 1 else 'PostgreSQL + Redis'})"
+          f"{f', {args.workers} workers each' if args.workers > 1 else ''}; open-file limit {hard}")
+    print(f"note: the client ({args.clients} process{'es' if args.clients > 1 else ''}) and the publisher share this"
+          f" machine's {os.cpu_count()} cores with the servers; its own delay counts in every latency")
     try:
-        run(counts, args)
+        if args.storm:
+            run_storm(counts, args)
+        else:
+            run(counts, args)
     except KeyboardInterrupt:
         sys.exit("fan-out: interrupted")
+
+
+def run_storm(counts: list[int], args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="livedesk-fanout-") as tmp:
+        for readers in counts:
+            print(f"\n{readers} readers, reconnect storm")
+            reference_s = None
+            if not args.skip_reference:
+                ref, _control = start_reference(Path(tmp))
+                try:
+                    reference_s = uvloop.run(measure_connects(ref, readers))
+                finally:
+                    ref.stop()
+                print(f"  reference    readers {readers:>6}  connected in {reference_s:5.1f} s   (machine load average"
+                      f" {' '.join(Path('/proc/loadavg').read_text().split()[:3])})")
+            workdir = Path(tmp) / f"livedesk-storm-{readers}"
+            workdir.mkdir()
+            server, slug, token = start_livedesk(workdir, 1, args.workers)
+            try:
+                storm = uvloop.run(measure_storm(server, readers, args.posts, args.rate, slug, token))
+            finally:
+                server.stop()
+            report_storm(storm, reference_s, args.posts)
 
 
 def run(counts: list[int], args: argparse.Namespace) -> None:
     p99: dict[tuple[str, int], float] = {}
     polled = False
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+
+    def case(server: Server, readers: int, publisher, publisher_args: tuple) -> Result:
+        if args.clients > 1:
+            return run_case_clients(server, readers, args.posts, args.clients, publisher, publisher_args)
+        return run_case(server, readers, args.posts, publisher, publisher_args)
+
     with tempfile.TemporaryDirectory(prefix="livedesk-fanout-") as tmp:
         for readers in counts:
             print(f"\n{readers} readers")
-            if not args.skip_reference:
+            if readers + 100 > hard and not args.skip_reference:
+                print(f"  reference    skipped: one process may hold {hard} open files")
+            elif not args.skip_reference:
                 ref, control = start_reference(Path(tmp))
                 try:
-                    result = run_case(ref, readers, args.posts, publish_reference, (control, args.posts, args.rate))
+                    result = case(ref, readers, publish_reference, (control, args.posts, args.rate))
                 finally:
                     ref.stop()
                 report(result, args.posts)
                 p99["reference", readers] = result.p(99)
             workdir = Path(tmp) / f"livedesk-{readers}"
             workdir.mkdir()
-            server, slug, token = start_livedesk(workdir, args.nodes)
+            server, slug, token = start_livedesk(workdir, args.nodes, args.workers)
             try:
                 url = f"http://127.0.0.1:{server.ports[0]}"
-                result = run_case(server, readers, args.posts, publish_livedesk,
-                                  (url, slug, token, args.posts, args.rate, not polled))
+                result = case(server, readers, publish_livedesk, (url, slug, token, args.posts, args.rate, not polled))
             finally:
                 server.stop()
             report(result, args.posts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,13 +67,17 @@ def _actor(name: str = CLI_ACTOR_NAME):
     return Actor(None, name, Role.admin)
 
 
-def _serve(host: str, port: int, *, demo: bool = False) -> None:
+def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = None) -> None:
+    """One server process; `listen_fd`: a listening socket handed down by `_serve_workers`."""
+    import socket
+
     import uvicorn
 
     from livedesk.config import get_settings
     from livedesk.newsroom.follow import poller
     from livedesk.web.app import server_app
 
+    _raise_open_files()
     background = [poller]  # this node's share of polling other outlets' sources
     if demo:
         import os
@@ -84,17 +89,18 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
         os.environ.setdefault("LIVEDESK_SITE_NAME", story["outlet"]["name"])
         os.environ.setdefault("LIVEDESK_TIME_ZONE", story["time_zone"])
         get_settings.cache_clear()
-    with _newsroom() as room:
-        if demo:
-            from livedesk.newsroom import demo as demo_run
+    if listen_fd is None:  # else the workers' parent brought the schema up to date
+        with _newsroom() as room:
+            if demo:
+                from livedesk.newsroom import demo as demo_run
 
-            slug = demo_run.seed(room)
-            background.append(demo_run.ticker)
-            console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
+                slug = demo_run.seed(room)
+                background.append(demo_run.ticker)
+                console.print(f"[bold]livedesk demo[/bold]: open http://{host}:{port}/e/{slug}")
     # While the event loop writes a change to thousands of sockets, request threads wait for the
     # GIL at each database round trip; a 1 ms switch interval (default 5) lets them in sooner.
     sys.setswitchinterval(0.001)
-    uvicorn.run(
+    config = uvicorn.Config(
         server_app(get_settings(), background=background),
         host=host,
         port=port,
@@ -105,15 +111,111 @@ def _serve(host: str, port: int, *, demo: bool = False) -> None:
         backlog=4096,
         timeout_graceful_shutdown=2,  # open streams end; their readers reconnect elsewhere
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=None if listen_fd is None else [socket.socket(fileno=listen_fd)])
+    if not server.started:
+        raise SystemExit(1)
+
+
+def _raise_open_files() -> None:
+    """Every reader holds a socket: lift the open-file limit as far as this process may."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def _serve_workers(host: str, port: int, workers: int) -> None:
+    """`workers` server processes on one port. Each has its own listening socket (SO_REUSEPORT,
+    so the kernel spreads new connections over them), made here and handed down, so a worker
+    that dies is started again on the same socket. Without Redis the workers tell each other
+    of changes through a local broker (Unix datagram sockets in a directory of this run)."""
+    import os
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+    import time
+
+    from livedesk.config import get_settings
+
+    with _newsroom():
+        pass  # the schema, brought up to date once
+    env = dict(os.environ)
+    directory = None
+    if get_settings().broker_url in ("memory://", "memory", ""):
+        directory = tempfile.mkdtemp(prefix="livedesk-workers-")
+        env["LIVEDESK_BROKER_URL"] = f"local://{directory}"
+    sockets: list[socket.socket] = []
+    running: dict[int, subprocess.Popen] = {}
+    stopping = False
+
+    def start(index: int) -> subprocess.Popen:
+        fd = sockets[index].fileno()
+        return subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--host", host, "--port", str(port),
+                                 "--listen-fd", str(fd)], env=env, pass_fds=(fd,))
+
+    def stop(_signum=None, _frame=None) -> None:
+        nonlocal stopping
+        stopping = True
+        for proc in running.values():
+            with contextlib.suppress(OSError):
+                proc.terminate()
+
+    try:
+        for _ in range(workers):
+            family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
+            sock.listen(4096)
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        started = {}
+        for index in range(workers):
+            running[index], started[index] = start(index), time.monotonic()
+        console.print(f"[bold]livedesk[/bold]: {workers} workers on http://{host}:{port}")
+        while running:
+            pid, status = os.wait()
+            index = next((i for i, proc in running.items() if proc.pid == pid), None)
+            if index is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            running.pop(index).returncode = code
+            if stopping:
+                continue
+            if time.monotonic() - started[index] < 5:
+                typer.echo(f"livedesk: worker {index + 1} exited as it started ({code}); stopping", err=True)
+                stop()
+                continue
+            typer.echo(f"livedesk: worker {index + 1} exited ({code}); starting it again", err=True)
+            running[index], started[index] = start(index), time.monotonic()
+    finally:
+        stop()
+        for proc in running.values():
+            proc.wait()
+        for sock in sockets:
+            sock.close()
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes on the port, to use every core."),
+    listen_fd: int | None = typer.Option(None, hidden=True),
 ) -> None:
     """Run the server (brings the database schema up to date first)."""
-    _serve(host, port)
+    if workers > 1 and listen_fd is None:
+        _serve_workers(host, port, workers)
+    else:
+        _serve(host, port, listen_fd=listen_fd)
 
 
 @app.command()

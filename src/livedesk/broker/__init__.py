@@ -1,4 +1,5 @@
 """Fan-out of "something changed": the store is the truth, a broker only says where to look.
+memory:// serves one process, local://DIRECTORY the workers of one machine, redis:// many nodes.
 It also adds up each node's open readers per event (counted per connection, never per post).
 
 A lost message costs latency, never data: readers also look for missed changes on a timer.
@@ -41,4 +42,8 @@ def make_broker(url: str) -> Broker:
         from livedesk.broker.memory import MemoryBroker
 
         return MemoryBroker()
-    raise ValueError(f"unknown broker URL {url!r}: use memory:// or redis://host:port")
+    if url.startswith("local://") and len(url) > len("local://"):
+        from livedesk.broker.local import LocalBroker
+
+        return LocalBroker(url.removeprefix("local://"))
+    raise ValueError(f"unknown broker URL {url!r}: use memory://, local://DIRECTORY or redis://host:port")
