@@ -269,3 +269,32 @@ def test_readers_cannot_list_sources(server, tokens, setup):
         with server.client(tokens[role]) as client:
             listed = client.get(f"/api/events/{target.slug}/sources").json()["sources"]
         assert [s["id"] for s in listed] == [target.source_id]
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_websub_subscriptions_are_listed_to_editors_only(server, tokens, who: str):
+    headers, cookies = {}, {}
+    if who in ROLES:
+        headers["Authorization"] = f"Bearer {tokens[who]}"
+    elif who == "cookie-without-csrf":
+        cookies["livedesk_session"] = tokens["editor"]  # a read: no CSRF header needed
+    with server.client(headers=headers, cookies=cookies) as client:
+        response = client.get("/api/websub/subscriptions")
+    expected = {"admin": 200, "editor": 200, "contributor": 403, "reader": 403, "anonymous": 401, "cookie-without-csrf": 200}
+    assert response.status_code == expected[who], response.text
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_websub_protocol_routes_answer_every_caller_alike(server, tokens, setup, who: str):
+    """The hub and the callback are W3C WebSub endpoints that other sites call without a token:
+    no role opens more of them, and a private callback is refused whoever asks."""
+    slug = make_target(server, tokens, setup, "event").slug
+    headers = {"Authorization": f"Bearer {tokens[who]}"} if who in ROLES else {}
+    cookies = {"livedesk_session": tokens["editor"]} if who == "cookie-without-csrf" else {}
+    with server.client(headers=headers, cookies=cookies) as client:
+        hub = client.post("/websub", data={"hub.mode": "subscribe", "hub.topic": f"http://testserver/e/{slug}/atom.xml",
+                                          "hub.callback": "http://127.0.0.1:9/cb"})
+        push = client.post(f"/websub/callback/{unique('nobody')}", content=b"<feed/>")
+        verify = client.get(f"/websub/callback/{unique('nobody')}", params={"hub.mode": "subscribe", "hub.topic": "t"})
+    assert (hub.status_code, push.status_code, verify.status_code) == (422, 410, 404)
+    assert "private" in hub.json()["error"]

@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     # proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (`1`: loopback, `0`: none)
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = LOOPBACK
     semantic: Literal["auto", "off"] = "auto"  # sentence embeddings in alignment, when the extra is installed
+    # WebSub: the hub the feeds declare: `self` (this site is the hub), `off`, or another hub's URL
+    websub_hub: str = "self"
+    websub_tick_s: float = Field(1.0, gt=0)  # how often a node looks for due deliveries and renewals
+    websub_retry_s: float = Field(5.0, gt=0)  # the first retry of a failed delivery; doubled each time
+    websub_attempts: int = Field(8, ge=1)  # deliveries that failed this often are dropped
+    websub_min_lease_s: int = Field(300, ge=1)  # leases subscribers may ask for, and the default
+    websub_max_lease_s: int = Field(864_000, ge=1)
+    websub_lease_s: int = Field(86_400, ge=60)  # the lease livedesk asks of other outlets' hubs
+    websub_safety_poll_s: int = Field(900, ge=15)  # a source whose hub pushes is still polled this often
 
 
     @field_validator("time_zone")

@@ -11,6 +11,8 @@ networks it allows anyway (`allow_private`), for instance loopback for a local t
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
 import socket
 import ssl
@@ -18,7 +20,7 @@ import time
 import urllib.robotparser
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +60,7 @@ class FetchResult:
     last_modified: str | None
     final_url: str
     charset: str | None = None
+    links: dict[str, str] = field(default_factory=dict)  # the Link header's URLs by rel (hub, self)
 
 
 Networks = Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
@@ -127,11 +130,16 @@ class PinnedTransport(httpx.HTTPTransport):
     proxy would resolve the name itself, after the check."""
 
     def __init__(self, allowed: Networks = (), verify: ssl.SSLContext | bool = True) -> None:
-        super().__init__(verify=verify, trust_env=False)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
-            network_backend=PinnedBackend(allowed),
-        )
+        context = _default_tls() if verify is True else httpx.create_ssl_context(verify=verify, trust_env=False)
+        super().__init__(verify=context, trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=context, network_backend=PinnedBackend(allowed))
+
+
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    """The verifying TLS context, made once: loading the CA bundle costs tens of milliseconds, and
+    a context serves any number of connections and threads."""
+    return httpx.create_ssl_context(verify=True, trust_env=False)
 
 
 def _check_url(url: str) -> None:
@@ -186,6 +194,11 @@ class _Inflater:
             raise FetchError(f"corrupt {self.kind} body: {error}") from None
 
 
+def guarded_client(timeout: float, allowed: Networks = ()) -> httpx.Client:
+    """A client with the private-address guard, for many `send`s (its connections are kept)."""
+    return _client(timeout, allowed)
+
+
 def _client(timeout: float, allowed: Networks) -> httpx.Client:
     return httpx.Client(
         transport=PinnedTransport(allowed),
@@ -194,6 +207,17 @@ def _client(timeout: float, allowed: Networks) -> httpx.Client:
         trust_env=False,
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate, br"},
     )
+
+
+def _read_body(response: httpx.Response, max_bytes: int, deadline: float, url: str) -> bytes:
+    """The response's body, decoded, within `max_bytes` and the deadline."""
+    inflater = _Inflater(response.headers.get("content-encoding", ""), max_bytes)
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += inflater.feed(chunk)
+        if time.monotonic() > deadline:
+            raise FetchError(f"timed out reading {url}")
+    return bytes(body)
 
 
 def _get(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float,
@@ -211,13 +235,7 @@ def _get(client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError(_too_large(max_bytes))
-                inflater = _Inflater(response.headers.get("content-encoding", ""), max_bytes)
-                body = bytearray()
-                for chunk in response.iter_raw():
-                    body += inflater.feed(chunk)
-                    if time.monotonic() > deadline:
-                        raise FetchError(f"timed out reading {url}")
-                return response, bytes(body), url
+                return response, _read_body(response, max_bytes, deadline, url), url
         except httpx.TimeoutException:
             raise FetchError(f"timed out fetching {url}") from None
         except (httpx.HTTPError, httpx.InvalidURL) as error:
@@ -275,7 +293,55 @@ def fetch(
     if response.status_code != 200:
         raise FetchError(f"{final_url} answered HTTP {response.status_code}")
     text, charset = decode_bytes(body, content_type)
-    return FetchResult(200, body, text, content_type, etag, modified, final_url, charset)
+    links = {str(rel): urljoin(final_url, link["url"]) for rel, link in response.links.items() if rel and link.get("url")}
+    return FetchResult(200, body, text, content_type, etag, modified, final_url, charset, links)
+
+
+@dataclass
+class Answer:
+    status: int
+    content: bytes
+    headers: httpx.Headers
+
+
+def check_address(url: str, allow_private: Networks = ()) -> None:
+    """Refuse now a URL that is not http(s), or whose host resolves to a private address
+    (outside `allow_private`), before anything is stored for it. Raises FetchError."""
+    _check_url(url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    for address in resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not address_allowed(ip, allow_private):
+            raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    params: dict[str, str] | None = None,
+    data: dict[str, str] | None = None,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    allow_private: Networks = (),
+    timeout: float = 10.0,
+    max_bytes: int = 64 * 1024,
+    client: httpx.Client | None = None,
+) -> Answer:
+    """One guarded request to a URL another site gave us (a WebSub callback or hub): the same
+    private-address guard and limits as `fetch`, no redirects, no robots.txt; through `client`
+    (a `guarded_client`) when given, so its connections are kept. Raises FetchError."""
+    _check_url(url)
+    deadline = time.monotonic() + timeout
+    with contextlib.nullcontext(client) if client else _client(timeout, allow_private) as caller:
+        try:
+            with caller.stream(method, url, params=params, data=data, content=content, headers=headers) as response:
+                return Answer(response.status_code, _read_body(response, max_bytes, deadline, url), response.headers)
+        except httpx.TimeoutException:
+            raise FetchError(f"timed out calling {url}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            raise FetchError(f"cannot call {url}: {type(error).__name__}: {error}".splitlines()[0]) from None
 
 
 def read_source(

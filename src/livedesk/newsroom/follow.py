@@ -33,14 +33,16 @@ from livedesk.ingest import FetchError, ParseError
 from livedesk.ingest.fetch import TIMEOUT_S, fetch
 from livedesk.ingest.page import read_page, reading_warning
 from livedesk.ingest.times import zone_by_iana
+from livedesk.ingest.websub import discover
 from livedesk.markup import clean_text, clean_url
 from livedesk.model import Media, ParsedPage, ParsedPost, Post, PostStatus, Source
-from livedesk.newsroom import Invalid, NotFound, publish
+from livedesk.newsroom import Invalid, NotFound, publish, websub_follow
 from livedesk.newsroom.publish import now
 from livedesk.newsroom.roles import EDITORS, Actor, require
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
 from livedesk.store import sources as source_store
+from livedesk.store import websub as websub_store
 from livedesk.store.db import run_read, run_write
 from livedesk.store.sources import LeaseLost
 
@@ -135,7 +137,10 @@ def list_sources(room: Newsroom, slug: str) -> list[dict]:
 
     def read(conn: Connection) -> list[dict]:
         event = event_store.require_event(conn, slug)
-        return [source.to_json(slug) for source in source_store.list_sources(conn, event.id)]
+        found = source_store.list_sources(conn, event.id)
+        pushes = websub_store.follows_of(conn, [source.id for source in found])
+        return [{**source.to_json(slug), "push": pushes[source.id].to_json() if source.id in pushes else None}
+                for source in found]
 
     return run_read(room.engine, read)
 
@@ -171,7 +176,8 @@ def refresh(room: Newsroom, source_id: int, owner: str | None = None) -> Stored:
             source.url, etag=source.etag, last_modified=source.last_modified,
             allow_private=room.settings.fetch_allow_private, timeout=_fetch_timeout(source.poll_interval_s),
         )
-        done = {"last_fetch_at": now(), "next_poll_at": now() + timedelta(seconds=source.poll_interval_s),
+        interval = websub_follow.poll_interval(room, source_id, source.poll_interval_s)
+        done = {"last_fetch_at": now(), "next_poll_at": now() + timedelta(seconds=interval),
                 "error_count": 0, "last_error": None}
         if result.status == 304:
             outcome.not_modified = True
@@ -180,7 +186,11 @@ def refresh(room: Newsroom, source_id: int, owner: str | None = None) -> Stored:
         page = read_page(result.content, url=result.final_url, content_type=result.content_type,
                          outlet=source.outlet_name, tz=source.timezone or source.outlet_timezone)
         done.update(etag=result.etag, last_modified=result.last_modified)
-        return _store(room, source_id, page, owner=owner, done=done)
+        stored = _store(room, source_id, page, owner=owner, done=done)
+        hub = discover(result.content, result.content_type, result.links, result.final_url)
+        if hub is not None:
+            websub_follow.noticed(room, source_id, hub)
+        return stored
     except LeaseLost:
         log.info("source %s: lease lost during the poll; its result is dropped", source_id)
         return Stored(error="lease lost")
@@ -194,6 +204,27 @@ def refresh(room: Newsroom, source_id: int, owner: str | None = None) -> Stored:
     _finish(room, source_id, owner, {"last_fetch_at": now(), "last_error": outcome.error[:2000],
                                        "error_count": errors, "next_poll_at": now() + timedelta(seconds=backoff)})
     return outcome
+
+
+def take_push(room: Newsroom, token: str, body: bytes, content_type: str | None, signature: str | None) -> Stored:
+    """A hub's push to the callback `token` (WebSub): a correctly signed feed is stored as a poll
+    would store it; anything else is ignored and noted on the source's subscription. Raises
+    websub_follow.Gone when no source has this callback."""
+    follow = websub_follow.check_push(room, token, body, signature)
+    if follow is None:
+        return Stored(error="signature mismatch")
+    source = run_read(room.engine, lambda conn: source_store.get_source(conn, follow.source_id))
+    if source is None:
+        raise websub_follow.Gone("the source was removed")
+    try:
+        page = read_page(body, url=follow.topic, content_type=content_type,
+                         outlet=source.outlet_name, tz=source.timezone or source.outlet_timezone)
+    except ParseError as exc:
+        websub_follow.pushed(room, source.id, f"a push could not be read: {exc}"[:2000])
+        return Stored(error=str(exc))
+    stored = store_page(room, source.id, page)
+    websub_follow.pushed(room, source.id)
+    return stored
 
 
 def _fetch_timeout(interval_s: int) -> float:

@@ -308,6 +308,54 @@ embeddings = Table(
     Column("vector", LargeBinary, nullable=False),  # float32, little-endian
 )
 
+# WebSub, this site as the hub: who asked for which of our feeds to be pushed to them, until when.
+websub_subscribers = Table(
+    "websub_subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("topic", String(300), nullable=False),  # the feed's path: /e/SLUG/atom.xml, /rss.xml, ...
+    Column("topic_url", Text, nullable=False),  # the topic as the subscriber named it
+    Column("callback", String(2000), nullable=False),
+    Column("secret", String(200)),  # signs each delivery (X-Hub-Signature) when given
+    Column("lease_seconds", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("topic", "callback"),
+)
+
+# Pushes owed to subscribers: made once per batch of changes (whichever node takes the cursor
+# in counters first), then leased to one node at a time; retried with backoff, then dropped.
+websub_deliveries = Table(
+    "websub_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("websub_subscribers.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("change_id", Integer, nullable=False),  # the newest change it carries
+    Column("attempts", Integer, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False, index=True),
+    Column("lease_owner", String(80)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# WebSub, this site as a subscriber: a followed source whose feed declares a hub.
+websub_follows = Table(
+    "websub_follows",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("token", String(40), nullable=False, unique=True),  # names the callback: /websub/callback/TOKEN
+    Column("secret", String(80), nullable=False),
+    Column("state", String(16), nullable=False),  # requested | active | denied | failed
+    Column("lease_seconds", Integer),
+    Column("expires_at", UTCDateTime),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("last_push_at", UTCDateTime),
+    Column("last_error", Text),
+)
+
 __all__ = [
     "alignment_developments",
     "alignment_posts",
@@ -330,4 +378,7 @@ __all__ = [
     "sources",
     "tokens",
     "users",
+    "websub_deliveries",
+    "websub_follows",
+    "websub_subscribers",
 ]

@@ -19,12 +19,12 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
-from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish
+from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish, websub_follow, websub_hub
 from livedesk.newsroom.follow import default_node_id
 from livedesk.newsroom.photos import TooLarge
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, compare, currency, desk, feeds, pages, presence, render, search
+from livedesk.web import api, compare, currency, desk, feeds, pages, presence, render, search, websub
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, SecurityHeaders, StreamRequests
 from livedesk.web.responses import post_etag
@@ -47,10 +47,18 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
                   reader_limit=settings.reader_buffer_bytes)
         app.state.newsroom, app.state.hub = room, hub
         await hub.start()
-        await room.broker.start(hub.notify)
+        pushes = asyncio.Event()  # wakes the WebSub hub's deliveries when a change is announced
+
+        def on_change(change_id: int) -> None:
+            hub.notify(change_id)
+            pushes.set()
+
+        await room.broker.start(on_change)
         app.state.readers_site = readers_site(settings)
         tasks = [asyncio.create_task(_publish_scheduled(room)),
-                 asyncio.create_task(_report_readers(room, hub, app.state.readers_site))]
+                 asyncio.create_task(_report_readers(room, hub, app.state.readers_site)),
+                 asyncio.create_task(websub_hub.run(room, feeds.topic_renderer(room.engine, settings), pushes,
+                                                    default_node_id(settings), websub_follow.renew_due))]
         tasks += [asyncio.create_task(job(room)) for job in background]
         gc.collect()
         gc.freeze()  # long-lived objects stay out of the collector's way: fewer pauses
@@ -80,6 +88,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.include_router(pages.router)
     app.include_router(search.router)
     app.include_router(currency.router)
+    app.include_router(websub.router)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     app.mount("/docs/assets", StaticFiles(directory=pages.DOCS_ASSETS), name="docs-assets")
     _add_error_handlers(app)
