@@ -303,6 +303,31 @@ def test_two_nodes_deliver_each_post_once(tmp_path, node, desk, subscriber, data
         other.stop()
 
 
+def test_feeds_may_declare_another_hub_which_is_told_of_each_post(tmp_path, outlet):
+    """LIVEDESK_WEBSUB_HUB names another site's hub: the feeds declare it, and after a post it
+    gets a publish ping for each feed that changed (it fetches and pushes them itself)."""
+    database = f"sqlite:///{tmp_path / 'pinging.db'}"
+    with ExitStack() as stack:
+        if os.environ.get("LIVEDESK_TEST_DATABASE_URL"):
+            database = stack.enter_context(fresh_postgres("websubping"))
+        srv = Server(node_env(tmp_path, database, LIVEDESK_WEBSUB_HUB=f"{outlet.url}/hub",
+                              LIVEDESK_TEST_LOG=str(tmp_path / "ping.log")))
+        srv.env["LIVEDESK_PUBLIC_URL"] = srv.url
+        srv.start()
+        stack.callback(srv.stop)
+        with srv.client(srv.token("editor")) as desk:
+            slug = new_event(desk)
+            feed = srv.get(f"/e/{slug}/atom.xml")
+            assert f'<{outlet.url}/hub>; rel="hub"' in feed.headers["link"]
+            assert f'href="{outlet.url}/hub" rel="hub"' in feed.text
+            with srv.client() as anonymous:  # this site is not the hub then
+                assert anonymous.post("/websub", data={"hub.mode": "subscribe"}).status_code in (404, 422)
+            desk.post(f"/api/events/{slug}/posts", json={"body": "The tide turns at noon."})
+            wanted = {f"{srv.url}/e/{slug}/{kind}" for kind in ("atom.xml", "rss.xml", "feed.json")}
+            wait_until(lambda: wanted <= {r.get("hub.url") for r in outlet.requests if r.get("hub.mode") == "publish"},
+                       message="the hub told of every changed feed of the event")
+
+
 # ---- the subscriber end ---------------------------------------------------------------------------
 
 @dataclass
@@ -379,7 +404,8 @@ def outlet() -> Iterator[Outlet]:
             self.send_response(202)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            threading.Thread(target=verify, args=(form,), daemon=True).start()  # intent is verified after 202
+            if form.get("hub.mode") == "subscribe":  # intent is verified after the 202
+                threading.Thread(target=verify, args=(form,), daemon=True).start()
 
     with http_server(Handler) as httpd:
         state.url = f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -184,9 +184,13 @@ def list_subscriptions(room: Newsroom) -> list[dict]:
 # ---- deliveries ----------------------------------------------------------------------------
 
 def make_deliveries(room: Newsroom) -> int:
-    """Turn the changes since the cursor into deliveries; 0 when another node is doing it."""
+    """Turn the changes since the cursor into deliveries (or, when the feeds declare another
+    site's hub, into publish pings to it); 0 when another node is doing it."""
+    own_hub = serves_hub(room.settings)
+    changed_topics: list[str] = []
 
     def work(conn: Connection) -> int:
+        changed_topics.clear()
         cursor = store.take_cursor(conn)
         if cursor is None:
             return 0
@@ -201,13 +205,40 @@ def make_deliveries(room: Newsroom) -> int:
                 topics = [f"/{kind}" for kind in FEEDS]
                 if event_id in slugs:
                     topics += [Topic(slugs[event_id], kind).path for kind in FEEDS]
-                live = [s.id for s in store.list_subscribers(conn, topics) if s.expires_at > moment]
-                store.owe(conn, live, change_id, moment)
-                owed += len(live)
+                changed_topics.extend(t for t in topics if t not in changed_topics)
+                if own_hub:
+                    live = [s.id for s in store.list_subscribers(conn, topics) if s.expires_at > moment]
+                    store.owe(conn, live, change_id, moment)
+                    owed += len(live)
         store.move_cursor(conn, last)
         return owed
 
-    return run_write(room.engine, work)
+    owed = run_write(room.engine, work)
+    if not own_hub and changed_topics:
+        ping_hub(room, changed_topics)
+    return owed
+
+
+def ping_hub(room: Newsroom, topics: list[str]) -> None:
+    """Tell the other site's hub the feeds declare that these feeds changed (hub.mode=publish,
+    as hubs take it); it fetches and pushes them itself. Best effort: never raises."""
+    settings = room.settings
+    if hub_url(settings, "") is None:
+        return  # the feeds declare no hub
+    if not settings.public_url:
+        log.info("websub: LIVEDESK_PUBLIC_URL is unset, so the hub cannot be told which feeds changed")
+        return
+    base = str(settings.public_url).rstrip("/")
+    hub = hub_url(settings, base) or ""
+    for topic in topics:
+        try:
+            answer = send("POST", hub, data={"hub.mode": "publish", "hub.url": base + topic},
+                          allow_private=settings.fetch_allow_private, timeout=DELIVERY_TIMEOUT_S)
+        except FetchError as error:
+            log.info("websub: could not tell %s that %s changed: %s", hub, topic, error)
+            continue
+        if not 200 <= answer.status < 300:
+            log.info("websub: %s answered HTTP %s to the publish ping of %s", hub, answer.status, topic)
 
 
 @dataclass
