@@ -3,13 +3,14 @@ post's ETag in the API, a hidden field in the desk's form), and a stale edit los
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from conftest import unique
-from test_desk import PASSWORD, log_in, make_user
+from test_desk import PASSWORD, http_login, log_in, make_user
 
 
 def new_post(editor, event: str, body: str = "Ferries stop at noon.") -> tuple[dict, str]:
@@ -120,3 +121,30 @@ def test_two_editors_on_one_post_the_second_sees_both_versions(live_server, live
     stored = live_editor.get(f"/api/events/{slug}/posts/{post['id']}").json()
     assert stored["body"] == "Crews walk out at six in the morning; talks resume at nine." and stored["version"] == 3
     assert [v["body"] for v in stored["history"]] == ["Crews walk out at dawn.", "Crews walk out at dawn; talks resume at nine."]
+
+
+def test_publishing_a_shared_draft_names_the_version_it_holds(server, editor):
+    """The compose form's final send carries the draft's version like an edit: when another editor
+    saved the draft since, nothing is written over; the form keeps this editor's text and says so."""
+    slug = unique("draft")
+    assert editor.post("/api/events", json={"slug": slug, "title": "Lock gates"}).status_code == 201
+    draft = editor.post(f"/api/events/{slug}/posts", json={"body": "Gates shut at six.", "status": "draft"}).json()
+    with http_login(server, make_user(server, "editor")) as desk:
+        page = desk.get(f"/desk/e/{slug}", params={"draft": draft["id"]}).text
+        held = re.search(r'name="version" value="(\d+)"', page).group(1)
+        assert held == str(draft["version"])
+        theirs = editor.patch(f"/api/events/{slug}/posts/{draft['id']}", json={"body": "Gates shut at seven."})
+        assert theirs.status_code == 200
+        form = {"csrf": desk.headers["X-CSRF-Token"], "draft_id": draft["id"], "version": held,
+                "body": "Gates shut at half past six.", "action": "publish"}
+        stale = desk.post(f"/desk/e/{slug}/posts", data=form)
+        assert stale.status_code == 409 and "Another editor saved this draft" in stale.text
+        assert "Gates shut at seven." in stale.text and ">Gates shut at half past six.</textarea>" in stale.text
+        kept = editor.get(f"/api/events/{slug}/posts/{draft['id']}", params={"status": "draft"})
+        assert kept.status_code == 200 and kept.json()["body"] == "Gates shut at seven."
+        now_held = re.search(r'name="version" value="(\d+)"', stale.text).group(1)
+        assert now_held == str(theirs.json()["version"])
+        sent = desk.post(f"/desk/e/{slug}/posts", data={**form, "version": now_held})
+        assert sent.status_code == 303
+    published = editor.get(f"/api/events/{slug}/posts/{draft['id']}").json()
+    assert published["status"] == "published" and published["body"] == "Gates shut at half past six."

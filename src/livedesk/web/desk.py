@@ -351,13 +351,22 @@ def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depe
     desk, form = posted
     values = _compose_values(form)
     action = _field(form, "action") or "publish"
+    started_from = _version_field(form) if values.get("draft_id") else None
+    values["version"] = str(started_from or "")
     try:
         data = _with_card(request, desk, post_from_form(values), values)
         if action == "preview":
             preview = render_markdown(data["body"])
             return _event_page(request, slug, desk, values, preview=preview)
         data.update(_status_for(action, values))
-        post = _save(request, slug, desk, values.get("draft_id"), data)
+        post = _save(request, slug, desk, values.get("draft_id"), data, started_from)
+    except Stale as exc:  # another editor saved the shared draft since this form last did
+        theirs = exc.current
+        values["version"] = str(theirs["version"])  # sending again replaces theirs, knowingly
+        said = (theirs.get("body") or "").strip()
+        error = (f"Another editor saved this draft meanwhile (now version {theirs['version']}): “{said[:300]}”. "
+                 "Your text is kept below; send it again to replace theirs.")
+        return _event_page(request, slug, desk, values, error=error, status=409)
     except REFUSALS as exc:
         return _event_page(request, slug, desk, values, error=str(exc), status=status_of(exc))
     if post["status"] == PostStatus.draft:
@@ -372,10 +381,10 @@ def _with_card(request: Request, desk: Session, data: dict, values: dict) -> dic
     return data
 
 
-def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict) -> dict:
+def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict, version: int | None) -> dict:
     room = newsroom_of(request)
-    if draft_id:
-        return publish.edit_post(room, slug, draft_id, data, desk.actor)
+    if draft_id:  # a shared draft: saved only over the version this form holds (`Stale` otherwise)
+        return publish.edit_post(room, slug, draft_id, data, desk.actor, version=version)
     return publish.create_post(room, slug, data, desk.actor)[1]
 
 

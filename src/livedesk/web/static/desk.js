@@ -262,7 +262,16 @@
     dirty = true;
     try { localStorage.setItem(localKey, JSON.stringify(fields())); } catch (err) { /* full or blocked */ }
   });
-  form.addEventListener("submit", function () { submitted = true; });
+  let sendAfterSave = null;
+  form.addEventListener("submit", function (event) {
+    if (saving) {  // an autosave is on its way: send the form once it holds the version that makes
+      event.preventDefault();
+      const button = event.submitter;
+      sendAfterSave = function () { form.requestSubmit(button); };
+      return;
+    }
+    submitted = true;
+  });
 
   // Autosave, 2: every few seconds to the server, as one draft post that is then patched.
   function duration(text) {
@@ -308,6 +317,7 @@
     request
       .then(function (post) {
         form.dataset.version = post.version;
+        form.elements.version.value = post.version;  // publishing the draft names it too
         if (!draft) {
           form.dataset.draft = post.id;
           form.elements.draft_id.value = post.id;
@@ -327,7 +337,14 @@
         dirty = true;
         say("Not saved to the server yet; your text is kept in this browser.");
       })
-      .finally(function () { saving = false; });
+      .finally(function () {
+        saving = false;
+        if (sendAfterSave) {
+          const send = sendAfterSave;
+          sendAfterSave = null;
+          send();
+        }
+      });
   }
   setInterval(autosave, 5000);
 })();
