@@ -65,6 +65,14 @@ class Live:
     writer: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the rows this alignment stores
     stored_num: int = -1  # last_num of the alignment it stored last (-1: none yet)
     stored_times: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # inferred times as stored
+    # per source, (posts, sum of positions, sum of position × number) as the aligner holds them:
+    # when the store's sums agree, no post of the source moved on its page
+    sums: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+
+    def count_position(self, source_id: int | None, num: int, position: int) -> None:
+        if source_id is not None:
+            count, total, weighted = self.sums.get(source_id, (0, 0, 0))
+            self.sums[source_id] = (count + 1, total + position, weighted + position * num)
 
     def posts(self) -> list[AlignPost]:
         return self.aligner.posts
@@ -215,11 +223,12 @@ class Developments:
                 return True
             if not rows:
                 return False
-            _reposition(engine, event_id, live, {r.source_id for r in rows if r.source_id is not None})
+            _reposition(engine, live, {r.source_id for r in rows if r.source_id is not None})
             live.orders = {**_page_orders(rows), **live.orders}
             found: list[Development] = []
             for row in rows:
                 post = _align_post(row, live.orders.get(row.source_id, "newest"))
+                live.count_position(row.source_id, row.num, post.position)
                 live.index[post.id] = len(live.aligner.posts)
                 found.extend(live.aligner.add(post))
                 live.last_num = max(live.last_num, row.num)
@@ -253,6 +262,8 @@ class Developments:
         live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
                     kept=kept)
         _keep_vectors(self.engine, live)
+        for row, post in zip(rows, align_posts, strict=True):
+            live.count_position(row.source_id, row.num, post.position)
         for dev in result.developments:
             live.put(dev)
         self._live[event_id] = live
@@ -382,15 +393,28 @@ def _page_orders(rows: list[AlignRow]) -> dict[int, str]:
     return orders
 
 
-def _reposition(engine: Engine, event_id: int, live: Live, source_ids: set[int]) -> None:
-    """New posts at the top of a page move the older ones down: keep the known posts' positions."""
+def _reposition(engine: Engine, live: Live, source_ids: set[int]) -> None:
+    """New posts at the top of a page move the older ones down: keep the known posts' positions.
+
+    Only the sources whose stored positions no longer add up to the held ones are read post by post."""
     if not source_ids:
         return
-    found = run_read(engine, lambda conn: store.positions(conn, event_id, source_ids))
-    for post_id, position in found.items():
+
+    def read(conn: Connection) -> dict[str, tuple[int, int, int | None]]:
+        sums = store.position_sums(conn, source_ids, up_to=live.last_num)
+        moved = {s for s in source_ids if sums.get(s, (0, 0, 0)) != live.sums.get(s, (0, 0, 0))}
+        return store.positions(conn, moved, up_to=live.last_num) if moved else {}
+
+    found = run_read(engine, read)
+    for source_id in {source_id for source_id, _num, _position in found.values()}:
+        live.sums[source_id] = (0, 0, 0)
+    for post_id, (source_id, num, position) in found.items():
         k = live.index.get(post_id)
-        if k is not None and position is not None:
+        if k is None:
+            continue
+        if position is not None:
             live.aligner.posts[k].position = position
+        live.count_position(source_id, num, live.aligner.posts[k].position)
 
 
 # ---- storing ----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, insert, select, update
 
 from livedesk.model import PostStatus
 from livedesk.store.db import insert_new
@@ -141,10 +141,28 @@ def newest_num(conn: Connection, event_id: int) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def positions(conn: Connection, event_id: int, source_ids: set[int]) -> dict[str, int | None]:
-    """Post id -> its place on its source's page, for the posts of these sources."""
-    query = select(posts.c.id, posts.c.position).where(posts.c.event_id == event_id, posts.c.source_id.in_(source_ids))
-    return {row.id: row.position for row in conn.execute(query)}
+def positions(conn: Connection, source_ids: set[int], *, up_to: int) -> dict[str, tuple[int, int, int | None]]:
+    """Post id -> (its source, its number, its place on its source's page), for the published posts
+    of these sources numbered up to `up_to`."""
+    query = select(posts.c.id, posts.c.source_id, posts.c.num, posts.c.position).where(
+        posts.c.source_id.in_(source_ids), posts.c.status == PostStatus.published,
+        posts.c.num + 0 <= up_to)
+    return {row.id: (row.source_id, row.num, row.position) for row in conn.execute(query)}
+
+
+def position_sums(conn: Connection, source_ids: set[int], *, up_to: int) -> dict[int, tuple[int, int, int]]:
+    """Per source, (published posts numbered up to `up_to`, the sum of their positions, the sum of
+    position × number): what changes when any of them moves on its page. A source belongs to one
+    event: its posts and their positions are all in the index of migration 0014 (`num + 0`: read
+    by that index, not by walking all post numbers)."""
+    place = func.coalesce(posts.c.position, 0)
+    query = (
+        select(posts.c.source_id, func.count(), func.sum(place), func.sum(cast(place, BigInteger) * posts.c.num))
+        .where(posts.c.source_id.in_(source_ids), posts.c.status == PostStatus.published,
+               posts.c.num + 0 <= up_to)
+        .group_by(posts.c.source_id)
+    )
+    return {row[0]: (int(row[1]), int(row[2] or 0), int(row[3] or 0)) for row in conn.execute(query)}
 
 
 def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:

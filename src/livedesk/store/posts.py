@@ -22,6 +22,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     desc,
+    exists,
     func,
     insert,
     literal_column,
@@ -135,11 +136,13 @@ def place_untimed(conn: Connection, event_id: int, times: dict[str, datetime]) -
 
     Their `time_known` stays false: pages show such a time as "about".
     """
-    for post_id, when in times.items():
-        conn.execute(update(posts).where(
-            posts.c.event_id == event_id, posts.c.id == post_id, posts.c.time_known == False,  # noqa: E712
-            posts.c.published_at != when,
-        ).values(published_at=when))
+    if not times:
+        return
+    query = update(posts).where(
+        posts.c.event_id == event_id, posts.c.id == bindparam("post_id"), posts.c.time_known == False,  # noqa: E712
+        posts.c.published_at != bindparam("when"),
+    ).values(published_at=bindparam("when"))
+    conn.execute(query, [{"post_id": post_id, "when": when} for post_id, when in times.items()])
 
 
 def list_posts(
@@ -161,8 +164,8 @@ def list_posts(
     where: list[ColumnElement[bool] | TextClause] = [posts.c.event_id == event_id, posts.c.status.in_(statuses)]
     if created_by is not None:
         where.append(posts.c.created_by == created_by)
-    if topic:
-        where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
+    if topic:  # looked up post by post along the time index: a page stops after its posts
+        where.append(exists().where(post_topics.c.post_id == posts.c.id, post_topics.c.topic == topic))
     if q:
         match = match_expression(conn, q, event_id)
         if match is None:
@@ -181,7 +184,9 @@ def list_posts(
     pinned: list[Post] = []
     newest = order != "oldest"
     if newest and not before and not after:
-        pinned = [_post(r) for r in conn.execute(_base().where(*where, posts.c.pinned == true()).order_by(desc(key[0])))]
+        nums = _pinned_nums(conn, event_id)
+        if nums:
+            pinned = [_post(r) for r in conn.execute(_base().where(*where, posts.c.num.in_(nums)).order_by(desc(key[0])))]
     if newest:
         where.append(posts.c.pinned == False)  # noqa: E712 - pinned posts lead the first page
         ordering = (desc(key[0]), desc(key[1]))
@@ -192,6 +197,15 @@ def list_posts(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
     return pinned + rows, next_cursor
+
+
+def _pinned_nums(conn: Connection, event_id: int) -> list[int]:
+    """The numbers of the event's pinned posts, from their own small index (migration 0014), which
+    SQLite's planner must be told of: it would rather walk all the event's posts."""
+    if conn.dialect.name == "sqlite":
+        query = text("SELECT num FROM posts INDEXED BY ix_posts_pinned WHERE event_id = :event AND pinned = 1")
+        return list(conn.execute(query, {"event": event_id}).scalars())
+    return list(conn.execute(select(posts.c.num).where(posts.c.event_id == event_id, posts.c.pinned == true())).scalars())
 
 
 # A search ranks the newest SEARCH_WINDOW matching posts (after the filters) and counts no

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 from livedesk.model import EventStatus
@@ -155,6 +156,11 @@ posts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_posts_event_status_time", "event_id", "status", "published_at", "id"),
     Index("ix_posts_status_time", "status", "published_at"),
+    # pinned posts only (migration 0014); `posts._pinned_nums` names it on SQLite, whose planner
+    # would rather walk all of an event's posts by the index above
+    Index("ix_posts_pinned", "event_id", "published_at", sqlite_where=text("pinned = 1"), postgresql_where=text("pinned")),
+    # each source's posts with their page positions, read whole by `developments.position_sums`
+    Index("ix_posts_source_positions", "source_id", "status", "num", "position"),
     UniqueConstraint("source_id", "anchor", name="uq_posts_source_anchor"),
 )
 
