@@ -153,7 +153,7 @@ def positions(conn: Connection, source_ids: set[int], *, up_to: int) -> dict[str
 def position_sums(conn: Connection, source_ids: set[int], *, up_to: int) -> dict[int, tuple[int, int, int]]:
     """Per source, (published posts numbered up to `up_to`, the sum of their positions, the sum of
     position × number): what changes when any of them moves on its page. A source belongs to one
-    event: its posts and their positions are all in the index of migration 0014 (`num + 0`: read
+    event: its posts and their positions are all in the index of migration 0015 (`num + 0`: read
     by that index, not by walking all post numbers)."""
     place = func.coalesce(posts.c.position, 0)
     query = (

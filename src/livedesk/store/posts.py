@@ -200,7 +200,7 @@ def list_posts(
 
 
 def _pinned_nums(conn: Connection, event_id: int) -> list[int]:
-    """The numbers of the event's pinned posts, from their own small index (migration 0014), which
+    """The numbers of the event's pinned posts, from their own small index (migration 0015), which
     SQLite's planner must be told of: it would rather walk all the event's posts."""
     if conn.dialect.name == "sqlite":
         query = text("SELECT num FROM posts INDEXED BY ix_posts_pinned WHERE event_id = :event AND pinned = 1")

@@ -156,7 +156,7 @@ posts = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_posts_event_status_time", "event_id", "status", "published_at", "id"),
     Index("ix_posts_status_time", "status", "published_at"),
-    # pinned posts only (migration 0014); `posts._pinned_nums` names it on SQLite, whose planner
+    # pinned posts only (migration 0015); `posts._pinned_nums` names it on SQLite, whose planner
     # would rather walk all of an event's posts by the index above
     Index("ix_posts_pinned", "event_id", "published_at", sqlite_where=text("pinned = 1"), postgresql_where=text("pinned")),
     # each source's posts with their page positions, read whole by `developments.position_sums`

@@ -2,15 +2,15 @@
 of a big event finds them without walking all its posts; and one of each source's posts with their
 positions, so live alignment sees whether any moved on its page without reading the posts
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0014'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
