@@ -6,8 +6,8 @@ pinned post, posts of other outlets and a stored alignment grouping them. Then a
 in-process (the whole ASGI stack, a fresh URL each time so the page cache never answers) for:
 
   the event page, its RSS, Atom and JSON Feed, "Show more" near the top, in the middle and at
-  the end of the event (newest first and oldest first), catch-up from change ids near the end,
-  in the middle and at the start (the store read the stream's Last-Event-ID replay makes), and
+  the end of the event (newest first and oldest first), catch-up from the change 20 back, 400
+  back and from the start (the store read the stream's Last-Event-ID replay makes), and
   search within the event (a common word, a rare word, a prefix; the event page's filter and
   the search API).
 
@@ -223,8 +223,9 @@ def paths(engine, slug: str, event_id: int, vocab: list[str]) -> dict[str, objec
         out[f"Show more at {depth:.0%}, oldest first"] = (
             f"/e/{slug}/more?order=oldest&after={cursor_at(engine, event_id, depth, True)}")
     out["API: posts at 50%"] = f"/api/events/{slug}/posts?before={cursor_at(engine, event_id, 0.5, False)}"
-    for label, depth in (("20 changes back", None), ("from 50% of the log", 0.5), ("from the start", 0.0)):
-        after = change_at(engine, event_id, depth) if depth is not None else change_at(engine, event_id, 1.0) - 20
+    newest = change_at(engine, event_id, 1.0)
+    for label, after in (("20 changes back", newest - 20), ("400 changes back", newest - 400),
+                         ("from the start (a first 500)", change_at(engine, event_id, 0.0) - 1)):
         out[f"catch-up {label}"] = (lambda after=after: run_read(
             engine, lambda conn: change_store.changes_since(conn, after, event_id=event_id, limit=500)))
     for label, q in (("common word", common), ("rare word", rare), ("prefix", prefix)):
