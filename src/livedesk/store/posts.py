@@ -175,11 +175,9 @@ def list_posts(
         where.append(outlets.c.own == outlet_own)
     key = (posts.c.published_at, posts.c.id)
     if before:
-        moment, post_id = decode_cursor(before)
-        where.append(or_(key[0] < moment, and_(key[0] == moment, key[1] < post_id)))
+        where.append(_past_cursor(*decode_cursor(before), older=True))
     if after:
-        moment, post_id = decode_cursor(after)
-        where.append(or_(key[0] > moment, and_(key[0] == moment, key[1] > post_id)))
+        where.append(_past_cursor(*decode_cursor(after), older=False))
 
     pinned: list[Post] = []
     newest = order != "oldest"
@@ -197,6 +195,15 @@ def list_posts(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
     return pinned + rows, next_cursor
+
+
+def _past_cursor(moment: datetime, post_id: str, *, older: bool) -> ColumnElement[bool]:
+    """Posts after a cursor's post in the list's order (older ones, or newer ones). The first term
+    bounds the walk of the time index, so a page deep in a big event starts at its cursor instead
+    of walking every newer post to get there."""
+    if older:
+        return and_(posts.c.published_at <= moment, or_(posts.c.published_at < moment, posts.c.id < post_id))
+    return and_(posts.c.published_at >= moment, or_(posts.c.published_at > moment, posts.c.id > post_id))
 
 
 def _pinned_nums(conn: Connection, event_id: int) -> list[int]:
@@ -453,8 +460,7 @@ def latest_posts(
     if topic:
         where.append(posts.c.id.in_(select(post_topics.c.post_id).where(post_topics.c.topic == topic)))
     if before:
-        moment, post_id = decode_cursor(before)
-        where.append(or_(posts.c.published_at < moment, and_(posts.c.published_at == moment, posts.c.id < post_id)))
+        where.append(_past_cursor(*decode_cursor(before), older=True))
     query = _base().where(*where).order_by(desc(posts.c.published_at), desc(posts.c.id)).limit(limit + 1)
     rows = [_post(r) for r in conn.execute(query)]
     more = len(rows) > limit
