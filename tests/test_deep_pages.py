@@ -19,6 +19,7 @@ from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import changes as change_store
 from livedesk.store import events as event_store
+from livedesk.store import posts as post_store
 from livedesk.store.db import make_engine, run_read, upgrade
 from livedesk.store.tables import changes
 from livedesk.web.app import create_app
@@ -47,6 +48,9 @@ def deep_event(tmp_path_factory):
         made.append(publish.create_post(room, slug, data, ACTOR)[1])
         if k % 4 == 0:
             publish.create_post(room, other, {"body": f"Elsewhere {k}."}, ACTOR)
+    for minutes in (30, 3):  # stored last, dated among the others
+        made.append(publish.create_post(room, slug, {"body": f"Post number late {minutes}.",
+                                                     "published_at": START + timedelta(minutes=minutes)}, ACTOR)[1])
     room.close()
     with TestClient(create_app(settings)) as client:
         yield client, room.engine, slug, [p for p in made if p["status"] == "published"]
@@ -119,3 +123,17 @@ def test_catch_up_from_any_id_gives_exactly_the_later_changes(deep_event):
                 break
             cursor = rows[-1].id
         assert got == [i for i in ids if i > after]
+
+
+@pytest.mark.parametrize("stream_from", [5, post_store.LIST_STREAM_FROM])
+def test_a_word_filter_pages_the_same_whether_the_index_is_read_whole_or_in_order(deep_event, monkeypatch, stream_from):
+    """SQLite reads the matches of a word many posts hold in stored order; the pages are the same."""
+    client, _engine, slug, published = deep_event
+    monkeypatch.setattr(post_store, "LIST_STREAM_FROM", stream_from)
+    pinned = ordered([p for p in published if p["pinned"]])
+    newest = [pid for page in walk(client, slug, {"q": "number"}) for pid in page]
+    assert newest == pinned + [pid for pid in ordered(published) if pid not in pinned]
+    oldest = [pid for page in walk(client, slug, {"q": "number", "order": "oldest"}) for pid in page]
+    assert oldest == ordered(published, oldest=True)
+    late = [p for p in published if "late" in p["body"]]
+    assert [pid for page in walk(client, slug, {"q": "late"}) for pid in page] == ordered(late)

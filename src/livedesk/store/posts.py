@@ -166,11 +166,14 @@ def list_posts(
         where.append(posts.c.created_by == created_by)
     if topic:  # looked up post by post along the time index: a page stops after its posts
         where.append(exists().where(post_topics.c.post_id == posts.c.id, post_topics.c.topic == topic))
+    streamed = None  # SQLite: the words of a query that many of the event's posts match
     if q:
         match = match_expression(conn, q, event_id)
         if match is None:
             return [], None
-        where.append(match)
+        streamed = _many_matches(conn, q, event_id)
+        if streamed is None:
+            where.append(match)
     if outlet_own is not None:
         where.append(outlets.c.own == outlet_own)
     key = (posts.c.published_at, posts.c.id)
@@ -183,6 +186,8 @@ def list_posts(
     newest = order != "oldest"
     if newest and not before and not after:
         nums = _pinned_nums(conn, event_id)
+        if streamed is not None:
+            nums = [num for num in nums if _matches(conn, streamed, num)]
         if nums:
             pinned = [_post(r) for r in conn.execute(_base().where(*where, posts.c.num.in_(nums)).order_by(desc(key[0])))]
     if newest:
@@ -190,11 +195,60 @@ def list_posts(
         ordering = (desc(key[0]), desc(key[1]))
     else:
         ordering = (key[0], key[1])
-    rows = [_post(r) for r in conn.execute(_base().where(*where).order_by(*ordering).limit(limit + 1))]
+    if streamed is not None:
+        rows = _streamed_page(conn, streamed, where, newest=newest, most=limit + 1)
+    else:
+        rows = [_post(r) for r in conn.execute(_base().where(*where).order_by(*ordering).limit(limit + 1))]
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
     return pinned + rows, next_cursor
+
+
+LIST_STREAM_FROM = 2000  # SQLite: a list filtered by words many posts match reads the index in order
+
+
+def _many_matches(conn: Connection, q: str, event_id: int) -> str | None:
+    """SQLite: the index's terms for `q` in the event when they match LIST_STREAM_FROM posts or
+    more, else None. Fewer matches are read all at once (`match_expression`); more would cost a
+    read of every match for each page, so `_streamed_page` reads them in stored order instead."""
+    if conn.dialect.name != "sqlite":
+        return None
+    terms = _query_terms(conn, q, event_id)
+    if terms is None:
+        return None
+    some = text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms LIMIT :most").bindparams(terms=terms, most=LIST_STREAM_FROM)
+    found = conn.execute(select(func.count()).select_from(some.columns(rowid=Integer).subquery())).scalar_one()
+    return terms if found >= LIST_STREAM_FROM else None
+
+
+def _streamed_page(conn: Connection, terms: str, where: list[ColumnElement[bool] | TextClause], *, newest: bool,
+                   most: int) -> list[Post]:
+    """SQLite: the first `most` posts in list order (newest or oldest first) that pass `where` and
+    match `terms`, reading the index's matches in stored order and stopping after `most`. A live
+    event stores its posts in time order nearly always; the few stored out of it (backdated,
+    scheduled, or placed at an inferred time) that fall within the page's span of time are
+    looked up after, each checked against the index."""
+    direction = "DESC" if newest else "ASC"
+    stream = (text(f"SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms ORDER BY rowid {direction}")
+              .bindparams(terms=terms).columns(rowid=Integer).subquery("fts"))
+    order = desc(stream.c.rowid) if newest else stream.c.rowid
+    query = _base().join(stream, stream.c.rowid == posts.c.num).where(*where).order_by(order).limit(most)
+    found = [_post(r) for r in conn.execute(query)]
+
+    def key(p: Post) -> tuple[datetime, str]:
+        return (p.published_at, p.id)
+
+    if len(found) < most:
+        return sorted(found, key=key, reverse=newest)
+    if newest:  # stored before the last one read, dated within the page's span
+        edge, first = min(found, key=key).published_at, min(p.num for p in found)
+        span = [posts.c.published_at >= edge, posts.c.num + 0 < first]
+    else:
+        edge, first = max(found, key=key).published_at, max(p.num for p in found)
+        span = [posts.c.published_at <= edge, posts.c.num + 0 > first]
+    late = [_post(r) for r in conn.execute(_base().where(*where, *span)) if _matches(conn, terms, r.num)]
+    return sorted(found + late, key=key, reverse=newest)[:most]
 
 
 def _past_cursor(moment: datetime, post_id: str, *, older: bool) -> ColumnElement[bool]:
