@@ -110,29 +110,33 @@ class Resuming(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        while not self.stop.is_set():
-            headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
-            try:
-                with httpx.stream("GET", self.url, headers=headers, timeout=httpx.Timeout(10, read=None)) as response:
-                    if response.status_code != 200:
-                        raise httpx.HTTPError(f"status {response.status_code}")
-                    self.connects += 1
-                    self.live.set()
-                    event: dict[str, str] = {}
-                    for line in response.iter_lines():
-                        if self.stop.is_set():
-                            return
-                        if line == "":
-                            if event.get("event") == "post.created":
-                                self.posts.append(event["data"])
-                            if "id" in event:
-                                self.last_id = event["id"]
-                            event = {}
-                        elif not line.startswith(":"):
-                            key, _, value = line.partition(":")
-                            event[key] = value.removeprefix(" ")
-            except httpx.HTTPError:
-                self.stop.wait(0.05)  # the server is away: try again, as EventSource does
+        with httpx.Client(timeout=httpx.Timeout(10, read=None)) as client:
+            while not self.stop.is_set():
+                self._read(client)
+
+    def _read(self, client: httpx.Client) -> None:
+        headers = {"Last-Event-ID": self.last_id} if self.last_id else {}
+        try:
+            with client.stream("GET", self.url, headers=headers) as response:
+                if response.status_code != 200:
+                    raise httpx.HTTPError(f"status {response.status_code}")
+                self.connects += 1
+                self.live.set()
+                event: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if self.stop.is_set():
+                        return
+                    if line == "":
+                        if event.get("event") == "post.created":
+                            self.posts.append(event["data"])
+                        if "id" in event:
+                            self.last_id = event["id"]
+                        event = {}
+                    elif not line.startswith(":"):
+                        key, _, value = line.partition(":")
+                        event[key] = value.removeprefix(" ")
+        except httpx.HTTPError:
+            self.stop.wait(0.2)  # the server is away: try again soon, as EventSource does
 
 
 def test_readers_reconnecting_at_once_after_kill_9_catch_up_exactly(tmp_path):

@@ -110,6 +110,7 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
         timeout_keep_alive=30,
         backlog=4096,
         timeout_graceful_shutdown=2,  # open streams end; their readers reconnect elsewhere
+        proxy_headers=False,  # the app reads X-Forwarded-* itself, from LIVEDESK_TRUSTED_PROXIES only
     )
     server = uvicorn.Server(config)
     server.run(sockets=None if listen_fd is None else [socket.socket(fileno=listen_fd)])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import anyio
 from sqlalchemy import Engine
@@ -31,7 +32,7 @@ log = logging.getLogger("livedesk.stream")
 KEEPALIVE = b": keep-alive\n\n"
 RETRY = b"retry: 2000\n\n"
 QUEUE_LIMIT = 1000  # messages held for a reader without a raw socket
-WRITE_BATCH = 500  # readers written to before the loop may serve anything else
+WRITE_BATCH = 250  # readers written to before the loop may serve anything else
 PAGE = 500  # changes read from the store at a time
 MAX_HEADER = 40  # the longest Last-Event-ID / since the API takes
 START = {
@@ -63,59 +64,46 @@ FRAMED_RETRY = chunk(RETRY)
 
 
 class Reader(asyncio.Protocol):
-    """One SSE connection. With a raw socket it is the socket's protocol: writes go straight to
-    the transport, and the socket's closing takes it off the hub. Without one, a queue its own
-    task drains. `pending` holds what arrives while it is being replayed; `sent` is the newest
-    change it has, so nothing reaches it twice."""
+    """One SSE connection. With a raw socket it is the socket's protocol: `out` is the socket's
+    own write, the socket's closing takes it off the hub, and a write buffer over the hub's limit
+    (a reader fallen far behind) drops it. Without one, `out` fills a queue its own task drains.
+    `pending` holds what arrives while it is being replayed; `sent` is the newest change it has."""
 
-    __slots__ = ("closed", "event_id", "hub", "pending", "queue", "sent", "transport")
+    __slots__ = ("closed", "event_id", "hub", "out", "pending", "queue", "sent", "transport")
 
     def __init__(self, hub: Hub, event_id: int | None, transport: asyncio.Transport | None) -> None:
         self.hub = hub
         self.event_id = event_id  # None: every event
         self.transport = transport
-        self.queue: asyncio.Queue | None = None if transport is not None else asyncio.Queue()
+        self.queue: asyncio.Queue | None = None
+        if transport is not None:
+            self.out = transport.write
+        else:
+            self.queue = asyncio.Queue()
+            self.out = self._enqueue
         self.pending: list | None = None
         self.sent = 0
         self.closed = False
 
-    def deliver(self, change_id: int, framed: bytes) -> None:
-        if self.pending is not None:
-            self.pending.append((change_id, framed))
-        elif change_id > self.sent:
-            self.write(framed)
+    def put(self, framed: bytes) -> None:
+        """Write one framed message, unless the stream has ended."""
+        if not self.closed:
+            try:
+                self.out(framed)
+            except RuntimeError:  # the socket closed just now; connection_lost follows
+                self.closed = True
 
-    def go_live(self, sent: int) -> None:
-        """The replay is written up to change `sent`: what came meanwhile follows, then live delivery."""
-        pending, self.pending = self.pending or [], None
-        self.sent = max(self.sent, sent)
-        for change_id, framed in pending:
-            if change_id > self.sent:
-                self.write(framed)
-
-    def write(self, framed: bytes) -> None:
-        if self.closed:
-            return
-        transport = self.transport
-        if transport is None:
-            if self.queue.qsize() >= QUEUE_LIMIT:
-                self.close()
-            else:
-                self.queue.put_nowait(unchunk(framed))
-            return
-        if transport.is_closing():
-            self.closed = True
-        elif transport.get_write_buffer_size() > self.hub.reader_limit:
-            log.info("reader fell too far behind; disconnecting it")
+    def _enqueue(self, framed: bytes) -> None:
+        if self.queue.qsize() >= QUEUE_LIMIT:
             self.close()
         else:
-            transport.write(framed)
+            self.queue.put_nowait(unchunk(framed))
 
     def close(self) -> None:
         """End the stream: the client reconnects and catches up from the store."""
         self.closed = True
         if self.transport is not None:
-            self.transport.close()  # connection_lost takes it off the hub
+            self.transport.abort()  # what it has not read yet is dropped; connection_lost takes it off the hub
         else:
             self.queue.put_nowait(None)  # tells the writer task to finish
 
@@ -123,6 +111,10 @@ class Reader(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         pass  # a stream's client has nothing more to say
+
+    def pause_writing(self) -> None:
+        log.info("reader fell too far behind; disconnecting it")
+        self.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -135,9 +127,12 @@ class Hub:
         self.keepalive_s = keepalive_s
         self.poll_s = poll_s
         self.reader_limit = reader_limit
-        self.by_event: dict[int | None, set[Reader]] = {}
+        self.by_event: dict[int | None, set[Reader]] = {}  # every reader, by the event it follows
+        self.live: dict[int | None, dict[Reader, Callable[[bytes], object]]] = {}  # written to as changes come
+        self.waiting: dict[int | None, set[Reader]] = {}  # being replayed, or ahead of this hub
         self.last_id = 0
         self.event_ids: dict[str, int] = {}  # slug -> id of events streamed here (slugs never change)
+        self._heads: dict[tuple, bytes] = {}  # a stream response's own headers, encoded once
         self._lookups: dict[str, asyncio.Future] = {}
         self._replays: dict[tuple[int | None, int], list[Reader]] = {}  # readers waiting for one read
         self._replay_locks: dict[tuple[int | None, int], asyncio.Lock] = {}
@@ -177,10 +172,9 @@ class Hub:
             action()
 
     def _keepalive(self) -> None:
-        for readers in list(self.by_event.values()):
+        for readers in list(self.live.values()):
             for reader in list(readers):
-                if reader.pending is None:
-                    reader.write(FRAMED_KEEPALIVE)
+                reader.put(FRAMED_KEEPALIVE)
 
     def notify(self, change_id: int | None) -> None:
         """A change was committed somewhere (None: just look)."""
@@ -209,16 +203,32 @@ class Hub:
         return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, event_id=event_id, limit=PAGE))
 
     async def _publish(self, change_id: int, event_id: int, framed: bytes) -> None:
-        """The hot loop: one framed message, written to every reader in turn.
+        """The hot loop: one framed message, written to every live reader's socket in turn.
 
         Between batches the loop may serve others, so a publish request or a new reader
         never waits for a whole fan-out."""
-        readers = [*self.by_event.get(event_id, ()), *self.by_event.get(None, ())]
-        for start in range(0, len(readers), WRITE_BATCH):
+        for key in (event_id, None):
+            for reader in list(self.waiting.get(key, ())):
+                self._deliver_waiting(reader, change_id, framed)
+        writes = [*self.live.get(event_id, {}).values(), *self.live.get(None, {}).values()]
+        for start in range(0, len(writes), WRITE_BATCH):
             if start:
                 await asyncio.sleep(0)
-            for reader in readers[start : start + WRITE_BATCH]:
-                reader.deliver(change_id, framed)
+            for write in writes[start : start + WRITE_BATCH]:
+                try:
+                    write(framed)
+                except RuntimeError:  # its socket closed just now; connection_lost takes it off
+                    pass
+
+    def _deliver_waiting(self, reader: Reader, change_id: int, framed: bytes) -> None:
+        if reader.pending is not None:  # being replayed: this change follows the replay
+            reader.pending.append((change_id, framed))
+            return
+        if change_id > reader.sent:  # a reader ahead of this hub (it came from a node further on)
+            reader.put(framed)
+            reader.sent = change_id
+        if change_id >= reader.sent:
+            self._go_live(reader)
 
     # ---- a reader's connection ----------------------------------------------------------
 
@@ -237,8 +247,16 @@ class Hub:
             event_id = await self.event_id(slug)
             if event_id is None:
                 return False
-        await send({**START, "headers": START["headers"] + headers})
-        self._own(cycle, event_id, last_event_id)
+        if cycle.disconnected:
+            return True
+        # The response's head and the first message in one write, straight to the socket.
+        head = self._heads.get(key := tuple(headers))
+        if head is None:
+            head = self._heads[key] = b"".join(name + b": " + value + b"\r\n" for name, value in START["headers"] + headers)
+        default = b"".join(name + b": " + value + b"\r\n" for name, value in cycle.default_headers)  # server, date
+        cycle.transport.write(b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY))
+        cycle.response_started = True
+        self._own(cycle, event_id, last_event_id, greeted=True)
         return True
 
     async def event_id(self, slug: str) -> int | None:
@@ -271,7 +289,7 @@ class Hub:
         else:
             await self._serve_queued(receive, send, event_id, last_event_id)
 
-    def _own(self, cycle, event_id: int | None, last_event_id: int | None) -> None:
+    def _own(self, cycle, event_id: int | None, last_event_id: int | None, *, greeted: bool = False) -> None:
         """The response's headers are out: the connection becomes the reader's. uvicorn forgets
         it (its request ends here, and it no longer counts it among its connections)."""
         if cycle.disconnected:
@@ -283,7 +301,10 @@ class Hub:
             server_protocol.connections.discard(server_protocol)
         reader = Reader(self, event_id, transport)
         transport.set_protocol(reader)
-        self._join(reader, last_event_id)
+        transport.set_write_buffer_limits(high=self.reader_limit)  # beyond it, pause_writing drops the reader
+        if reader.closed:  # so far behind already
+            return
+        self._join(reader, last_event_id, greeted=greeted)
 
     async def _serve_queued(self, receive, send, event_id: int | None, last_event_id: int | None) -> None:
         """For servers without a reachable socket: a queue and a writer task per reader."""
@@ -300,27 +321,49 @@ class Hub:
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _join(self, reader: Reader, last_event_id: int | None) -> None:
-        reader.write(FRAMED_RETRY)
+    def _join(self, reader: Reader, last_event_id: int | None, *, greeted: bool = False) -> None:
+        if not greeted:
+            reader.put(FRAMED_RETRY)
         self.by_event.setdefault(reader.event_id, set()).add(reader)
         if last_event_id is None:
             reader.sent = self.last_id  # live from now on
+            self._go_live(reader)
             return
         reader.pending = []
+        self.waiting.setdefault(reader.event_id, set()).add(reader)
         key = (reader.event_id, last_event_id)
-        waiting = self._replays.get(key)
-        if waiting is None:
-            waiting = self._replays[key] = []
-            self._spawn(self._replay(key, waiting))
-        waiting.append(reader)
+        replaying = self._replays.get(key)
+        if replaying is None:
+            replaying = self._replays[key] = []
+            self._spawn(self._replay(key, replaying))
+        replaying.append(reader)
+
+    def _replayed(self, reader: Reader, sent: int) -> None:
+        """The replay is written up to change `sent`: what came meanwhile follows, then live delivery."""
+        pending, reader.pending = reader.pending or [], None
+        reader.sent = max(reader.sent, sent)
+        for change_id, framed in pending:
+            if change_id > reader.sent:
+                reader.put(framed)
+                reader.sent = change_id
+        if reader.sent <= self.last_id:
+            self._go_live(reader)
+
+    def _go_live(self, reader: Reader) -> None:
+        if reader.closed:
+            return
+        _discard(self.waiting, reader)
+        self.live.setdefault(reader.event_id, {})[reader] = reader.out
 
     def _leave(self, reader: Reader) -> None:
         reader.closed = True
-        readers = self.by_event.get(reader.event_id)
-        if readers is not None:
-            readers.discard(reader)
-            if not readers:
-                del self.by_event[reader.event_id]
+        _discard(self.by_event, reader)
+        _discard(self.waiting, reader)
+        live = self.live.get(reader.event_id)
+        if live is not None:
+            live.pop(reader, None)
+            if not live:
+                del self.live[reader.event_id]
 
     async def _replay(self, key: tuple[int | None, int], readers: list[Reader]) -> None:
         """Replay what `readers` missed after change `key[1]` with one read of the store, then
@@ -344,7 +387,7 @@ class Hub:
                                 if start:
                                     await asyncio.sleep(0)
                                 for reader in readers[start : start + WRITE_BATCH]:
-                                    reader.write(framed)
+                                    reader.put(framed)
                             sent = rows[-1].id
                         if len(rows) < PAGE:
                             break
@@ -354,10 +397,18 @@ class Hub:
                         reader.close()
                     return
                 for reader in readers:
-                    reader.go_live(sent)
+                    self._replayed(reader, sent)
         finally:
             if not lock.locked() and self._replay_locks.get(key) is lock and key not in self._replays:
                 del self._replay_locks[key]
+
+
+def _discard(readers: dict, reader: Reader) -> None:
+    found = readers.get(reader.event_id)
+    if found is not None:
+        found.discard(reader)
+        if not found:
+            del readers[reader.event_id]
 
 
 async def _wait_disconnect(receive) -> None:
