@@ -207,10 +207,10 @@ class Hub:
 
         Between batches the loop may serve others, so a publish request or a new reader
         never waits for a whole fan-out."""
-        for key in (event_id, None):
+        writes = [*self.live.get(event_id, {}).values(), *self.live.get(None, {}).values()]
+        for key in (event_id, None):  # after the snapshot: a reader going live here has this change already
             for reader in list(self.waiting.get(key, ())):
                 self._deliver_waiting(reader, change_id, framed)
-        writes = [*self.live.get(event_id, {}).values(), *self.live.get(None, {}).values()]
         for start in range(0, len(writes), WRITE_BATCH):
             if start:
                 await asyncio.sleep(0)
