@@ -1,4 +1,5 @@
-"""Scale benchmark for livedesk.align: synthetic events of 10, 20 and 50 outlets.
+"""Scale benchmark for livedesk.align: synthetic events that grow wider (10, 20 and 50 outlets)
+and longer (20 outlets, 2,500 to 20,000 posts).
 
 Prints wall and CPU time, peak memory (max RSS of a fresh process) and pairwise F1 against the
 generator's truth of a batch `align` for each size, the growth ratio per doubling of the
@@ -147,18 +148,7 @@ def _run_one(n_outlets: int, per_outlet: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["--one"]:
-        measure(int(sys.argv[2]), int(sys.argv[3]))
-        return
-    quick = "--quick" in sys.argv
-    sizes = [(10, 250), (20, 250), (50, 400)] if not quick else [(10, 100), (20, 100)]
-    if "--latency-only" in sys.argv:
-        sizes = []
-    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
-    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
-          f"each size the best of {repeat} fresh processes; "
-          f"semantic signal {'on' if EMBEDDER else 'off'} (LIVEDESK_SEMANTIC)")
+def _run_series(sizes: list[tuple[int, int]], repeat: int) -> None:
     print(f"{'outlets':>8} {'posts':>7} {'wall s':>8} {'cpu s':>7} {'peak MiB':>9} {'pair F1':>8} "
           f"{'embedded':>9} {'growth per doubling (wall, cpu)':>32}")
     previous = None
@@ -177,6 +167,28 @@ def main() -> None:
         rows.append(r)
     if len(rows) > 1:
         print(_verdict(rows))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--one"]:
+        measure(int(sys.argv[2]), int(sys.argv[3]))
+        return
+    quick = "--quick" in sys.argv
+    # wider: more outlets, so more posts per development (its same pairs grow faster than its
+    # posts); longer: 20 outlets over a longer event, developments growing with the posts
+    series = {
+        "wider event (more outlets)": [(10, 250), (20, 250), (50, 400)] if not quick else [(10, 100), (20, 100)],
+        "longer event (20 outlets)": [(20, 125), (20, 250), (20, 500), (20, 1000)] if not quick else [(20, 50), (20, 100)],
+    }
+    if "--latency-only" in sys.argv:
+        series = {}
+    repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"each size the best of {repeat} fresh processes; "
+          f"semantic signal {'on' if EMBEDDER else 'off'} (LIVEDESK_SEMANTIC)")
+    for name, sizes in series.items():
+        print(name)
+        _run_series(sizes, repeat)
     posts, _ = synthetic_event(25, 400, seed=2) if not quick else synthetic_event(10, 100, seed=2)
     latencies, cpu, build = add_latency(posts, probes=200 if not quick else 20)
     print(f"Aligner loaded with {len(posts) - len(latencies)} posts in {build:.0f} s; then "

@@ -272,3 +272,14 @@ def test_a_date_without_a_year_is_an_assumed_date() -> None:
     )
     assert [(p.time.month, p.time.day) for p in page.posts if p.time] == [(7, 18), (7, 18)]
     assert page.date_source == "assumed"
+
+
+def test_a_stamp_with_a_space_after_its_colon() -> None:
+    page = read_text(
+        "The count is nearly done.\n"
+        "5:45am BST: The prime minister congratulates the winning side.\n"
+        "5: 30 am BST: Forecasters now expect a 55 to 45 result.\n"
+        "5: 25 am BST: The losing side concedes.\n",
+        tz="Europe/London", date=date(2026, 9, 19),
+    )
+    assert [p.time for p in page.posts] == [utc(2026, 9, 19, 4, 45), utc(2026, 9, 19, 4, 30), utc(2026, 9, 19, 4, 25)]
