@@ -1,11 +1,16 @@
 """Who is on an event's desk: each desk page says every few seconds what its user is doing
 (online, writing, editing a post), the broker keeps it for all nodes, and the desk's own stream
-pushes the list, with the readers open now, to every desk page of the event."""
+pushes the list, with the readers open now, to every desk page of the event.
+
+A node reads an event's list once a tick however many desk pages stream it (`Board`), and at
+once when one of its own desk pages reports a change; other nodes' changes show within a tick."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -47,6 +52,45 @@ def snapshot(request: Request, event_id: int, *, pending: bool = False) -> dict:
     return now
 
 
+class Board:
+    """This node's latest reading of each event's desk, shared by every desk stream of the event,
+    and the wake-up its streams wait on when a desk page here reports."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[int, bool], tuple[float, dict]] = {}
+        self._changed: dict[int, asyncio.Event] = {}
+
+    async def snapshot(self, request: Request, event_id: int, pending: bool) -> dict:
+        key = (event_id, pending)
+        held = self._read.get(key)
+        if held is not None and time.monotonic() - held[0] < STREAM_TICK_S * 0.9:
+            return held[1]
+        now = await anyio.to_thread.run_sync(lambda: snapshot(request, event_id, pending=pending))
+        self._read[key] = (time.monotonic(), now)
+        return now
+
+    def changed(self, event_id: int) -> None:
+        """A desk page of this node reported: read the event afresh, and wake its streams now."""
+        self._read.pop((event_id, True), None)
+        self._read.pop((event_id, False), None)
+        waiting = self._changed.pop(event_id, None)
+        if waiting is not None:
+            waiting.set()
+
+    async def wait(self, event_id: int, timeout: float) -> None:
+        waiting = self._changed.setdefault(event_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiting.wait(), timeout)
+
+
+def board_of(request: Request) -> Board:
+    state = request.app.state
+    if getattr(state, "presence_board", None) is None:
+        state.presence_board = Board()
+    board: Board = state.presence_board
+    return board
+
+
 @router.post("/e/{slug}/presence")
 def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depends(signed_in)) -> JSONResponse:
     """A desk page says what its user is doing (needs the X-CSRF-Token header)."""
@@ -55,6 +99,7 @@ def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depend
     event_id = _event_id(request, slug)
     state = {"state": body.state, "post": body.post_id if body.state == "editing" else None}
     newsroom_of(request).broker.report_presence(request.app.state.readers_site, event_id, desk.actor.name, state, PRESENCE_TTL_S)
+    anyio.from_thread.run_sync(board_of(request).changed, event_id)
     return JSONResponse(snapshot(request, event_id), headers={"Cache-Control": "no-store"})
 
 
@@ -63,20 +108,20 @@ async def stream(request: Request, slug: str, desk: Session = Depends(signed_in)
     """Server-Sent Events: a `presence` event whenever who is here, the readers' count, or (for
     editors) the number of posts waiting for approval changes."""
     event_id = await anyio.to_thread.run_sync(_event_id, request, slug)
+    board = board_of(request)
 
     async def events() -> AsyncIterator[bytes]:
-        last, quiet = None, 0.0
+        last, said = None, time.monotonic()
         yield b"retry: 3000\n\n"
         while not await request.is_disconnected():
-            now = await anyio.to_thread.run_sync(lambda: snapshot(request, event_id, pending=desk.is_editor))
+            now = await board.snapshot(request, event_id, desk.is_editor)
             if now != last:
-                last, quiet = now, 0.0
+                last, said = now, time.monotonic()
                 yield b"event: presence\ndata: " + json.dumps(now).encode() + b"\n\n"
-            elif quiet >= KEEPALIVE_S:
-                quiet = 0.0
+            elif time.monotonic() - said >= KEEPALIVE_S:
+                said = time.monotonic()
                 yield b": keep-alive\n\n"
-            await asyncio.sleep(STREAM_TICK_S)
-            quiet += STREAM_TICK_S
+            await board.wait(event_id, STREAM_TICK_S)
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
