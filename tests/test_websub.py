@@ -44,6 +44,7 @@ class Subscriber:
     refuse: set[str] = field(default_factory=set)  # paths that do not confirm
     failures: dict[str, int] = field(default_factory=dict)  # path -> HTTP 500s still to answer (-1: always)
     gone: set[str] = field(default_factory=set)  # paths that answer 410
+    held: dict[str, threading.Event] = field(default_factory=dict)  # paths that answer once the event is set
 
     def callback(self, name: str) -> str:
         return f"{self.url}/{name}"
@@ -77,6 +78,8 @@ def subscriber() -> Iterator[Subscriber]:
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             state.pushes.append(Push(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()))
+            if self.path in state.held:
+                state.held[self.path].wait(30)
             status = 200
             if self.path in state.gone:
                 status = 410
@@ -240,6 +243,22 @@ def test_failed_deliveries_are_retried_with_backoff_then_dropped(node, desk, sub
     # the broken callback got its three tries (LIVEDESK_WEBSUB_ATTEMPTS) and then nothing is owed
     wait_until(lambda: subscriptions(desk)[subscriber.callback("broken")]["owed"] == 0 and len(subscriber.pushes_to("broken")) == 3)
     assert subscriptions(desk)[subscriber.callback("flaky")]["owed"] == 0
+
+
+def test_a_callback_that_hangs_does_not_hold_up_the_others(node, desk, subscriber):
+    slug = new_event(desk)
+    topic = f"{node.url}/e/{slug}/atom.xml"
+    subscriber.held["/stuck"] = threading.Event()
+    try:
+        subscribed(node, desk, topic, subscriber.callback("stuck"))
+        subscribed(node, desk, topic, subscriber.callback("quick"))
+        for n, text in enumerate(("Ferries stop.", "Ferries resume.")):
+            desk.post(f"/api/events/{slug}/posts", json={"body": text})
+            wait_until(lambda text=text: any(text.encode() in p.body for p in subscriber.pushes_to("quick")),
+                       message=f"post {n} reached the quick callback while the other one hangs")
+    finally:  # the stuck callback has not answered its first push until now
+        subscriber.held["/stuck"].set()
+    wait_until(lambda: any(b"Ferries resume." in p.body for p in subscriber.pushes_to("stuck")))
 
 
 def test_a_callback_that_answers_gone_ends_its_subscription(node, desk, subscriber):

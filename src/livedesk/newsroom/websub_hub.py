@@ -249,12 +249,15 @@ class _Outcome:
     error: str = ""
 
 
-def deliver_due(room: Newsroom, owner: str, render: Render, pool: ThreadPoolExecutor, client: httpx.Client) -> int:
-    """Send the due deliveries this node can lease; returns how many it leased."""
+def claim_due(room: Newsroom, owner: str) -> list[store.Delivery]:
+    """Lease to this node up to a batch of the deliveries due now."""
     moment = now()
-    claimed = run_write(room.engine, lambda conn: store.claim_deliveries(conn, owner, moment, BATCH, DELIVERY_LEASE_S))
-    if not claimed:
-        return 0
+    return run_write(room.engine, lambda conn: store.claim_deliveries(conn, owner, moment, BATCH, DELIVERY_LEASE_S))
+
+
+def deliver(room: Newsroom, owner: str, claimed: list[store.Delivery], render: Render, pool: ThreadPoolExecutor,
+            client: httpx.Client) -> None:
+    """Send a batch of leased deliveries, each feed rendered once, and record how each went."""
     documents: dict[str, tuple[bytes, str] | None] = {}
     for delivery in claimed:
         url = delivery.subscriber.topic_url
@@ -265,7 +268,6 @@ def deliver_due(room: Newsroom, owner: str, render: Render, pool: ThreadPoolExec
                 documents[url] = None  # the event is gone: its subscribers are dropped below
     outcomes = list(pool.map(lambda d: _push(room, d, documents[d.subscriber.topic_url], client), claimed))
     _record(room, owner, outcomes)
-    return len(claimed)
 
 
 def _push(room: Newsroom, delivery: store.Delivery, document: tuple[bytes, str] | None, client: httpx.Client) -> _Outcome:
@@ -321,13 +323,25 @@ def expire(room: Newsroom) -> int:
 
 # ---- the background job --------------------------------------------------------------------
 
+MAX_BATCHES = 4  # batches a node sends at once
+
+
+async def _send(room: Newsroom, owner: str, claimed: list[store.Delivery], render: Render, pool: ThreadPoolExecutor,
+                 client: httpx.Client) -> None:
+    try:
+        await anyio.to_thread.run_sync(deliver, room, owner, claimed, render, pool, client)
+    except Exception:  # noqa: BLE001 - their leases lapse and they are sent again
+        log.exception("websub: a batch of deliveries failed")
+
 async def run(room: Newsroom, render: Render, wake: asyncio.Event, owner: str,
               renew: Callable[[Newsroom], object] | None = None) -> None:
     """This node's share of the hub: make and send deliveries when woken (a change was announced)
     or every `websub_tick_s`, drop ended leases, and run `renew` (the subscriber end's renewals)."""
     tick = room.settings.websub_tick_s
     client = guarded_client(DELIVERY_TIMEOUT_S, room.settings.fetch_allow_private)
-    with client, ThreadPoolExecutor(max_workers=16, thread_name_prefix="websub") as pool:
+    sending: set[asyncio.Task] = set()  # batches on their way: a slow callback holds up only its own
+    pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="websub")
+    try:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), tick)
@@ -336,12 +350,21 @@ async def run(room: Newsroom, render: Render, wake: asyncio.Event, owner: str,
                 todo = await anyio.to_thread.run_sync(lambda: run_read(room.engine, lambda c: store.waiting(c, now())))
                 if todo.changes:
                     await anyio.to_thread.run_sync(make_deliveries, room)
-                if todo.changes or todo.deliveries:
-                    while await anyio.to_thread.run_sync(deliver_due, room, owner, render, pool, client):
-                        pass
+                while (todo.changes or todo.deliveries) and len(sending) < MAX_BATCHES:
+                    claimed = await anyio.to_thread.run_sync(claim_due, room, owner)
+                    if not claimed:
+                        break
+                    batch = asyncio.create_task(_send(room, owner, claimed, render, pool, client))
+                    sending.add(batch)
+                    batch.add_done_callback(sending.discard)
                 if todo.expired:
                     await anyio.to_thread.run_sync(expire, room)
                 if renew is not None:
                     await anyio.to_thread.run_sync(renew, room)
             except Exception:  # noqa: BLE001 - the database is away: try again next tick
                 log.exception("websub: deliveries failed; trying again")
+    finally:  # leased deliveries still on their way are sent again by a node once their lease ends
+        for batch in sending:
+            batch.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        client.close()
