@@ -1,11 +1,12 @@
 """WebSub delivery time: from publishing a post to each subscriber's receipt of the pushed feed.
 
-Starts a real `livedesk serve` on a fresh SQLite database (as its own hub), and one real HTTP
+Starts a real `livedesk serve` on a fresh SQLite database (or --database-url, with --broker-url,
+and --nodes servers on it, posts going to the first), as its own hub, and one real HTTP
 server on loopback holding --subscribers (100) callbacks, each subscribed with a secret to the
 event's Atom feed (verified with the hub's challenge). Then publishes --posts (20) posts one at a
 time; for each, the time from sending the publish request to each callback's receipt of a feed
 holding the post. Prints p50, p99 and the slowest over every receipt, with the load average.
-Run: python bench/websub.py [--subscribers N] [--posts N]
+Run: python bench/websub.py [--subscribers N] [--posts N] [--database-url URL --broker-url URL --nodes N]
 """
 
 from __future__ import annotations
@@ -86,24 +87,31 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=100)
     parser.add_argument("--posts", type=int, default=20)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a fresh SQLite file)")
+    parser.add_argument("--broker-url", default="memory://")
+    parser.add_argument("--nodes", type=int, default=1, help="servers on the one database")
     args = parser.parse_args()
     callbacks = Callbacks()
     threading.Thread(target=callbacks.serve_forever, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "LIVEDESK_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "LIVEDESK_POLL_SOURCES": "false",
-               "LIVEDESK_FETCH_ALLOW_PRIVATE": "1"}
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {**os.environ, "LIVEDESK_DATABASE_URL": args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
+               "LIVEDESK_BROKER_URL": args.broker_url, "LIVEDESK_POLL_SOURCES": "false", "LIVEDESK_FETCH_ALLOW_PRIVATE": "1"}
+        servers, bases = [], []
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait(lambda: _up(base), "the server did not start")
+            for _ in range(args.nodes):
+                port = free_port()
+                servers.append(subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--port", str(port)], env=env,
+                                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                wait(lambda port=port: _up(f"http://127.0.0.1:{port}"), "the server did not start")
+                bases.append(f"http://127.0.0.1:{port}")
             token = subprocess.run([sys.executable, "-m", "livedesk", "token", "create", "--user", "bench", "--role", "editor"],
                                    env=env, capture_output=True, text=True, check=True).stdout.strip().split()[-1]
-            run(base, token, callbacks, args.subscribers, args.posts)
+            engine = "SQLite" if not args.database_url else f"PostgreSQL, {args.nodes} node(s)"
+            run(bases[0], token, callbacks, args.subscribers, args.posts, engine)
         finally:
-            server.terminate()
-            server.wait(15)
+            for server in servers:
+                server.terminate()
+                server.wait(15)
             callbacks.shutdown()
 
 
@@ -114,7 +122,7 @@ def _up(base: str) -> bool:
         return False
 
 
-def run(base: str, token: str, callbacks: Callbacks, subscribers: int, posts: int) -> None:
+def run(base: str, token: str, callbacks: Callbacks, subscribers: int, posts: int, engine: str) -> None:
     callback_base = f"http://127.0.0.1:{callbacks.server_address[1]}"
     paths = [f"/sub-{n}" for n in range(subscribers)]
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
@@ -134,7 +142,7 @@ def run(base: str, token: str, callbacks: Callbacks, subscribers: int, posts: in
     delays.sort()
     p50, p99 = statistics.quantiles(delays, n=100)[49], statistics.quantiles(delays, n=100)[98]
     print(f"WebSub delivery, publish to subscriber's receipt, {subscribers} subscribers x {posts} posts "
-          f"({len(delays)} receipts, signed, SQLite): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+          f"({len(delays)} receipts, signed, {engine}): p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
           f"slowest {delays[-1] * 1000:.0f} ms")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
