@@ -639,6 +639,7 @@ class Storm:
     published_before: int  # posts confirmed when it accepted again
     back: np.ndarray  # each reader's stream open again, seconds after accepting
     caught_up: np.ndarray  # each reader holding every post confirmed before accepting, seconds after accepting
+    cpu_s: float  # the server's CPU from accepting until every reader was caught up
     missed: int
     duplicates: int
     load: str
@@ -671,6 +672,7 @@ async def measure_storm(server: Server, readers: int, posts: int, rate: float, s
     lost, tally.lost = tally.lost, None
     accepting = await asyncio.to_thread(server.restart)
     before = acked.value
+    cpu_at_accept = sum(cpu_seconds(pid) for pid in server.pids())
     back = np.full(readers, np.nan)
     caught = np.full(readers, np.nan)
     slots = asyncio.Semaphore(STORM_IN_FLIGHT)
@@ -692,6 +694,7 @@ async def measure_storm(server: Server, readers: int, posts: int, rate: float, s
         caught[np.isnan(caught) & ~np.isnan(back) & have] = now
         await asyncio.sleep(0.02)
     await storm
+    storm_cpu_s = sum(cpu_seconds(pid) for pid in server.pids()) - cpu_at_accept
     expected, last, quiet_since = readers * posts, -1, time.monotonic()
     while tally.received < expected and time.monotonic() - quiet_since < 10:
         await asyncio.sleep(0.25)
@@ -707,7 +710,7 @@ async def measure_storm(server: Server, readers: int, posts: int, rate: float, s
     for index in np.nonzero((counts > 1).any(axis=1))[0][:3]:  # what a duplicate looks like, if any
         print(f"    reader {index}: resumed after id {resumed_from[index]}; posts twice:"
               f" {np.nonzero(counts[index] > 1)[0].tolist()[:10]}; missing: {np.nonzero(counts[index] == 0)[0].tolist()[:10]}")
-    return Storm(readers, connect_s, killed_after, accepting - killed, before, back, caught,
+    return Storm(readers, connect_s, killed_after, accepting - killed, before, back, caught, storm_cpu_s,
                  int((flat == 0).sum()), int(np.clip(flat.astype(np.int32) - 1, 0, None).sum()), load)
 
 
@@ -736,6 +739,8 @@ def report_storm(storm: Storm, reference_connect_s: float | None, posts: int) ->
           f"   p99 {ms(storm.back, 99)}   max {ms(storm.back, 100)}")
     print(f"    caught up (every post confirmed before accepting) ms        p50 {ms(storm.caught_up, 50)}"
           f"   p99 {ms(storm.caught_up, 99)}   max {ms(storm.caught_up, 100)}")
+    print(f"    server CPU from accepting until every reader was caught up: {storm.cpu_s:.2f} s"
+          " (what the storm costs the server, whatever else runs on the machine)")
     within = int((storm.caught_up <= 2.0).sum())
     print(f"    caught up within 2 s: {within} of {storm.readers} readers;"
           f"   missed {storm.missed}   duplicates {storm.duplicates} (every reader, all {posts} posts)")
