@@ -300,6 +300,7 @@ def test_a_missing_field_is_a_4xx(server):
     assert response.status_code == 422 and "hub.topic" in response.json()["error"]
 
 
+@pytest.mark.slow  # a server process of its own
 def test_two_nodes_deliver_each_post_once(tmp_path, node, desk, subscriber, database):
     """A second node on the same database: every post reaches each subscriber once, not once per node."""
     other = start_node(tmp_path, database, "other.log")
@@ -322,6 +323,7 @@ def test_two_nodes_deliver_each_post_once(tmp_path, node, desk, subscriber, data
         other.stop()
 
 
+@pytest.mark.slow  # a server process of its own
 def test_feeds_may_declare_another_hub_which_is_told_of_each_post(tmp_path, outlet):
     """LIVEDESK_WEBSUB_HUB names another site's hub: the feeds declare it, and after a post it
     gets a publish ping for each feed that changed (it fetches and pushes them itself)."""
