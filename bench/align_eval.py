@@ -1,4 +1,6 @@
-"""Accuracy of livedesk.align on the seed gold and on the labelled fictional events.
+"""Accuracy of livedesk.align on the seed gold, the labelled fictional events, the hard written
+events (outlets that write each development their own way; never fitted on) and the real
+events corpus.
 
 Prints pairwise precision / recall / F1, BCubed F1 and the mean absolute error of inferred
 times, beside an all-singletons baseline, and a drop-one ablation of the signals.
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "fixtures" / "align"))
 
 import corpus_events  # noqa: E402
-from labelled import bcubed_f1, load_events, pairwise, prf, seed_groups, seed_pairwise  # noqa: E402
+from labelled import bcubed_f1, load_event, load_events, pairwise, prf, seed_groups, seed_pairwise  # noqa: E402
 from seed_posts import SHARED, load_gold, seed_posts  # noqa: E402
 
 from livedesk.align import semantic  # noqa: E402
@@ -69,15 +71,26 @@ def seeds_baseline() -> tuple:
             bcubed_f1(alone, seed_groups(gold, list(alone))), None)
 
 
-def events_scores(off: frozenset[str] = frozenset(), baseline: bool = False) -> tuple:
+HARD = ROOT / "tests" / "fixtures" / "align" / "hard"
+
+
+def hard_events() -> list:
+    return [(path.stem, *load_event(path)) for path in sorted(HARD.glob("*.json"))]
+
+
+def hard_scores(off: frozenset[str] = frozenset(), baseline: bool = False) -> tuple:
+    return events_scores(off, baseline, hard_events())
+
+
+def events_scores(off: frozenset[str] = frozenset(), baseline: bool = False, events: list | None = None) -> tuple:
     found, gold, errors = {}, {}, []
-    for name, posts, labels, truth in load_events():
+    for name, posts, labels, truth in load_events() if events is None else events:
         result = align(posts, off=off)
         chosen = {p.id: p.id for p in posts} if baseline else groups(result)
         found |= {pid: f"{name}/{d}" for pid, d in chosen.items()}
         gold |= {pid: f"{name}/{d}" for pid, d in labels.items()}
         errors += [abs((t.time - truth[pid]).total_seconds()) / 60 for pid, t in result.inferred.items()]
-    mae = None if baseline else sum(errors) / len(errors)
+    mae = None if baseline or not errors else sum(errors) / len(errors)
     return (*pairwise(found, gold), bcubed_f1(found, gold), mae)
 
 
@@ -167,7 +180,9 @@ def main() -> None:
         costs()
     header = f"  {'':<22} {'precision':>9} {'recall':>7} {'F1':>6} {'BCubed F1':>10} {'MAE min':>8}"
     have_seeds = (SHARED / "gold" / "seeds.json").exists()
-    sets = [("labelled events", events_scores, lambda: events_scores(baseline=True))]
+    sets = [("labelled events", events_scores, lambda: events_scores(baseline=True)),
+            ("hard written events (independent reports, never fitted on)", hard_scores,
+             lambda: hard_scores(baseline=True))]
     if have_seeds:
         sets.insert(0, ("seeds (TASS, CNN)", seeds_scores, seeds_baseline))
     for title, scores, baseline in sets:
