@@ -76,6 +76,9 @@ def test_a_post_through_one_worker_reaches_readers_on_every_worker(tmp_path):
             readers.append(SSEReader(f"{server.url}/api/events/{slug}/stream"))
         held = server.streams_held()
         assert len(held) == 2 and all(held.values()), held
+        environ = Path(f"/proc/{server.pids()[0]}/environ").read_bytes().split(b"\0")
+        broker = next(v for v in environ if v.startswith(b"LIVEDESK_BROKER_URL=")).split(b"=", 1)[1].decode()
+        assert broker.startswith("local://") and len(list(Path(broker.removeprefix("local://")).glob("*.sock"))) == 2
         ids = []
         for i in range(6):  # each through whichever worker the kernel picks
             response = editor.post(f"/api/events/{slug}/posts", json={"body": f"to every worker {i}"})
@@ -93,7 +96,7 @@ def test_a_post_through_one_worker_reaches_readers_on_every_worker(tmp_path):
             reader.close()
         server.stop()
     assert server.process.returncode == 0
-    assert not [d for d in Path("/tmp").glob("livedesk-workers-*") if str(server.process.pid) in d.name]
+    assert not Path(broker.removeprefix("local://")).exists()  # the workers' sockets went with them
 
 
 class Resuming(threading.Thread):
