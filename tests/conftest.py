@@ -6,7 +6,8 @@ own, and each client speaks to it through httpx's ASGI transport, with no socket
 A module that needs a real process (streams read off a socket, Chromium) asks for `live_server`,
 or overrides `server` with it. Both share one database: a fresh SQLite file per session unless
 LIVEDESK_TEST_DATABASE_URL names a PostgreSQL database (and LIVEDESK_TEST_BROKER_URL a Redis
-server), as CI's second run does.
+server), as CI's second run does. Under pytest-xdist (the default where it is installed) each
+worker process has its own session: its own app, server and SQLite file, or PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -70,16 +71,61 @@ def database_url(tmp_path: Path) -> str:
 def fresh_postgres(prefix: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server (LIVEDESK_TEST_DATABASE_URL's), dropped after."""
     import psycopg
-    from sqlalchemy.engine import make_url
 
-    shared = make_url(os.environ["LIVEDESK_TEST_DATABASE_URL"])
+    admin, shared = _admin_url(os.environ["LIVEDESK_TEST_DATABASE_URL"])
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = shared.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     try:
         yield shared.set(database=name).render_as_string(hide_password=False)
     finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """With pytest-xdist installed (the `test` extra), the suite runs in one process per CPU, each
+    test file whole in one of them (its module fixtures start once); `-n 0` runs it in this one."""
+    if (config.pluginmanager.hasplugin("xdist") and getattr(config.option, "numprocesses", 0) is None
+            and "PYTEST_XDIST_WORKER" not in os.environ):
+        config.option.numprocesses = "auto"
+        if config.option.dist == "no":
+            config.option.dist = "loadfile"
+
+
+def _admin_url(url: str) -> tuple[str, Any]:
+    from sqlalchemy.engine import make_url
+
+    shared = make_url(url)
+    return shared.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False), shared
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker runs its share of the suite on a PostgreSQL database of its
+    own (LIVEDESK_TEST_DATABASE_URL's name + the worker's), as one run alone would: the tests'
+    session app, servers and nodes all read it from the environment."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("LIVEDESK_TEST_DATABASE_URL", "")
+    if not worker or not url.startswith("postgresql"):
+        return
+    import psycopg
+
+    admin, shared = _admin_url(url)
+    name = f"{shared.database}_{worker}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    config._livedesk_worker_db = (admin, name)  # type: ignore[attr-defined]
+    os.environ["LIVEDESK_TEST_DATABASE_URL"] = shared.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    made = getattr(config, "_livedesk_worker_db", None)
+    if made is not None:
+        import psycopg
+
+        admin, name = made
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

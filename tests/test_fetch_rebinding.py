@@ -19,6 +19,7 @@ import httpx
 import pytest
 import trustme
 
+import livedesk.ingest.fetch as fetching
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import PinnedTransport, address_allowed, fetch
 
@@ -57,8 +58,9 @@ def serve(address: str, port: int, tls: ssl.SSLContext | None = None) -> tuple[T
 
 
 @pytest.fixture
-def sites() -> Iterator[tuple[int, list, list]]:
+def sites(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, list, list]]:
     """The stand-in public site and a private one on 127.0.0.1, on the same port."""
+    monkeypatch.setattr(fetching, "_robots_cache", {})  # a new site: a port used before may come back
     private, private_seen = serve("127.0.0.1", 0)
     port = private.server_port
     public, public_seen = serve(PUBLIC, port)

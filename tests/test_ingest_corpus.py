@@ -16,6 +16,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from conftest import SHARED
 from livedesk.ingest.page import read_page
 
@@ -36,12 +38,14 @@ def _totals(hinted: bool) -> re.Match[str]:
     return match
 
 
+@pytest.mark.slow  # a `livedesk parse` process per page of the corpus
 def test_blind_posts_f1_and_clock_hold() -> None:
     totals = _totals(hinted=False)
     assert float(totals["f1"]) >= BLIND_F1_FLOOR
     assert int(totals["c"]) / int(totals["cn"]) >= BLIND_CLOCK_FLOOR
 
 
+@pytest.mark.slow  # a `livedesk parse` process per page of the corpus
 def test_hinted_utc_holds() -> None:
     totals = _totals(hinted=True)
     assert int(totals["u"]) / int(totals["un"]) >= HINTED_UTC_FLOOR
