@@ -65,6 +65,7 @@ class Live:
     writer: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the rows this alignment stores
     stored_num: int = -1  # last_num of the alignment it stored last (-1: none yet)
     stored_times: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # inferred times as stored
+    held_guesses: dict[str, object] = field(default_factory=dict)  # the aligner's inferred times then
     # per source, (posts, sum of positions, sum of position × number) as the aligner holds them:
     # when the store's sums agree, no post of the source moved on its page
     sums: dict[int, tuple[int, int, int]] = field(default_factory=dict)
@@ -113,20 +114,6 @@ class Live:
         self.devs[dev.id] = dev
         for pid in dev.post_ids:
             self.dev_of[pid] = dev.id
-
-    def alignment(self) -> Alignment:
-        from livedesk.align.cluster import Alignment
-        from livedesk.align.keypoints import key_point_suggestions
-
-        devs = sorted(self.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
-        names = sorted({p.outlet for p in self.posts()})
-        return Alignment(
-            developments=devs,
-            inferred=dict(self.aligner.inferred),
-            exclusives={o: [d.id for d in devs if d.outlets == [o]] for o in names},
-            shares={o: sum(o in d.outlets for d in devs) / len(devs) for o in names} if devs else {},
-            key_point_suggestions=key_point_suggestions(devs, {p.id: p for p in self.posts()}),
-        )
 
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -459,6 +446,7 @@ def _store_whole(engine: Engine, broker: Broker, event_id: int, live: Live, remo
 
     if _write(engine, broker, event_id, payload, work):
         live.stored_num, live.stored_times = live.last_num, times
+        live.held_guesses = dict(live.aligner.inferred)
     return data
 
 
@@ -470,9 +458,8 @@ def _store_changes(
     stored rows are not the ones this live alignment stored last (another node stored since)."""
     from livedesk.align.report import development_to_json
 
-    times = _inferred(live)
-    moved = {pid for pid, value in times.items() if live.stored_times.get(pid) != value}
-    moved |= set(live.stored_times) - set(times)
+    times = _new_times(live)
+    moved = set(times)
     devs = [development_to_json(live.devs[d]) for d in sorted(changed) if d in live.devs]
     touched = {pid for dev in devs for pid in dev["post_ids"]} | moved | set(added)
     posts = live.posts()
@@ -486,16 +473,32 @@ def _store_changes(
             conn, event_id, writer=live.writer, since_num=live.stored_num, last_num=live.last_num, count=len(live.index),
             changed=devs, removed=removed, posts_in=posts_in, when=when, updated_at=updated_at,
         )
-        place = {pid: times[pid][0] for pid in moved if pid in times}
+        place = {pid: times[pid][0] for pid in moved}
         if done is None:  # the stored rows are another's: store the whole alignment
             done = store.save(conn, event_id, _whole(live, updated_at), when, writer=live.writer)
-            place = {pid: value[0] for pid, value in times.items()}
+            place = {pid: value[0] for pid, value in _inferred(live).items()}
         if done:
             post_store.place_untimed(conn, event_id, place)
         return done
 
     if _write(engine, broker, event_id, payload, work):
-        live.stored_num, live.stored_times = live.last_num, times
+        live.stored_num = live.last_num
+        live.stored_times.update(times)
+        live.held_guesses = dict(live.aligner.inferred)
+
+
+def _new_times(live: Live) -> dict[str, tuple[datetime, int]]:
+    """The inferred times that differ from those stored. The aligner puts a new object in place
+    of each time it infers again, so only those are compared."""
+    posts, held = live.posts(), live.held_guesses
+    out = {}
+    for pid, guess in live.aligner.inferred.items():
+        if held.get(pid) is guess or pid not in live.index or posts[live.index[pid]].time is not None:
+            continue
+        value = (guess.time, round(guess.plus_minus_s))
+        if live.stored_times.get(pid) != value:
+            out[pid] = value
+    return out
 
 
 def _whole(live: Live, updated_at: str) -> dict:
