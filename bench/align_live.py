@@ -132,7 +132,8 @@ def main() -> None:
     print("  CPU  " + spread(cpu_times))
     print(f"  {joined} of {with_mates} new posts with true mates joined one of them")
     size = len(json.dumps(data)) / 1e6
-    print(f"stored alignment: {len(data['developments'])} developments, {size:.1f} MB of JSON")
+    print(f"stored alignment: {len(data['developments'])} developments and {len(data['posts'])} posts, a row each "
+          f"({size:.1f} MB as JSON when read whole; a new post rewrites only the rows it changed)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
