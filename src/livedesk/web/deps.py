@@ -4,7 +4,6 @@ the event a page's URL names (or the 404 every page shows), and whether it came 
 from __future__ import annotations
 
 import ipaddress
-from functools import lru_cache
 
 from fastapi import Request
 from sqlalchemy import Connection, Engine
@@ -30,8 +29,22 @@ def event_or_404(conn: Connection, slug: str) -> Event:
     return event_store.require_event(conn, slug, f"There is no event called “{slug}”.")
 
 
-@lru_cache(maxsize=1024)  # asked on every request, mostly about the same few peers
+# Asked on every request, mostly about the same few peers and always the app's one tuple of
+# networks: remembered per address and tuple (by identity: hashing the networks costs more).
+_known: dict[tuple[str, int], tuple[tuple[Network, ...], bool]] = {}
+
+
 def _in(address: str, networks: tuple[Network, ...]) -> bool:
+    found = _known.get((address, id(networks)))
+    if found is not None and found[0] is networks:
+        return found[1]
+    if len(_known) >= 1024:
+        _known.clear()
+    inside = _known[address, id(networks)] = (networks, _inside(address, networks))
+    return inside[1]
+
+
+def _inside(address: str, networks: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -65,12 +65,12 @@ class CachedPages:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            cache = getattr(self.state, "page_cache", None)
+            cache = self.state._state.get("page_cache")  # the state's own dict, without __getattr__
             if cache is not None:
                 entry = cache.get(page_key(self.state, scope))
                 if entry is not None:
-                    https = over_https(scope, self.state.settings.trusted_proxies)
-                    return await send_page(scope, send, entry, security_headers(scope["path"], https))
+                    https = over_https(scope, self.state._state["settings"].trusted_proxies)
+                    return await send_page(scope, send, entry, _SECURITY[https, scope["path"].startswith("/embed/")])
         await self.app(scope, receive, send)
 
 
@@ -91,10 +91,13 @@ _EMBED = [(b"content-security-policy", (CSP + "frame-ancestors *").encode())]
 _HSTS = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")]
 
 
+_SECURITY = {(https, embed): tuple(_COMMON + (_HSTS if https else []) + (_EMBED if embed else _PAGE))
+             for https in (False, True) for embed in (False, True)}
+
+
 def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
     """Every response's security headers; HSTS only where the browser came over HTTPS."""
-    common = _COMMON + _HSTS if https else _COMMON
-    return common + (_EMBED if path.startswith("/embed/") else _PAGE)
+    return list(_SECURITY[https, path.startswith("/embed/")])
 
 
 class SecurityHeaders:

@@ -8,7 +8,7 @@ import gzip
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 from fastapi import Request, Response
@@ -25,6 +25,8 @@ class CachedEntry:
     tag: str  # the ETag of the plain body; the gzip body's ends in -gz
     body: bytes
     gzipped: bytes
+    # (gzip?, the security headers sent with it) -> the headers of its 200 and of its 304, made once
+    replies: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 class PageCache:
@@ -73,9 +75,10 @@ def _state(request: Request, name: str, factory):
 def page_key(state, scope: dict) -> tuple:
     """What a cached page depends on: its full URL (links in it are absolute), the newest change
     seen, the partner items."""
-    hub = getattr(state, "hub", None)
-    partners = getattr(state, "partner_news", None)
-    url = public_base(state.settings, scope) + scope["path"]
+    values = state._state  # the app state's own dict: asked on every request, without __getattr__
+    hub = values.get("hub")
+    partners = values.get("partner_news")
+    url = public_base(values["settings"], scope) + scope["path"]
     return (url, scope["query_string"].decode("latin-1"), hub.last_id if hub is not None else 0,
             partners.generation if partners else 0)
 
@@ -124,18 +127,30 @@ class CachedPage(Response):
         await send_page(scope, send, self.entry)
 
 
-async def send_page(scope, send, entry: CachedEntry, extra: list = ()) -> None:
-    headers = dict(scope["headers"])
-    zipped = b"gzip" in headers.get(b"accept-encoding", b"")
-    tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
-    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
-    if not_modified(tag, headers.get(b"if-none-match", b"").decode("latin-1")):
-        await send({"type": "http.response.start", "status": 304, "headers": reply})
+async def send_page(scope, send, entry: CachedEntry, extra: tuple = ()) -> None:
+    """Sends a cache entry, its headers made once per kind of reply: a look-up and two sends."""
+    zipped, if_none_match = False, b""
+    for name, value in scope["headers"]:
+        if name == b"accept-encoding":
+            zipped = zipped or b"gzip" in value
+        elif name == b"if-none-match":
+            if_none_match = value
+    replies = entry.replies.get((zipped, extra))
+    if replies is None:
+        replies = entry.replies[zipped, extra] = _replies(entry, zipped, extra)
+    if if_none_match and not_modified(replies[2], if_none_match.decode("latin-1")):
+        await send({"type": "http.response.start", "status": 304, "headers": replies[1]})
         await send({"type": "http.response.body", "body": b""})
         return
+    await send({"type": "http.response.start", "status": 200, "headers": replies[0]})
+    await send({"type": "http.response.body", "body": entry.gzipped if zipped else entry.body})
+
+
+def _replies(entry: CachedEntry, zipped: bool, extra: tuple) -> tuple[list, list, str]:
+    tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
+    reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
     body = entry.gzipped if zipped else entry.body
-    reply += [(b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
+    full = [*reply, (b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
     if zipped:
-        reply.append((b"content-encoding", b"gzip"))
-    await send({"type": "http.response.start", "status": 200, "headers": reply})
-    await send({"type": "http.response.body", "body": body})
+        full.append((b"content-encoding", b"gzip"))
+    return full, reply, tag

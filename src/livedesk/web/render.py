@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -121,11 +122,21 @@ def public_base(settings: Any, scope: dict) -> str:
     """
     if settings.public_url:
         return str(settings.public_url).rstrip("/")
-    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    host = b""
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            host = value  # the last one, as a dict of the headers would keep
+    server = scope.get("server")
+    return _base(host, over_https(scope, settings.trusted_proxies), tuple(server) if server else None)
+
+
+@lru_cache(maxsize=256)  # asked for every cached page, mostly with the same few Host headers
+def _base(host_header: bytes, https: bool, server: tuple | None) -> str:
+    host = host_header.decode("latin-1")
     if not _HOST.fullmatch(host):
-        address, port = scope.get("server") or ("127.0.0.1", 80)
+        address, port = server or ("127.0.0.1", 80)
         host = f"{address}:{port}"
-    return f"{'https' if over_https(scope, settings.trusted_proxies) else 'http'}://{host}"
+    return f"{'https' if https else 'http'}://{host}"
 
 
 def render(request: Request, name: str, /, **context: Any) -> str:
