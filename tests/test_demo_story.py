@@ -94,6 +94,7 @@ def test_the_ticker_tells_the_chapter_once_then_ends_the_coverage(tmp_path, monk
     """The live demo: every post of the next chapter in order, the sign-off last, then the event
     ends; started again, it posts nothing more."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from conftest import database_url
     from livedesk.broker.memory import MemoryBroker
@@ -104,6 +105,12 @@ def test_the_ticker_tells_the_chapter_once_then_ends_the_coverage(tmp_path, monk
     from livedesk.store import posts as post_store
     from livedesk.store.db import make_engine, run_read, upgrade
 
+    def run(ticking) -> None:
+        # on a thread of its own: where a test before this one in the process used the session's
+        # Chromium, Playwright keeps an event loop running on this one
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, ticking).result()
+
     monkeypatch.setattr(demo, "TICK_SECONDS", 0)
     monkeypatch.setattr(demo, "SLOW_TICK_SECONDS", 0)
     room = Newsroom(Settings(semantic="off", site_outlet="The Lune Observer"), make_engine(database_url(tmp_path)),
@@ -111,7 +118,7 @@ def test_the_ticker_tells_the_chapter_once_then_ends_the_coverage(tmp_path, monk
     try:
         upgrade(room.engine)
         slug = demo.seed(room)
-        asyncio.run(demo.ticker(room))
+        run(demo.ticker(room))
 
         def read(conn):
             event = event_store.get_event(conn, slug)
@@ -123,7 +130,7 @@ def test_the_ticker_tells_the_chapter_once_then_ends_the_coverage(tmp_path, monk
         assert [r.body_md.strip() for r in rows][-len(chapter):] == chapter
         assert rows[-1].headline == "That's all for today"
         assert str(event.status) == "ended"
-        asyncio.run(demo.ticker(room))  # started again: nothing more to say
+        run(demo.ticker(room))  # started again: nothing more to say
         assert len(run_read(room.engine, read)[1]) == len(rows)
     finally:
         room.close()
