@@ -391,10 +391,20 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str =
         time.sleep(0.05)
 
 
+# Test files that open no database and no broker (readers, aligner, fetcher, CLI parse/align):
+# they run alike on SQLite and on PostgreSQL, so CI's second run leaves them out (-m "not nodb").
+NO_DATABASE = {"test_align_cli", "test_align_normalize", "test_align_seeds", "test_fetch_rebinding",
+               "test_hostile_input", "test_ingest_corpus", "test_ingest_fetch", "test_ingest_formats",
+               "test_ingest_fuzz", "test_ingest_html", "test_ingest_layouts", "test_ingest_seeds",
+               "test_ingest_stamp_families", "test_ingest_text", "test_ingest_times", "test_markup"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses Chromium is marked `browser`; browser and multi-node tests are `slow` too,
-    so `-m "not slow"` leaves them out."""
+    so `-m "not slow"` leaves them out. Tests of the files in NO_DATABASE are marked `nodb`."""
     for item in items:
+        if item.path.stem in NO_DATABASE:
+            item.add_marker(pytest.mark.nodb)
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("browser") or item.get_closest_marker("nodes"):
