@@ -88,6 +88,16 @@ def address_allowed(ip: Address, allowed: Networks = ()) -> bool:
     return ip.is_global
 
 
+def allowed_addresses(host: str, port: int, allowed: Networks = ()) -> list[str]:
+    """The host's addresses; FetchError when any is private, loopback or link-local (outside `allowed`)."""
+    addresses = resolve(host, port)
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        if not address_allowed(ip, allowed):
+            raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+    return addresses
+
+
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, in the resolver's order."""
     try:
@@ -111,11 +121,7 @@ class PinnedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = resolve(host, port)
-        for address in addresses:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-            if not address_allowed(ip, self.allowed):
-                raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+        addresses = allowed_addresses(host, port, self.allowed)
         failure: Exception = FetchError(f"cannot resolve {host}")
         for address in addresses:
             try:
@@ -309,11 +315,7 @@ def check_address(url: str, allow_private: Networks = ()) -> None:
     (outside `allow_private`), before anything is stored for it. Raises FetchError."""
     _check_url(url)
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    for address in resolve(host, parts.port or (443 if parts.scheme == "https" else 80)):
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if not address_allowed(ip, allow_private):
-            raise FetchError(f"refused: {host} is a private, loopback or link-local address ({ip})")
+    allowed_addresses(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80), allow_private)
 
 
 def send(

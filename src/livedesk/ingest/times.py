@@ -392,10 +392,15 @@ def _clock_from(match: re.Match[str]) -> tuple[int, int, int] | None:
     return hour, minute, second
 
 
+def _half_day_named(match: re.Match[str]) -> bool:
+    """Whether a clock says which half of the day it is in (`pm`, `12 midnight`)."""
+    return bool(match.group("ap") or match.group("ap2") or match.group("half"))
+
+
 def _style(match: re.Match[str], has_date: str, zone: bool) -> str:
     return "|".join((
         "s" if match.group("s") else "",
-        ("ap" if (match.group("ap") or match.group("ap2") or match.group("half")) else "24") + ("" if match.group("m") else "h"),
+        ("ap" if _half_day_named(match) else "24") + ("" if match.group("m") else "h"),
         has_date,
         "z" if zone else "",
     ))
@@ -502,7 +507,7 @@ def _leading_from(match: re.Match[str]) -> Stamp | None:
     rest = rest.rstrip(" +*").strip()
     if not rest:
         return None
-    is_24h = not (clock_match.group("ap") or clock_match.group("ap2") or clock_match.group("half"))
+    is_24h = not _half_day_named(clock_match)
     glued = not (match.group("sep") or match.group("space"))
     # `21:05 Text` may be prose; behind banner marks (`+++ 22:00 text`) it is a stamp
     banner = (match.group("decor") or "").strip() in ("+++", "***")
