@@ -333,7 +333,12 @@ def test_reader_page_live_and_paged(watch, site):
         if more is None or not more.is_visible():
             break
         more.click()
-        watch.page.wait_for_timeout(300)
+        # The next page is in once the link reads "Show more" again, or is gone at the end.
+        watch.page.wait_for_function(
+            "() => { const m = document.querySelector('[data-more]');"
+            " return !m || m.textContent.trim() !== 'Loading\u2026'; }", timeout=30_000)
+        left = watch.page.query_selector("[data-more]")
+        assert left is None or "try again" not in left.text_content()
     watch.collect()
     watch.visit(f"/e/{slug}?order=oldest")
     for i in range(0, len(VECTORS), 8):
