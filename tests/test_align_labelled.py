@@ -224,3 +224,22 @@ def test_two_outlets_that_each_wrote_twice_far_apart_are_two_developments():
     labels = cluster._components(posts, np.array([0, 0]), np.array([1, 2]), np.array([0.9, 0.9]),
                                  similar.LINK_PROBABILITY)
     assert len(set(labels.tolist())) == 1
+
+
+def test_one_strong_link_does_not_pull_in_a_post_the_rest_of_a_group_speaks_against():
+    start = datetime(2033, 5, 9, 6, 0, tzinfo=UTC)
+    posts = [
+        AlignPost(id="a", outlet="A", text="The mayor concedes defeat.", time=start),
+        AlignPost(id="b", outlet="B", text="Mayor admits she has lost.", time=start + timedelta(minutes=2)),
+        AlignPost(id="d", outlet="D", text="The mayor has admitted defeat.", time=start + timedelta(minutes=1)),
+        AlignPost(id="c", outlet="C", text="The winner thanks her voters.", time=start + timedelta(minutes=3)),
+    ]
+    i, j = np.array([0, 0, 1, 0, 1, 2]), np.array([1, 2, 2, 3, 3, 3])
+    # a, b and d report one thing; c links strongly to a alone, and b and d clearly deny it
+    labels = cluster._components(posts, i, j, np.array([0.97, 0.96, 0.95, 0.92, 0.02, 0.03]),
+                                 similar.LINK_PROBABILITY)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+    # were b and d merely unsure of c (weak links, not denials), the group would take c in
+    labels = cluster._components(posts, i, j, np.array([0.97, 0.96, 0.95, 0.92, 0.3, 0.3]),
+                                 similar.LINK_PROBABILITY)
+    assert len(set(labels.tolist())) == 1

@@ -208,7 +208,9 @@ def _components(
     the two groups' posts of different outlets link on average by `threshold` or more.
 
     Plain connected components would chain look-alike posts minutes apart into one group;
-    averaging over the groups (pairs never scored count 0) keeps a group about one thing.
+    averaging over the groups (pairs never scored count 0) keeps a group about one thing, and
+    so does asking that at least half of those pairs lend the merge some support (AGREE): one
+    strong link cannot pull in a post that the group's other posts clearly speak against.
     """
     keep = score >= threshold
     keep[keep] = near_best(posts, i[keep], j[keep], score[keep])
@@ -237,6 +239,9 @@ def _components(
             continue
         if cross and sum(cross) / len(cross) < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
             continue
+        # nor a group that most of its posts' links disagree with, however strong one link is
+        if cross and sum(c >= AGREE for c in cross) < len(cross) / 2:
+            continue
         parent[rb] = ra
         members[ra].extend(members.pop(rb))
     return np.array([find(k) for k in range(len(posts))])
@@ -261,6 +266,7 @@ def _apart(posts: list[AlignPost], a: list[int], b: list[int]) -> bool:
 GROUP_AVERAGE = 0.6  # groups merge when their posts link on average by this share of the threshold
 SECOND_POST = 0.8  # the average link a group needs to take a second post of an outlet it holds
 MERGE_FLOOR = 0.05  # link probabilities below this count as 0 when groups are merged
+AGREE = 0.2  # a link this likely supports a merge: at least half the pairs of two groups must
 NEAR_BEST = 0.75
 
 
