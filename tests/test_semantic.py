@@ -208,3 +208,28 @@ def test_aligning_an_event_again_embeds_nothing_the_store_holds(embedder, tmp_pa
     monkeypatch.setattr(semantic, "load", lambda on=True: again if on else None)
     developments.Developments(engine, MemoryBroker(), semantic=True).recompute(event_id)
     assert again.embedded == []
+
+
+def test_the_model_can_add_a_link_but_never_undo_one_the_other_signals_found(embedder):
+    from labelled import load_event
+
+    from livedesk.align import similar
+    from livedesk.align.cluster import _corpus, _time_features
+    from livedesk.align.similar import Meaning
+
+    written = Path(__file__).resolve().parent / "fixtures" / "align" / "written"
+    for path in sorted(written.glob("*.json")):
+        posts, _gold, _truth = load_event(path)
+        feats = [similar.features(p) for p in posts]
+        raw = similar.raw_vectors(feats)
+        i, j = np.triu_indices(len(posts), k=1)
+        keep = np.array([posts[a].outlet != posts[b].outlet for a, b in zip(i, j)], dtype=bool)
+        i, j = i[keep], j[keep]
+        scores = []
+        for model in (None, embedder):
+            corpus = _corpus(feats, raw, Meaning(model, {}))
+            text = similar.text_features(corpus, i, j)
+            cross = similar.cross_language(feats, i, j)
+            scores.append(similar.pair_probability(corpus, i, j, text, _time_features(posts, {}, i, j, frozenset()), cross))
+        without, with_model = scores
+        assert np.all(with_model >= without), path.stem

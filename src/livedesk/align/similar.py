@@ -470,8 +470,9 @@ def pair_probability(
 
     The signals other than the sentence model settle the pairs they are sure of (weights
     fitted without it). The pairs of two languages they leave in doubt (`asked`) are scored
-    again with the model's signals as well (weights fitted with them): only their posts are
-    embedded.
+    again with the model's signals as well (weights fitted with them), and keep the higher
+    of the two: the model reads meaning, but poorly enough across languages that a low cosine
+    must not undo what time, names and figures showed. Only their posts are embedded.
     """
     p = link_probability(feature_rows(text_x, time_x, cross), with_model=False)
     # a post that greets the readers reports no development: it is linked to none
@@ -483,7 +484,8 @@ def pair_probability(
     text = text_x[doubt].copy()
     columns = [TEXT_FEATURES.index(name) for name in MEANING_FEATURES]
     text[:, columns] = meaning_features(corpus, i[doubt], j[doubt], time_x[doubt, 1] <= 0)
-    p[doubt] = link_probability(feature_rows(text, time_x[doubt], cross[doubt]), with_model=True)
+    # the model's reading can find a link the other signals missed, never overrule one they found
+    p[doubt] = np.maximum(p[doubt], link_probability(feature_rows(text, time_x[doubt], cross[doubt]), with_model=True))
     return p
 
 
