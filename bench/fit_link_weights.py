@@ -99,7 +99,10 @@ def fit(plain: dict | None) -> tuple[dict, dict[str, tuple[np.ndarray, np.ndarra
     train = [v for k, v in sets.items() if k not in HELD_OUT]
     x = np.vstack([a for a, _ in train])
     y = np.concatenate([b for _, b in train])
-    columns = [k for k, name in enumerate(similar.FEATURES) if plain or "semantic" not in name]
+    # Being each other's closest posts in time is weighed only with the model's reading beside
+    # it: alone, it links posts of two languages on time alone (on the real events corpus,
+    # fitted without the model: 5 more same pairs for 5 more false links).
+    columns = [k for k, name in enumerate(similar.FEATURES) if plain or ("semantic" not in name and "nearest" not in name)]
     model = LogisticRegression(C=C, max_iter=2000).fit(x[:, columns], y)
     coef = dict.fromkeys(similar.FEATURES, 0.0)
     for k, w in zip(columns, model.coef_[0]):

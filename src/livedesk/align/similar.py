@@ -303,16 +303,17 @@ def _entries(first: np.ndarray, count: np.ndarray, posts: np.ndarray) -> tuple[n
 # the probability that the two posts report the same development; LINK_PROBABILITY links.
 TEXT_FEATURES = ("words", "chars", "names", "quotes", "figures", "figure_clash", "shared_figures", "semantic",
                  "semantic_margin")
-TIME_FEATURES = ("time_near", "time_far", "time_close")
+TIME_FEATURES = ("time_near", "time_far", "time_close", "time_nearest")
 # Posts in two languages share few words: for them the other signals weigh differently.
 CROSS_FEATURES = ("cross_language", "cross_names", "cross_shared_figures", "cross_semantic", "cross_semantic_margin",
-                  "cross_time_near")
+                  "cross_time_near", "cross_time_nearest")
 FEATURES = TEXT_FEATURES + TIME_FEATURES + CROSS_FEATURES
 SIGNALS = ("words", "chars", "names", "quotes", "numbers", "time", "semantic")  # what ablation switches off
 _SIGNAL_OF = {"figures": "numbers", "figure_clash": "numbers", "shared_figures": "numbers",
-              "time_near": "time", "time_far": "time", "time_close": "time", "semantic_margin": "semantic"}
+              "time_near": "time", "time_far": "time", "time_close": "time", "time_nearest": "time", "semantic_margin": "semantic"}
 _CROSSED = {"cross_names": "names", "cross_shared_figures": "shared_figures", "cross_semantic": "semantic",
-            "cross_semantic_margin": "semantic_margin", "cross_time_near": "time_near"}
+            "cross_semantic_margin": "semantic_margin", "cross_time_near": "time_near",
+            "cross_time_nearest": "time_nearest"}
 LINK_PROBABILITY = 0.5
 WORD_GATE = 0.04  # pairs sharing fewer words than this, and no name or figure, are not read further
 
@@ -370,13 +371,13 @@ def meaning_features(corpus: Corpus, i: np.ndarray, j: np.ndarray, near: np.ndar
     texts = [f.text for f in corpus.feats]
     cosine = semantic.pair_cosines(embedder, texts, i, j, corpus.meaning.known)
     absolute = np.clip(cosine, 0.0, 1.0)
-    return np.stack([absolute, relative(corpus.feats, i, j, cosine, near)], axis=1)
+    return np.stack([absolute, relative([f.outlet for f in corpus.feats], i, j, cosine, near)], axis=1)
 
 
 MARGIN_SCALE = 0.15  # a cosine this far above the runner-up is a clear best match
 
 
-def relative(feats: list[Features], i: np.ndarray, j: np.ndarray, score: np.ndarray, near: np.ndarray) -> np.ndarray:
+def relative(outlets: list[str], i: np.ndarray, j: np.ndarray, score: np.ndarray, near: np.ndarray) -> np.ndarray:
     """How a pair's score stands among its posts' other pairs, averaged over both posts.
 
     Posts on one story all look alike in absolute terms; what marks the post of another outlet
@@ -384,11 +385,12 @@ def relative(feats: list[Features], i: np.ndarray, j: np.ndarray, score: np.ndar
     about the same time (`near`: posts hours apart are no rivals; time tells them apart).
     Per post: the score above the best rival in the other post's outlet (below it where a
     rival is better), over MARGIN_SCALE, in -1..1; 0 where that outlet offers no rival.
+    `outlets` names each post's outlet. Time closeness is weighed the same way.
     """
     margin = np.zeros(len(i))
     if len(i) == 0:
         return margin
-    outlet = np.unique([f.outlet for f in feats], return_inverse=True)[1]
+    outlet = np.unique(outlets, return_inverse=True)[1]
     n_out = int(outlet.max()) + 1
     rival_score = np.where(near, score, -np.inf)
     for a, b in ((i, j), (j, i)):
@@ -421,18 +423,31 @@ def time_features(
     Closeness counts only where both times are stated (an inferred time was placed by the
     very links it would confirm) and shrinks as the uncertainty grows; distance counts from
     one hour plus the uncertainty, in hours, up to 1.5. Where `daily` is set, a date was
-    assumed: only the clock is compared.
+    assumed: only the clock is compared. The last column, time_nearest (how clearly the two
+    posts are each other's closest in time within their outlets), weighs each pair against
+    the others: `nearest_in_time` fills it once all pairs are known.
     """
     gap = np.where(daily, np.abs((t_a - t_b + DAY_S / 2) % DAY_S - DAY_S / 2), np.abs(t_a - t_b))
     slack = u_a + u_b
     near = np.exp(-np.maximum(gap - slack, 0) / 1800) * np.minimum(1.0, 1800 / np.maximum(slack, 1)) * stated
     far = np.clip((gap - slack - 3600) / 7200, 0, 1.5)
     close = np.exp(-np.maximum(gap - slack, 0) / CLOSE_S) * np.minimum(1.0, CLOSE_S / np.maximum(slack, CLOSE_S)) * stated
-    x: np.ndarray = np.stack([near, far, close], axis=1)
+    x: np.ndarray = np.stack([near, far, close, np.zeros(len(gap))], axis=1)
     x[np.isnan(gap)] = 0.0
     if "time" in off:
         x[:] = 0.0
     return x
+
+
+def nearest_in_time(outlets: list[str], i: np.ndarray, j: np.ndarray, x: np.ndarray) -> None:
+    """Fill the time_nearest column of the time rows `x` of the pairs (i[k], j[k]).
+
+    Two outlets that report one development do so within minutes, so a post's match in
+    another outlet is usually its closest post there in time, whatever the words: the one
+    signal that does not weaken across languages. Closeness on the CLOSE_S scale, weighed
+    against the rivals in each post's other outlet (`relative`)."""
+    close = TIME_FEATURES.index("time_close")
+    x[:, TIME_FEATURES.index("time_nearest")] = relative(outlets, i, j, x[:, close], np.ones(len(i), dtype=bool))
 
 
 @lru_cache(maxsize=1)
