@@ -47,6 +47,9 @@ def test_headline_above_a_lead_stamp_belongs_to_that_post() -> None:
     assert [p.time for p in timed] == [utc(2026, 7, 4, 21, 41), utc(2026, 7, 4, 21, 12), utc(2026, 7, 4, 20, 55)]
     assert timed[1].text.startswith("The last ferry of the night has docked")
     assert all("Confirmed: last ferry docked" not in p.text for p in page.posts)
+    # the unstamped entry under a headline of its own is a post, not the end of the one above
+    assert [p.headline for p in page.posts if p.time is None] == ["How the breakwater held"]
+    assert timed[0].text == "The harbour master has reopened the port, his office confirmed."
 
 
 def test_one_undated_stamp_at_the_top_is_a_post() -> None:

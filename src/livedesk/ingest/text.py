@@ -224,7 +224,14 @@ def _headed_spans(lines: list[Line], stamps: list[int]) -> list[tuple[int, int, 
     ]
     if sum(h != i for h, i in zip(heads, stamps)) * 2 <= len(stamps):
         return None
-    return [(h, end, i) for h, i, end in zip(heads, stamps, heads[1:] + [len(lines)])]
+    spans: list[tuple[int, int, int | None]] = []
+    for h, i, end in zip(heads, stamps, heads[1:] + [len(lines)]):
+        # on such a page a headline block after a post's stamp heads a post of its own, one the
+        # page left unstamped
+        untimed = [j for j in range(i + 1, end) if _headline_block(lines, j)]
+        for first, last in zip([h, *untimed], [*untimed, end]):
+            spans.append((first, last, i if first == h else None))
+    return spans
 
 
 def _split_at_rules(lines: list[Line], spans: list[tuple[int, int, int | None]]) -> list[tuple[int, int, int | None]]:
