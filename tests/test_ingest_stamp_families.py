@@ -56,6 +56,13 @@ def test_zones_written_in_the_stamp() -> None:
     assert eastern is not None and eastern.zone is not None
     assert datetime(2014, 9, 14, 21, 12, tzinfo=moscow.zone).utcoffset().total_seconds() == 4 * 3600  # MSK+1 then
     assert datetime(2019, 6, 23, 21, 40, tzinfo=turkish.zone).utcoffset().total_seconds() == 3 * 3600
+    # a US region named after the clock, then a separator: the zone, not the post's first word
+    pacific = parse_leading_stamp("10:42AM Pacific: The new phone is thinner than the last one.")
+    assert pacific is not None and pacific.zone is not None and pacific.rest.startswith("The new phone")
+    assert datetime(2031, 6, 9, 10, 42, tzinfo=pacific.zone).utcoffset().total_seconds() == -7 * 3600
+    # with no separator after it, the word is the post's own
+    bank = parse_leading_stamp("10:30 Central bank leaves its rates unchanged.")
+    assert bank is not None and bank.zone is None and bank.rest.startswith("Central bank")
 
 
 @pytest.mark.parametrize(

@@ -324,6 +324,8 @@ _CLOCK_RE = re.compile(
 # Marks around a stamp that opens a line: `+++ 16:40 ... +++`, `● 18:58 |`, `** 4:00 pm **`.
 _DECOR = "+*●•·▪◦‣■►▶|"
 _ZONE_WORDS = r"мск|TS[İI]|Greenwich Mean Time|British Summer Time"
+# `11:54AM Pacific: ...`: a US region's name after a leading clock, where a separator follows it
+_REGION_WORDS = r"(?:Pacific|Eastern|Central|Mountain)"
 _LEAD_CLOCK = (
     r"[0-9]{1,2}(?:[:.]|h(?=[0-5][0-9]))[0-9]{2}(?::[0-9]{2})?(?:\s*[ap]\.?\s?m\b\.?)?"
     r"|[0-9]{1,2}:\s[0-5][0-9]\s*[ap]\.?\s?m\b\.?"  # `5: 30 am`
@@ -336,7 +338,7 @@ _LEADING_RE = re.compile(
     rf"(?P<decor>[{re.escape(_DECOR)}]+\s*)?(?P<word>(?:update|aggiornamento|actualizaci[oó]n)\s*:?\s+)?"
     rf"(?:(?P<zone0>{_ZONE_WORDS}|(?-i:[A-Z]{{2,4}}))\s+)?"
     rf"(?P<clock>{_LEAD_CLOCK})(?:\s*(?:uhr|hs|hrs|ore|h)\b\.?)?"
-    rf"(?:\s+(?P<zone>{_ZONE_WORDS}|{ZONE_TOKEN}))?"
+    rf"(?:\s+(?P<zone>{_ZONE_WORDS}|{ZONE_TOKEN}|{_REGION_WORDS}(?=\s*[:–—|])))?"
     r"(?:\s*(?P<sep>[:–—|-]|[+*]{2,})\s*|(?P<space>\s+)|(?=[^\W\d_]))(?P<rest>\S.*)",
     re.I | re.S,
 )
