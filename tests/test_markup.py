@@ -6,7 +6,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from livedesk.markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, clean_html, clean_text, render_markdown
@@ -83,6 +83,7 @@ def test_attributes_outside_the_allowlist_are_dropped_on_every_tag() -> None:
 
 
 @given(TEXT)
+@example("<A><OBJECT><A>")  # the dropped object held a second link inside the first
 @SETTINGS
 def test_clean_html_is_stable(text: str) -> None:
     once = clean_html(text)

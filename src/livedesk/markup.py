@@ -34,15 +34,24 @@ def strip_controls(text: str) -> str:
 
 
 def clean_html(raw: str) -> str:
-    """Keep only harmless markup: an allowlist, safe URL schemes, rel=noopener on links."""
-    return nh3.clean(
-        strip_controls(raw),
-        tags=ALLOWED_TAGS,
-        attributes={**ALLOWED_ATTRIBUTES, "*": set()},  # "*": none on every tag (nh3 keeps lang and title)
-        url_schemes=URL_SCHEMES,
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    """Keep only harmless markup: an allowlist, safe URL schemes, rel=noopener on links.
+
+    Cleaned again until nothing changes: a dropped tag may have held markup that parses anew
+    without it (`<a><object><a>` leaves one link inside another, which a parser splits)."""
+    text = strip_controls(raw)
+    for _ in range(5):
+        cleaned = nh3.clean(
+            text,
+            tags=ALLOWED_TAGS,
+            attributes={**ALLOWED_ATTRIBUTES, "*": set()},  # "*": none on every tag (nh3 keeps lang and title)
+            url_schemes=URL_SCHEMES,
+            link_rel="noopener noreferrer nofollow",
+            strip_comments=True,
+        )
+        if cleaned == text:
+            break
+        text = cleaned
+    return cleaned
 
 
 def render_markdown(text: str) -> str:
