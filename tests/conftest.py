@@ -37,6 +37,9 @@ from asgi_lifespan import LifespanManager
 # The suite aligns as the default install does, without sentence embeddings, even where the
 # `semantic` extra is installed (as CI installs it); tests/test_semantic.py switches them on.
 os.environ.setdefault("LIVEDESK_SEMANTIC", "off")
+# Desk passwords are hashed at the lowest cost, as a test suite that signs in hundreds of times
+# should (tests/test_config.py checks that a site's default stays the standard cost).
+os.environ.setdefault("LIVEDESK_PASSWORD_COST", "test")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -143,16 +146,36 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True, input: str 
     return result
 
 
-def make_token(url: str, role: str, user: str | None = None) -> str:
-    """An API token for a new user of `role`, written straight into the database at `url`."""
-    from livedesk.store import accounts
+def write_to(url: str, work: Callable[[Any], Any]) -> Any:
+    """Runs `work(conn)` in one write transaction on the database at `url`."""
     from livedesk.store.db import make_engine, run_write
 
     engine = make_engine(url)
     try:
-        return run_write(engine, lambda conn: accounts.create_token(conn, accounts.ensure_user(conn, user or unique(role), role).id))
+        return run_write(engine, work)
     finally:
         engine.dispose()
+
+
+def make_token(url: str, role: str, user: str | None = None) -> str:
+    """An API token for a new user of `role`, written straight into the database at `url`."""
+    from livedesk.store import accounts
+
+    return write_to(url, lambda conn: accounts.create_token(conn, accounts.ensure_user(conn, user or unique(role), role).id))
+
+
+PASSWORD = "harbour-lights-42"
+
+
+def make_user(site: Site, role: str = "editor", password: str = PASSWORD) -> str:
+    """A new user of `role` with a desk password, written straight into the site's database, as
+    `livedesk user password` does (tests/test_desk.py signs in once with a user the CLI made)."""
+    from livedesk.store import accounts
+
+    name = unique(role)
+    write_to(site.env["LIVEDESK_DATABASE_URL"], lambda conn: accounts.set_password(
+        conn, accounts.ensure_user(conn, name, role).id, password, os.environ["LIVEDESK_PASSWORD_COST"]))
+    return name
 
 
 def auth(token: str | None, options: dict) -> dict:

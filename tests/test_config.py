@@ -47,3 +47,20 @@ def test_a_bad_value_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines() == [
         "livedesk: LIVEDESK_FETCH_ALLOW_PRIVATE: Value error, neither 0, 1 nor a comma-separated list of networks: the office"]
+
+
+def test_passwords_are_hashed_at_the_standard_cost_unless_a_test_suite_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from argon2 import extract_parameters
+
+    from livedesk.store.accounts import HASHERS, check_password
+
+    monkeypatch.delenv("LIVEDESK_PASSWORD_COST", raising=False)
+    assert Settings(_env_file=None).password_cost == "standard"  # type: ignore[call-arg]
+    standard = HASHERS["standard"].hash("harbour-lights-42")
+    assert extract_parameters(standard).memory_cost >= 65536
+    # a hash keeps its own cost: a site's hashes check at either cost, and so do a test suite's
+    assert check_password(SimpleNamespace(password_hash=standard), "harbour-lights-42", "test")
+    assert check_password(SimpleNamespace(password_hash=HASHERS["test"].hash("quay")), "quay", "standard")
+    assert not check_password(SimpleNamespace(password_hash=standard), "wrong", "test")

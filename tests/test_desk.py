@@ -12,25 +12,17 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import ROOT, Server, Site, run_cli, unique
+from conftest import PASSWORD, ROOT, Server, Site, make_user, run_cli, unique
 from livedesk.newsroom import Invalid
 from livedesk.web.compose import form_from_post, local_to_utc, parse_duration, post_from_form, quote_block
 
 ARTIFACTS = ROOT / "artifacts"
-PASSWORD = "harbour-lights-42"
 
 
 @pytest.fixture(scope="module")
 def desk_server(live_server) -> Server:
     """Chromium needs a real socket: the desk is tried on the session's real server."""
     return live_server
-
-
-def make_user(server: Site, role: str) -> str:
-    """A user with a desk password, set through the CLI as an operator would."""
-    name = unique(role)
-    run_cli("user", "password", name, "--role", role, input=PASSWORD + "\n", env=server.env)
-    return name
 
 
 @pytest.fixture
@@ -68,7 +60,9 @@ def api_posts(server: Server, slug: str, token: str | None = None, status: str =
 
 def test_log_in_compose_preview_publish_pin_and_correct(desk_server, context):
     page = context.new_page()
-    log_in(page, desk_server, make_user(desk_server, "editor"))
+    name = unique("editor")  # this one's password is set through the CLI, as an operator does
+    run_cli("user", "password", name, "--role", "editor", input=PASSWORD + "\n", env=desk_server.env)
+    log_in(page, desk_server, name)
     slug = create_event(page)
 
     page.fill("#f-headline", "Fire crews reach the quay")

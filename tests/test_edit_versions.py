@@ -9,8 +9,8 @@ import threading
 import pytest
 from playwright.sync_api import Browser, expect
 
-from conftest import unique
-from test_desk import PASSWORD, http_login, log_in, make_user
+from conftest import PASSWORD, make_user, unique
+from test_desk import http_login, log_in
 
 
 def new_post(editor, event: str, body: str = "Ferries stop at noon.") -> tuple[dict, str]:

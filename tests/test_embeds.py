@@ -144,7 +144,8 @@ def test_a_reader_loads_nothing_from_the_provider_until_clicking(live_server, li
 
 
 def test_the_desk_makes_a_card_from_a_pasted_link(live_server, browser: Browser):
-    from test_desk import create_event, log_in, make_user
+    from conftest import make_user
+    from test_desk import create_event, log_in
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:

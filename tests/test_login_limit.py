@@ -10,16 +10,8 @@ from contextlib import contextmanager
 import httpx
 import pytest
 
-from conftest import App, Site, run_cli, server_env, unique
+from conftest import PASSWORD, App, make_user, run_cli, server_env
 from livedesk.config import Settings
-
-PASSWORD = "quay-lanterns-17"
-
-
-def make_user(server: Site) -> str:
-    name = unique("editor")
-    run_cli("user", "password", name, "--role", "editor", input=PASSWORD + "\n", env=server.env)
-    return name
 
 
 def login_form(client: httpx.Client) -> str:

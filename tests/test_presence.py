@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import SSEReader, unique
+from conftest import SSEReader, make_user, unique
 from test_edit_versions import new_post, two_editors  # noqa: F401 - `two_editors` is a fixture
 
 
@@ -40,7 +40,7 @@ def test_editors_see_who_is_here_and_who_edits_which_post(live_server, live_edit
 
 
 def test_presence_needs_the_csrf_header_and_a_known_event(server):
-    from test_desk import http_login, make_user
+    from test_desk import http_login
 
     name = make_user(server, "editor")
     with http_login(server, name) as client:

@@ -11,18 +11,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select, update
 
-from conftest import Site, run_cli, unique
+from conftest import PASSWORD, Site, make_user, unique
 from livedesk.store.accounts import hash_token
 from livedesk.store.db import make_engine, run_read, run_write
 from livedesk.store.tables import tokens
-
-PASSWORD = "tidal-gauge-90"
-
-
-def make_user(server: Site) -> str:
-    name = unique("editor")
-    run_cli("user", "password", name, "--role", "editor", input=PASSWORD + "\n", env=server.env)
-    return name
 
 
 @contextmanager

@@ -408,7 +408,7 @@ def user_password(
     def work(conn):
         existing = accounts.get_user(conn, name)
         row = accounts.ensure_user(conn, name, role or (existing.role if existing else Role.editor))
-        accounts.set_password(conn, row.id, password)
+        accounts.set_password(conn, row.id, password, room.settings.password_cost)
         return row.role
 
     with _newsroom() as room:

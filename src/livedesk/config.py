@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     rates_path: str | None = None  # ECB-style XML or CSV file or URL
     partner_feeds: str = ""  # comma-separated feed URLs or paths
     secret_key: str | None = None  # signs CSRF tokens; made and kept in the database if unset
+    # desk passwords' hashing: `standard` (Argon2id at its usual cost); `test` is the lowest cost,
+    # only for test suites (tests/conftest.py), never for a site people sign in to
+    password_cost: Literal["standard", "test"] = "standard"
     login_failures_per_minute: int = 5  # per user name and address; more get HTTP 429
     session_idle_hours: float = Field(12.0, gt=0)  # a desk session unused this long ends
     session_max_days: float = Field(14.0, gt=0)  # and any desk session ends this long after sign-in

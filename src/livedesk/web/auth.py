@@ -172,7 +172,7 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
         if token:
             return accounts.user_for_token(conn, token, session_limits(request))
         row = accounts.get_user(conn, name)
-        return row if accounts.check_password(row, password) else None
+        return row if accounts.check_password(row, password, request.app.state.settings.password_cost) else None
 
     user = run_read(engine, check)
     if user is None:
