@@ -370,6 +370,7 @@ def test_key_points_reorder_and_end_coverage(desk_server, context):
     assert event["status"] == "ended" and event["coverage_end"]
 
 
+@pytest.mark.rendering
 @pytest.mark.parametrize("width", [1280, 360])
 def test_compose_screenshots(desk_server, browser, width):
     ctx = browser.new_context(viewport={"width": width, "height": 900})

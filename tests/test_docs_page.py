@@ -27,6 +27,7 @@ def test_every_response_has_a_permissions_policy_and_hsts_only_over_https(server
 
 
 @pytest.mark.browser
+@pytest.mark.rendering
 def test_swagger_ui_runs_under_the_csp_without_leaving_the_site(live_server, browser) -> None:
     tab = browser.new_page()
     console: list[str] = []

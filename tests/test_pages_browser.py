@@ -285,6 +285,7 @@ def test_a_link_to_an_older_post_shows_it(page, server, editor):
     expect(linked).to_be_in_viewport()
 
 
+@pytest.mark.rendering
 def test_screenshots_at_phone_and_desktop_width(browser, server, editor):
     slug, _ = make_event(editor, posts=0, lead_media={"url": "/static/demo/harbour-skyline.svg", "alt": "A harbour at dawn",
                                                      "caption": "The quay at first light.", "credit": "Illustration: livedesk"},

@@ -96,6 +96,7 @@ def vnu_errors(files: list[Path]) -> dict[str, list[str]]:
     return errors
 
 
+@pytest.mark.rendering
 def test_every_page_is_valid_html(demo, browser, tmp_path):
     context, page = signed_in(browser, demo)
     files = []
@@ -116,6 +117,7 @@ def axe_violations(page) -> list[str]:
             if v["impact"] in ("serious", "critical")]
 
 
+@pytest.mark.rendering
 @pytest.mark.parametrize("width", [1280, 360])
 def test_no_serious_accessibility_violation_on_any_page(demo, browser, width):
     if not AXE.exists():
@@ -130,6 +132,7 @@ def test_no_serious_accessibility_violation_on_any_page(demo, browser, width):
     assert {path: found for path, found in report.items() if found} == {}
 
 
+@pytest.mark.rendering
 def test_no_page_is_wider_than_a_small_phone(demo, browser):
     context, page = signed_in(browser, demo, viewport={"width": 320, "height": 700})
     widths = {}

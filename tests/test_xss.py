@@ -30,7 +30,7 @@ VECTORS = [
     if line.strip() and not line.startswith("# ")
 ]
 
-pytestmark = pytest.mark.slow  # the whole corpus goes through a server of its own
+pytestmark = [pytest.mark.slow, pytest.mark.rendering]  # the whole corpus goes through a server of its own
 
 MARK = "lanternword"  # a word in every post, so one search finds them all
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
