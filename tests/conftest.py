@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,13 @@ def database_url(tmp_path: Path) -> str:
     return os.environ.get("LIVEDESK_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'livedesk.db'}"
 
 
+def create_database(conn: Any, name: str) -> None:
+    """A new test database whose commits return before their WAL reaches the disk: tests kill
+    livedesk's processes, never PostgreSQL, so they see the same, while a commit costs no fsync."""
+    conn.execute(f"CREATE DATABASE {name}")
+    conn.execute(f"ALTER DATABASE {name} SET synchronous_commit = off")
+
+
 @contextmanager
 def fresh_postgres(prefix: str) -> Iterator[str]:
     """A new, empty PostgreSQL database on the test server (LIVEDESK_TEST_DATABASE_URL's), dropped after."""
@@ -78,7 +86,7 @@ def fresh_postgres(prefix: str) -> Iterator[str]:
     admin, shared = _admin_url(os.environ["LIVEDESK_TEST_DATABASE_URL"])
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
+        create_database(conn, name)
     try:
         yield shared.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -118,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     name = f"{shared.database}_{worker}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
+        create_database(conn, name)
     config._livedesk_worker_db = (admin, name)  # type: ignore[attr-defined]
     os.environ["LIVEDESK_TEST_DATABASE_URL"] = shared.set(database=name).render_as_string(hide_password=False)
 
@@ -214,17 +222,37 @@ class Server(Site):
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        log = open(self.env["LIVEDESK_TEST_LOG"], "ab")  # noqa: SIM115 - the process keeps it
-        self.process = subprocess.Popen(
-            [*LIVEDESK, "serve", "--port", str(self.port)], env={**os.environ, **self.env}, stdout=log, stderr=log
-        )
+        """Starts the server and waits until it answers. On its first start, a port that another
+        process took since `free_port()` (another test process, or a client's outgoing connection)
+        is traded for a new one (and the settings that name its address follow); a restart keeps its
+        port, as its readers reconnect there."""
+        for _ in range(5):
+            first, log = self.process is None, Path(self.env["LIVEDESK_TEST_LOG"])
+            told = log.stat().st_size if log.exists() else 0
+            with open(log, "ab") as out:  # the process keeps its own copy
+                self.process = subprocess.Popen(
+                    [*LIVEDESK, "serve", "--port", str(self.port)], env={**os.environ, **self.env}, stdout=out, stderr=out
+                )
+            if self._answers():
+                return self
+            said = log.read_bytes()[told:].decode(errors="replace")
+            if not (first and "address already in use" in said.lower()):
+                raise AssertionError("server exited: " + said[-2000:])
+            old = self.url
+            self.process, self.port = None, free_port()
+            self.env.update({key: value.replace(old, self.url) for key, value in self.env.items()})  # LIVEDESK_PUBLIC_URL
+        raise AssertionError(f"no free port for the server: {said[-2000:]}")
+
+    def _answers(self) -> bool:
+        """Waits until the server answers (True), or its process ends (False)."""
+        assert self.process is not None
         deadline = time.monotonic() + 60  # generous: a busy machine imports slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError("server exited: " + Path(self.env["LIVEDESK_TEST_LOG"]).read_text()[-2000:])
+                return False
             try:
                 if httpx.get(self.url + "/api/events", timeout=1).status_code == 200:
-                    return self
+                    return True
             except httpx.HTTPError:
                 time.sleep(0.1)
         self.stop(kill=True)  # never leave a half-started server behind
@@ -432,6 +460,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
         if item.get_closest_marker("browser") or item.get_closest_marker("nodes"):
             item.add_marker(pytest.mark.slow)
+    # Files with the most slow tests go first: pytest-xdist hands out whole files in this order,
+    # so the long ones start early and no process is left to run one alone at the end.
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: -slow[item.path])
 
 
 class SSEReader:

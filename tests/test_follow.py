@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from lxml import html as lxml_html
 
-from conftest import Server, SSEReader, database_url, http_server, run_cli, server_env, unique
+from conftest import Server, SSEReader, database_url, fresh_postgres, http_server, run_cli, server_env, unique
 
 FAST = {"LIVEDESK_FETCH_ALLOW_PRIVATE": "1", "LIVEDESK_MIN_POLL_INTERVAL_S": "1", "LIVEDESK_POLL_TICK_S": "0.2",
         "LIVEDESK_KEEPALIVE_S": "1"}
@@ -336,26 +336,16 @@ def test_ingest_command(node, desk, slug, pages, tmp_path):
 @pytest.fixture
 def own_database(tmp_path):
     """A database of this test alone, so no running node competes for its sources."""
-    from sqlalchemy import create_engine, text
-
     from livedesk.store.db import make_engine, upgrade
 
     url = database_url(tmp_path)
-    admin = None
-    if url.startswith("postgresql"):
-        name = unique("lease").replace("-", "_")
-        admin = create_engine(make_engine(url).url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-        url = url.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
+    with ExitStack() as stack:
+        if url.startswith("postgresql"):
+            url = stack.enter_context(fresh_postgres("lease"))
+        engine = make_engine(url)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
 
 
 def test_leases_give_each_source_to_one_node_and_expire(own_database):

@@ -23,7 +23,8 @@ def test_queued_stream_delivers_and_catches_up(tmp_path):
     with open(tmp_path / "h11.log", "ab") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "livedesk.web.app:server_app",
-             "--http", "h11", "--port", str(port), "--log-level", "warning"],
+             "--http", "h11", "--port", str(port), "--log-level", "warning",
+             "--timeout-graceful-shutdown", "2"],  # as `livedesk serve`: open streams end at a stop
             env=env, stdout=log, stderr=log,
         )
     url = f"http://127.0.0.1:{port}"

@@ -200,9 +200,9 @@ def site(tmp_path_factory):
     with http_server(Outlet) as outlet:
         outlet_url = f"http://127.0.0.1:{outlet.server_port}"
         server = Server(server_env(tmp_path_factory.mktemp("xss"), LIVEDESK_FETCH_ALLOW_PRIVATE="1", LIVEDESK_KEEPALIVE_S="1"))
-        server.env["LIVEDESK_BASE_URL"] = Outlet.livedesk = server.url
         try:
             server.start()
+            Outlet.livedesk = server.url  # its port is known once it runs
             token = server.token("editor")
             with server.client(token) as editor:
                 yield {"server": server, "editor": editor, "token": token, "outlet": outlet_url, **fill(editor, outlet_url)}
