@@ -64,6 +64,8 @@ def event_pairs(posts: list[AlignPost], same, groups: dict[str, str], plain: dic
     off = frozenset() if plain else frozenset({"semantic"})
     text = similar.text_features(corpus, i, j, off)
     timing = _time_features(posts, inferred, i, j, off)
+    if plain:
+        similar.nearest_in_time([p.outlet for p in posts], i, j, timing)  # as pair_probability does
     cross = similar.cross_language(feats, i, j)
     x = similar.feature_rows(text, timing, cross)
     if plain:

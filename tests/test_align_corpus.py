@@ -221,7 +221,9 @@ def test_a_post_closest_in_time_to_another_outlets_post_stands_out_among_its_riv
     posts = [AlignPost(id=pid, outlet=outlet, text="x", time=start + timedelta(minutes=minutes))
              for pid, outlet, minutes in (("a", "A", 0), ("b1", "B", 1), ("b2", "B", 9), ("c", "C", 30))]
     i, j = np.array([0, 0, 0]), np.array([1, 2, 3])
-    nearest = _time_features(posts, {}, i, j, frozenset())[:, similar.TIME_FEATURES.index("time_nearest")]
+    x = _time_features(posts, {}, i, j, frozenset())
+    similar.nearest_in_time([p.outlet for p in posts], i, j, x)
+    nearest = x[:, similar.TIME_FEATURES.index("time_nearest")]
     assert nearest[0] > 0 > nearest[1]  # b1, a minute after a, beats b2; b2 trails it
     assert nearest[2] == 0  # C has one post, and A one: neither side has a rival to beat
 

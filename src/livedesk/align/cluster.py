@@ -198,9 +198,7 @@ def _time_features(
 ) -> np.ndarray:
     t, u, daily = _times(posts, inferred, shifts)
     stated = np.array([p.time is not None for p in posts], dtype=bool)
-    x = similar.time_features(t[i], u[i], t[j], u[j], daily[i] | daily[j], stated[i] & stated[j], off)
-    similar.nearest_in_time([p.outlet for p in posts], i, j, x)
-    return x
+    return similar.time_features(t[i], u[i], t[j], u[j], daily[i] | daily[j], stated[i] & stated[j], off)
 
 
 def _components(

@@ -425,7 +425,8 @@ def time_features(
     one hour plus the uncertainty, in hours, up to 1.5. Where `daily` is set, a date was
     assumed: only the clock is compared. The last column, time_nearest (how clearly the two
     posts are each other's closest in time within their outlets), weighs each pair against
-    the others: `nearest_in_time` fills it once all pairs are known.
+    the others: `nearest_in_time` fills it once all pairs are known, where the sentence
+    model's weights read it (only they weigh it).
     """
     gap = np.where(daily, np.abs((t_a - t_b + DAY_S / 2) % DAY_S - DAY_S / 2), np.abs(t_a - t_b))
     slack = u_a + u_b
@@ -496,11 +497,15 @@ def pair_probability(
     if corpus.meaning.embedder is None or "semantic" in off:
         return p
     doubt = np.flatnonzero(asked(p, cross))
+    if not len(doubt):
+        return p
     text = text_x[doubt].copy()
     columns = [TEXT_FEATURES.index(name) for name in MEANING_FEATURES]
     text[:, columns] = meaning_features(corpus, i[doubt], j[doubt], time_x[doubt, 1] <= 0)
+    timing = time_x.copy()
+    nearest_in_time([f.outlet for f in corpus.feats], i, j, timing)  # against every rival, not only those in doubt
     # the model's reading can find a link the other signals missed, never overrule one they found
-    p[doubt] = np.maximum(p[doubt], link_probability(feature_rows(text, time_x[doubt], cross[doubt]), with_model=True))
+    p[doubt] = np.maximum(p[doubt], link_probability(feature_rows(text, timing[doubt], cross[doubt]), with_model=True))
     return p
 
 
