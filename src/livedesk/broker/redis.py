@@ -99,8 +99,9 @@ class RedisBroker:
         self._local = None
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            # Closing the subscriber's connection has been seen to wait on its socket for good
+            # (redis/redis-py#3941): a stopping node gives it two seconds, then goes on.
+            await asyncio.wait({self._task}, timeout=2)
         self._outbox.put(None)
         self._sender.join(timeout=2)
         self._publisher.close()
