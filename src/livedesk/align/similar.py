@@ -490,7 +490,7 @@ def pair_probability(
     of the two: the model reads meaning, but poorly enough across languages that a low cosine
     must not undo what time, names and figures showed. Only their posts are embedded.
     """
-    p = link_probability(feature_rows(text_x, time_x, cross), with_model=False)
+    p = scored(text_x, time_x, cross, with_model=False)
     # a post that greets the readers reports no development: it is linked to none
     welcome = np.array([f.welcome for f in corpus.feats], dtype=bool)
     p[welcome[i] | welcome[j]] = 0.0
@@ -505,11 +505,24 @@ def pair_probability(
     timing = time_x.copy()
     nearest_in_time([f.outlet for f in corpus.feats], i, j, timing)  # against every rival, not only those in doubt
     # the model's reading can find a link the other signals missed, never overrule one they found
-    p[doubt] = np.maximum(p[doubt], link_probability(feature_rows(text, timing[doubt], cross[doubt]), with_model=True))
+    p[doubt] = np.maximum(p[doubt], scored(text, timing[doubt], cross[doubt], with_model=True))
     return p
 
 
 MEANING_FEATURES = ("semantic", "semantic_margin")
+
+
+SCORE_BLOCK = 16_384  # pairs whose feature rows are built at once (a few megabytes)
+
+
+def scored(text_x: np.ndarray, time_x: np.ndarray, cross: np.ndarray, with_model: bool) -> np.ndarray:
+    """`link_probability` of the pairs' feature rows, built block by block: a large event's
+    rows of all pairs at once would fill hundreds of megabytes only to be read once."""
+    p = np.empty(len(cross))
+    for s in range(0, len(cross), SCORE_BLOCK):
+        block = slice(s, s + SCORE_BLOCK)
+        p[block] = link_probability(feature_rows(text_x[block], time_x[block], cross[block]), with_model)
+    return p
 
 
 def asked(p: np.ndarray, cross: np.ndarray) -> np.ndarray:
