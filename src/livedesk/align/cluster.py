@@ -215,36 +215,67 @@ def _components(
     keep = score >= threshold
     keep[keep] = near_best(posts, i[keep], j[keep], score[keep])
     useful = score >= MERGE_FLOOR
-    known = {(a, b): s for a, b, s in zip(i[useful].tolist(), j[useful].tolist(), score[useful].tolist())}
+    links = _link_lists(len(posts), i[useful], j[useful], score[useful])
     outlet = [p.outlet for p in posts]
-    parent = list(range(len(posts)))
+    label = list(range(len(posts)))  # post -> its group
+    place = [0] * len(posts)  # post -> its place in its group's list
     members = {k: [k] for k in range(len(posts))}
-
-    def find(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
+    counts = {k: {outlet[k]: 1} for k in range(len(posts))}  # group -> posts per outlet
 
     strong_i, strong_j = i[keep].tolist(), j[keep].tolist()
     for k in np.argsort(-score[keep], kind="stable").tolist():
-        ra, rb = find(strong_i[k]), find(strong_j[k])
+        ra, rb = label[strong_i[k]], label[strong_j[k]]
         if ra == rb:
             continue
-        cross = [known.get((min(x, y), max(x, y)), 0.0)
-                 for x in members[ra] for y in members[rb] if outlet[x] != outlet[y]]
+        # the pairs of the two groups' posts of different outlets; those never linked count 0
+        pairs = len(members[ra]) * len(members[rb]) - sum(n * counts[rb].get(o, 0) for o, n in counts[ra].items())
+        cross = _cross_links(members, links, label, place, outlet, ra, rb)
         # a second post of one outlet joins only a group it is clearly about
-        repeat = bool({outlet[x] for x in members[ra]} & {outlet[y] for y in members[rb]})
+        repeat = any(o in counts[ra] for o in counts[rb])
         if repeat and _apart(posts, members[ra], members[rb]):
             continue
-        if cross and sum(cross) / len(cross) < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
+        if pairs and sum(cross) / pairs < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
             continue
         # nor a group that most of its posts' links disagree with, however strong one link is
-        if cross and sum(c >= AGREE for c in cross) < len(cross) / 2:
+        if pairs and sum(c >= AGREE for c in cross) < pairs / 2:
             continue
-        parent[rb] = ra
+        for m in members[rb]:
+            label[m], place[m] = ra, place[m] + len(members[ra])
+        for o, n in counts.pop(rb).items():
+            counts[ra][o] = counts[ra].get(o, 0) + n
         members[ra].extend(members.pop(rb))
-    return np.array([find(k) for k in range(len(posts))])
+    return np.array(label)
+
+
+def _link_lists(n: int, i: np.ndarray, j: np.ndarray, score: np.ndarray) -> tuple[list[int], list[int], list[float]]:
+    """Each post's links as compressed rows (start of each post's run, other posts, probabilities),
+    both ways; pairs given with i < j, the last of pairs given twice."""
+    key = i * n + j
+    _, last = np.unique(key[::-1], return_index=True)
+    last = len(key) - 1 - last
+    last = last[i[last] < j[last]]
+    rows, cols, vals = np.r_[i[last], j[last]], np.r_[j[last], i[last]], np.r_[score[last], score[last]]
+    order = np.argsort(rows, kind="stable")
+    start = np.searchsorted(rows[order], np.arange(n + 1))
+    return start.tolist(), cols[order].tolist(), vals[order].tolist()
+
+
+def _cross_links(members: dict[int, list[int]], links: tuple[list[int], list[int], list[float]], label: list[int],
+                 place: list[int], outlet: list[str], ra: int, rb: int) -> list[float]:
+    """The link probabilities between posts of groups ra and rb (of different outlets), in the
+    order of a walk over ra's posts and, for each, over rb's: summed in that order, they add
+    up exactly as the sum over all the groups' pairs, unlinked ones 0, does."""
+    start, other_post, probability = links
+    small, other = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+    found = []
+    for x in members[small]:
+        for n in range(start[x], start[x + 1]):
+            y = other_post[n]
+            if label[y] == other and outlet[x] != outlet[y]:
+                a, b = (x, y) if small == ra else (y, x)
+                found.append((place[a], place[b], probability[n]))
+    found.sort()
+    return [s for _, _, s in found]
 
 
 SPLIT_S = 900.0  # posts of one outlet further apart than this are not one development split in two
