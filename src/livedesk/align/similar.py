@@ -579,7 +579,7 @@ def candidate_pairs(corpus: Corpus, raw_words: sp.csr_matrix) -> tuple[np.ndarra
     """
     feats = corpus.feats
     n = len(feats)
-    outlets = np.array([f.outlet for f in feats])
+    outlets = np.unique([f.outlet for f in feats], return_inverse=True)[1]  # a number per outlet: compared per pair
     times = np.array([np.nan if f.time is None else f.time for f in feats])
     if n < EXHAUSTIVE_BELOW:
         i, j = np.triu_indices(n, k=1)
