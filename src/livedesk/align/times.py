@@ -76,22 +76,28 @@ def _place(n: int, anchors: dict[int, tuple[float, float, float]]) -> dict[int, 
     ranks = np.array(sorted(anchors))
     values = np.array([anchors[r][0] for r in ranks])
     weights = np.array([anchors[r][1] for r in ranks])
+    spreads = np.array([anchors[r][2] for r in ranks])
     fitted = IsotonicRegression(increasing=True).fit(ranks, values, sample_weight=weights).predict(ranks)
     steps = np.diff(fitted) / np.maximum(np.diff(ranks), 1)
     step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else DEFAULT_STEP_S
-    out: dict[int, tuple[float, float]] = {}
-    for rank in range(n):
-        pos = int(np.searchsorted(ranks, rank))
-        if pos < len(ranks) and ranks[pos] == rank:
-            out[rank] = (float(fitted[pos]), max(anchors[rank][2], MIN_UNCERTAINTY_S))
-        elif 0 < pos < len(ranks):
-            lo, hi = fitted[pos - 1], fitted[pos]
-            share = (rank - ranks[pos - 1]) / (ranks[pos] - ranks[pos - 1])
-            out[rank] = (float(lo + share * (hi - lo)), max(float(hi - lo) / 2, MIN_UNCERTAINTY_S))
-        elif pos == 0:
-            distance = ranks[0] - rank
-            out[rank] = (float(fitted[0] - step * distance), max(step * distance, MIN_UNCERTAINTY_S))
-        else:
-            distance = rank - ranks[-1]
-            out[rank] = (float(fitted[-1] + step * distance), max(step * distance, MIN_UNCERTAINTY_S))
-    return out
+    every = np.arange(n)
+    pos = np.searchsorted(ranks, every)
+    t, u = np.empty(n), np.empty(n)
+    # an anchored rank keeps its fitted time
+    anchored = np.zeros(n, dtype=bool)
+    anchored[ranks] = True
+    t[anchored], u[anchored] = fitted, np.maximum(spreads, MIN_UNCERTAINTY_S)
+    # between two anchors: on the line between their fitted times
+    between = ~anchored & (pos > 0) & (pos < len(ranks))
+    p = pos[between]
+    lo, hi = fitted[p - 1], fitted[p]
+    share = (every[between] - ranks[p - 1]) / (ranks[p] - ranks[p - 1])
+    t[between], u[between] = lo + share * (hi - lo), np.maximum((hi - lo) / 2, MIN_UNCERTAINTY_S)
+    # before the first or after the last: a typical step per rank away
+    before = ~anchored & (pos == 0)
+    distance = ranks[0] - every[before]
+    t[before], u[before] = fitted[0] - step * distance, np.maximum(step * distance, MIN_UNCERTAINTY_S)
+    after = ~anchored & (pos == len(ranks))
+    distance = every[after] - ranks[-1]
+    t[after], u[after] = fitted[-1] + step * distance, np.maximum(step * distance, MIN_UNCERTAINTY_S)
+    return dict(zip(every.tolist(), zip(t.tolist(), u.tolist())))
