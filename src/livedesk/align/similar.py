@@ -160,11 +160,16 @@ def weigh(raw: sp.csr_matrix, freq: Frequencies, kind: int) -> sp.csr_matrix:
     return m
 
 
+COSINE_BLOCK = 300_000  # stored entries of `a` per block of rows (blocks of a few megabytes ran fastest)
+
+
 def rowwise_cosine(a: sp.csr_matrix, b: sp.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-    """cos(a[i[k]], b[j[k]]) for every k, in chunks to bound memory."""
+    """cos(a[i[k]], b[j[k]]) for every k, in blocks of about COSINE_BLOCK entries (fewer rows
+    of a denser matrix, such as the character n-grams)."""
     out = np.empty(len(i))
-    for s in range(0, len(i), 20_000):
-        out[s : s + 20_000] = np.asarray(a[i[s : s + 20_000]].multiply(b[j[s : s + 20_000]]).sum(axis=1)).ravel()
+    rows = max(256, COSINE_BLOCK * a.shape[0] // max(a.nnz, 1))
+    for s in range(0, len(i), rows):
+        out[s : s + rows] = np.asarray(a[i[s : s + rows]].multiply(b[j[s : s + rows]]).sum(axis=1)).ravel()
     return out
 
 
