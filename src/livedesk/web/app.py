@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
@@ -172,6 +172,15 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def unstorable(_r: Request, exc: DataError):
         # e.g. a NUL byte, which PostgreSQL text cannot hold; the transaction was rolled back
         return _error(400, "the request holds a value the database cannot take (such as a NUL byte)")
+
+    @app.exception_handler(OperationalError)
+    async def unreachable(request: Request, exc: OperationalError):
+        # the database is down, restarting or locked; the transaction did not commit
+        log.warning("database unavailable: %s", exc.orig)
+        message = "the database cannot be reached just now; nothing was changed; try again shortly"
+        if _wants_page(request):
+            return render.error_page(request, 503, "The coverage cannot be read just now. Try again shortly.")
+        return JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def crash(_r: Request, exc: Exception):
