@@ -348,9 +348,8 @@ async def run(room: Newsroom, render: Render, wake: asyncio.Event, owner: str,
             wake.clear()
             try:
                 todo = await anyio.to_thread.run_sync(lambda: run_read(room.engine, lambda c: store.waiting(c, now())))
-                if todo.changes:
-                    await anyio.to_thread.run_sync(make_deliveries, room)
-                while (todo.changes or todo.deliveries) and len(sending) < MAX_BATCHES:
+                owed = await anyio.to_thread.run_sync(make_deliveries, room) if todo.changes else 0
+                while (owed or todo.deliveries) and len(sending) < MAX_BATCHES:  # none owed, none due: no claim
                     claimed = await anyio.to_thread.run_sync(claim_due, room, owner)
                     if not claimed:
                         break
