@@ -137,3 +137,31 @@ def test_stalled_reader_is_dropped_and_others_keep_up(tmp_path):
         healthy.close()
     finally:
         srv.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("memory", ["8000000", "0"])  # replayed from the node's memory; from the database
+def test_reader_catches_up_with_a_restarted_server(tmp_path, memory):
+    srv = Server(server_env(tmp_path, LIVEDESK_REPLAY_MEMORY_BYTES=memory)).start()
+    try:
+        editor = srv.client(srv.token("editor"))
+        slug, other = unique("restart"), unique("other")
+        for name in (slug, other):
+            editor.post("/api/events", json={"slug": name, "title": name}).raise_for_status()
+        reader = SSEReader(f"{srv.url}/api/events/{slug}/stream")
+        seen = post(editor, slug, body="seen")["id"]
+        last = reader.wait_for(lambda e: e["data"].get("id") == seen)[-1]["id"]
+        reader.close()
+        missed = [post(editor, slug, body=f"missed {i}")["id"] for i in range(2)]
+        post(editor, other, body="another event's change, in between")
+        missed.append(post(editor, slug, body="missed last")["id"])
+        srv.stop(kill=True)
+        srv.start()
+        again = SSEReader(f"{srv.url}/api/events/{slug}/stream", last_event_id=last)
+        assert [e["data"]["id"] for e in again.wait_count(len(missed))] == missed
+        later = post(editor, slug, body="live again")["id"]
+        again.wait_for(lambda e: e["data"].get("id") == later)
+        assert [e["data"]["id"] for e in again.events] == [*missed, later]
+        again.close()
+    finally:
+        srv.stop()

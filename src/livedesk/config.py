@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     readers_report_s: float = Field(2.0, gt=0)  # how often a node tells the others its open readers
     catchup_poll_s: float = 3.0  # safety net: look for missed changes this often
     reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected
+    replay_memory_bytes: int = Field(8_000_000, ge=0)  # newest changes kept in memory for reconnecting readers
     scheduler_interval_s: float = 1.0
     # private networks other outlets' pages may be fetched from (loopback for `1`)
     fetch_allow_private: Annotated[tuple[Network, ...], NoDecode] = ()

@@ -39,5 +39,11 @@ def changes_since(conn: Connection, after_id: int, *, event_id: int | None = Non
     return list(conn.execute(query))
 
 
+def latest_changes(conn: Connection, limit: int) -> list[Row[Any]]:
+    """The newest `limit` changes, oldest first."""
+    newest = list(conn.execute(select(changes).order_by(changes.c.id.desc()).limit(limit)))
+    return newest[::-1]
+
+
 def last_change_id(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(changes.c.id), 0))).scalar_one())

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         room = Newsroom.open(settings)
         hub = Hub(room.engine, keepalive_s=settings.keepalive_s, poll_s=settings.catchup_poll_s,
-                  reader_limit=settings.reader_buffer_bytes)
+                  reader_limit=settings.reader_buffer_bytes, replay_memory=settings.replay_memory_bytes)
         app.state.newsroom, app.state.hub = room, hub
         await hub.start()
         pushes = asyncio.Event()  # wakes the WebSub hub's deliveries when a change is announced

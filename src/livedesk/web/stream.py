@@ -8,13 +8,16 @@ headers are sent (`Hub.take` for the fast route, `Hub.serve` from the framework)
 protocol becomes the reader itself, a small slot object, and uvicorn's objects for the
 request go away. An idle reader then costs its socket and that one object.
 
-Readers that reconnect with Last-Event-ID are replayed from the store; readers who need the
-same range share one read (`_replay`), so a reconnect storm costs a few reads, not one each.
+Readers that reconnect with Last-Event-ID are replayed from the hub's memory of the newest
+changes (`recent`, filled from the store at start, so a restarted node has it too) when it
+holds all they missed; else from the store, where readers who need the same range share one
+read (`_replay`), so a reconnect storm costs a few reads, not one each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 from collections.abc import Callable
@@ -56,7 +59,14 @@ def chunk(message: bytes) -> bytes:
 
 
 def unchunk(framed: bytes) -> bytes:
-    return framed[framed.index(b"\r\n") + 2 : -2]
+    """The messages inside one or more chunks (a replay writes several at once)."""
+    messages, at = [], 0
+    while at < len(framed):
+        end_of_size = framed.index(b"\r\n", at)
+        start = end_of_size + 2
+        at = start + int(framed[at:end_of_size], 16) + 2
+        messages.append(framed[start : at - 2])
+    return b"".join(messages)
 
 
 FRAMED_KEEPALIVE = chunk(KEEPALIVE)
@@ -122,7 +132,8 @@ class Reader(asyncio.Protocol):
 
 
 class Hub:
-    def __init__(self, engine: Engine, *, keepalive_s: float, poll_s: float, reader_limit: int) -> None:
+    def __init__(self, engine: Engine, *, keepalive_s: float, poll_s: float, reader_limit: int,
+                 replay_memory: int) -> None:
         self.engine = engine
         self.keepalive_s = keepalive_s
         self.poll_s = poll_s
@@ -131,6 +142,11 @@ class Hub:
         self.live: dict[int | None, dict[Reader, Callable[[bytes], object]]] = {}  # written to as changes come
         self.waiting: dict[int | None, set[Reader]] = {}  # being replayed, or ahead of this hub
         self.last_id = 0
+        self.replay_memory = replay_memory  # bytes of framed changes kept in `recent`
+        self.recent: list[tuple[int, int, bytes]] = []  # (change id, event id, framed), oldest first
+        self.recent_bytes = 0
+        self.recent_floor = 0  # `recent` holds every change after this one up to last_id
+        self._missed: dict[tuple[int | None, int], bytes] = {}  # replays made from `recent` since last_id moved
         self.event_ids: dict[str, int] = {}  # slug -> id of events streamed here (slugs never change)
         self._heads: dict[tuple, bytes] = {}  # a stream response's own headers, encoded once
         self._lookups: dict[str, asyncio.Future] = {}
@@ -149,7 +165,11 @@ class Hub:
         return {event_id: len(readers) for event_id, readers in self.by_event.items() if event_id is not None and readers}
 
     async def start(self) -> None:
-        self.last_id = await anyio.to_thread.run_sync(run_read, self.engine, change_store.last_change_id)
+        rows = await anyio.to_thread.run_sync(run_read, self.engine, lambda conn: change_store.latest_changes(conn, PAGE))
+        if rows:
+            self.last_id = self.recent_floor = rows[0].id - 1
+            for row in rows:
+                self._remember(row)
         self._spawn(self._every(self.keepalive_s, self._keepalive))
         self._spawn(self._every(self.poll_s, lambda: self.notify(None)))
 
@@ -194,10 +214,39 @@ class Hub:
                     log.exception("could not read changes")
                     return
                 for row in rows:
-                    self.last_id = row.id  # a reader joining during the fan-out starts after this change
-                    await self._publish(row.id, row.event_id, chunk(encode(row.id, row.kind, row.payload)))
+                    framed = self._remember(row)  # a reader joining during the fan-out starts after this change
+                    await self._publish(row.id, row.event_id, framed)
                 if len(rows) < PAGE:
                     break
+
+    def _remember(self, row) -> bytes:
+        """Take the next change in order: it becomes the newest this hub has, kept in `recent`."""
+        framed = chunk(encode(row.id, row.kind, row.payload))
+        self.last_id = row.id
+        self.recent.append((row.id, row.event_id, framed))
+        self.recent_bytes += len(framed)
+        if self.recent_bytes > self.replay_memory:  # forget the oldest, down to three quarters
+            drop = 0
+            while self.recent_bytes > self.replay_memory * 3 // 4:
+                self.recent_bytes -= len(self.recent[drop][2])
+                drop += 1
+            self.recent_floor = self.recent[drop - 1][0]
+            del self.recent[:drop]
+        self._missed.clear()
+        return framed
+
+    def _missed_since(self, event_id: int | None, after_id: int) -> bytes | None:
+        """What a reader of `event_id` missed after change `after_id`, framed, from memory; None
+        when memory does not reach back that far (or the reader is ahead of this hub)."""
+        if not self.recent_floor <= after_id <= self.last_id:
+            return None
+        key = (event_id, after_id)
+        missed = self._missed.get(key)
+        if missed is None:
+            start = bisect.bisect_right(self.recent, after_id, key=lambda change: change[0])
+            missed = self._missed[key] = b"".join(
+                framed for _, event, framed in self.recent[start:] if event_id is None or event == event_id)
+        return missed
 
     def _read_after(self, after_id: int, event_id: int | None = None) -> list:
         return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, event_id=event_id, limit=PAGE))
@@ -327,6 +376,13 @@ class Hub:
         self.by_event.setdefault(reader.event_id, set()).add(reader)
         if last_event_id is None:
             reader.sent = self.last_id  # live from now on
+            self._go_live(reader)
+            return
+        missed = self._missed_since(reader.event_id, last_event_id)
+        if missed is not None:
+            if missed:
+                reader.put(missed)
+            reader.sent = self.last_id
             self._go_live(reader)
             return
         reader.pending = []
