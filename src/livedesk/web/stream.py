@@ -298,14 +298,14 @@ class Hub:
                 return False
         if cycle.disconnected:
             return True
-        # The response's head and the first message in one write, straight to the socket.
+        # The response's head, the first message and what the reader missed go in one write.
         head = self._heads.get(key := tuple(headers))
         if head is None:
             head = self._heads[key] = b"".join(name + b": " + value + b"\r\n" for name, value in START["headers"] + headers)
         default = b"".join(name + b": " + value + b"\r\n" for name, value in cycle.default_headers)  # server, date
-        cycle.transport.write(b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY))
         cycle.response_started = True
-        self._own(cycle, event_id, last_event_id, greeted=True)
+        self._own(cycle, event_id, last_event_id,
+                  b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY))
         return True
 
     async def event_id(self, slug: str) -> int | None:
@@ -338,7 +338,7 @@ class Hub:
         else:
             await self._serve_queued(receive, send, event_id, last_event_id)
 
-    def _own(self, cycle, event_id: int | None, last_event_id: int | None, *, greeted: bool = False) -> None:
+    def _own(self, cycle, event_id: int | None, last_event_id: int | None, greeting: bytes = FRAMED_RETRY) -> None:
         """The response's headers are out: the connection becomes the reader's. uvicorn forgets
         it (its request ends here, and it no longer counts it among its connections)."""
         if cycle.disconnected:
@@ -353,7 +353,7 @@ class Hub:
         transport.set_write_buffer_limits(high=self.reader_limit)  # beyond it, pause_writing drops the reader
         if reader.closed:  # so far behind already
             return
-        self._join(reader, last_event_id, greeted=greeted)
+        self._join(reader, last_event_id, greeting)
 
     async def _serve_queued(self, receive, send, event_id: int | None, last_event_id: int | None) -> None:
         """For servers without a reachable socket: a queue and a writer task per reader."""
@@ -370,21 +370,17 @@ class Hub:
             with contextlib.suppress(Exception):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _join(self, reader: Reader, last_event_id: int | None, *, greeted: bool = False) -> None:
-        if not greeted:
-            reader.put(FRAMED_RETRY)
+    def _join(self, reader: Reader, last_event_id: int | None, greeting: bytes = FRAMED_RETRY) -> None:
+        """Greet the reader (the response's head, where the hub writes it, and the retry advice),
+        then send it live, or first replay what it missed after `last_event_id`."""
         self.by_event.setdefault(reader.event_id, set()).add(reader)
-        if last_event_id is None:
+        missed = b"" if last_event_id is None else self._missed_since(reader.event_id, last_event_id)
+        if missed is not None:  # nothing to replay, or all of it in memory
+            reader.put(greeting + missed)
             reader.sent = self.last_id  # live from now on
             self._go_live(reader)
             return
-        missed = self._missed_since(reader.event_id, last_event_id)
-        if missed is not None:
-            if missed:
-                reader.put(missed)
-            reader.sent = self.last_id
-            self._go_live(reader)
-            return
+        reader.put(greeting)
         reader.pending = []
         self.waiting.setdefault(reader.event_id, set()).add(reader)
         key = (reader.event_id, last_event_id)
