@@ -188,6 +188,23 @@ def test_the_headline_ranks_first_inside_the_window_and_ties_go_to_the_newest(ar
     assert [r.published_at for r in same_text] == sorted((r.published_at for r in same_text), reverse=True)
 
 
+@pytest.mark.parametrize("which", ["common", "some"])
+def test_an_event_search_ranks_by_the_index_scores_of_its_words_in_the_event(archive, which):
+    """SQLite: the scores read without the event's scope (a column weighed 0) are FTS5's own for
+    the words in that scope, so the ranking is the same."""
+    if archive.engine.dialect.name != "sqlite":
+        pytest.skip("the scope column is SQLite's")
+    q, event_id = getattr(archive, which), archive.events[1]
+    window = archive.expected(q, event_id=event_id)[:WINDOW]
+    with archive.engine.connect() as conn:
+        scoped = f'{{headline body}} : ("{q}") AND scope : "e{event_id}"'
+        scores = dict(conn.exec_driver_sql("SELECT rowid, bm25(posts_fts, 4.0, 1.0, 0.0) FROM posts_fts"
+                                           " WHERE posts_fts MATCH ?", (scoped,)).all())
+    ranked = sorted(window, key=lambda r: (-scores[r["num"]], r["published_at"], r["num"]), reverse=True)
+    assert len({scores[r["num"]] for r in window}) > 1 or which == "some"  # its posts read alike
+    assert [r.id for r in search(archive, q, event_id=event_id).rows] == [r["id"] for r in ranked]
+
+
 def test_paging_walks_the_ranked_window_once(archive):
     with archive.engine.connect() as conn:
         pages = [post_store.search_posts(conn, archive.common, limit=100, offset=o).rows for o in range(0, WINDOW, 100)]

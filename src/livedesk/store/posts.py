@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     Row,
     Select,
+    String,
     Subquery,
     TextClause,
     and_,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    type_coerce,
     update,
 )
 
@@ -100,8 +103,13 @@ def _query_terms(conn: Connection, q: str, event_id: int | None = None, outlet_i
     if conn.dialect.name != "sqlite":
         return " & ".join(words[:-1] + [words[-1] + ":*"])
     terms = " AND ".join([f'"{w}"' for w in words[:-1]] + [_typed_word(conn, words[-1])])
+    return _in_scope(f"{{headline body}} : ({terms})", event_id, outlet_id)
+
+
+def _in_scope(terms: str, event_id: int | None, outlet_id: int | None = None) -> str:
+    """SQLite: FTS5 terms narrowed to one event or outlet by the index's `scope` column."""
     scope = [f'scope : "{kind}{value}"' for kind, value in (("e", event_id), ("o", outlet_id)) if value is not None]
-    return " AND ".join([f"{{headline body}} : ({terms})", *scope])
+    return " AND ".join([terms, *scope])
 
 
 def _typed_word(conn: Connection, word: str) -> str:
@@ -167,12 +175,19 @@ def list_posts(
     if topic:  # looked up post by post along the time index: a page stops after its posts
         where.append(exists().where(post_topics.c.post_id == posts.c.id, post_topics.c.topic == topic))
     streamed = None  # SQLite: the words of a query that many of the event's posts match
+    matched = None  # SQLite: else the numbers of the posts they match
     if q:
-        match = match_expression(conn, q, event_id)
-        if match is None:
-            return [], None
-        streamed = _many_matches(conn, q, event_id)
-        if streamed is None:
+        if conn.dialect.name == "sqlite":
+            terms = _query_terms(conn, q, event_id)
+            if terms is None:
+                return [], None
+            streamed, matched = _event_matches(conn, terms)
+            if matched is not None:  # one parameter, not one each
+                where.append(posts.c.num.in_(text("SELECT value FROM json_each(:nums)").bindparams(nums=json.dumps(matched))))
+        else:
+            match = match_expression(conn, q, event_id)
+            if match is None:
+                return [], None
             where.append(match)
     if outlet_own is not None:
         where.append(outlets.c.own == outlet_own)
@@ -197,6 +212,11 @@ def list_posts(
         ordering = (key[0], key[1])
     if streamed is not None:
         rows = _streamed_page(conn, streamed, where, newest=newest, most=limit + 1)
+    elif matched is not None:  # the matches' numbers sorted, then only the page's posts read whole
+        page = conn.execute(select(posts.c.num).select_from(posts.join(outlets, outlets.c.id == posts.c.outlet_id))
+                            .where(*where).order_by(*ordering).limit(limit + 1)).scalars().all()
+        found = {r.num: _post(r) for r in conn.execute(_base().where(posts.c.num.in_(page)))} if page else {}
+        rows = [found[num] for num in page]
     else:
         rows = [_post(r) for r in conn.execute(_base().where(*where).order_by(*ordering).limit(limit + 1))]
     more = len(rows) > limit
@@ -208,18 +228,14 @@ def list_posts(
 LIST_STREAM_FROM = 2000  # SQLite: a list filtered by words many posts match reads the index in order
 
 
-def _many_matches(conn: Connection, q: str, event_id: int) -> str | None:
-    """SQLite: the index's terms for `q` in the event when they match LIST_STREAM_FROM posts or
-    more, else None. Fewer matches are read all at once (`match_expression`); more would cost a
-    read of every match for each page, so `_streamed_page` reads them in stored order instead."""
-    if conn.dialect.name != "sqlite":
-        return None
-    terms = _query_terms(conn, q, event_id)
-    if terms is None:
-        return None
-    some = text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms LIMIT :most").bindparams(terms=terms, most=LIST_STREAM_FROM)
-    found = conn.execute(select(func.count()).select_from(some.columns(rowid=Integer).subquery())).scalar_one()
-    return terms if found >= LIST_STREAM_FROM else None
+def _event_matches(conn: Connection, terms: str) -> tuple[str | None, list[int] | None]:
+    """SQLite: (terms, None) when `terms` (in one event's scope) match LIST_STREAM_FROM posts or
+    more, else (None, the numbers of the posts they match). Fewer matches are read once and
+    sorted by time; more would cost a read of every match for each page, so `_streamed_page`
+    reads them in stored order instead."""
+    some = text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms LIMIT :most")
+    nums = list(conn.execute(some, {"terms": terms, "most": LIST_STREAM_FROM}).scalars())
+    return (terms, None) if len(nums) >= LIST_STREAM_FROM else (None, nums)
 
 
 def _streamed_page(conn: Connection, terms: str, where: list[ColumnElement[bool] | TextClause], *, newest: bool,
@@ -290,7 +306,7 @@ class Search(NamedTuple):
 
 class _Hit(NamedTuple):
     num: int
-    published_at: datetime
+    published_at: Any  # a datetime; on SQLite the stored text, which sorts the same
     score: float = 0.0  # larger is better
 
 
@@ -343,11 +359,11 @@ def _search_window(conn: Connection, q: str, *, event_id: int | None, outlet_slu
         where.append(posts.c.published_at >= since)
     if until:
         where.append(posts.c.published_at < until)
-    terms = _query_terms(conn, q, event_id, outlet_id) if conn.dialect.name == "sqlite" else _query_terms(conn, q)
+    terms = _query_terms(conn, q)
     if terms is None:
         return []
     if conn.dialect.name == "sqlite":
-        return _window_sqlite(conn, terms, where, timed=bool(since or until))
+        return _window_sqlite(conn, terms, _in_scope(terms, event_id, outlet_id), where, timed=bool(since or until))
     return _window_postgresql(conn, terms, where)
 
 
@@ -420,15 +436,19 @@ def _fts_rows(terms: str, span: tuple[int, int], *, newest_first: bool = False) 
     )
 
 
-def _window_sqlite(conn: Connection, terms: str, where: list[ColumnElement[bool]], *, timed: bool) -> list[_Hit]:
+def _window_sqlite(conn: Connection, words: str, terms: str, where: list[ColumnElement[bool]], *, timed: bool) -> list[_Hit]:
+    """The window found with `terms` (the `words` in scope), scored by the words alone."""
     span = EVERY_NUM
     if timed:  # the posts of that time were stored between these numbers
         low, high = conn.execute(select(func.min(posts.c.num), func.max(posts.c.num)).where(*where)).one()
         if low is None:
             return []
         span = (low, high)
-    newest = (posts.c.published_at, posts.c.num)
-    columns = (posts.c.num, posts.c.published_at)
+    # The time as stored ("2031-03-01 06:00:00.000000", in time order as text): a window of a
+    # thousand posts is sorted and compared here, and making each a datetime took longer.
+    stored_at = type_coerce(posts.c.published_at, String)
+    newest = (stored_at, posts.c.num)
+    columns = (posts.c.num, stored_at)
     few = _fts_rows(terms, span)
     enough = few_matches(conn.execute(select(func.max(posts.c.num))).scalar() or 0)
     if conn.execute(select(func.count()).select_from(select(few.c.rowid).limit(enough).subquery())).scalar_one() < enough:
@@ -436,7 +456,7 @@ def _window_sqlite(conn: Connection, terms: str, where: list[ColumnElement[bool]
             select(*columns).select_from(few.join(posts, posts.c.num == few.c.rowid))
             .where(*where).order_by(desc(newest[0]), desc(newest[1])).limit(SEARCH_WINDOW + 1)
         ).all()
-        return _bm25(conn, terms, [_Hit(*r) for r in window])
+        return _bm25(conn, words, [_Hit(*r) for r in window])
     # Many matches: read them newest stored first and stop after the window. A post stored
     # earlier but dated inside the window (scheduled, backdated or re-dated) is looked up after.
     stream = _fts_rows(terms, span, newest_first=True)
@@ -445,14 +465,14 @@ def _window_sqlite(conn: Connection, terms: str, where: list[ColumnElement[bool]
         .where(*where).order_by(desc(stream.c.rowid)).limit(SEARCH_WINDOW + 1)
     )]
     if len(stored) <= SEARCH_WINDOW:
-        return _bm25(conn, terms, sorted(stored, key=lambda h: (h.published_at, h.num), reverse=True))
+        return _bm25(conn, words, sorted(stored, key=lambda h: (h.published_at, h.num), reverse=True))
     oldest = min(h.published_at for h in stored)
     first = min(h.num for h in stored)
     stored_before = (posts.c.num + 0).between(span[0], first - 1)  # "+ 0": walk the time index, not the numbers
-    dated_later = conn.execute(select(*columns).where(*where, posts.c.published_at >= oldest, stored_before)).all()
+    dated_later = conn.execute(select(*columns).where(*where, stored_at >= oldest, stored_before)).all()
     late = [_Hit(*r) for r in dated_later if _matches(conn, terms, r.num)]
     merged = sorted(stored + late, key=lambda h: (h.published_at, h.num), reverse=True)[: SEARCH_WINDOW + 1]
-    return _bm25(conn, terms, merged, apart={h.num for h in late} & {h.num for h in merged})
+    return _bm25(conn, words, merged, apart={h.num for h in late} & {h.num for h in merged})
 
 
 def few_matches(stored: int) -> int:
@@ -471,7 +491,12 @@ def _matches(conn: Connection, terms: str, num: int) -> bool:
 
 def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] | frozenset[int] = frozenset()) -> list[_Hit]:
     """The window with bm25 scores, read from the index over the range of numbers the window
-    spans (each in `apart` on its own): one pass, not one index look-up per post."""
+    spans (each in `apart` on its own): one pass, not one index look-up per post.
+
+    `terms` are the words without the scope of an event or outlet: the scope column weighs 0,
+    so its phrase adds nothing to a score, but bm25 would first count every post of the event
+    to weigh that phrase (its IDF), a read as long as the event. Posts of other events in the
+    range are scored too and left out."""
     if not window:
         return window
     together = [h.num for h in window if h.num not in apart]
@@ -482,7 +507,7 @@ def _bm25(conn: Connection, terms: str, window: list[_Hit], apart: set[int] | fr
     scores: dict[int, float] = {}
     for low, high in spans:
         scores.update(conn.execute(bm25.bindparams(terms=terms, low=low, high=high)).all())
-    return [h._replace(score=-scores[h.num]) for h in window]  # bm25: smaller is better
+    return [_Hit(num, at, -scores[num]) for num, at, _ in window]  # bm25: smaller is better
 
 
 def search_facets(conn: Connection, nums: list[int]) -> dict[str, list[tuple[str, str, int]]]:
