@@ -89,6 +89,21 @@ def test_adding_posts_one_by_one_gives_the_batch_developments(event):
     assert _groups(aligner.alignment()) == batch
 
 
+def test_the_live_aligner_places_untimed_posts_as_a_fresh_placing_of_the_page_would(monkeypatch):
+    """The live aligner reuses what it worked out for a page's posts the last time (PageMemo):
+    after every post, its inferred times are those of an aligner that works each page out anew."""
+    monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)
+    monkeypatch.setattr(similar, "EXHAUSTIVE_BELOW", 0)
+    for _, posts, _, truth in EVENTS:
+        remembering, fresh = Aligner(), Aligner()
+        fresh.page_memo = None
+        for post in sorted(posts, key=lambda p: truth[p.id]):
+            remembering.add(post)
+            fresh.add(post)
+            assert remembering.inferred == fresh.inferred
+        assert any(p.time is None for p in posts) and remembering.inferred
+
+
 def test_the_index_path_of_the_live_aligner_keeps_quality(monkeypatch):
     """Beyond small events the live aligner no longer re-clusters: it scores the new post
     against its blocked candidates only. Force that path on the labelled set."""

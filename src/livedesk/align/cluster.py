@@ -22,7 +22,7 @@ from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
 from livedesk.align.semantic import Embedder
 from livedesk.align.similar import LINK_PROBABILITY, Corpus, Features, Frequencies, Meaning
-from livedesk.align.times import infer_page, infer_times
+from livedesk.align.times import PageMemo, infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
 CONFIDENT = 0.7  # first-pass links (a probability), trusted to place untimed posts
@@ -492,6 +492,7 @@ class Aligner:
         self.pages: dict[str, list[int]] = {}  # outlet -> its posts
         self.inferred: dict[str, InferredTime] = {}
         self.timed: dict[int, list[tuple[str, float]]] = {}  # root -> its timed posts' (outlet, time)
+        self.page_memo: PageMemo | None = PageMemo()
         if posts:
             self._load(posts)
 
@@ -664,7 +665,7 @@ class Aligner:
         for outlet in outlets:
             page = self.pages[outlet]
             roots = [self._find(k) for k in page]
-            self.inferred.update(infer_page([self.posts[k] for k in page], [self.timed[r] for r in roots]))
+            self.inferred.update(infer_page([self.posts[k] for k in page], [self.timed[r] for r in roots], self.page_memo))
 
     def _find(self, k: int) -> int:
         while self.parent[k] != k:

@@ -39,7 +39,19 @@ def infer_times(posts: list[AlignPost], labels: np.ndarray) -> dict[str, Inferre
     return inferred
 
 
-def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]) -> dict[str, InferredTime]:
+class PageMemo:
+    """What `infer_page` worked out for each untimed post, kept by the live aligner, which places
+    a whole page again for each post it adds: a post's estimate from its development is worked
+    out again only when the development's list of timed posts grew (the lists only grow, and a
+    new list is a new object), and its inferred time is a new object only when it moved."""
+
+    def __init__(self) -> None:
+        self.estimates: dict[str, tuple[list[tuple[str, float]], int, tuple[float, float, float] | None]] = {}
+        self.placed: dict[str, tuple[float, float, InferredTime]] = {}
+
+
+def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]],
+               memo: PageMemo | None = None) -> dict[str, InferredTime]:
     """Inferred times for the untimed posts of one outlet's page.
 
     group_times[i] holds (outlet, epoch seconds) of the timed posts in page[i]'s development.
@@ -47,36 +59,57 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
     if all(p.time is not None for p in page):
         return {}
     order = sorted(range(len(page)), key=lambda i: _chronological(page[i]))
-    anchors = {}  # rank in time order -> (estimate, weight, uncertainty)
+    anchors = []  # (rank in time order, estimate, weight, uncertainty), by rank
+    untimed = []  # ranks of the untimed posts
     for rank, i in enumerate(order):
         p = page[i]
         if p.time is not None:
-            anchors[rank] = (p.time.timestamp(), REAL, 0.0)
+            anchors.append((rank, p.time.timestamp(), REAL, 0.0))
             continue
-        others = [t for o, t in group_times[i] if o != p.outlet]
-        if others:
-            spread = (max(others) - min(others)) / 2
-            anchors[rank] = (median(others), 1.0, max(ALIGNED_UNCERTAINTY_S, spread))
+        untimed.append(rank)
+        times = group_times[i]
+        held = memo.estimates.get(p.id) if memo is not None else None
+        if held is not None and held[0] is times and held[1] == len(times):
+            anchor = held[2]
+        else:
+            anchor = _estimate(p.outlet, times)
+            if memo is not None:
+                memo.estimates[p.id] = (times, len(times), anchor)
+        if anchor is not None:
+            anchors.append((rank, *anchor))
     if not anchors:
         return {}
     inferred = {}
-    for rank, (t, u) in _place(len(page), anchors).items():
-        p = page[order[rank]]
-        if p.time is None:
-            inferred[p.id] = InferredTime(time=datetime.fromtimestamp(t, tz=UTC), plus_minus_s=u)
+    t, u = (values.tolist() for values in _place(len(page), np.array(anchors).T))
+    for rank in untimed:
+        pid = page[order[rank]].id
+        placed = memo.placed.get(pid) if memo is not None else None
+        if placed is not None and placed[0] == t[rank] and placed[1] == u[rank]:
+            inferred[pid] = placed[2]
+            continue
+        inferred[pid] = InferredTime(time=datetime.fromtimestamp(t[rank], tz=UTC), plus_minus_s=u[rank])
+        if memo is not None:
+            memo.placed[pid] = (t[rank], u[rank], inferred[pid])
     return inferred
+
+
+def _estimate(outlet: str, group_times: list[tuple[str, float]]) -> tuple[float, float, float] | None:
+    """An untimed post's anchor from the other outlets' times in its development, if any."""
+    others = [t for o, t in group_times if o != outlet]
+    if not others:
+        return None
+    spread = (max(others) - min(others)) / 2
+    return (median(others), 1.0, max(ALIGNED_UNCERTAINTY_S, spread))
 
 
 def _chronological(p: AlignPost) -> int:
     return p.position if p.page_order == "oldest" else -p.position
 
 
-def _place(n: int, anchors: dict[int, tuple[float, float, float]]) -> dict[int, tuple[float, float]]:
-    """Times and uncertainties for every rank 0..n-1 of a page, given the anchored ranks."""
-    ranks = np.array(sorted(anchors))
-    values = np.array([anchors[r][0] for r in ranks])
-    weights = np.array([anchors[r][1] for r in ranks])
-    spreads = np.array([anchors[r][2] for r in ranks])
+def _place(n: int, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Times and uncertainties for every rank 0..n-1 of a page, given the anchored ranks (rows:
+    rank, estimate, weight, uncertainty; a column per anchor, by rank)."""
+    ranks, values, weights, spreads = anchors[0].astype(int), anchors[1], anchors[2], anchors[3]
     fitted = IsotonicRegression(increasing=True).fit(ranks, values, sample_weight=weights).predict(ranks)
     steps = np.diff(fitted) / np.maximum(np.diff(ranks), 1)
     step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else DEFAULT_STEP_S
@@ -100,4 +133,4 @@ def _place(n: int, anchors: dict[int, tuple[float, float, float]]) -> dict[int, 
     after = ~anchored & (pos == len(ranks))
     distance = every[after] - ranks[-1]
     t[after], u[after] = fitted[-1] + step * distance, np.maximum(step * distance, MIN_UNCERTAINTY_S)
-    return dict(zip(every.tolist(), zip(t.tolist(), u.tolist())))
+    return t, u

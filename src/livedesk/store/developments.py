@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, insert, select, update
+from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, insert, select, text, update
 
 from livedesk.model import PostStatus
 from livedesk.store.db import insert_new
@@ -36,18 +36,29 @@ class PostSummary(NamedTuple):
     own: bool
 
 
-def _published(event_id: int) -> Select[Any]:
+def _align_columns() -> Select[Any]:
     return (
         select(posts.c.num, posts.c.id, posts.c.search_text, posts.c.headline, posts.c.published_at,
                posts.c.time_known, posts.c.position, posts.c.source_id, outlets.c.name.label("outlet"))
         .join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id == event_id, posts.c.status == PostStatus.published)
     )
 
 
+def _published(event_id: int) -> Select[Any]:
+    return _align_columns().where(posts.c.event_id == event_id, posts.c.status == PostStatus.published)
+
+
 def aligned_rows(conn: Connection, event_id: int, *, after: int = 0) -> list[AlignRow]:
-    """The event's published posts numbered above `after`, in the order they were stored."""
+    """The event's published posts numbered above `after`, in the order they were stored.
+
+    Live alignment asks for the few posts stored since it last read: SQLite is told to read the
+    posts stored since by number, where it would walk all the event's posts by an index of
+    the event (14 ms at 50,000 posts). PostgreSQL's planner knows how many numbers are that high."""
     query = _published(event_id).where(posts.c.num > after).order_by(posts.c.num)
+    if after and conn.dialect.name == "sqlite":  # their numbers first, then those posts by number
+        since = text("SELECT num FROM posts NOT INDEXED WHERE num > :after AND event_id = :event AND status = :status")
+        nums = list(conn.execute(since, {"after": after, "event": event_id, "status": PostStatus.published.value}).scalars())
+        query = _align_columns().where(posts.c.num.in_(nums)).order_by(posts.c.num)
     return [AlignRow(*row) for row in conn.execute(query)]
 
 
