@@ -8,8 +8,8 @@ in-process (the whole ASGI stack, a fresh URL each time so the page cache never 
   the event page, its RSS, Atom and JSON Feed, "Show more" near the top, in the middle and at
   the end of the event (newest first and oldest first), catch-up from the change 20 back, 400
   back and from the start (the store read the stream's Last-Event-ID replay makes), and
-  search within the event (a common word, a rare word, a prefix; the event page's filter and
-  the search API).
+  search within the event (a common word, a rare word, a prefix, and a word with as many
+  matches in each event; the event page's filter and the search API).
 
 Prints per path the median wall time and CPU time (this process) at the big event beside the
 small one, and their ratio (goal: at most 1.2), then the store's size per 10,000 posts.
@@ -206,8 +206,26 @@ def change_at(engine, event_id: int, depth: float) -> int:
     return run_read(engine, read)
 
 
-def paths(engine, slug: str, event_id: int, vocab: list[str]) -> dict[str, object]:
-    """Label -> a URL to GET, or a function to call (catch-up, a store read)."""
+def matches(engine, word: str, event_id: int) -> int:
+    """How many of the event's posts hold the word (up to the search window)."""
+    return run_read(engine, lambda conn: post_store.search_posts(conn, word, event_id=event_id, limit=1).total)
+
+
+def word_matching(engine, vocab: list[str], event_id: int, count: int) -> tuple[str, int]:
+    """A rare word of the vocabulary with about `count` matches in the event (the nearest found)."""
+    best = (vocab[-1], matches(engine, vocab[-1], event_id))
+    for word in vocab[-2:-400:-1]:
+        found = matches(engine, word, event_id)
+        if abs(found - count) < abs(best[1] - count):
+            best = (word, found)
+        if found == count:
+            break
+    return best
+
+
+def paths(engine, slug: str, event_id: int, vocab: list[str], same: str) -> dict[str, object]:
+    """Label -> a URL to GET, or a function to call (catch-up, a store read). `same` is a word
+    with as many matches in this event as in the other one."""
     common, rare, prefix = vocab[COMMON_RANK], vocab[RARE_RANK], vocab[RARE_RANK + 1][:4]
     out: dict[str, object] = {
         "event page": f"/e/{slug}",
@@ -231,6 +249,10 @@ def paths(engine, slug: str, event_id: int, vocab: list[str]) -> dict[str, objec
     for label, q in (("common word", common), ("rare word", rare), ("prefix", prefix)):
         out[f"search, {label}"] = f"/api/search?q={q}&event={slug}"
         out[f"event page filter, {label}"] = f"/e/{slug}?q={q}"
+    # The words above match more posts in the big event, so it shows or ranks more of them; a
+    # word with as many matches in each shows how the cost follows the event's size alone.
+    out["search, as many matches"] = f"/api/search?q={same}&event={slug}"
+    out["event page filter, as many matches"] = f"/e/{slug}?q={same}"
     return out
 
 
@@ -287,8 +309,12 @@ def main() -> None:
 
     settings = Settings(database_url=url, broker_url="memory://", semantic="off")
     with TestClient(create_app(settings)) as client:
-        small_paths = paths(engine, small, ids[small], vocab)
-        big_paths = paths(engine, big, ids[big], vocab)
+        common = vocab[COMMON_RANK]
+        target = matches(engine, common, ids[small])
+        same, found = word_matching(engine, vocab, ids[big], target)
+        print(f"as many matches: '{common}' in {target} posts of the small event, '{same}' in {found} of the big one")
+        small_paths = paths(engine, small, ids[small], vocab, common)
+        big_paths = paths(engine, big, ids[big], vocab, same)
         print(f"{'median of ' + str(args.repeat):<40}{'wall: ' + f'{args.small} posts':>16}{f'{args.posts:,} posts':>14}{'ratio':>7}"
               f"{'CPU: ' + f'{args.small}':>12}{f'{args.posts:,}':>10}{'ratio':>7}")
         worst = 0.0
