@@ -59,12 +59,19 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
     if all(p.time is not None for p in page):
         return {}
     order = sorted(range(len(page)), key=lambda i: _chronological(page[i]))
-    anchors = []  # (rank in time order, estimate, weight, uncertainty), by rank
+    # the anchored ranks in time order, each with its estimate, weight and uncertainty
+    ranks: list[int] = []
+    estimates: list[float] = []
+    weights: list[float] = []
+    spreads: list[float] = []
     untimed = []  # ranks of the untimed posts
     for rank, i in enumerate(order):
         p = page[i]
         if p.time is not None:
-            anchors.append((rank, p.time.timestamp(), REAL, 0.0))
+            ranks.append(rank)
+            estimates.append(p.time.timestamp())
+            weights.append(REAL)
+            spreads.append(0.0)
             continue
         untimed.append(rank)
         times = group_times[i]
@@ -76,11 +83,15 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
             if memo is not None:
                 memo.estimates[p.id] = (times, len(times), anchor)
         if anchor is not None:
-            anchors.append((rank, *anchor))
-    if not anchors:
+            ranks.append(rank)
+            estimates.append(anchor[0])
+            weights.append(anchor[1])
+            spreads.append(anchor[2])
+    if not ranks:
         return {}
     inferred = {}
-    t, u = (values.tolist() for values in _place(len(page), np.array(anchors).T))
+    t, u = (values.tolist() for values in _place(len(page), np.array(ranks), np.array(estimates), np.array(weights),
+                                                np.array(spreads)))
     for rank in untimed:
         pid = page[order[rank]].id
         placed = memo.placed.get(pid) if memo is not None else None
@@ -106,10 +117,9 @@ def _chronological(p: AlignPost) -> int:
     return p.position if p.page_order == "oldest" else -p.position
 
 
-def _place(n: int, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Times and uncertainties for every rank 0..n-1 of a page, given the anchored ranks (rows:
-    rank, estimate, weight, uncertainty; a column per anchor, by rank)."""
-    ranks, values, weights, spreads = anchors[0].astype(int), anchors[1], anchors[2], anchors[3]
+def _place(n: int, ranks: np.ndarray, values: np.ndarray, weights: np.ndarray, spreads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Times and uncertainties for every rank 0..n-1 of a page, given the anchored ranks (in
+    order) with their estimate, weight and uncertainty."""
     fitted = IsotonicRegression(increasing=True).fit(ranks, values, sample_weight=weights).predict(ranks)
     steps = np.diff(fitted) / np.maximum(np.diff(ranks), 1)
     step = float(np.median(steps[steps > 0])) if np.any(steps > 0) else DEFAULT_STEP_S
