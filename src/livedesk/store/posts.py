@@ -233,9 +233,11 @@ def _event_matches(conn: Connection, terms: str) -> tuple[str | None, list[int] 
     more, else (None, the numbers of the posts they match). Fewer matches are read once and
     sorted by time; more would cost a read of every match for each page, so `_streamed_page`
     reads them in stored order instead."""
-    some = text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms LIMIT :most")
-    nums = list(conn.execute(some, {"terms": terms, "most": LIST_STREAM_FROM}).scalars())
-    return (terms, None) if len(nums) >= LIST_STREAM_FROM else (None, nums)
+    some = text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH :terms LIMIT :most").bindparams(terms=terms, most=LIST_STREAM_FROM)
+    found = conn.execute(select(func.count()).select_from(some.columns(rowid=Integer).subquery())).scalar_one()
+    if found >= LIST_STREAM_FROM:  # counted, not read: the page reads them in stored order
+        return terms, None
+    return None, list(conn.execute(some).scalars())
 
 
 def _streamed_page(conn: Connection, terms: str, where: list[ColumnElement[bool] | TextClause], *, newest: bool,
