@@ -663,8 +663,8 @@ class Aligner:
     def _refresh_times(self, outlets: set[str]) -> None:
         """Re-infer the times of the untimed posts on these outlets' pages."""
         for outlet in outlets:
-            page = self.pages[outlet]
-            roots = [self._find(k) for k in page]
+            page, parent = self.pages[outlet], self.parent
+            roots = [k if parent[k] == k else self._find(k) for k in page]
             self.inferred.update(infer_page([self.posts[k] for k in page], [self.timed[r] for r in roots], self.page_memo))
 
     def _find(self, k: int) -> int:

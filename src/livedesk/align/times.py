@@ -58,7 +58,8 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
     """
     if all(p.time is not None for p in page):
         return {}
-    order = sorted(range(len(page)), key=lambda i: _chronological(page[i]))
+    keys = [_chronological(p) for p in page]
+    order = sorted(range(len(page)), key=keys.__getitem__)
     # the anchored ranks in time order, each with its estimate, weight and uncertainty
     ranks: list[int] = []
     estimates: list[float] = []
