@@ -165,3 +165,24 @@ def test_reader_catches_up_with_a_restarted_server(tmp_path, memory):
         again.close()
     finally:
         srv.stop()
+
+
+def test_memory_of_changes_replays_only_what_it_fully_holds():
+    from collections import namedtuple
+
+    from livedesk.web.stream import Hub, chunk, encode
+
+    Change = namedtuple("Change", "id event_id kind payload")
+    changes = [Change(k, 1 + k % 2, "post.created", f'{{"n":{k}}}') for k in range(1, 21)]
+    framed = {c.id: chunk(encode(c.id, c.kind, c.payload)) for c in changes}
+    hub = Hub(None, keepalive_s=1, poll_s=1, reader_limit=1, replay_memory=8 * len(framed[10]))
+    for c in changes:
+        hub._remember(c)
+    kept = [c for c, _, _ in hub.recent]
+    assert kept == list(range(hub.recent_floor + 1, 21)) and 6 <= len(kept) <= 8  # trimmed to three quarters
+    assert hub._missed_since(1, 17) == framed[18] + framed[20]  # event 1's changes after 17
+    assert hub._missed_since(2, 17) == framed[19]
+    assert hub._missed_since(None, 17) == framed[18] + framed[19] + framed[20]
+    assert hub._missed_since(1, 20) == b""  # missed nothing
+    assert hub._missed_since(1, hub.recent_floor - 1) is None  # older than memory: read from the store
+    assert hub._missed_since(1, 21) is None  # ahead of this hub
