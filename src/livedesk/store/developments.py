@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, inser
 
 from livedesk.model import PostStatus
 from livedesk.store.db import insert_new
-from livedesk.store.tables import alignment_developments, alignment_posts, developments, outlets, posts
+from livedesk.store.tables import alignment_developments, alignment_posts, developments, outlets, posts, sources
 
 
 class AlignRow(NamedTuple):
@@ -177,11 +177,15 @@ def position_sums(conn: Connection, source_ids: set[int], *, up_to: int) -> dict
 
 
 def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:
-    """Those of these events that hold published posts of other outlets."""
-    query = (
-        select(posts.c.event_id).distinct().join(outlets, outlets.c.id == posts.c.outlet_id)
-        .where(posts.c.event_id.in_(event_ids), posts.c.status == PostStatus.published, outlets.c.own.is_(False))
+    """Those of these events that hold published posts of other outlets.
+
+    Other outlets' posts come from the event's sources: looked up source by source, so the cost
+    does not grow with the event's own posts (a check made on every post published)."""
+    other_outlets_post = (
+        select(posts.c.id).join(outlets, outlets.c.id == posts.c.outlet_id)
+        .where(posts.c.source_id == sources.c.id, posts.c.status == PostStatus.published, outlets.c.own.is_(False))
     )
+    query = select(sources.c.event_id).distinct().where(sources.c.event_id.in_(event_ids), other_outlets_post.exists())
     return set(conn.execute(query).scalars())
 
 
