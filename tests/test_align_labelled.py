@@ -90,13 +90,13 @@ def test_adding_posts_one_by_one_gives_the_batch_developments(event):
 
 
 def test_the_live_aligner_places_untimed_posts_as_a_fresh_placing_of_the_page_would(monkeypatch):
-    """The live aligner reuses what it worked out for a page's posts the last time (PageMemo):
+    """The live aligner reuses what it worked out for a page's posts the last time (LivePage):
     after every post, its inferred times are those of an aligner that works each page out anew."""
     monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)
     monkeypatch.setattr(similar, "EXHAUSTIVE_BELOW", 0)
     for _, posts, _, truth in EVENTS:
         remembering, fresh = Aligner(), Aligner()
-        fresh.page_memo = None
+        fresh.live_pages = None
         for post in sorted(posts, key=lambda p: truth[p.id]):
             remembering.add(post)
             fresh.add(post)

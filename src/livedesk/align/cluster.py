@@ -22,7 +22,7 @@ from livedesk.align import similar
 from livedesk.align.keypoints import key_point_suggestions
 from livedesk.align.semantic import Embedder
 from livedesk.align.similar import LINK_PROBABILITY, Corpus, Features, Frequencies, Meaning
-from livedesk.align.times import PageMemo, infer_page, infer_times
+from livedesk.align.times import LivePage, infer_page, infer_times
 from livedesk.model import AlignPost, Development, InferredTime, Quote
 
 CONFIDENT = 0.7  # first-pass links (a probability), trusted to place untimed posts
@@ -492,7 +492,8 @@ class Aligner:
         self.pages: dict[str, list[int]] = {}  # outlet -> its posts
         self.inferred: dict[str, InferredTime] = {}
         self.timed: dict[int, list[tuple[str, float]]] = {}  # root -> its timed posts' (outlet, time)
-        self.page_memo: PageMemo | None = PageMemo()
+        self.live_pages: dict[str, LivePage] | None = {}  # outlet -> its page as last placed (None: place anew)
+        self.replaced: set[str] = set()  # posts whose inferred time is a new object since the owner last looked
         if posts:
             self._load(posts)
 
@@ -546,16 +547,18 @@ class Aligner:
         self.members[k] = [k]
         self.timed[k] = [(post.outlet, post.time.timestamp())] if post.time else []
         self.pages.setdefault(post.outlet, []).append(k)
+        if self.live_pages and post.outlet in self.live_pages:
+            self.live_pages[post.outlet].add(k)
         if k < SETTLE_BELOW:
             return self._resettle()
         if post.time is None:
-            self._refresh_times({post.outlet})  # place it between its page neighbours first
+            self._refresh_times([k])  # place it between its page neighbours first
         links, scores = self._links(k, candidates)
         for c in links:
             if self._joins(k, c, scores):
                 self._union(k, c)
         root = self._find(k)
-        self._refresh_times({self.posts[m].outlet for m in self.members[root] if self.posts[m].time is None})
+        self._refresh_times([m for m in self.members[root] if self.posts[m].time is None])
         return [development(self.posts, self.feats, self.members[root], self.inferred)]
 
     def _resettle(self) -> list[Development]:
@@ -572,6 +575,9 @@ class Aligner:
     def _adopt(self, labels: np.ndarray, inferred: dict[str, InferredTime], strong: tuple[Any, ...]) -> None:
         """Take over developments, times and best links computed for all posts at once."""
         self.inferred = inferred
+        self.replaced.update(inferred)
+        if self.live_pages is not None:
+            self.live_pages = {}
         self.best = {}
         outlets = [p.outlet for p in self.posts]
         for a, b, s in zip(*(x.tolist() for x in strong)):
@@ -660,12 +666,33 @@ class Aligner:
         repeat = any(self.posts[m].outlet in outlets for m in theirs)
         return not cross or sum(cross) / len(cross) >= (SECOND_POST if repeat else GROUP_AVERAGE * LINK_PROBABILITY)
 
-    def _refresh_times(self, outlets: set[str]) -> None:
-        """Re-infer the times of the untimed posts on these outlets' pages."""
+    def move(self, k: int, position: int) -> None:
+        """Post k now stands at this position on its page (newer posts came in above it)."""
+        post = self.posts[k]
+        if post.position != position:
+            post.position = position
+            if self.live_pages and post.outlet in self.live_pages:
+                self.live_pages[post.outlet].moved = True
+
+    def _refresh_times(self, untimed: list[int]) -> None:
+        """Re-infer the times of the untimed posts on the pages of these untimed posts, whose
+        developments' timed posts may have changed."""
+        outlets = dict.fromkeys(self.posts[k].outlet for k in untimed)
+        if self.live_pages is None:  # each page placed anew
+            for outlet in outlets:
+                page = self.pages[outlet]
+                found = infer_page([self.posts[k] for k in page], [self.timed[self._find(k)] for k in page])
+                self.replaced.update(pid for pid, guess in found.items() if self.inferred.get(pid) != guess)
+                self.inferred.update(found)
+            return
+        for k in untimed:
+            if (live := self.live_pages.get(self.posts[k].outlet)) is not None:
+                live.stale.add(k)
         for outlet in outlets:
-            page, parent = self.pages[outlet], self.parent
-            roots = [k if parent[k] == k else self._find(k) for k in page]
-            self.inferred.update(infer_page([self.posts[k] for k in page], [self.timed[r] for r in roots], self.page_memo))
+            if outlet not in self.live_pages:
+                self.live_pages[outlet] = LivePage(self.posts, self.pages[outlet])
+            moved = self.live_pages[outlet].place(outlet, lambda m: self.timed[self._find(m)], self.inferred)
+            self.replaced.update(moved)
 
     def _find(self, k: int) -> int:
         while self.parent[k] != k:

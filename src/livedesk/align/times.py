@@ -9,7 +9,9 @@ An isotonic fit (scikit-learn) makes the placed times agree with the page order.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from statistics import median
 
@@ -39,19 +41,7 @@ def infer_times(posts: list[AlignPost], labels: np.ndarray) -> dict[str, Inferre
     return inferred
 
 
-class PageMemo:
-    """What `infer_page` worked out for each untimed post, kept by the live aligner, which places
-    a whole page again for each post it adds: a post's estimate from its development is worked
-    out again only when the development's list of timed posts grew (the lists only grow, and a
-    new list is a new object), and its inferred time is a new object only when it moved."""
-
-    def __init__(self) -> None:
-        self.estimates: dict[str, tuple[list[tuple[str, float]], int, tuple[float, float, float] | None]] = {}
-        self.placed: dict[str, tuple[float, float, InferredTime]] = {}
-
-
-def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]],
-               memo: PageMemo | None = None) -> dict[str, InferredTime]:
+def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]) -> dict[str, InferredTime]:
     """Inferred times for the untimed posts of one outlet's page.
 
     group_times[i] holds (outlet, epoch seconds) of the timed posts in page[i]'s development.
@@ -75,14 +65,7 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
             spreads.append(0.0)
             continue
         untimed.append(rank)
-        times = group_times[i]
-        held = memo.estimates.get(p.id) if memo is not None else None
-        if held is not None and held[0] is times and held[1] == len(times):
-            anchor = held[2]
-        else:
-            anchor = _estimate(p.outlet, times)
-            if memo is not None:
-                memo.estimates[p.id] = (times, len(times), anchor)
+        anchor = _estimate(p.outlet, group_times[i])
         if anchor is not None:
             ranks.append(rank)
             estimates.append(anchor[0])
@@ -90,19 +73,88 @@ def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]
             spreads.append(anchor[2])
     if not ranks:
         return {}
-    inferred = {}
     t, u = (values.tolist() for values in _place(len(page), np.array(ranks), np.array(estimates), np.array(weights),
                                                 np.array(spreads)))
-    for rank in untimed:
-        pid = page[order[rank]].id
-        placed = memo.placed.get(pid) if memo is not None else None
-        if placed is not None and placed[0] == t[rank] and placed[1] == u[rank]:
-            inferred[pid] = placed[2]
-            continue
-        inferred[pid] = InferredTime(time=datetime.fromtimestamp(t[rank], tz=UTC), plus_minus_s=u[rank])
-        if memo is not None:
-            memo.placed[pid] = (t[rank], u[rank], inferred[pid])
-    return inferred
+    return {page[order[rank]].id: InferredTime(time=datetime.fromtimestamp(t[rank], tz=UTC), plus_minus_s=u[rank])
+            for rank in untimed}
+
+
+class LivePage:
+    """One outlet's page as the live aligner places it again after each post: its posts (indices
+    into the aligner's list) in time order, each with its anchor (NaN for none), and the times
+    placed last. Only the anchors of the posts named `stale` are worked out again; the fit still
+    covers the whole page, so the times are those `infer_page` gives, and only the posts whose
+    time moved get a new `InferredTime`."""
+
+    def __init__(self, posts: list[AlignPost], members: list[int]) -> None:
+        self.posts = posts  # the aligner's posts
+        self.members = list(members)
+        self.keys: list[int] = []
+        n = len(members)
+        self.estimate, self.weight, self.spread = np.full(n, np.nan), np.zeros(n), np.zeros(n)
+        self.untimed = np.array([posts[k].time is None for k in members], dtype=bool)
+        self.placed_t, self.placed_u = np.full(n, np.nan), np.full(n, np.nan)
+        for rank, k in enumerate(members):
+            if (when := posts[k].time) is not None:
+                self.estimate[rank], self.weight[rank] = when.timestamp(), REAL
+        self.stale = {k for k, untimed in zip(members, self.untimed.tolist()) if untimed}
+        self.moved = True  # the order is worked out on the first placing
+
+    def add(self, k: int) -> None:
+        """Take in a new post, in its place in time order (at the end if the page is to be sorted)."""
+        post = self.posts[k]
+        if self.moved:
+            rank = len(self.members)
+        else:
+            key = _chronological(post)
+            rank = bisect_right(self.keys, key)
+            self.keys.insert(rank, key)
+        self.members.insert(rank, k)
+        timed = post.time is not None
+        self.estimate = np.insert(self.estimate, rank, post.time.timestamp() if post.time is not None else np.nan)
+        self.weight = np.insert(self.weight, rank, REAL if timed else 0.0)
+        self.spread = np.insert(self.spread, rank, 0.0)
+        self.untimed = np.insert(self.untimed, rank, not timed)
+        self.placed_t = np.insert(self.placed_t, rank, np.nan)
+        self.placed_u = np.insert(self.placed_u, rank, np.nan)
+        if not timed:
+            self.stale.add(k)
+
+    def _sort(self) -> None:
+        """Put the posts in time order again after positions moved (ties in the order they came)."""
+        keys = {k: _chronological(self.posts[k]) for k in self.members}
+        order = sorted(range(len(self.members)), key=lambda rank: (keys[self.members[rank]], self.members[rank]))
+        self.members = [self.members[rank] for rank in order]
+        self.keys = [keys[k] for k in self.members]
+        for name in ("estimate", "weight", "spread", "untimed", "placed_t", "placed_u"):
+            setattr(self, name, getattr(self, name)[order])
+        self.moved = False
+
+    def place(self, outlet: str, group_times: Callable[[int], list[tuple[str, float]]],
+              inferred: dict[str, InferredTime]) -> list[str]:
+        """Place the page's untimed posts again into `inferred`; returns the ids whose time moved.
+        group_times(k) is as for `infer_page`."""
+        if self.moved:
+            self._sort()
+        if not self.untimed.any():
+            return []
+        for k in self.stale:
+            rank = self.members.index(k)
+            anchor = _estimate(outlet, group_times(k))
+            self.estimate[rank], self.weight[rank], self.spread[rank] = anchor if anchor is not None else (np.nan, 0.0, 0.0)
+        self.stale.clear()
+        ranks = np.flatnonzero(~np.isnan(self.estimate))
+        if not len(ranks):
+            return []
+        t, u = _place(len(self.members), ranks, self.estimate[ranks], self.weight[ranks], self.spread[ranks])
+        moved = np.flatnonzero(self.untimed & ((t != self.placed_t) | (u != self.placed_u)))
+        self.placed_t[moved], self.placed_u[moved] = t[moved], u[moved]
+        out = []
+        for rank, when, plus_minus in zip(moved.tolist(), t[moved].tolist(), u[moved].tolist()):
+            pid = self.posts[self.members[rank]].id
+            inferred[pid] = InferredTime(time=datetime.fromtimestamp(when, tz=UTC), plus_minus_s=plus_minus)
+            out.append(pid)
+        return out
 
 
 def _estimate(outlet: str, group_times: list[tuple[str, float]]) -> tuple[float, float, float] | None:

@@ -25,6 +25,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
@@ -61,11 +62,11 @@ class Live:
     dev_of: dict[str, str] = field(default_factory=dict)  # post id -> development id
     index: dict[str, int] = field(default_factory=dict)  # post id -> index in aligner.posts
     orders: dict[int, str] = field(default_factory=dict)  # source id -> its page order
-    kept: set[str] = field(default_factory=set)  # text keys of the sentence vectors in the store
+    kept: int = 0  # the aligner's sentence vectors (in the order made) up to this many are in the store
     writer: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the rows this alignment stores
     stored_num: int = -1  # last_num of the alignment it stored last (-1: none yet)
     stored_times: dict[str, tuple[datetime, int]] = field(default_factory=dict)  # inferred times as stored
-    held_guesses: dict[str, object] = field(default_factory=dict)  # the aligner's inferred times then
+    unstored: set[str] = field(default_factory=set)  # posts whose inferred time was placed anew since
     # per source, (posts, sum of positions, sum of position × number) as the aligner holds them:
     # when the store's sums agree, no post of the source moved on its page
     sums: dict[int, tuple[int, int, int]] = field(default_factory=dict)
@@ -243,7 +244,7 @@ class Developments:
         align_posts = [_align_post(row, orders.get(row.source_id, "newest")) for row in rows]
         embedder = semantic.load(self.semantic)
         known = _stored_vectors(self.engine, embedder, align_posts)
-        kept = set(known)  # aligning adds to `known` the vectors it makes
+        kept = len(known)  # aligning adds to `known` the vectors it makes, after these
         # the batch result, and the live index on it
         aligner, result = cluster.Aligner.from_posts(align_posts, embedder=embedder, known=known)
         live = Live(aligner=aligner, last_num=newest, orders=orders, index={p.id: k for k, p in enumerate(align_posts)},
@@ -288,14 +289,15 @@ def _stored_vectors(engine: Engine, embedder: Embedder | None, align_posts: list
 
 
 def _keep_vectors(engine: Engine, live: Live) -> None:
-    """Store the sentence vectors the aligner made since the last call: each text is embedded once."""
+    """Store the sentence vectors the aligner made since the last call: each text is embedded once.
+    Vectors are only ever added to `known`, so the new ones are its last."""
     meaning = live.aligner.meaning
-    new = {key: vector for key, vector in meaning.known.items() if key not in live.kept}
-    if meaning.embedder is None or not new:
+    if meaning.embedder is None or len(meaning.known) == live.kept:
         return
+    new = dict(reversed(list(islice(reversed(meaning.known.items()), len(meaning.known) - live.kept))))
     model = meaning.embedder.name
     run_write(engine, lambda conn: embeddings.save(conn, model, new))
-    live.kept.update(new)
+    live.kept = len(meaning.known)
 
 
 def _latest(found: list[Development]) -> list[Development]:
@@ -400,7 +402,7 @@ def _reposition(engine: Engine, live: Live, source_ids: set[int]) -> None:
         if k is None:
             continue
         if position is not None:
-            live.aligner.posts[k].position = position
+            live.aligner.move(k, position)
         live.count_position(source_id, num, live.aligner.posts[k].position)
 
 
@@ -446,7 +448,8 @@ def _store_whole(engine: Engine, broker: Broker, event_id: int, live: Live, remo
 
     if _write(engine, broker, event_id, payload, work):
         live.stored_num, live.stored_times = live.last_num, times
-        live.held_guesses = dict(live.aligner.inferred)
+        live.unstored.clear()
+        live.aligner.replaced.clear()
     return data
 
 
@@ -484,17 +487,20 @@ def _store_changes(
     if _write(engine, broker, event_id, payload, work):
         live.stored_num = live.last_num
         live.stored_times.update(times)
-        live.held_guesses = dict(live.aligner.inferred)
+        live.unstored.clear()
 
 
 def _new_times(live: Live) -> dict[str, tuple[datetime, int]]:
-    """The inferred times that differ from those stored. The aligner puts a new object in place
-    of each time it infers again, so only those are compared."""
-    posts, held = live.posts(), live.held_guesses
+    """The inferred times that differ from those stored. The aligner names the posts whose time
+    it placed anew, so only those are compared."""
+    posts, inferred = live.posts(), live.aligner.inferred
+    live.unstored.update(live.aligner.replaced)
+    live.aligner.replaced.clear()
     out = {}
-    for pid, guess in live.aligner.inferred.items():
-        if held.get(pid) is guess or pid not in live.index or posts[live.index[pid]].time is not None:
+    for pid in live.unstored:
+        if pid not in live.index or posts[live.index[pid]].time is not None:
             continue
+        guess = inferred[pid]
         value = (guess.time, round(guess.plus_minus_s))
         if live.stored_times.get(pid) != value:
             out[pid] = value
