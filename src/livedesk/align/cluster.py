@@ -525,6 +525,10 @@ class Aligner:
         self.parent = list(range(len(posts)))
         labels, inferred, strong = _cluster(self.posts, self.feats, raw, frozenset(), self.meaning)
         self._adopt(labels, inferred, strong)
+        if self.live_pages is not None:  # the pages in order now, so the first new posts need not wait for it
+            for outlet, page in self.pages.items():
+                self.live_pages[outlet] = LivePage(self.posts, page)
+                self.live_pages[outlet].place(outlet, lambda m: self.timed[self._find(m)], self.inferred)
         return labels, inferred
 
     def add(self, post: AlignPost) -> list[Development]:

@@ -138,8 +138,9 @@ class LivePage:
             self._sort()
         if not self.untimed.any():
             return []
+        rank_of = {k: rank for rank, k in enumerate(self.members)} if len(self.stale) > 20 else None
         for k in self.stale:
-            rank = self.members.index(k)
+            rank = rank_of[k] if rank_of is not None else self.members.index(k)
             anchor = _estimate(outlet, group_times(k))
             self.estimate[rank], self.weight[rank], self.spread[rank] = anchor if anchor is not None else (np.nan, 0.0, 0.0)
         self.stale.clear()
