@@ -475,6 +475,7 @@ def _store_changes(
         done = store.save_changes(
             conn, event_id, writer=live.writer, since_num=live.stored_num, last_num=live.last_num, count=len(live.index),
             changed=devs, removed=removed, posts_in=posts_in, when=when, updated_at=updated_at,
+            held_developments={pid: live.dev_of[pid] for pid in moved if pid in live.dev_of},
         )
         place = {pid: times[pid][0] for pid in moved}
         if done is None:  # the stored rows are another's: store the whole alignment

@@ -243,11 +243,12 @@ def save(conn: Connection, event_id: int, data: dict[str, Any], when: datetime, 
 def save_changes(
     conn: Connection, event_id: int, *, writer: str, since_num: int, last_num: int, count: int,
     changed: list[dict[str, Any]], removed: set[str], posts_in: list[tuple[dict[str, Any], int]], when: datetime,
-    updated_at: str | None = None,
+    updated_at: str | None = None, held_developments: dict[str, str] | None = None,
 ) -> bool | None:
     """Store what a live alignment changed since it stored the alignment of `since_num`: the
     `changed` developments (stored anew), the `removed` ones, and `posts_in` (each post with its
-    place in the list; its development is the one that names it). True if stored; False if a
+    place in the list; its development is the one that names it, else the one the caller holds
+    for it in `held_developments`, else the stored one). True if stored; False if a
     newer alignment is stored; None if the stored rows are not the ones this `writer` stored
     at `since_num` (another node stored since), so the whole alignment must be stored instead."""
     summary = {"last_num": last_num, "posts": count, "updated_at": updated_at, "writer": writer}
@@ -259,7 +260,7 @@ def save_changes(
         return False
     if held.get("writer") != writer or held.get("last_num") != since_num:
         return None
-    dev_of = {pid: dev["id"] for dev in changed for pid in dev.get("post_ids", [])}
+    dev_of = {**(held_developments or {}), **{pid: dev["id"] for dev in changed for pid in dev.get("post_ids", [])}}
     ids = [post["id"] for post, _seq in posts_in]
     missing = [pid for pid in ids if pid not in dev_of]  # posts whose time alone changed keep their development
     dev_of.update((pid, post["development"]) for pid, post in aligned_posts_of(conn, event_id, missing).items())
