@@ -1,6 +1,7 @@
 """Alignment on the project's own labelled fictional events (tests/fixtures/align/events)."""
 
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -102,6 +103,31 @@ def test_the_live_aligner_places_untimed_posts_as_a_fresh_placing_of_the_page_wo
             fresh.add(post)
             assert remembering.inferred == fresh.inferred
         assert any(p.time is None for p in posts) and remembering.inferred
+
+
+def test_a_live_aligner_built_from_stored_posts_places_as_anew_when_posts_move_on_their_page(monkeypatch):
+    """Built from the posts stored so far, then fed the rest while posts change places on their
+    pages (newer posts came in above them): the inferred times stay those of a fresh placing."""
+    monkeypatch.setattr(cluster, "SETTLE_BELOW", 0)
+    monkeypatch.setattr(similar, "EXHAUSTIVE_BELOW", 0)
+    for _, posts, _, truth in EVENTS:
+        ordered = sorted(posts, key=lambda p: truth[p.id])
+        half = len(ordered) // 2
+        remembering = Aligner([replace(p) for p in ordered[:half]])
+        fresh = Aligner([replace(p) for p in ordered[:half]])
+        fresh.live_pages = None
+        assert remembering.inferred == fresh.inferred
+        for n, post in enumerate(ordered[half:]):
+            remembering.add(replace(post))
+            fresh.add(replace(post))
+            if n % 3 == 0:  # two untimed posts of one page swap places
+                page = [k for k, p in enumerate(fresh.posts) if p.outlet == post.outlet and p.time is None][-2:]
+                if len(page) == 2:
+                    a, b = (fresh.posts[k].position for k in page)
+                    for aligner in (remembering, fresh):
+                        aligner.move(page[0], b)
+                        aligner.move(page[1], a)
+            assert remembering.inferred == fresh.inferred
 
 
 def test_the_index_path_of_the_live_aligner_keeps_quality(monkeypatch):
