@@ -42,48 +42,21 @@ def infer_times(posts: list[AlignPost], labels: np.ndarray) -> dict[str, Inferre
 
 
 def infer_page(page: list[AlignPost], group_times: list[list[tuple[str, float]]]) -> dict[str, InferredTime]:
-    """Inferred times for the untimed posts of one outlet's page.
+    """Inferred times for the untimed posts of one outlet's page, placed in one go.
 
     group_times[i] holds (outlet, epoch seconds) of the timed posts in page[i]'s development.
     """
-    if all(p.time is not None for p in page):
-        return {}
-    keys = [_chronological(p) for p in page]
-    order = sorted(range(len(page)), key=keys.__getitem__)
-    # the anchored ranks in time order, each with its estimate, weight and uncertainty
-    ranks: list[int] = []
-    estimates: list[float] = []
-    weights: list[float] = []
-    spreads: list[float] = []
-    untimed = []  # ranks of the untimed posts
-    for rank, i in enumerate(order):
-        p = page[i]
-        if p.time is not None:
-            ranks.append(rank)
-            estimates.append(p.time.timestamp())
-            weights.append(REAL)
-            spreads.append(0.0)
-            continue
-        untimed.append(rank)
-        anchor = _estimate(p.outlet, group_times[i])
-        if anchor is not None:
-            ranks.append(rank)
-            estimates.append(anchor[0])
-            weights.append(anchor[1])
-            spreads.append(anchor[2])
-    if not ranks:
-        return {}
-    t, u = (values.tolist() for values in _place(len(page), np.array(ranks), np.array(estimates), np.array(weights),
-                                                np.array(spreads)))
-    return {page[order[rank]].id: InferredTime(time=datetime.fromtimestamp(t[rank], tz=UTC), plus_minus_s=u[rank])
-            for rank in untimed}
+    inferred: dict[str, InferredTime] = {}
+    if page:
+        LivePage(page, list(range(len(page)))).place(page[0].outlet, group_times.__getitem__, inferred)
+    return inferred
 
 
 class LivePage:
     """One outlet's page as the live aligner places it again after each post: its posts (indices
     into the aligner's list) in time order, each with its anchor (NaN for none), and the times
     placed last. Only the anchors of the posts named `stale` are worked out again; the fit still
-    covers the whole page, so the times are those `infer_page` gives, and only the posts whose
+    covers the whole page, so the times are those a first placing gives, and only the posts whose
     time moved get a new `InferredTime`."""
 
     def __init__(self, posts: list[AlignPost], members: list[int]) -> None:
@@ -133,7 +106,7 @@ class LivePage:
     def place(self, outlet: str, group_times: Callable[[int], list[tuple[str, float]]],
               inferred: dict[str, InferredTime]) -> list[str]:
         """Place the page's untimed posts again into `inferred`; returns the ids whose time moved.
-        group_times(k) is as for `infer_page`."""
+        group_times(k) holds (outlet, epoch seconds) of the timed posts in post k's development."""
         if self.moved:
             self._sort()
         if not self.untimed.any():
