@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,7 +74,16 @@ class Settings(BaseSettings):
     websub_max_lease_s: int = Field(864_000, ge=1)
     websub_lease_s: int = Field(86_400, ge=60)  # the lease livedesk asks of other outlets' hubs
     websub_safety_poll_s: int = Field(900, ge=15)  # a source whose hub pushes is still polled this often
-
+    # Uploaded photos' renditions go to the database unless an S3-compatible bucket is named here:
+    # its endpoint (https://s3.eu-north-1.amazonaws.com, or another service's address) and bucket.
+    # Readers still get them from this site's /media/ addresses, which every node answers.
+    media_s3_url: str | None = None
+    media_s3_bucket: str = ""
+    media_s3_region: str = "us-east-1"
+    media_s3_prefix: str = "media/"  # put before each rendition's name in the bucket
+    # the bucket's keys; unset: the usual AWS_* variables or credentials files of the machine
+    media_s3_access_key: str | None = None
+    media_s3_secret_key: SecretStr | None = None
 
     @field_validator("time_zone")
     @classmethod
@@ -84,6 +93,15 @@ class Settings(BaseSettings):
         except (ValueError, ZoneInfoNotFoundError):
             raise ValueError(f"not a time zone name (such as Europe/Lisbon): {value[:100]}") from None
         return value
+
+    @model_validator(mode="after")
+    def _bucket(self) -> Settings:
+        if self.media_s3_url:
+            if not self.media_s3_url.startswith(("http://", "https://")):
+                raise ValueError(f"media_s3_url is not an http(s) address: {self.media_s3_url[:200]}")
+            if not self.media_s3_bucket:
+                raise ValueError("media_s3_url is set but media_s3_bucket names no bucket")
+        return self
 
     @field_validator("fetch_allow_private", "trusted_proxies", mode="before")
     @classmethod

@@ -19,3 +19,7 @@ class Stale(Exception):
     def __init__(self, message: str, current: dict) -> None:
         super().__init__(message)
         self.current = current  # the post as it is stored now, for the editor to compare
+
+
+class Unavailable(Exception):
+    """A store this needs (the photo bucket) cannot be reached just now; nothing was changed."""

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from livedesk.errors import Invalid, NotFound
+from livedesk.newsroom import photos
 from livedesk.newsroom.room import Newsroom
 from livedesk.store import archive as archive_store
 from livedesk.store import changes
@@ -37,7 +38,7 @@ def export_event(room: Newsroom, slug: str, target: Path) -> dict[str, int]:
     dump = run_read(room.engine, lambda conn: archive_store.read_event(conn, slug))
     if dump is None:
         raise NotFound(f"no event {slug!r}")
-    blobs = run_read(room.engine, lambda conn: media_store.blobs_of(conn, sorted(_uploads(dump))))
+    blobs = photos.renditions_of(room, sorted(_uploads(dump)))
     partial = target.with_name(target.name + ".partial")
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -62,10 +63,14 @@ def import_event(room: Newsroom, source: Path) -> tuple[str, dict[str, int]]:
     slug = dump["event"]["slug"]
     blobs = read_photos(source)
 
+    if room.bucket is not None:  # before the event: a bucket that fails leaves the newsroom as it was
+        photos.keep(room, blobs)
+
     def store(conn):
         event_id = archive_store.write_event(conn, dump)
-        fresh = [b for b in blobs if not media_store.has_upload(conn, b.upload_id)]
-        media_store.insert_blobs(conn, fresh, None, datetime.now(UTC))
+        if room.bucket is None:
+            fresh = [b for b in blobs if not media_store.has_upload(conn, b.upload_id)]
+            media_store.insert_blobs(conn, fresh, None, datetime.now(UTC))
         event = event_store.require_event(conn, slug).to_json(event_store.count_published(conn, event_id))
         return changes.append_change(conn, event_id, "event.updated", event)
 

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from livedesk.errors import Invalid
+from livedesk.errors import Invalid, Unavailable
 from livedesk.ingest import FetchError
 from livedesk.ingest.embeds import CARD_PROVIDERS, card_from_url, card_with_oembed, oembed_url
 from livedesk.ingest.fetch import address_allowed, fetch
@@ -68,6 +68,6 @@ def embed_card(room: Newsroom, url: str, actor: Actor) -> dict:
             picture = fetch(thumbnail, allow_private=allowed, timeout=FETCH_TIMEOUT_S, max_bytes=photos.MAX_UPLOAD_BYTES)
             item = photos.upload(room, picture.content, actor)
             card["thumbnail"] = f"/media/{item['upload']}-{item['widths'][0]}.jpg"
-        except (FetchError, Invalid) as exc:
+        except (FetchError, Invalid, Unavailable) as exc:
             log.info("thumbnail for %s: %s; the card goes without one", card["url"], exc)
     return card

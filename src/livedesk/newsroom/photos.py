@@ -1,6 +1,8 @@
 """Photos uploaded from an editor's machine: checked to be a real image within size and pixel
 limits, cleaned (orientation applied, EXIF and GPS dropped by re-encoding the pixels) and made
-into renditions about 480, 960 and 1600 px wide, in WebP and JPEG, stored in the database."""
+into renditions about 480, 960 and 1600 px wide, in WebP and JPEG, stored in the database, or in
+the site's S3-compatible bucket when it names one: either way every node reads the same renditions,
+with no shared disk."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from livedesk.errors import Invalid
 from livedesk.newsroom.roles import WRITERS, Actor, require
 from livedesk.store import media as media_store
-from livedesk.store.db import run_write
+from livedesk.store.db import run_read, run_write
 
 if TYPE_CHECKING:
     from livedesk.newsroom.room import Newsroom
@@ -104,16 +106,50 @@ def media_item(photo_id: str, width: int, height: int, widths: list[int]) -> dic
 
 
 def upload(room: Newsroom, data: bytes, actor: Actor) -> dict:
-    """Store an uploaded photo's renditions (once per distinct file); its media item."""
+    """Store an uploaded photo's renditions (once per distinct file); its media item.
+    `Unavailable` when the bucket fails, with none of the renditions left in it."""
     require(actor, WRITERS)
     photo = process(data)
+    keep(room, photo.blobs, actor.id)
+    return media_item(photo.upload_id, photo.width, photo.height, photo.widths)
+
+
+def keep(room: Newsroom, blobs: list[media_store.Blob], created_by: int | None = None) -> None:
+    """Store renditions, in the bucket or the database; an upload already stored is left as it is."""
+    uploads: dict[str, list[media_store.Blob]] = {}
+    for blob in blobs:
+        uploads.setdefault(blob.upload_id, []).append(blob)
+    if room.bucket is not None:
+        for same in uploads.values():
+            same = sorted(same, key=_written_order)
+            if not room.bucket.has(same[-1].name):  # the last one written stands for the whole upload
+                room.bucket.put_blobs(same)
+        return
 
     def work(conn) -> None:
-        if not media_store.has_upload(conn, photo.upload_id):
-            media_store.insert_blobs(conn, photo.blobs, actor.id, datetime.now(UTC))
+        fresh = [b for upload_id, same in uploads.items() if not media_store.has_upload(conn, upload_id) for b in same]
+        media_store.insert_blobs(conn, fresh, created_by, datetime.now(UTC))
 
     try:
         run_write(room.engine, work)
     except IntegrityError:
         pass  # the same file, uploaded at the same moment by another request, is stored already
-    return media_item(photo.upload_id, photo.width, photo.height, photo.widths)
+
+
+def _written_order(blob: media_store.Blob) -> tuple[int, bool]:
+    """Narrowest first, the widest JPEG (the media item's own URL) last."""
+    return blob.width, blob.name.endswith(".jpg")
+
+
+def rendition(room: Newsroom, name: str) -> media_store.Blob | None:
+    """One stored rendition by name, from wherever this site keeps them."""
+    if room.bucket is not None:
+        return room.bucket.get_blob(name)
+    return run_read(room.engine, lambda conn: media_store.get_blob(conn, name))
+
+
+def renditions_of(room: Newsroom, upload_ids: list[str]) -> list[media_store.Blob]:
+    """Every stored rendition of these uploads."""
+    if room.bucket is not None:
+        return room.bucket.blobs_of(upload_ids)
+    return run_read(room.engine, lambda conn: media_store.blobs_of(conn, upload_ids))

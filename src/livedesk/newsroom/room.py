@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from livedesk.broker import Broker, make_broker
 from livedesk.config import Settings
 from livedesk.newsroom.developments import Developments
+from livedesk.store.bucket import Bucket
 from livedesk.store.db import make_engine
 
 
@@ -24,9 +25,11 @@ class Newsroom:
     engine: Engine
     broker: Broker
     developments: Developments = field(init=False)
+    bucket: Bucket | None = field(init=False)  # where photos' renditions go, if not the database
 
     def __post_init__(self) -> None:
         self.developments = Developments(self.engine, self.broker, semantic=self.settings.semantic == "auto")
+        self.bucket = photo_bucket(self.settings)
 
     @classmethod
     def open(cls, settings: Settings, broker: Broker | None = None) -> Newsroom:
@@ -37,3 +40,13 @@ class Newsroom:
         """Finish aligning what is queued, then let go of the database."""
         self.developments.close()
         self.engine.dispose()
+
+
+def photo_bucket(settings: Settings) -> Bucket | None:
+    """The S3-compatible bucket the settings name for photos, or None: they go to the database."""
+    if not settings.media_s3_url:
+        return None
+    secret = settings.media_s3_secret_key
+    return Bucket(settings.media_s3_url, settings.media_s3_bucket, region=settings.media_s3_region,
+                  prefix=settings.media_s3_prefix, access_key=settings.media_s3_access_key,
+                  secret_key=secret.get_secret_value() if secret else None)

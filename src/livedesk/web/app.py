@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livedesk.config import Settings, get_settings
+from livedesk.errors import Unavailable
 from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, publish, websub_follow, websub_hub
 from livedesk.newsroom.follow import default_node_id
 from livedesk.newsroom.photos import TooLarge
@@ -145,6 +146,14 @@ def _plain_error(status: int):
 def _add_error_handlers(app: FastAPI) -> None:
     for error, status in ((TooLarge, 413), (NotFound, 404), (Invalid, 422), (BadCursor, 400), (Forbidden, 403)):
         app.add_exception_handler(error, _plain_error(status))
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable):
+        log.warning("unavailable: %s", exc)
+        if _wants_page(request):
+            return render.error_page(request, 503, "This cannot be shown just now. Try again shortly.")
+        return JSONResponse({"error": f"{exc}; nothing was stored; try again shortly"}, status_code=503,
+                            headers={"Retry-After": "5"})
 
     @app.exception_handler(Stale)
     async def stale(_r: Request, exc: Stale):
