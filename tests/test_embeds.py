@@ -123,7 +123,9 @@ def test_a_reader_loads_nothing_from_the_provider_until_clicking(live_server, li
 
     context = browser.new_context()
     try:
+        requested: list[str] = []
         elsewhere: list[str] = []
+        context.on("request", lambda request: requested.append(request.url))
         context.route(lambda url: not url.startswith(live_server.url),
                       lambda route: (elsewhere.append(route.request.url),
                                      route.fulfill(status=200, content_type="text/html", body="<p>provider</p>")))
@@ -133,14 +135,55 @@ def test_a_reader_loads_nothing_from_the_provider_until_clicking(live_server, li
         cards = page.locator(f"#post-{post.json()['id']} .video-card")
         assert cards.count() == 3
         assert elsewhere == []  # cards, text and thumbnails are all this site's
+        assert all(url.startswith(live_server.url) for url in requested) and not any("/embed/player/" in u for u in requested)
         csp = page.evaluate("() => fetch(location.href).then(r => r.headers.get('content-security-policy'))")
-        assert "youtube" not in csp and "twitter" not in csp
+        assert "youtube" not in csp and "twitter" not in csp and "frame-src" not in csp  # frames: this site's alone
 
-        with page.expect_navigation():
+        # the YouTube card plays here: this site's player page, then YouTube's no-cookie player in it
+        youtube = cards.nth(0)
+        assert youtube.locator("a.card-play").count() == 1 and cards.nth(2).locator("a.card-play").count() == 0  # Mastodon: link only
+        seen = len(requested)
+        with page.expect_request(lambda request: "youtube-nocookie" in request.url):
+            youtube.locator("a.card-play").click()
+        frame = youtube.locator("iframe.card-player")
+        expect(frame).to_be_visible()
+        assert frame.get_attribute("src").startswith("/embed/player/youtube?url=")
+        assert page.url == f"{live_server.url}/e/{slug}"  # the reader stays on the page
+        assert [u for u in requested[seen:] if not u.startswith(live_server.url)] == ["https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"]
+        assert elsewhere == ["https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"]
+        assert any(u.startswith(f"{live_server.url}/embed/player/youtube?url=") for u in requested[seen:])
+        assert youtube.locator(".card-thumb").count() == 0
+
+        seen = len(requested)  # the X post is shown in X's own frame, on its click alone
+        with page.expect_request(lambda request: "platform.twitter.com" in request.url):
+            cards.nth(1).locator("a.card-play").click()
+        expect(cards.nth(1).locator("iframe.card-player-post")).to_be_visible()
+        assert [u for u in requested[seen:] if not u.startswith(live_server.url)] == [
+            "https://platform.twitter.com/embed/Tweet.html?id=1790000000000000000&dnt=true"]
+
+        with page.expect_navigation():  # a card still links out to the video itself
             cards.locator("a:has-text('Watch the video')").first.click()
-        assert elsewhere == ["https://www.youtube.com/watch?v=dQw4w9WgXcQ"]
+        assert elsewhere[-1] == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
     finally:
         context.close()
+
+
+def test_the_player_page_lets_in_its_provider_alone(server):
+    answer = server.get("/embed/player/vimeo", params={"url": "https://vimeo.com/76979871"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    csp = answer.headers["content-security-policy"]
+    assert "frame-src https://player.vimeo.com;" in csp and "default-src 'none'" in csp and "script-src" not in csp
+    assert len(answer.headers.get_list("content-security-policy")) == 1 and "x-frame-options" not in answer.headers
+    assert 'src="https://player.vimeo.com/video/76979871?autoplay=1&amp;dnt=1"' in answer.text
+    page_csp = server.get("/").headers["content-security-policy"]
+    assert "vimeo" not in page_csp  # the reader's pages keep theirs
+    for provider, url in [("youtube", "https://vimeo.com/76979871"),  # not the link's provider
+                          ("mastodon", "https://mastodon.example.org/@ferrynews/112233445566"),  # any server: no player
+                          ("youtube", "https://www.youtube.com/watch?v=%22%3E%3Cscript%3E"),
+                          ("youtube", "javascript:alert(1)"), ("x", "https://evil.example/x/status/1")]:
+        refused = server.get(f"/embed/player/{provider}", params={"url": url})
+        assert refused.status_code == 404, (provider, url)
+    assert server.get("/embed/player/youtube").status_code == 422
 
 
 def test_the_desk_makes_a_card_from_a_pasted_link(live_server, browser: Browser):
@@ -168,3 +211,26 @@ def test_the_desk_makes_a_card_from_a_pasted_link(live_server, browser: Browser)
         expect(page.locator("[role=alert], .error").first).to_contain_text("http(s) address")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("url", "player"), [
+    ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"),
+    ("https://youtu.be/dQw4w9WgXcQ", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"),
+    ("https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871?autoplay=1&dnt=1"),
+    ("https://x.com/harbourdesk/status/1790000000000000000", "https://platform.twitter.com/embed/Tweet.html?id=1790000000000000000&dnt=true"),
+    ("https://www.instagram.com/p/C7abcDEF123/", "https://www.instagram.com/p/C7abcDEF123/embed/"),
+    ("https://www.tiktok.com/@quaywatch/video/7350000000000000000", "https://www.tiktok.com/embed/v2/7350000000000000000"),
+    ("https://www.facebook.com/harbourdesk/videos/123456789",
+     "https://www.facebook.com/plugins/video.php?href=https%3A%2F%2Fwww.facebook.com%2Fharbourdesk%2Fvideos%2F123456789"),
+    ("https://bsky.app/profile/did:plc:abcdefghijklmnopqrstuvwx/post/3kabc2defghij",
+     "https://embed.bsky.app/embed/did:plc:abcdefghijklmnopqrstuvwx/app.bsky.feed.post/3kabc2defghij"),
+    ("https://bsky.app/profile/harbour.example.org/post/3kabc2def", None),  # a handle: the embed needs the DID
+    ("https://mastodon.example.org/@ferrynews/112233445566", None),  # anyone's server: the link leads out
+    ("https://www.youtube.com/watch?v=%22%3E%3Cscript%3E", None),
+    ("https://evil.example/watch?v=dQw4w9WgXcQ", None),
+])
+def test_a_player_is_the_providers_own_frame_made_from_the_links_ids(url, player):
+    from livedesk.ingest.embeds import player_frame
+
+    found = player_frame(url)
+    assert (found[1] if found else None) == player

@@ -85,7 +85,9 @@ def test_an_outlets_embedded_post_shows_as_a_link_to_it(tmp_path):
     room.close()
     with TestClient(create_app(settings)) as client:
         card = lxml_html.fromstring(client.get(f"/e/{slug}").text).xpath(f"//li[@id='post-{post['id']}']")[0]
-        link = card.xpath(".//figure//a")[0]
+        link = card.xpath(".//figure/figcaption/a")[0]
         assert (link.text_content(), link.get("href")) == ("View the post on X", tweet["url"])
+        play = card.xpath(".//figure/a[@data-player]")[0]  # or shown here, by this site's player, on a click
+        assert play.get("href").startswith("/embed/player/x?url=https%3A%2F%2Ftwitter.com%2Fskywatch%2F")
         assert card.xpath(".//figure/blockquote")[0].text_content() == "First glimpse from the harbour wall!"
         assert not card.xpath(".//img")  # another site's post is not a picture

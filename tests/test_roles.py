@@ -298,3 +298,51 @@ def test_websub_protocol_routes_answer_every_caller_alike(server, tokens, setup,
         verify = client.get(f"/websub/callback/{unique('nobody')}", params={"hub.mode": "subscribe", "hub.topic": "t"})
     assert (hub.status_code, push.status_code, verify.status_code) == (422, 410, 404)
     assert "private" in hub.json()["error"]
+
+
+# ---- the desk issue's routes: in OpenAPI, and who may call them ---------------------------------
+
+DESK_ISSUE_ROUTES = {
+    "/api/media": {"post"}, "/media/{name}": {"get"}, "/api/embeds": {"post"}, "/embed/player/{provider}": {"get"},
+    "/api/events/{slug}/readers": {"get"}, "/desk/e/{slug}/presence": {"post"}, "/desk/e/{slug}/presence/stream": {"get"},
+    "/websub": {"post"}, "/websub/callback/{token}": {"get", "post"}, "/api/websub/subscriptions": {"get"},
+}
+
+
+def test_the_desk_routes_are_in_openapi(server):
+    paths = server.get("/openapi.json").json()["paths"]
+    for path, methods in DESK_ISSUE_ROUTES.items():
+        assert path in paths and methods <= set(paths[path]), path
+        for method in methods:
+            assert paths[path][method].get("summary"), (path, method)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_desk_presence_is_for_desk_roles_with_the_csrf_header(server, tokens, setup, who: str):
+    slug = make_target(server, tokens, setup, "event").slug
+    token = tokens[who] if who in ROLES else tokens["editor"] if who == "cookie-without-csrf" else None
+    with server.client(follow_redirects=False) as client:
+        headers = {}
+        if token:
+            client.cookies.set("livedesk_session", token)
+            page = client.get("/desk")
+            if who != "cookie-without-csrf" and 'name="csrf-token" content="' in page.text:
+                headers["X-CSRF-Token"] = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        told = client.post(f"/desk/e/{slug}/presence", json={"state": "online"}, headers=headers)
+    expected = {"admin": 200, "editor": 200, "contributor": 200, "reader": 403, "cookie-without-csrf": 403}
+    if who == "anonymous":
+        assert told.status_code in (303, 401) and told.status_code != 200  # sent to sign in
+    else:
+        assert told.status_code == expected[who], told.text
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_photos_and_players_are_public_reads_alike_for_every_caller(server, tokens, setup, who: str):
+    item = setup.post("/api/media", files=small_png()).json()
+    headers = {"Authorization": f"Bearer {tokens[who]}"} if who in ROLES else {}
+    cookies = {"livedesk_session": tokens["editor"]} if who == "cookie-without-csrf" else {}
+    with server.client(headers=headers, cookies=cookies) as client:
+        photo = client.get(item["url"])
+        player = client.get("/embed/player/youtube", params={"url": "https://youtu.be/dQw4w9WgXcQ"})
+    assert (photo.status_code, player.status_code) == (200, 200)
+    assert "frame-src https://www.youtube-nocookie.com;" in player.headers["content-security-policy"]

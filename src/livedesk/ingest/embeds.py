@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import lxml.etree
 import lxml.html
@@ -182,3 +182,53 @@ def card_with_oembed(card: dict[str, Any], answer: Any) -> dict[str, Any]:
     if isinstance(thumbnail, str) and thumbnail.startswith(("https://", "http://")) and len(thumbnail) < 2000:
         filled["thumbnail_source"] = thumbnail
     return filled
+
+
+# ---- players: what a card shows in the page once the reader clicks ------------------------
+
+_YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+_YOUTUBE_PATH = re.compile(r"^/(?:shorts|embed|live|v)/([A-Za-z0-9_-]{11})/?$")
+_FACEBOOK_PATH = re.compile(r"^/[A-Za-z0-9.]{1,80}/(posts|videos)/[A-Za-z0-9]{1,40}/?$")
+# provider: (its links' path, with the ids its player needs; the player's address; "video" or "post")
+_PLAYERS = {
+    "Vimeo": (re.compile(r"^/(?:video/)?(\d{1,12})/?$"), "https://player.vimeo.com/video/{0}?autoplay=1&dnt=1", "video"),
+    "Dailymotion": (re.compile(r"^/video/(x[a-z0-9]{2,12})(?:_[^/]*)?/?$"),
+                    "https://www.dailymotion.com/embed/video/{0}?autoplay=1", "video"),
+    "TikTok": (re.compile(r"^/@[A-Za-z0-9_.]{1,30}/video/(\d{1,20})/?$"), "https://www.tiktok.com/embed/v2/{0}", "post"),
+    "X": (re.compile(r"^/[A-Za-z0-9_]{1,15}/status/(\d{1,20})/?$"),
+          "https://platform.twitter.com/embed/Tweet.html?id={0}&dnt=true", "post"),
+    "Instagram": (re.compile(r"^/(?:[A-Za-z0-9_.]{1,30}/)?(p|reel)/([A-Za-z0-9_-]{5,40})/?$"),
+                  "https://www.instagram.com/{0}/{1}/embed/", "post"),
+    # Bluesky's embed names the author's DID: a link with a handle only leads out
+    "Bluesky": (re.compile(r"^/profile/(did:plc:[a-z2-7]{24})/post/([a-z2-7]{10,16})/?$"),
+                "https://embed.bsky.app/embed/{0}/app.bsky.feed.post/{1}", "post"),
+}
+
+
+def player_frame(url: str) -> tuple[str, str, str] | None:
+    """(the provider, its player's address, "video" or "post") for a link to a video or post that
+    plays in a frame of the provider's own, or None where the link only leads out (Mastodon's
+    servers are anyone's). Only the providers' fixed player hosts are named here, with ids taken
+    out of the link, never the link itself: a player shows that provider's post or video and
+    nothing else. YouTube's is its no-cookie host."""
+    found = card_provider(url)
+    if found is None and _platform(url) == ("video", "Dailymotion"):
+        found = ("video", "Dailymotion")
+    if found is None:
+        return None
+    name, parts = found[1], urlsplit(url)
+    if name == "YouTube":
+        match = _YOUTUBE_PATH.match(parts.path)
+        video = match.group(1) if match else parts.path.strip("/") if _host(url) == "youtu.be" else (
+            parse_qs(parts.query).get("v") or [""])[0]
+        return (name, f"https://www.youtube-nocookie.com/embed/{video}?autoplay=1", "video") if _YOUTUBE_ID.match(video) else None
+    if name == "Facebook":
+        match = _FACEBOOK_PATH.match(parts.path)
+        plugin = "video" if match and match.group(1) == "videos" else "post"
+        canonical = quote(f"https://www.facebook.com{parts.path}", safe="")
+        return (name, f"https://www.facebook.com/plugins/{plugin}.php?href={canonical}", plugin) if match else None
+    if name in _PLAYERS:
+        pattern, address, shape = _PLAYERS[name]
+        match = pattern.match(parts.path)
+        return (name, address.format(*match.groups()), shape) if match else None
+    return None

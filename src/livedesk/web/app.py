@@ -25,7 +25,7 @@ from livedesk.newsroom.follow import default_node_id
 from livedesk.newsroom.photos import TooLarge
 from livedesk.newsroom.room import Newsroom
 from livedesk.store.posts import BadCursor
-from livedesk.web import api, compare, currency, desk, feeds, pages, presence, render, search, websub
+from livedesk.web import api, compare, currency, desk, feeds, pages, player, presence, render, search, websub
 from livedesk.web.auth import Unauthorized
 from livedesk.web.middleware import BodyLimitMiddleware, CachedPages, SecurityHeaders, StreamRequests
 from livedesk.web.responses import post_etag
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, background: Sequence[Job] = 
     app.include_router(presence.router)
     app.include_router(compare.router)
     app.include_router(feeds.router)
+    app.include_router(player.router)
     app.include_router(pages.router)
     app.include_router(search.router)
     app.include_router(currency.router)

@@ -19,6 +19,7 @@ from livedesk.newsroom import Invalid
 from livedesk.newsroom.photos import MAX_UPLOAD_BYTES
 from livedesk.web.deps import over_https
 from livedesk.web.page_cache import page_key, send_page
+from livedesk.web.player import PREFIX as PLAYER_PREFIX
 from livedesk.web.render import CRITICAL_CSS
 
 MAX_REQUEST_BYTES = 1_000_000
@@ -95,8 +96,14 @@ _SECURITY = {(https, embed): tuple(_COMMON + (_HSTS if https else []) + (_EMBED 
              for https in (False, True) for embed in (False, True)}
 
 
+_PLAYER = {https: tuple(_COMMON + (_HSTS if https else [])) for https in (False, True)}
+
+
 def security_headers(path: str, https: bool = False) -> list[tuple[bytes, bytes]]:
-    """Every response's security headers; HSTS only where the browser came over HTTPS."""
+    """Every response's security headers; HSTS only where the browser came over HTTPS. A card's
+    player (web/player.py) sends the one CSP that lets its provider's frame in, on itself alone."""
+    if path.startswith(PLAYER_PREFIX):
+        return list(_PLAYER[https])
     return list(_SECURITY[https, path.startswith("/embed/")])
 
 

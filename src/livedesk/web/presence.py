@@ -26,7 +26,7 @@ from livedesk.web.deps import engine_of, event_or_404, newsroom_of
 from livedesk.web.desk import DeskProblem, signed_in
 from livedesk.web.schemas import Strict
 
-router = APIRouter(prefix="/desk", include_in_schema=False)
+router = APIRouter(prefix="/desk", tags=["desk"])  # the desk's own calls, with its session cookie and CSRF header
 
 PRESENCE_TTL_S = 15.0  # a desk page that stops saying what it does drops off after this
 STREAM_TICK_S = 1.0
@@ -91,7 +91,12 @@ def board_of(request: Request) -> Board:
     return board
 
 
-@router.post("/e/{slug}/presence")
+@router.post(
+    "/e/{slug}/presence", summary="Say what this desk user is doing on an event: online, writing, editing a post",
+    description="For the desk's pages: needs a desk session (admin, editor or contributor) and the X-CSRF-Token "
+                "header. The answer is the event's editors now and its readers open now.",
+    responses={403: {"description": "no valid X-CSRF-Token, or a role without the desk"}, 404: {"description": "no such event"}},
+)
 def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depends(signed_in)) -> JSONResponse:
     """A desk page says what its user is doing (needs the X-CSRF-Token header)."""
     if not csrf_valid(request, desk.token, request.headers.get("x-csrf-token")):
@@ -103,7 +108,11 @@ def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depend
     return JSONResponse(snapshot(request, event_id), headers={"Cache-Control": "no-store"})
 
 
-@router.get("/e/{slug}/presence/stream")
+@router.get(
+    "/e/{slug}/presence/stream", summary="Who is on an event's desk and its readers now, as Server-Sent Events",
+    description="For the desk's pages, with a desk session: a `presence` event at each change.",
+    responses={200: {"content": {"text/event-stream": {}}}, 403: {"description": "a role without the desk"}},
+)
 async def stream(request: Request, slug: str, desk: Session = Depends(signed_in)) -> StreamingResponse:
     """Server-Sent Events: a `presence` event whenever who is here, the readers' count, or (for
     editors) the number of posts waiting for approval changes."""

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from livedesk.markup import html_to_text, strip_markup
 from livedesk.web.deps import over_https
+from livedesk.web.player import player_path, player_shape
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -107,7 +108,8 @@ def query(params: dict[str, Any], **changes: Any) -> str:
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), trim_blocks=True,
                   lstrip_blocks=True)
 env.globals.update(critical_css=Markup(CRITICAL_CSS), static_url=static_url, query=query)
-env.filters.update(clock=clock, day=day, stamp=stamp, duration=duration, playable=playable, title=post_title,
+env.filters.update(clock=clock, day=day, stamp=stamp, duration=duration, playable=playable, player=player_path,
+                   player_shape=player_shape, title=post_title,
                    script_json=script_json)
 
 

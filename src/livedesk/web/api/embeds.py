@@ -23,7 +23,8 @@ class EmbedIn(Strict):
     "/embeds", summary="A card for a link to a post or video elsewhere",
     description="YouTube, Vimeo, X, Instagram, TikTok, Bluesky, Mastodon or Facebook. The answer is the media "
                 "item to put in a post's `media`: provider, author, title or text, and a thumbnail copied to "
-                "this site. Readers load nothing from the provider until they follow the card's link.",
+                "this site. Readers load nothing from the provider until they click: then the card plays in a "
+                "frame of GET /embed/player/{provider} (for providers with a player), or they follow its link.",
     responses={422: {"description": "not a link to a post or video of those providers"}},
 )
 async def make_card(request: Request, body: EmbedIn, actor: Actor = Depends(required_actor)) -> dict:

@@ -129,6 +129,25 @@
   });
   window.addEventListener("hashchange", showLinkedPost);
 
+  // a card's "Play here": the card's picture gives way to this site's player page, which alone
+  // lets the provider's player in (nothing of the provider's loads before this click)
+  document.addEventListener("click", function (e) {
+    var play = e.target.closest && e.target.closest("a[data-player]");
+    if (!play || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    var card = play.closest("figure");
+    var frame = document.createElement("iframe");
+    frame.src = play.getAttribute("href");
+    frame.className = "card-player card-player-" + (play.getAttribute("data-player") === "post" ? "post" : "video");
+    frame.title = play.getAttribute("data-title") || "Player";
+    frame.setAttribute("allow", "autoplay; encrypted-media; fullscreen; picture-in-picture");
+    frame.setAttribute("allowfullscreen", "");
+    var thumb = card && card.querySelector(".card-thumb");
+    if (thumb) thumb.remove();
+    play.replaceWith(frame);
+    frame.focus();
+  });
+
   // a link to a post that is not on this page (an older one): fetch it and show it on top
   function showLinkedPost() {
     var id = location.hash.slice(1);
