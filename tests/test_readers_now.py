@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 
-from conftest import SSEReader, unique, wait_until
+from playwright.sync_api import Browser, expect
+
+from conftest import PASSWORD, SSEReader, make_user, unique, wait_until
+from test_desk import log_in
 
 
 def readers(site, slug: str) -> int:
@@ -40,3 +43,31 @@ def test_the_reader_count_moves_as_readers_come_and_go(live_server, live_editor,
 def test_an_unknown_event_has_no_reader_count(server):
     missing = server.get("/api/events/no-such-event/readers")
     assert missing.status_code == 404 and missing.json()["error"]
+
+
+def test_the_desk_shows_the_reader_count_moving_as_reader_pages_open_and_close(live_server, live_editor, browser: Browser):
+    """In Chromium: an editor's desk page, and readers opening the event's page in browsers of their own."""
+    slug = unique("readers")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Harbour fog"}).status_code == 201
+    desk_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    readers_contexts = []
+    try:
+        desk = desk_context.new_page()
+        log_in(desk, live_server, make_user(live_server, "editor"), PASSWORD)
+        desk.goto(f"{live_server.url}/desk/e/{slug}")
+        count = desk.locator("#readers-now")
+        expect(count).to_have_text("0 readers on the page now", timeout=20000)
+        for n in (1, 2):
+            context = browser.new_context()
+            readers_contexts.append(context)
+            context.new_page().goto(f"{live_server.url}/e/{slug}")
+            expect(count).to_have_text(f"{n} reader{'s' if n > 1 else ''} on the page now", timeout=20000)
+        assert live_editor.post(f"/api/events/{slug}/posts", json={"body": "Fog lifts at the mouth."}).status_code == 201
+        readers_contexts.pop().close()  # a reader leaves
+        expect(count).to_have_text("1 reader on the page now", timeout=20000)
+        readers_contexts.pop().close()
+        expect(count).to_have_text("0 readers on the page now", timeout=20000)
+    finally:
+        for context in readers_contexts:
+            context.close()
+        desk_context.close()
