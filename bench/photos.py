@@ -3,8 +3,10 @@ and the renditions' bytes against the original's.
 
 Starts a real `livedesk serve` on a fresh SQLite database, uploads a camera-like JPEG (4000×3000,
 smooth light with grain, EXIF orientation and GPS), publishes a post with it and times each step
-over --repeat (3) photos; then fetches every rendition and prints its size.
-Run: python bench/photos.py [--repeat N]
+over --repeat (3) photos; then fetches every rendition and prints its size. With --bucket, the
+renditions go to an S3-compatible bucket instead of the database: moto's S3 server, started on
+loopback (the `test` extra installs it), stands in for the bucket.
+Run: python bench/photos.py [--repeat N] [--bucket]
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,9 +53,11 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--bucket", action="store_true", help="renditions in an S3-compatible bucket (moto's server)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "LIVEDESK_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "LIVEDESK_POLL_SOURCES": "false"}
+    with tempfile.TemporaryDirectory() as tmp, s3_bucket(args.bucket) as bucket_env:
+        env = {**os.environ, "LIVEDESK_DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.db'}", "LIVEDESK_POLL_SOURCES": "false",
+               **bucket_env}
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "livedesk", "serve", "--port", str(port)], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -59,23 +65,46 @@ def main() -> None:
             wait_for(f"http://127.0.0.1:{port}")
             token = subprocess.run([sys.executable, "-m", "livedesk", "token", "create", "--user", "bench", "--role", "editor"],
                                    env=env, capture_output=True, text=True, check=True).stdout.strip().split()[-1]
-            run(f"http://127.0.0.1:{port}", token, args.repeat)
+            run(f"http://127.0.0.1:{port}", token, args.repeat, "an S3 bucket (moto's server)" if args.bucket else "the database")
         finally:
             server.terminate()
             server.wait(15)
 
 
-def wait_for(base: str) -> None:
+@contextmanager
+def s3_bucket(wanted: bool) -> Iterator[dict[str, str]]:
+    """The settings of a fresh bucket on moto's S3 server, run for the bench; none if not wanted."""
+    if not wanted:
+        yield {}
+        return
+    import boto3
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(url, "/")
+        boto3.client("s3", endpoint_url=url, region_name="us-east-1", aws_access_key_id="bench",
+                     aws_secret_access_key="bench").create_bucket(Bucket="photos")
+        yield {"LIVEDESK_MEDIA_S3_URL": url, "LIVEDESK_MEDIA_S3_BUCKET": "photos",
+               "LIVEDESK_MEDIA_S3_ACCESS_KEY": "bench", "LIVEDESK_MEDIA_S3_SECRET_KEY": "bench"}
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+def wait_for(base: str, path: str = "/api/events") -> None:
     for _ in range(600):
         try:
-            httpx.get(base + "/api/events", timeout=1)
+            httpx.get(base + path, timeout=1)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
     raise SystemExit("the server did not start")
 
 
-def run(base: str, token: str, repeat: int) -> None:
+def run(base: str, token: str, repeat: int, store: str) -> None:
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
         client.post("/api/events", json={"slug": "bench-photos", "title": "Photo bench"}).raise_for_status()
         uploads, publishes = [], []
@@ -90,7 +119,7 @@ def run(base: str, token: str, repeat: int) -> None:
             published = time.perf_counter()
             uploads.append(uploaded - start)
             publishes.append(published - start)
-        print(f"12-megapixel photo ({len(original):,} bytes): upload {min(uploads):.2f} s, "
+        print(f"12-megapixel photo ({len(original):,} bytes), renditions in {store}: upload {min(uploads):.2f} s, "
               f"upload to published {min(publishes):.2f} s (best of {repeat}; median {sorted(publishes)[len(publishes) // 2]:.2f} s)")
         total = 0
         for width in item["widths"]:
@@ -99,6 +128,7 @@ def run(base: str, token: str, repeat: int) -> None:
                 total += size
                 print(f"  {width:>5} px {ext:<4} {size:>9,} bytes  {100 * size / len(original):5.1f} % of the original")
         print(f"  all six renditions {total:,} bytes, {100 * total / len(original):.1f} % of the original")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
