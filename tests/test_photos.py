@@ -128,6 +128,9 @@ def test_an_uploaded_photo_needs_alt_text_and_reaches_page_feeds_and_json_ld(ser
     post = editor.post(url, json={"body": "Boats at the quay.", "media": [forged]})
     assert post.status_code == 201
     assert post.json()["media"][0]["url"] == item["url"]  # the URL is the upload's own, not the one sent
+    made_up = {**item, "upload": "0" * 24, "alt": "Boats"}  # an id no upload gave
+    missing = editor.post(url, json={"body": "Boats at the quay.", "media": [made_up]})
+    assert missing.status_code == 422 and "no uploaded photo" in missing.json()["error"]
     first = editor.post(url, json={"body": "Later.", "headline": unique("h")}).json()
     assert first["id"]
 

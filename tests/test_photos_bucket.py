@@ -4,6 +4,7 @@ fails part-way leaving nothing behind and a clear 503."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 import threading
@@ -171,6 +172,11 @@ def test_a_bucket_that_fails_leaves_nothing_half_written_and_answers_503(tmp_pat
                 assert failed.status_code == 503 and failed.headers["retry-after"]
                 assert "photo bucket" in failed.json()["error"] and "nothing was stored" in failed.json()["error"]
                 assert keys(s3, bucket) == []
+                # a post naming the photo anyway (its id is its content's hash) is refused: no post points to nothing
+                guessed = {"kind": "image", "upload": hashlib.blake2b(photo, digest_size=12).hexdigest(), "width": 1600,
+                           "height": 1067, "widths": [480, 960, 1600], "alt": "Spray over the wall"}
+                orphan = editor.post(f"/api/events/{slug}/posts", json={"body": "Spray.", "media": [guessed]})
+                assert orphan.status_code == 422 and "upload it again" in orphan.json()["error"]
 
                 FlakyS3.refuse, FlakyS3.down = "", True
                 down = upload(editor, photo)
@@ -199,3 +205,31 @@ def test_a_bucket_setting_without_its_bucket_or_with_another_scheme_is_refused()
     with pytest.raises(ValidationError, match="not an http"):
         Settings(media_s3_url="ftp://s3.example.org", media_s3_bucket="photos")
     assert Settings().media_s3_url is None  # the database, unless a bucket is named
+
+
+def test_an_event_moves_with_its_photos_from_one_bucket_to_another(tmp_path: Path, s3: str):
+    import zipfile
+
+    from conftest import run_cli
+    from test_photos import event_with_photo
+
+    here_bucket, there_bucket = new_bucket(s3), new_bucket(s3)
+    here = App(server_env(tmp_path, LIVEDESK_POLL_SOURCES="false", **bucket_env(s3, here_bucket))).start()
+    there_env = server_env(tmp_path, LIVEDESK_POLL_SOURCES="false", LIVEDESK_BROKER_URL="memory://",
+                           LIVEDESK_DATABASE_URL=f"sqlite:///{tmp_path / 'there.db'}", **bucket_env(s3, there_bucket))
+    try:
+        slug, item = event_with_photo(here, "Ferry photos", 1000, 700)
+        archive = tmp_path / "photos.zip"
+        run_cli("event", "export", slug, str(archive), env=here.env)
+        assert f"media/{item['upload']}-960.webp" in zipfile.ZipFile(archive).namelist()
+        run_cli("db", "upgrade", env=there_env)
+        run_cli("event", "import", str(archive), env=there_env)
+        assert keys(s3, there_bucket) == keys(s3, here_bucket)
+        there = App(there_env).start()
+        try:
+            name = f"/media/{item['upload']}-960.webp"
+            assert there.get(name).content == here.get(name).content
+        finally:
+            there.stop()
+    finally:
+        here.stop()

@@ -136,6 +136,21 @@ def keep(room: Newsroom, blobs: list[media_store.Blob], created_by: int | None =
         pass  # the same file, uploaded at the same moment by another request, is stored already
 
 
+def check_stored(room: Newsroom, media: list[dict]) -> None:
+    """A post names only photos stored here: `Invalid` for an upload that is not (one whose upload
+    failed, or an id made up), so that no post goes out pointing to a photo nobody can load."""
+    for item in media:
+        if not item.get("upload"):
+            continue
+        upload_id, widest = str(item["upload"]), max(item["widths"])
+        if room.bucket is not None:
+            stored = room.bucket.has(f"{upload_id}-{widest}.jpg")
+        else:
+            stored = run_read(room.engine, lambda conn: media_store.has_upload(conn, upload_id))
+        if not stored:
+            raise Invalid(f"no uploaded photo {upload_id}: upload it again (POST /api/media)")
+
+
 def _written_order(blob: media_store.Blob) -> tuple[int, bool]:
     """Narrowest first, the widest JPEG (the media item's own URL) last."""
     return blob.width, blob.name.endswith(".jpg")

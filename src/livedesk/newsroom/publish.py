@@ -241,6 +241,7 @@ def create_post(
         raise Invalid("published_at needs a time zone, e.g. 2026-05-14T09:30:00Z")
     status = _initial_status(data.get("status"), actor, when)
     check_alt_text(values.get("media", []), status)
+    photos.check_stored(room, values.get("media", []))
     scope = f"{actor.id}:create-post:{slug}"
     announced: list[int] = []
 
@@ -385,6 +386,7 @@ def edit_post(
         if data["published_at"].tzinfo is None:
             raise Invalid("published_at needs a time zone")
         values["published_at"] = data["published_at"]
+    photos.check_stored(room, values.get("media") or [])
     announced: list[int] = []
 
     def work(conn: Connection) -> dict:
