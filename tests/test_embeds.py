@@ -234,3 +234,18 @@ def test_a_player_is_the_providers_own_frame_made_from_the_links_ids(url, player
 
     found = player_frame(url)
     assert (found[1] if found else None) == player
+
+
+def test_cards_with_their_play_links_and_the_player_page_are_valid_html(server, editor, tmp_path):
+    from test_pages_standards import vnu_errors
+
+    slug = unique("cards")
+    assert editor.post("/api/events", json={"slug": slug, "title": "Storm posts"}).status_code == 201
+    media = [editor.post("/api/embeds", json={"url": url}).json() for url, *_ in LINKS]
+    assert editor.post(f"/api/events/{slug}/posts", json={"body": "What people post.", "media": media}).status_code == 201
+    page = server.get(f"/e/{slug}").text
+    assert page.count('class="card-play"') == 8  # all but Bluesky by handle and Mastodon
+    files = {"event.html": page, "player.html": server.get("/embed/player/youtube", params={"url": LINKS[0][0]}).text}
+    for name, html in files.items():
+        (tmp_path / name).write_text(html)
+    assert vnu_errors([tmp_path / name for name in files]) == {name: [] for name in files}
