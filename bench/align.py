@@ -39,9 +39,19 @@ def _word(rng: random.Random, parts: int) -> str:
     return "".join(rng.choice(SYLLABLES.split()) for _ in range(parts))
 
 
+# Every fourth outlet writes in German: its posts share names, figures and the invented words with
+# the others but not the connecting words, so pairs across the two languages are the ones the
+# sentence model is asked about.
+CONNECTING = {
+    "en": ("said", "with", "and the", "people homes tonnes metres"),
+    "de": ("sagte", "mit", "und die", "Menschen Wohnungen Tonnen Meter"),
+}
+
+
 def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tuple[list[AlignPost], dict[str, int]]:
     """One long event: developments with their own rare words, names, figures and quotes,
-    reported by a random subset of outlets with a lag; a fifth of the outlets give no times."""
+    reported by a random subset of outlets with a lag, a quarter of them in German; a fifth of
+    the outlets give no times."""
     rng = random.Random(seed)
     general = sorted({_word(rng, rng.randint(2, 4)) for _ in range(6000)})
     people = [f"{_word(rng, 2).title()} {_word(rng, 3).title()}" for _ in range(12)]
@@ -53,7 +63,7 @@ def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tup
             "time": START + span * d,
             "facts": [_word(rng, 3) for _ in range(6)],
             "who": rng.choice(people),
-            "figure": f"{rng.randint(11, 9000)} {rng.choice(['people', 'homes', 'tonnes', 'metres'])}",
+            "figure": (rng.randint(11, 9000), rng.randrange(4)),
             "quote": [rng.choice(general) for _ in range(8)],
         })
     posts: list[AlignPost] = []
@@ -61,6 +71,7 @@ def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tup
     for o in range(n_outlets):
         outlet = f"Outlet {o:02d}"
         timed = o % 5 != 4
+        said, with_, and_the, units = CONNECTING["de" if o % 4 == 3 else "en"]
         chosen = sorted(rng.sample(range(n_devs), posts_per_outlet))
         page = []
         for d in chosen:
@@ -70,9 +81,10 @@ def synthetic_event(n_outlets: int, posts_per_outlet: int, seed: int = 1) -> tup
             filler = rng.sample(general, 12)
             words = facts + filler
             rng.shuffle(words)
+            value, unit = dev["figure"]
             text = (
-                f"{dev['who']} said {' '.join(words[:8])} with {dev['figure']}. "
-                f"\"{' '.join(quote)}\" {' '.join(words[8:])}."
+                f"{dev['who']} {said} {' '.join(words[:4])} {and_the} {' '.join(words[4:8])} {with_} "
+                f"{value} {units.split()[unit]}. \"{' '.join(quote)}\" {' '.join(words[8:])}."
             )
             when = dev["time"] + timedelta(minutes=rng.expovariate(1 / 12))
             page.append((when, text, d))
