@@ -50,8 +50,6 @@ def test_a_bad_value_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_passwords_are_hashed_at_the_standard_cost_unless_a_test_suite_says(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     from argon2 import extract_parameters
 
     from livedesk.store.accounts import HASHERS, check_password
@@ -61,6 +59,6 @@ def test_passwords_are_hashed_at_the_standard_cost_unless_a_test_suite_says(monk
     standard = HASHERS["standard"].hash("harbour-lights-42")
     assert extract_parameters(standard).memory_cost >= 65536
     # a hash keeps its own cost: a site's hashes check at either cost, and so do a test suite's
-    assert check_password(SimpleNamespace(password_hash=standard), "harbour-lights-42", "test")
-    assert check_password(SimpleNamespace(password_hash=HASHERS["test"].hash("quay")), "quay", "standard")
-    assert not check_password(SimpleNamespace(password_hash=standard), "wrong", "test")
+    assert check_password(standard, "harbour-lights-42", "test")
+    assert check_password(HASHERS["test"].hash("quay"), "quay", "standard")
+    assert not check_password(standard, "wrong", "test")

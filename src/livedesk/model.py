@@ -66,6 +66,44 @@ class Link:
     title: str
 
 
+@dataclass(frozen=True)
+class User:
+    """A newsroom account: its desk password and tokens are kept by store/accounts.py."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenUser:
+    """The user a live token belongs to, and that token: an API token or a desk session."""
+
+    user: User
+    token_id: int
+    token_kind: str  # "api" | "session"
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeskSession:
+    """One of a user's live desk sessions, as their sessions page lists them."""
+
+    id: int
+    created_at: datetime
+    last_used_at: datetime
+    label: str | None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The response first given to a request with an idempotency key, replayed to its repeats."""
+
+    status: int
+    body: str
+
+
 @dataclass
 class Outlet:
     slug: str

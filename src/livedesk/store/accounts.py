@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, case, delete, insert, or_, select, update
 
+from livedesk.model import DeskSession, Role, StoredResponse, TokenUser, User
 from livedesk.store.db import engine_insert, insert_new, run_read, run_write
 from livedesk.store.tables import idempotency_keys, login_tries, site_secrets, tokens, users
 
@@ -29,28 +30,45 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def get_user(conn: Connection, name: str) -> Row[Any] | None:
-    return conn.execute(select(users).where(users.c.name == name)).first()
+USER_COLUMNS = (users.c.id, users.c.name, users.c.role, users.c.created_at)
 
 
-def ensure_user(conn: Connection, name: str, role: str) -> Row[Any]:
+def _user(row: Row[*tuple[Any, ...]]) -> User:
+    return User(row.id, row.name, Role(row.role), row.created_at)
+
+
+def get_user(conn: Connection, name: str) -> User | None:
+    row = conn.execute(select(*USER_COLUMNS).where(users.c.name == name)).first()
+    return None if row is None else _user(row)
+
+
+def ensure_user(conn: Connection, name: str, role: str) -> User:
     """The named user, created with `role` if new; an existing user's role is updated."""
     conn.execute(insert_new(conn, users).values(name=name, role=role, created_at=now()))
     conn.execute(update(users).where(users.c.name == name, users.c.role != role).values(role=role))
-    return conn.execute(select(users).where(users.c.name == name)).one()
+    return _user(conn.execute(select(*USER_COLUMNS).where(users.c.name == name)).one())
 
 
 def set_password(conn: Connection, user_id: int, password: str, cost: str = "standard") -> None:
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=HASHERS[cost].hash(password)))
 
 
-def check_password(row: Row[Any] | None, password: str, cost: str = "standard") -> bool:
+def user_with_password(conn: Connection, name: str, password: str, cost: str = "standard") -> User | None:
+    """The named user if `password` is theirs; None for a wrong password or an unknown user,
+    after the same hashing work either way."""
+    row = conn.execute(select(*USER_COLUMNS, users.c.password_hash).where(users.c.name == name)).first()
+    if not check_password(None if row is None else row.password_hash, password, cost) or row is None:
+        return None
+    return _user(row)
+
+
+def check_password(password_hash: str | None, password: str, cost: str = "standard") -> bool:
     hasher = HASHERS[cost]
-    if row is None or not row.password_hash:
+    if not password_hash:
         hasher.hash(password)  # spend the same time either way
         return False
     try:
-        return bool(hasher.verify(row.password_hash, password))
+        return bool(hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 
@@ -90,14 +108,15 @@ def _live(limits: SessionLimits, moment: datetime) -> ColumnElement[bool]:
     return and_(tokens.c.revoked_at.is_(None), or_(tokens.c.kind == "api", session_live))
 
 
-def user_for_token(conn: Connection, token: str, limits: SessionLimits) -> Row[Any] | None:
-    """The user of a live token, with the token's `token_id`, `token_kind` and `last_used_at`."""
+def user_for_token(conn: Connection, token: str, limits: SessionLimits) -> TokenUser | None:
+    """The user of a live token, with the token's id, kind and last use."""
     query = (
-        select(users, tokens.c.id.label("token_id"), tokens.c.kind.label("token_kind"), tokens.c.last_used_at)
+        select(*USER_COLUMNS, tokens.c.id.label("token_id"), tokens.c.kind.label("token_kind"), tokens.c.last_used_at)
         .join(tokens, tokens.c.user_id == users.c.id)
         .where(tokens.c.token_hash == hash_token(token), _live(limits, now()))
     )
-    return conn.execute(query).first()
+    row = conn.execute(query).first()
+    return None if row is None else TokenUser(_user(row), row.token_id, row.token_kind, row.last_used_at)
 
 
 def touch_session(conn: Connection, token_id: int) -> None:
@@ -107,14 +126,14 @@ def touch_session(conn: Connection, token_id: int) -> None:
                  .values(last_used_at=moment))
 
 
-def list_sessions(conn: Connection, user_id: int, limits: SessionLimits) -> list[Row[Any]]:
+def list_sessions(conn: Connection, user_id: int, limits: SessionLimits) -> list[DeskSession]:
     """A user's live desk sessions, the most recently used first."""
     query = (
-        select(tokens.c.id, tokens.c.token_hash, tokens.c.created_at, tokens.c.last_used_at, tokens.c.label)
+        select(tokens.c.id, tokens.c.created_at, tokens.c.last_used_at, tokens.c.label)
         .where(tokens.c.user_id == user_id, tokens.c.kind == "session", _live(limits, now()))
         .order_by(tokens.c.last_used_at.desc(), tokens.c.id.desc())
     )
-    return list(conn.execute(query))
+    return [DeskSession(row.id, row.created_at, row.last_used_at, row.label) for row in conn.execute(query)]
 
 
 def revoke_session(conn: Connection, user_id: int, session_id: int) -> bool:
@@ -135,9 +154,11 @@ def revoke_token(conn: Connection, token: str) -> bool:
     return result.rowcount > 0
 
 
-def stored_response(conn: Connection, key: str, scope: str) -> Row[Any] | None:
-    query = select(idempotency_keys).where(idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
-    return conn.execute(query).first()
+def stored_response(conn: Connection, key: str, scope: str) -> StoredResponse | None:
+    query = select(idempotency_keys.c.status, idempotency_keys.c.body).where(
+        idempotency_keys.c.key == key, idempotency_keys.c.scope == scope)
+    row = conn.execute(query).first()
+    return None if row is None else StoredResponse(row.status, row.body)
 
 
 def store_response(conn: Connection, key: str, scope: str, status: int, body: str) -> None:

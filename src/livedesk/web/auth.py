@@ -9,13 +9,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from fastapi import Request, Response
-from sqlalchemy import Row
+from sqlalchemy import Connection
 
 from livedesk.config import Network
-from livedesk.model import Role
+from livedesk.model import DeskSession, Role, TokenUser, User
 from livedesk.newsroom import Forbidden
 from livedesk.newsroom.roles import EDITORS, Actor
 from livedesk.store import accounts
@@ -49,18 +48,23 @@ def session_limits(request: Request) -> accounts.SessionLimits:
     return accounts.SessionLimits(timedelta(hours=settings.session_idle_hours), timedelta(days=settings.session_max_days))
 
 
-def _token_user(request: Request, token: str) -> Row[Any] | None:
+def _token_user(request: Request, token: str) -> TokenUser | None:
     """The user of a live token; a desk session's use is recorded (at most once a minute)."""
     engine = engine_of(request)
-    row = run_read(engine, lambda conn: accounts.user_for_token(conn, token, session_limits(request)))
-    if row is not None and row.token_kind == "session" and row.last_used_at < accounts.now() - accounts.TOUCH_EVERY:
-        run_write(engine, lambda conn: accounts.touch_session(conn, row.token_id))
-    return row
+    found = run_read(engine, lambda conn: accounts.user_for_token(conn, token, session_limits(request)))
+    if (found is not None and found.token_kind == "session" and found.last_used_at is not None
+            and found.last_used_at < accounts.now() - accounts.TOUCH_EVERY):
+        run_write(engine, lambda conn: accounts.touch_session(conn, found.token_id))
+    return found
+
+
+def _actor(user: User) -> Actor:
+    return Actor(user.id, user.name, user.role)
 
 
 def _actor_for(request: Request, token: str) -> Actor | None:
-    row = _token_user(request, token)
-    return None if row is None else Actor(row.id, row.name, row.role)
+    found = _token_user(request, token)
+    return None if found is None else _actor(found.user)
 
 
 def actor_from_request(request: Request) -> Actor | None:
@@ -133,10 +137,10 @@ def current_session(request: Request) -> Session | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    row = _token_user(request, token)
-    if row is None:
+    found = _token_user(request, token)
+    if found is None:
         return None
-    return Session(Actor(row.id, row.name, row.role), token, row.token_id if row.token_kind == "session" else None)
+    return Session(_actor(found.user), token, found.token_id if found.token_kind == "session" else None)
 
 
 class LoginRefused(Exception):
@@ -168,11 +172,11 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
     if tries > limit:
         raise LoginRefused(429, "Too many failed logins for this account from your address. Wait a minute, then try again.")
 
-    def check(conn):
+    def check(conn: Connection) -> User | None:
         if token:
-            return accounts.user_for_token(conn, token, session_limits(request))
-        row = accounts.get_user(conn, name)
-        return row if accounts.check_password(row, password, request.app.state.settings.password_cost) else None
+            found = accounts.user_for_token(conn, token, session_limits(request))
+            return None if found is None else found.user
+        return accounts.user_with_password(conn, name, password, request.app.state.settings.password_cost)
 
     user = run_read(engine, check)
     if user is None:
@@ -180,7 +184,7 @@ def log_in(request: Request, name: str, password: str, token: str) -> str:
     if user.role not in DESK_ROLES:
         raise LoginRefused(403, f"A {user.role} account has no access to the desk.")
 
-    def start_session(conn) -> str:
+    def start_session(conn: Connection) -> str:
         accounts.clear_login_tries(conn, key)
         browser = request.headers.get("user-agent", "")[:150] or "unknown browser"
         return accounts.create_session(conn, user.id, f"{browser} · {address}")
@@ -195,7 +199,7 @@ def set_session_cookie(request: Request, response: Response, session: str) -> No
     )
 
 
-def list_sessions(request: Request, session: Session) -> list[Row[Any]]:
+def list_sessions(request: Request, session: Session) -> list[DeskSession]:
     """The signed-in user's live desk sessions."""
     return run_read(engine_of(request), lambda conn: accounts.list_sessions(conn, session.actor.id, session_limits(request)))
 
