@@ -45,12 +45,12 @@ def deep_event(tmp_path_factory):
         data = {"body": f"Post number {k}.", "topics": ["tide"] if k % 3 == 0 else [],
                 "published_at": START + timedelta(minutes=k // 2), "pinned": k in (7, 90),
                 "status": "draft" if k % 5 == 4 else "published"}
-        made.append(publish.create_post(room, slug, data, ACTOR)[1])
+        made.append(publish.create_post(room, slug, data, ACTOR).to_json())
         if k % 4 == 0:
             publish.create_post(room, other, {"body": f"Elsewhere {k}."}, ACTOR)
     for minutes in (30, 3):  # stored last, dated among the others
         made.append(publish.create_post(room, slug, {"body": f"Post number late {minutes}.",
-                                                     "published_at": START + timedelta(minutes=minutes)}, ACTOR)[1])
+                                                     "published_at": START + timedelta(minutes=minutes)}, ACTOR).to_json())
     room.close()
     with TestClient(create_app(settings)) as client:
         yield client, room.engine, slug, [p for p in made if p["status"] == "published"]

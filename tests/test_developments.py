@@ -404,7 +404,7 @@ def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
         follow.add_source(room, slug, {"text": GAZETTE, "timezone": "Europe/Oslo"}, actor)
         head, _, rest = WIRE.partition("11:45 CET")
         follow.add_source(room, slug, {"text": head + WIRE_NEWS + "11:45 CET" + rest, "timezone": "Europe/Oslo"}, actor)
-        _status, own = publish.create_post(room, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
+        own = publish.create_post(room, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
         event_id = room.developments.current(slug)[0].id
 
         def check() -> dict:
@@ -414,9 +414,9 @@ def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
             return data
 
         data = check()
-        assert own["id"] in [p["id"] for p in data["posts"]] and len(data["posts"]) == 7
-        publish.delete_post(room, slug, own["id"], actor)
+        assert own.id in [p["id"] for p in data["posts"]] and len(data["posts"]) == 7
+        publish.delete_post(room, slug, own.id, actor)
         room.developments.current(slug)
-        assert own["id"] not in [p["id"] for p in check()["posts"]]
+        assert own.id not in [p["id"] for p in check()["posts"]]
     finally:
         room.close()

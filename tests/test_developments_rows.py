@@ -72,7 +72,7 @@ def store_post(room: Newsroom, event_id: int, outlet: str, minutes: int | None, 
         content = publish.post_content({"body": text, "media": [], "authors": [], "topics": []}, room.settings)
         values = {**content, "outlet_id": outlet_id, "published_at": when, "time_known": minutes is not None,
                   "position": position, "status": "published"}
-        return publish.insert_post(conn, event_id, values)[0]["id"]
+        return publish.insert_post(conn, event_id, values)[0].id
 
     return run_write(room.engine, work)
 

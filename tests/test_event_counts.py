@@ -44,16 +44,16 @@ def test_event_counts_follow_every_change_of_its_posts(tmp_path):
             topics = [["ferries"], ["ferries", "weather"], ["strike"], []][k % 4]
             status = "draft" if k % 5 == 4 else "published"
             made.append(publish.create_post(room, slugs[k % 2], {"body": f"Post {k}", "topics": topics, "status": status},
-                                            ACTOR)[1])
+                                            ACTOR))
         slug = slugs[0]
-        mine = [p for p in made if p["event"] == slug]
-        publish.edit_post(room, slug, mine[0]["id"], {"topics": ["strike", "police"]}, ACTOR)
-        publish.edit_post(room, slug, mine[1]["id"], {"topics": []}, ACTOR)
-        drafts = [p for p in mine if p["status"] == "draft"]
+        mine = [p for p in made if p.event_slug == slug]
+        publish.edit_post(room, slug, mine[0].id, {"topics": ["strike", "police"]}, ACTOR)
+        publish.edit_post(room, slug, mine[1].id, {"topics": []}, ACTOR)
+        drafts = [p for p in mine if p.status == "draft"]
         assert drafts
-        publish.edit_post(room, slug, drafts[0]["id"], {"status": "published"}, ACTOR)
-        publish.delete_post(room, slug, mine[2]["id"], ACTOR)
-        publish.edit_post(room, slug, mine[3]["id"], {"status": "draft"}, ACTOR)
+        publish.edit_post(room, slug, drafts[0].id, {"status": "published"}, ACTOR)
+        publish.delete_post(room, slug, mine[2].id, ACTOR)
+        publish.edit_post(room, slug, mine[3].id, {"status": "draft"}, ACTOR)
 
         def read(conn):
             out = []

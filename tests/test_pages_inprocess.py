@@ -27,7 +27,7 @@ def test_other_outlets_switch_and_in_other_media(tmp_path):
     actor = Actor(None, "Harbour Desk", "admin")
     slug = unique("ip")
     publish.create_event(room, {"slug": slug, "title": "Ferry held at the breakwater"}, actor)
-    _, own = publish.create_post(room, slug, {"headline": "Ferry held", "body": "Our reporter is on the quay."}, actor)
+    own = publish.create_post(room, slug, {"headline": "Ferry held", "body": "Our reporter is on the quay."}, actor).to_json()
 
     def add_gazette_post(conn):
         event = event_store.get_event(conn, slug)
@@ -35,7 +35,7 @@ def test_other_outlets_switch_and_in_other_media(tmp_path):
         content = publish.post_content({"body": "The gazette hears the same.", "headline": "Gazette: ferry waits",
                                         "media": [], "authors": [], "topics": []}, settings)
         values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(UTC), "status": "published"}
-        theirs = publish.insert_post(conn, event.id, values)[0]
+        theirs = publish.insert_post(conn, event.id, values)[0].to_json()
         # an alignment that puts both posts in one development, as the store keeps it
         posts = [{"id": own["id"], "outlet": "Harbour Desk", "headline": "Ferry held"},
                  {"id": theirs["id"], "outlet": "Skerrvik Gazette", "headline": "Gazette: ferry waits"}]
@@ -79,7 +79,7 @@ def test_an_outlets_embedded_post_shows_as_a_link_to_it(tmp_path):
         outlet = event_store.ensure_outlet(conn, "Skyward Gazette")
         content = publish.post_content({"body": "", "headline": None, "media": [tweet], "authors": [], "topics": []}, settings)
         values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(UTC), "status": "published"}
-        return publish.insert_post(conn, event.id, values)[0]
+        return publish.insert_post(conn, event.id, values)[0].to_json()
 
     post = run_write(room.engine, add_embed_post)
     room.close()

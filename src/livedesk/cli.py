@@ -273,7 +273,7 @@ def event_create(
 
     with _newsroom() as room:
         event = publish.create_event(room, {"slug": slug, "title": title, "standfirst": standfirst}, _actor())
-    console.print(f"created event [bold]{event['slug']}[/bold]")
+    console.print(f"created event [bold]{event.slug}[/bold]")
 
 
 @event_app.command("export")
@@ -359,8 +359,8 @@ def post_add(
     if draft:
         data["status"] = PostStatus.draft
     with _newsroom() as room:
-        _status, post = publish.create_post(room, event, data, _actor(author))
-    console.print(f"{post['status']} post [bold]{post['id']}[/bold] in {event}")
+        post = publish.create_post(room, event, data, _actor(author))
+    console.print(f"{post.status} post [bold]{post.id}[/bold] in {event}")
 
 
 @token_app.command("create")

@@ -1,5 +1,12 @@
 """What goes wrong with a request, in the words every floor uses (web/ maps them to HTTP)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from livedesk.model import Post, PostVersion
+
 
 class NotFound(LookupError):
     """An event or post that does not exist (or that this user may not see)."""
@@ -16,9 +23,10 @@ class Forbidden(PermissionError):
 class Stale(Exception):
     """An edit that started from an older version of a post than the stored one."""
 
-    def __init__(self, message: str, current: dict) -> None:
+    def __init__(self, message: str, current: Post, history: list[PostVersion]) -> None:
         super().__init__(message)
         self.current = current  # the post as it is stored now, for the editor to compare
+        self.history = history  # its earlier versions
 
 
 class Unavailable(Exception):

@@ -194,8 +194,9 @@ class Post:
     def visible(self) -> bool:
         return self.status == PostStatus.published
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self, history: list[PostVersion] | None = None) -> dict[str, Any]:
+        """The post as the API shows it; with its earlier versions under "history" when given."""
+        data: dict[str, Any] = {
             "id": self.id,
             "event": self.event_slug,
             "outlet": {"slug": self.outlet_slug, "name": self.outlet_name, "own": bool(self.outlet_own)},
@@ -215,6 +216,9 @@ class Post:
             "corrected_at": iso(self.corrected_at),
             "correction_note": self.correction_note,
         }
+        if history is not None:
+            data["history"] = [version.to_json() for version in history]
+        return data
 
 
 @dataclass

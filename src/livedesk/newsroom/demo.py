@@ -77,10 +77,10 @@ def seed(room: Newsroom) -> str:
         correction = item.get("correction")
         if correction:
             data["body"] = correction["original_body"].strip()
-        _status, post = publish.create_post(room, slug, data, actor)
-        ids[item["key"]] = post["id"]
+        post = publish.create_post(room, slug, data, actor)
+        ids[item["key"]] = post.id
         if correction:
-            publish.edit_post(room, slug, post["id"], {"body": item["body"].strip()}, actor, correction=correction["note"])
+            publish.edit_post(room, slug, post.id, {"body": item["body"].strip()}, actor, correction=correction["note"])
     key_points = [{"text": k["text"], "post_id": ids.get(k.get("post"))} for k in story.get("key_points", [])]
     publish.update_event(room, slug, {"key_points": key_points}, actor)
     _follow_outlets(room, slug, actor, story["start"].date(), shift)

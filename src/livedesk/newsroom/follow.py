@@ -275,7 +275,7 @@ def _store(room: Newsroom, source_id: int, page: ParsedPage, *, owner: str | Non
                     **_content(parsed, room.settings), "outlet_id": outlet_id, "published_at": when, "status": publish.VISIBLE,
                     "source_id": source_id, "anchor": anchor, "position": position, "time_known": parsed.time is not None,
                 })
-                stored.created.append(post["id"])
+                stored.created.append(post.id)
                 announced.append(change_id)
             elif row.status != PostStatus.deleted:
                 _update(conn, row, _content(parsed, room.settings), parsed, anchor, position, stored, announced)
@@ -308,7 +308,7 @@ def _update(conn: Connection, row: Post, content: dict, parsed: ParsedPost, anch
         return
     post = publish.update_post(conn, row, {**values, "position": position})
     stored.updated.append(row.id)
-    announced.append(publish.record_change(conn, row.event_id, "post.updated", post, row.id))
+    announced.append(publish.record_change(conn, row.event_id, "post.updated", post.to_json(), row.id))
 
 
 def _page_outlet(conn: Connection, source: Source, page: ParsedPage) -> int:

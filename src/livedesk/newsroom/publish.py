@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from livedesk.config import Settings
 from livedesk.errors import Forbidden, Invalid, NotFound, Stale
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
-from livedesk.model import EventStatus, Post, PostStatus, Role
+from livedesk.model import Event, EventStatus, Post, PostStatus, Role, StoredResponse
 from livedesk.newsroom import photos
 from livedesk.newsroom.roles import EDITORS, WRITERS, Actor, require
 from livedesk.store import accounts, changes
@@ -48,7 +48,7 @@ def new_post_id() -> str:
 EVENT_FIELDS = ("title", "standfirst", "lead_media", "status", "coverage_start", "coverage_end", "topics", "links", "key_points")
 
 
-def create_event(room: Newsroom, data: dict, actor: Actor) -> dict:
+def create_event(room: Newsroom, data: dict, actor: Actor) -> Event:
     require(actor, EDITORS)
     slug = data.get("slug", "")
     if not event_store.SLUG.match(slug):
@@ -60,11 +60,11 @@ def create_event(room: Newsroom, data: dict, actor: Actor) -> dict:
     values.update(slug=slug, created_at=now(), updated_at=now())
     _check_event_values(values, room.settings)
 
-    def work(conn: Connection) -> dict:
+    def work(conn: Connection) -> Event:
         if event_store.get_event(conn, slug) is not None:
             raise Invalid(f"an event with slug {slug!r} exists already")
         event_store.insert_event(conn, values)
-        return event_store.require_event(conn, slug).to_json(0)
+        return event_store.require_event(conn, slug)
 
     return run_write(room.engine, work)
 
@@ -90,7 +90,8 @@ def _check_event_values(values: dict, settings: Settings) -> None:
             raise Invalid("a key point needs text")
 
 
-def update_event(room: Newsroom, slug: str, data: dict, actor: Actor) -> dict:
+def update_event(room: Newsroom, slug: str, data: dict, actor: Actor) -> tuple[Event, int]:
+    """Change an event; returns it as now stored, and how many published posts it has."""
     require(actor, EDITORS)
     values = {k: data[k] for k in EVENT_FIELDS if k in data}
     _check_event_values(values, room.settings)
@@ -99,28 +100,31 @@ def update_event(room: Newsroom, slug: str, data: dict, actor: Actor) -> dict:
     values["updated_at"] = now()
     announced: list[int] = []
 
-    def work(conn: Connection) -> dict:
+    def work(conn: Connection) -> tuple[Event, int]:
         row = event_store.require_event(conn, slug)
         if "key_points" in values:
             _check_key_point_posts(conn, row.id, values["key_points"])
         event_store.update_event(conn, row.id, values)
-        event = event_store.require_event(conn, slug).to_json(event_store.count_published(conn, row.id))
+        event, post_count = event_store.require_event(conn, slug), event_store.count_published(conn, row.id)
         if "key_points" in values:
-            announced.append(changes.append_change(conn, row.id, "keypoints.updated", {"event": slug, "key_points": event["key_points"]}))
+            announced.append(changes.append_change(conn, row.id, "keypoints.updated",
+                                                   {"event": slug, "key_points": event.key_points or []}))
         if set(values) - {"key_points", "updated_at"}:
-            announced.append(changes.append_change(conn, row.id, "event.updated", event))
-        return event
+            announced.append(changes.append_change(conn, row.id, "event.updated", event.to_json(post_count)))
+        return event, post_count
 
-    event = run_write(room.engine, work)
+    result = run_write(room.engine, work)
     for change_id in announced:
         room.broker.announce(change_id)
-    return event
+    return result
 
 
 
-def accept_suggestion(room: Newsroom, slug: str, development_id: str | None, text: str | None, actor: Actor) -> dict:
+def accept_suggestion(room: Newsroom, slug: str, development_id: str | None, text: str | None,
+                      actor: Actor) -> tuple[Event, int]:
     """Append a key-point suggestion of the event's alignment (by development id, or its text) to
-    the key points, linked to the site's own post in that development; returns the event."""
+    the key points, linked to the site's own post in that development; returns the event and its
+    published posts' count, as `update_event` does."""
     require(actor, EDITORS)
     if not development_id and not (text or "").strip():
         raise Invalid("give a development_id or the suggestion's text")
@@ -220,18 +224,20 @@ def post_content(data: dict, settings: Settings) -> dict:
     return values
 
 
-def create_post(
-    room: Newsroom,
-    slug: str,
-    data: dict,
-    actor: Actor,
-    *,
-    idempotency_key: str | None = None,
-) -> tuple[int, dict]:
-    """Store a new post; returns the HTTP-style status and the post.
+def create_post(room: Newsroom, slug: str, data: dict, actor: Actor) -> Post:
+    """Store a new post; returns it as stored."""
+    post = _create_post(room, slug, data, actor, None)
+    assert isinstance(post, Post)
+    return post
 
-    A repeated idempotency key returns the first response and writes nothing.
-    """
+
+def create_post_once(room: Newsroom, slug: str, data: dict, actor: Actor, idempotency_key: str) -> Post | StoredResponse:
+    """`create_post` under an idempotency key: the new post, or, when the key was used before,
+    the response that first request got, and nothing is written."""
+    return _create_post(room, slug, data, actor, idempotency_key)
+
+
+def _create_post(room: Newsroom, slug: str, data: dict, actor: Actor, idempotency_key: str | None) -> Post | StoredResponse:
     require(actor, WRITERS)
     values = post_content({"body": "", "media": [], "authors": [actor.name], "topics": [], **data}, room.settings)
     if not values["body_md"].strip() and not values.get("headline"):
@@ -245,11 +251,11 @@ def create_post(
     scope = f"{actor.id}:create-post:{slug}"
     announced: list[int] = []
 
-    def work(conn: Connection) -> tuple[int, dict]:
+    def work(conn: Connection) -> Post | StoredResponse:
         if idempotency_key:
             seen = accounts.stored_response(conn, idempotency_key, scope)
             if seen is not None:
-                return seen.status, json.loads(seen.body)
+                return seen
         event = event_store.require_event(conn, slug)
         post, change_id = insert_post(
             conn,
@@ -267,8 +273,8 @@ def create_post(
         if change_id is not None:
             announced.append(change_id)
         if idempotency_key:
-            accounts.store_response(conn, idempotency_key, scope, 201, json.dumps(post))
-        return 201, post
+            accounts.store_response(conn, idempotency_key, scope, 201, json.dumps(post.to_json()))
+        return post
 
     try:
         result = run_write(room.engine, work)
@@ -276,7 +282,8 @@ def create_post(
         if not idempotency_key:
             raise
         result = run_write(room.engine, work)  # the same key committed meanwhile: answer as it did
-    _announce(room, announced, [result[1]["id"]])
+    if isinstance(result, Post):
+        _announce(room, announced, [result.id])
     return result
 
 
@@ -288,15 +295,15 @@ def _announce(room: Newsroom, announced: list[int], post_ids: list[str]) -> None
         room.developments.posts_changed(post_ids)
 
 
-def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[dict, int | None]:
+def insert_post(conn: Connection, event_id: int, values: dict) -> tuple[Post, int | None]:
     """Insert a post from `_content` values plus its columns (outlet_id, published_at, status ...).
 
     Returns the post and, when it is visible, the id of its `post.created` change.
     """
-    post = post_store.insert_post(conn, new_post_id(), event_id, values, now()).to_json()
+    post = post_store.insert_post(conn, new_post_id(), event_id, values, now())
     if values["status"] != VISIBLE:
         return post, None
-    return post, record_change(conn, event_id, "post.created", post, post["id"])
+    return post, record_change(conn, event_id, "post.created", post.to_json(), post.id)
 
 
 def record_change(conn: Connection, event_id: int, kind: str, payload: dict, post_id: str | None) -> int:
@@ -306,7 +313,7 @@ def record_change(conn: Connection, event_id: int, kind: str, payload: dict, pos
     return change_id
 
 
-def update_post(conn: Connection, row: Post, values: dict, *, correction: str | None = None) -> dict:
+def update_post(conn: Connection, row: Post, values: dict, *, correction: str | None = None) -> Post:
     """Apply `_content` values (and columns) to the post `row`, keeping the replaced version.
 
     Returns the post as it is now; the caller records the change readers see. The write holds
@@ -327,14 +334,14 @@ def update_post(conn: Connection, row: Post, values: dict, *, correction: str | 
 
 def _stale(conn: Connection, row: Post) -> Stale:
     current = _stored(conn, row.event_id, row.id)
-    current["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
-    return Stale(f"post {row.id!r} was changed meanwhile: it is at version {current['version']}", current)
+    return Stale(f"post {row.id!r} was changed meanwhile: it is at version {current.version}", current,
+                 post_store.versions(conn, row.id))
 
 
-def _stored(conn: Connection, event_id: int, post_id: str) -> dict:
+def _stored(conn: Connection, event_id: int, post_id: str) -> Post:
     post = post_store.get_post(conn, event_id, post_id)
     assert post is not None
-    return post.to_json()
+    return post
 
 
 def _initial_status(requested: str | None, actor: Actor, when: datetime) -> PostStatus:
@@ -373,7 +380,7 @@ def edit_post(
     *,
     correction: str | None = None,
     version: int | None = None,
-) -> dict:
+) -> Post:
     """Change a post, keeping the previous version; a correction note is shown to readers.
 
     `version` is the one the editor started from: if the post has moved on since, `Stale`.
@@ -389,7 +396,7 @@ def edit_post(
     photos.check_stored(room, values.get("media") or [])
     announced: list[int] = []
 
-    def work(conn: Connection) -> dict:
+    def work(conn: Connection) -> Post:
         event = event_store.require_event(conn, slug)
         row = _post(conn, event.id, post_id, actor)
         if version is not None and version != row.version:
@@ -403,17 +410,17 @@ def edit_post(
         return post
 
     post = run_write(room.engine, work)
-    _announce(room, announced, [post["id"]])
+    _announce(room, announced, [post.id])
     return post
 
 
-def _record_visible(conn, event_id: int, slug: str, before: str, after: str, post: dict, kind_if_same: str,
+def _record_visible(conn: Connection, event_id: int, slug: str, before: str, after: str, post: Post, kind_if_same: str,
                     announced: list[int]) -> None:
     """Record the change readers see when a post goes from status `before` to `after`, if any."""
     kind = _visible_change(before, after, kind_if_same)
     if kind:
-        payload = post if kind != "post.deleted" else {"id": post["id"], "event": slug}
-        announced.append(record_change(conn, event_id, kind, payload, post["id"]))
+        payload = post.to_json() if kind != "post.deleted" else {"id": post.id, "event": slug}
+        announced.append(record_change(conn, event_id, kind, payload, post.id))
 
 
 def _visible_change(before: str, after: str, kind_if_same: str) -> str | None:
@@ -432,17 +439,17 @@ def delete_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> None:
     _set_flags(room, slug, post_id, actor, {"status": PostStatus.deleted, "pinned": False}, "post.deleted")
 
 
-def set_pinned(room: Newsroom, slug: str, post_id: str, actor: Actor, pinned: bool) -> dict:
+def set_pinned(room: Newsroom, slug: str, post_id: str, actor: Actor, pinned: bool) -> Post:
     require(actor, EDITORS)
     return _set_flags(room, slug, post_id, actor, {"pinned": pinned}, "post.pinned")
 
 
-def set_key_event(room: Newsroom, slug: str, post_id: str, actor: Actor, flag: bool) -> dict:
+def set_key_event(room: Newsroom, slug: str, post_id: str, actor: Actor, flag: bool) -> Post:
     require(actor, EDITORS)
     return _set_flags(room, slug, post_id, actor, {"key_event": flag}, "post.updated")
 
 
-def approve_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> dict:
+def approve_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> Post:
     """An editor publishes a contributor's post (at its scheduled time, if in the future)."""
     require(actor, EDITORS)
 
@@ -455,10 +462,10 @@ def approve_post(room: Newsroom, slug: str, post_id: str, actor: Actor) -> dict:
 
 
 def _set_flags(room: Newsroom, slug: str, post_id: str, actor: Actor, values: dict, kind: str, *,
-               status_for: Callable[[Post], PostStatus] | None = None) -> dict:
+               status_for: Callable[[Post], PostStatus] | None = None) -> Post:
     announced: list[int] = []
 
-    def work(conn: Connection) -> dict:
+    def work(conn: Connection) -> Post:
         event = event_store.require_event(conn, slug)
         row = _post(conn, event.id, post_id, actor)
         new_values = dict(values)
@@ -473,7 +480,7 @@ def _set_flags(room: Newsroom, slug: str, post_id: str, actor: Actor, values: di
         return post
 
     post = run_write(room.engine, work)
-    _announce(room, announced, [post["id"]])
+    _announce(room, announced, [post.id])
     return post
 
 
@@ -491,7 +498,7 @@ def publish_due(room: Newsroom) -> int:
             if not post_store.publish_scheduled(conn, post_id, now()):
                 return  # another node took it
             post = _stored(conn, event_id, post_id)
-            announced.append(record_change(conn, event_id, "post.created", post, post_id))
+            announced.append(record_change(conn, event_id, "post.created", post.to_json(), post_id))
 
         run_write(room.engine, work)
         _announce(room, announced, [post_id])

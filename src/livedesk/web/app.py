@@ -158,8 +158,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Stale)
     async def stale(_r: Request, exc: Stale):
-        return JSONResponse({"error": str(exc), "current": exc.current}, status_code=412,
-                            headers={"ETag": post_etag(exc.current)})
+        current = exc.current.to_json(exc.history)
+        return JSONResponse({"error": str(exc), "current": current}, status_code=412, headers={"ETag": post_etag(current)})
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_r: Request, exc: Unauthorized):

@@ -17,7 +17,7 @@ from pydantic import Field
 from starlette.datastructures import FormData
 
 from livedesk.markup import render_markdown
-from livedesk.model import EventStatus, PostStatus
+from livedesk.model import EventStatus, Post, PostStatus
 from livedesk.newsroom import Forbidden, Invalid, NotFound, Stale, cards, follow, publish
 from livedesk.store import events as event_store
 from livedesk.store import posts as post_store
@@ -234,7 +234,7 @@ def create_event(request: Request, posted: tuple[Session, FormData] = Depends(de
     except REFUSALS as exc:
         events = run_read(engine_of(request), lambda conn: [r.to_json() for r in event_store.list_events(conn)])
         return desk_page(request, "desk/home.html", status=status_of(exc), desk=desk, events=events, form=data, error=str(exc))
-    return done(f"/desk/e/{event['slug']}", "created")
+    return done(f"/desk/e/{event.slug}", "created")
 
 
 @router.post("/e/{slug}/status")
@@ -338,9 +338,7 @@ def _post_for(request: Request, slug: str, post_id: str, desk: Session) -> dict:
             raise DeskProblem(404, f"There is no post {post_id!r} in this event.")
         if not desk.is_editor and row.created_by != desk.actor.id:
             raise DeskProblem(403, "A contributor may open only their own posts.")
-        post = row.to_json()
-        post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
-        return post
+        return row.to_json(post_store.versions(conn, row.id))
 
     return newsroom_call(lambda: run_read(engine_of(request), read))
 
@@ -361,7 +359,7 @@ def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depe
         data.update(_status_for(action, values))
         post = _save(request, slug, desk, values.get("draft_id"), data, started_from)
     except Stale as exc:  # another editor saved the shared draft since this form last did
-        theirs = exc.current
+        theirs = exc.current.to_json(exc.history)
         values["version"] = str(theirs["version"])  # sending again replaces theirs, knowingly
         said = (theirs.get("body") or "").strip()
         error = (f"Another editor saved this draft meanwhile (now version {theirs['version']}): “{said[:300]}”. "
@@ -369,9 +367,9 @@ def compose(request: Request, slug: str, posted: tuple[Session, FormData] = Depe
         return _event_page(request, slug, desk, values, error=error, status=409)
     except REFUSALS as exc:
         return _event_page(request, slug, desk, values, error=str(exc), status=status_of(exc))
-    if post["status"] == PostStatus.draft:
-        return RedirectResponse(f"/desk/e/{slug}?draft={post['id']}&done=draft#compose", status_code=303)
-    return done(f"/desk/e/{slug}", post["status"], f"#post-{post['id']}")
+    if post.status == PostStatus.draft:
+        return RedirectResponse(f"/desk/e/{slug}?draft={post.id}&done=draft#compose", status_code=303)
+    return done(f"/desk/e/{slug}", post.status, f"#post-{post.id}")
 
 
 def _with_card(request: Request, desk: Session, data: dict, values: dict) -> dict:
@@ -381,11 +379,11 @@ def _with_card(request: Request, desk: Session, data: dict, values: dict) -> dic
     return data
 
 
-def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict, version: int | None) -> dict:
+def _save(request: Request, slug: str, desk: Session, draft_id: str | None, data: dict, version: int | None) -> Post:
     room = newsroom_of(request)
     if draft_id:  # a shared draft: saved only over the version this form holds (`Stale` otherwise)
         return publish.edit_post(room, slug, draft_id, data, desk.actor, version=version)
-    return publish.create_post(room, slug, data, desk.actor)[1]
+    return publish.create_post(room, slug, data, desk.actor)
 
 
 def _status_for(action: str, values: dict) -> dict:
@@ -422,15 +420,16 @@ def edit(request: Request, slug: str, post_id: str, posted: tuple[Session, FormD
         )
     except Stale as exc:
         values["correction"] = correction or ""
-        return desk_page(request, "desk/edit.html", status=409, desk=desk, slug=slug, post=exc.current, form=values,
-                         error="", conflict=exc.current, started_from=started_from,
+        theirs = exc.current.to_json(exc.history)
+        return desk_page(request, "desk/edit.html", status=409, desk=desk, slug=slug, post=theirs, form=values,
+                         error="", conflict=theirs, started_from=started_from,
                          preview=render_markdown(values["body"]))
     except REFUSALS as exc:
         post = _post_for(request, slug, post_id, desk)
         values["correction"] = correction or ""
         values["version"] = str(started_from or "")
         return desk_page(request, "desk/edit.html", status=status_of(exc), desk=desk, slug=slug, post=post, form=values, error=str(exc))
-    return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post['id']}")
+    return done(f"/desk/e/{slug}", "corrected" if correction else "saved", f"#post-{post.id}")
 
 
 def _version_field(form: FormData) -> int | None:

@@ -35,4 +35,5 @@ def get_compare(request: Request, slug: str) -> Response:
 
 @router.post("/events/{slug}/keypoints/accept", summary="Add a key-point suggestion to the event's key points", tags=["compare"])
 def accept_key_point(request: Request, slug: str, body: AcceptIn, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.accept_suggestion(newsroom_of(request), slug, body.development_id, body.text, actor)
+    event, post_count = publish.accept_suggestion(newsroom_of(request), slug, body.development_id, body.text, actor)
+    return event.to_json(post_count)

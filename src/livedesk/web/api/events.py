@@ -58,7 +58,7 @@ def list_events(request: Request, status: Literal["live", "ended"] | None = None
 @router.post("/events", status_code=201, summary="Create an event")
 def create_event(request: Request, body: EventIn, actor: Actor = Depends(required_actor)) -> JSONResponse:
     event = publish.create_event(newsroom_of(request), body.model_dump(exclude_unset=True, mode="python"), actor)
-    return JSONResponse(event, status_code=201)
+    return JSONResponse(event.to_json(0), status_code=201)
 
 
 @router.get("/events/{slug}", summary="One event")
@@ -80,4 +80,5 @@ def readers_now(request: Request, slug: str) -> JSONResponse:
 @router.patch("/events/{slug}", summary="Change an event (title, status, key points, links ...)")
 def patch_event(request: Request, slug: str, body: EventPatch, actor: Actor = Depends(required_actor)) -> dict:
     data = body.model_dump(exclude_unset=True, mode="python")
-    return publish.update_event(newsroom_of(request), slug, data, actor)
+    event, post_count = publish.update_event(newsroom_of(request), slug, data, actor)
+    return event.to_json(post_count)

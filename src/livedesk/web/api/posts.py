@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
-from livedesk.model import PostStatus
+from livedesk.model import PostStatus, StoredResponse
 from livedesk.newsroom import NotFound, publish, roles
 from livedesk.newsroom.roles import Actor
 from livedesk.store import events as event_store
@@ -87,10 +88,13 @@ def create_post(
     idempotency_key: str | None = Header(None, max_length=200),
 ) -> JSONResponse:
     data = body.model_dump(exclude_unset=True, mode="python")
-    status, post = publish.create_post(
-        newsroom_of(request), slug, data, actor, idempotency_key=idempotency_key
-    )
-    return JSONResponse(post, status_code=status)
+    room = newsroom_of(request)
+    if not idempotency_key:
+        return JSONResponse(publish.create_post(room, slug, data, actor).to_json(), status_code=201)
+    done = publish.create_post_once(room, slug, data, actor, idempotency_key)
+    if isinstance(done, StoredResponse):  # the key was used before: its first response again
+        return JSONResponse(json.loads(done.body), status_code=done.status)
+    return JSONResponse(done.to_json(), status_code=201)
 
 
 @router.get("/events/{slug}/posts/{post_id}", summary="One post, with its edit history")
@@ -100,9 +104,7 @@ def get_post(request: Request, slug: str, post_id: str, actor: Actor | None = De
         row = post_store.get_post(conn, event.id, post_id)
         if row is None or not roles.may_read(actor, row):
             raise NotFound(f"no post {post_id!r} in this event")
-        post = row.to_json()
-        post["history"] = [v.to_json() for v in post_store.versions(conn, row.id)]
-        return post
+        return row.to_json(post_store.versions(conn, row.id))
 
     post = run_read(engine_of(request), read)
     return etag_json(request, post, prefix=post_tag_prefix(post))
@@ -120,7 +122,7 @@ def patch_post(request: Request, slug: str, post_id: str, body: PostPatch, actor
     data = body.model_dump(exclude_unset=True, mode="python")
     correction = data.pop("correction", None)
     post = publish.edit_post(newsroom_of(request), slug, post_id, data, actor, correction=correction,
-                             version=version_from_if_match(if_match))
+                             version=version_from_if_match(if_match)).to_json()
     return JSONResponse(post, headers={"ETag": post_etag(post)})
 
 
@@ -132,20 +134,20 @@ def delete_post(request: Request, slug: str, post_id: str, actor: Actor = Depend
 
 @router.post("/events/{slug}/posts/{post_id}/pin", summary="Pin a post to the top")
 def pin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, True)
+    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, True).to_json()
 
 
 @router.post("/events/{slug}/posts/{post_id}/unpin", summary="Unpin a post")
 def unpin(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, False)
+    return publish.set_pinned(newsroom_of(request), slug, post_id, actor, False).to_json()
 
 
 @router.post("/events/{slug}/posts/{post_id}/key-event", summary="Mark or unmark a key event")
 def key_event(request: Request, slug: str, post_id: str, body: KeyEventIn | None = None, actor: Actor = Depends(required_actor)) -> dict:
     flag = True if body is None else body.key_event
-    return publish.set_key_event(newsroom_of(request), slug, post_id, actor, flag)
+    return publish.set_key_event(newsroom_of(request), slug, post_id, actor, flag).to_json()
 
 
 @router.post("/events/{slug}/posts/{post_id}/approve", summary="Publish a contributor's post")
 def approve(request: Request, slug: str, post_id: str, actor: Actor = Depends(required_actor)) -> dict:
-    return publish.approve_post(newsroom_of(request), slug, post_id, actor)
+    return publish.approve_post(newsroom_of(request), slug, post_id, actor).to_json()
