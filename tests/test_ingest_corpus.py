@@ -3,22 +3,28 @@
 Runs the corpus's own scorer (which calls `livedesk parse` on every page) blind and with hints,
 and fails when blind F1, blind clock or hinted exact-UTC share drops more than 0.02 below what
 was reached. The multi-outlet event pages must give every post their labels name.
+
+The scorer's commands run through livedesk's own command line in this process (its arguments,
+output and exit code as a `livedesk` process gives them): a process per page would start Python
+and import livedesk 64 times for what tests/test_cli.py and tests/test_hostile_input.py check of
+the `parse` process itself.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import subprocess
-import sys
 from datetime import date
-from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from conftest import SHARED
+from livedesk.cli import app
 from livedesk.ingest.page import read_page
 
 SCORER = SHARED / "corpus" / "score.py"
@@ -28,34 +34,47 @@ HINTED_UTC_FLOOR = 0.98
 TOTAL_RE = re.compile(r"F1 (?P<f1>[0-9.]+); clock (?P<c>[0-9]+)/(?P<cn>[0-9]+) \([0-9]+%\); utc (?P<u>[0-9]+)/(?P<un>[0-9]+)")
 
 
-def _totals(hinted: bool) -> re.Match[str]:
-    scripts = Path(sys.executable).parent  # the `livedesk` of this environment
-    env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
-    command = [sys.executable, str(SCORER)] + (["--hinted"] if hinted else [])
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env, timeout=900).stdout
+def _scorer() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("corpus_score", SCORER)
+    assert spec is not None and spec.loader is not None
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    return scorer
+
+
+def _run_livedesk(command: list[str], **_options: Any) -> subprocess.CompletedProcess[str]:
+    """What the scorer's `subprocess.run(["livedesk", ...])` gives, from the command line run here."""
+    assert command[0] == "livedesk"
+    result = CliRunner().invoke(app, command[1:])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(command, result.exit_code, result.stdout, result.stderr)
+
+
+def _totals(hinted: bool, capsys: pytest.CaptureFixture[str]) -> re.Match[str]:
+    scorer = _scorer()
+    scorer.subprocess = SimpleNamespace(run=_run_livedesk, TimeoutExpired=subprocess.TimeoutExpired)
+    capsys.readouterr()
+    scorer.main(["--hinted"] if hinted else [])
+    output = capsys.readouterr().out
     match = TOTAL_RE.search(output.strip().splitlines()[-1])
     assert match is not None, output[-500:]
     return match
 
 
-@pytest.mark.slow  # a `livedesk parse` process per page of the corpus
-def test_blind_posts_f1_and_clock_hold() -> None:
-    totals = _totals(hinted=False)
+def test_blind_posts_f1_and_clock_hold(capsys: pytest.CaptureFixture[str]) -> None:
+    totals = _totals(hinted=False, capsys=capsys)
     assert float(totals["f1"]) >= BLIND_F1_FLOOR
     assert int(totals["c"]) / int(totals["cn"]) >= BLIND_CLOCK_FLOOR
 
 
-@pytest.mark.slow  # a `livedesk parse` process per page of the corpus
-def test_hinted_utc_holds() -> None:
-    totals = _totals(hinted=True)
+def test_hinted_utc_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    totals = _totals(hinted=True, capsys=capsys)
     assert int(totals["u"]) / int(totals["un"]) >= HINTED_UTC_FLOOR
 
 
 def test_event_pages_give_every_labelled_post() -> None:
-    spec = importlib.util.spec_from_file_location("corpus_score", SCORER)
-    assert spec is not None and spec.loader is not None
-    scorer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorer)
+    scorer = _scorer()
     events = SHARED / "corpus" / "events"
     unfound = []
     for event in sorted(events.glob("*.json")):
