@@ -59,11 +59,12 @@ class Archive:
             self.outlet_slugs = dict(zip(self.outlets, [r.slug for r in conn.execute(
                 outlets.select().where(outlets.c.id.in_(self.outlets)).order_by(outlets.c.id))]))
         count = 10_100
+        prefix = unique("p")  # and the row's number: 10,100 random 8-digit ids would collide about once in 80 runs
         rows = []
         for i in range(count):
             text = f"{self.common} crossing update {'x' * (i % 3)}" + (f" {self.some}" if i % 9 == 0 else "")
             rows.append({
-                "id": unique("p"), "event_id": self.events[i % 7 == 0], "outlet_id": self.outlets[i % 2],
+                "id": f"{prefix}-{i}", "event_id": self.events[i % 7 == 0], "outlet_id": self.outlets[i % 2],
                 "published_at": START + timedelta(minutes=i), "search_text": text,
                 "headline": None, "status": "draft" if i % 10 == 5 else "published",
             })
