@@ -154,6 +154,21 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True, input: str 
     return result
 
 
+def cli_here(*args: str) -> subprocess.CompletedProcess:
+    """`livedesk ARGS` run by livedesk's command line in this process: its exit code, stdout and
+    stderr as a process would give them, without starting Python and importing livedesk again.
+    For many runs of a command whose process itself is not what is tested (tests/test_cli.py and
+    the `parse` tests of tests/test_hostile_input.py start real ones)."""
+    from typer.testing import CliRunner
+
+    from livedesk.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # an uncaught error: a process would have printed its traceback
+    return subprocess.CompletedProcess(["livedesk", *args], result.exit_code, result.stdout, result.stderr)
+
+
 def write_to(url: str, work: Callable[[Any], Any]) -> Any:
     """Runs `work(conn)` in one write transaction on the database at `url`."""
     from livedesk.store.db import make_engine, run_write

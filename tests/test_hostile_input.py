@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LIVEDESK, http_server
+from conftest import LIVEDESK, cli_here, http_server
 from livedesk.config import LOOPBACK
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import fetch
@@ -39,14 +39,15 @@ def assert_clean_exit(done: subprocess.CompletedProcess) -> None:
         assert done.stdout == ""
 
 
-@pytest.mark.slow  # a process per example
 @given(st.binary(max_size=20_000), st.sampled_from([".bin", ".html", ".json", ".xml", ".txt"]))
 @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_parse_random_bytes_exits_0_or_2_with_one_line(data: bytes, suffix: str) -> None:
+    """The command line run in this process (an uncaught error is raised here); the files below,
+    which may take a reader to its limits of depth and size, each get a process of their own."""
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / f"junk{suffix}"
         page.write_bytes(data)
-        assert_clean_exit(parse(page, "--json"))
+        assert_clean_exit(cli_here("parse", str(page), "--json"))
 
 
 LIVE_LINES = "09:12 The ferry leaves the quay.\n\n09:40 The pilot boards at the breakwater.\n\n"

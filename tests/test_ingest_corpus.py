@@ -21,10 +21,8 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from conftest import SHARED
-from livedesk.cli import app
+from conftest import SHARED, cli_here
 from livedesk.ingest.page import read_page
 
 SCORER = SHARED / "corpus" / "score.py"
@@ -45,10 +43,7 @@ def _scorer() -> ModuleType:
 def _run_livedesk(command: list[str], **_options: Any) -> subprocess.CompletedProcess[str]:
     """What the scorer's `subprocess.run(["livedesk", ...])` gives, from the command line run here."""
     assert command[0] == "livedesk"
-    result = CliRunner().invoke(app, command[1:])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return subprocess.CompletedProcess(command, result.exit_code, result.stdout, result.stderr)
+    return cli_here(*command[1:])
 
 
 def _totals(hinted: bool, capsys: pytest.CaptureFixture[str]) -> re.Match[str]:
