@@ -169,6 +169,29 @@ def cli_here(*args: str) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(["livedesk", *args], result.exit_code, result.stdout, result.stderr)
 
 
+def score_here(scorer: Path, *args: str) -> str:
+    """What a scorer of ../shared/corpus prints, run in this process with its `livedesk` commands
+    run by `cli_here` (a scorer runs one per page or event)."""
+    import importlib.util
+    import io
+    from contextlib import redirect_stdout
+    from types import SimpleNamespace
+
+    def run(command: list[str], **_options: Any) -> subprocess.CompletedProcess:
+        assert command[0] == "livedesk", command
+        return cli_here(*command[1:])
+
+    spec = importlib.util.spec_from_file_location(f"corpus_{scorer.stem}", scorer)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.subprocess = SimpleNamespace(run=run, TimeoutExpired=subprocess.TimeoutExpired)
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        module.main(list(args))
+    return printed.getvalue()
+
+
 def write_to(url: str, work: Callable[[Any], Any]) -> Any:
     """Runs `work(conn)` in one write transaction on the database at `url`."""
     from livedesk.store.db import make_engine, run_write

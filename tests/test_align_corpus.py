@@ -2,20 +2,21 @@
 
 The real events corpus (../shared/corpus/events) is read at run time and never fitted on;
 the written events (fixtures/align/written) are this project's own text. These tests align
-without the sentence model, as the default install does.
+without the sentence model, as the default install does. All but the demo's test open no database
+(marked `nodb`: CI's PostgreSQL pass leaves them out).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import score_here
 from livedesk.align.cluster import align
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
@@ -36,6 +37,7 @@ def _groups(posts) -> dict[str, str]:
     return {pid: d.id for d in align(posts).developments for pid in d.post_ids}
 
 
+@pytest.mark.nodb
 def test_events_corpus_recall_holds():
     linked = total = false = 0
     for event in corpus_events.load_events():
@@ -51,6 +53,7 @@ def test_events_corpus_recall_holds():
 REACHED_WITH_MODEL = (38 / 69, 9, 16 / 32)
 
 
+@pytest.mark.nodb
 def test_events_corpus_recall_holds_with_the_sentence_model():
     from livedesk.align import semantic
 
@@ -72,6 +75,7 @@ def test_events_corpus_recall_holds_with_the_sentence_model():
     assert bilingual_linked / bilingual >= bilingual_recall - 0.05, (bilingual_linked, bilingual)
 
 
+@pytest.mark.nodb
 def test_a_german_report_and_an_english_paraphrase_join_the_english_original():
     """A held-out event (never fitted on): a German wire and an English radio paraphrase."""
     posts, gold, _ = load_event(WRITTEN / "dam_warning.json")
@@ -84,6 +88,7 @@ def test_a_german_report_and_an_english_paraphrase_join_the_english_original():
     assert frozenset({"hl-2", "lr-1"}) in linked  # "about 1,200 people" / "around twelve hundred residents"
 
 
+@pytest.mark.nodb
 def test_figures_read_in_other_languages():
     from livedesk.align.normalize import numbers
 
@@ -93,6 +98,7 @@ def test_figures_read_in_other_languages():
     assert {1200.0, 11.0} <= values("about 1,200 residents; the 11th boy")
 
 
+@pytest.mark.nodb
 def test_an_assumed_date_compares_the_clock_only():
     """Two posts minutes apart on the clock, one read with a date guessed days off."""
     from datetime import datetime
@@ -140,6 +146,7 @@ def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
     assert handshake["lead_seconds"] is None or handshake["lead_seconds"] <= 120
 
 
+@pytest.mark.nodb
 def test_a_welcome_post_reports_no_development():
     """An opening post that greets the readers shares names and background with a profile
     piece on another page, yet neither reports something that happened: they stay apart."""
@@ -171,6 +178,7 @@ def test_a_welcome_post_reports_no_development():
     assert found["p-2"] == found["h-1"]
 
 
+@pytest.mark.nodb
 def test_a_page_read_an_hour_off_has_its_clock_settled_by_its_links():
     """A page whose date was guessed in the other half of a summer-time year reads every post
     an hour late: its links to a page with stated times put it back, and look-alike stages a
@@ -196,6 +204,7 @@ def test_a_page_read_an_hour_off_has_its_clock_settled_by_its_links():
     assert page_shifts(posts, i, j, np.full(len(i), 0.05)) == {}  # links too weak to say
 
 
+@pytest.mark.nodb
 def test_the_sentence_model_weighs_a_match_against_its_rivals_in_one_outlet():
     from livedesk.align.similar import MARGIN_SCALE, relative
 
@@ -210,6 +219,7 @@ def test_the_sentence_model_weighs_a_match_against_its_rivals_in_one_outlet():
     assert margin[2] == 0.5 * max(-1.0, (0.45 - 0.50) / MARGIN_SCALE)
 
 
+@pytest.mark.nodb
 def test_a_post_closest_in_time_to_another_outlets_post_stands_out_among_its_rivals():
     from datetime import datetime, timedelta
 
@@ -229,21 +239,17 @@ def test_a_post_closest_in_time_to_another_outlets_post_stands_out_among_its_riv
 
 
 # The whole path, as a user runs it: the corpus's own scorer reads each event's pages with
-# `livedesk parse` rules and aligns them with `livedesk align`. Reached: 37 of 69 same pairs
+# `livedesk parse` rules and aligns them with `livedesk align` (run in this process: conftest.score_here). Reached: 37 of 69 same pairs
 # and 9 false links with the sentence model, 27 and 6 without.
 REACHED_WHOLE_PATH = {True: (37 / 69, 9), False: (27 / 69, 6)}
 ALIGN_TOTAL = re.compile(r"same pairs (?P<same>[0-9]+)/(?P<total>[0-9]+) \([0-9]+%\); false links (?P<false>[0-9]+)")
 
 
-@pytest.mark.slow
+@pytest.mark.nodb
 def test_events_corpus_read_and_aligned_as_a_user_would():
     from livedesk.align import semantic
 
-    scorer = corpus_events.SHARED / "corpus" / "score_align.py"
-    scripts = Path(sys.executable).parent  # the `livedesk` of this environment
-    env = {**os.environ, "PATH": f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}"}
-    output = subprocess.run([sys.executable, str(scorer)], capture_output=True, text=True, check=True, env=env,
-                            timeout=1800).stdout
+    output = score_here(corpus_events.SHARED / "corpus" / "score_align.py")
     totals = ALIGN_TOTAL.search(output.strip().splitlines()[-1])
     assert totals is not None, output[-500:]
     recall, false_links = REACHED_WHOLE_PATH[semantic.available() and os.environ.get("LIVEDESK_SEMANTIC") != "off"]

@@ -15,14 +15,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import subprocess
 from datetime import date
-from types import ModuleType, SimpleNamespace
-from typing import Any
 
-import pytest
-
-from conftest import SHARED, cli_here
+from conftest import SHARED, score_here
 from livedesk.ingest.page import read_page
 
 SCORER = SHARED / "corpus" / "score.py"
@@ -32,44 +27,29 @@ HINTED_UTC_FLOOR = 0.98
 TOTAL_RE = re.compile(r"F1 (?P<f1>[0-9.]+); clock (?P<c>[0-9]+)/(?P<cn>[0-9]+) \([0-9]+%\); utc (?P<u>[0-9]+)/(?P<un>[0-9]+)")
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corpus_score", SCORER)
-    assert spec is not None and spec.loader is not None
-    scorer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorer)
-    return scorer
-
-
-def _run_livedesk(command: list[str], **_options: Any) -> subprocess.CompletedProcess[str]:
-    """What the scorer's `subprocess.run(["livedesk", ...])` gives, from the command line run here."""
-    assert command[0] == "livedesk"
-    return cli_here(*command[1:])
-
-
-def _totals(hinted: bool, capsys: pytest.CaptureFixture[str]) -> re.Match[str]:
-    scorer = _scorer()
-    scorer.subprocess = SimpleNamespace(run=_run_livedesk, TimeoutExpired=subprocess.TimeoutExpired)
-    capsys.readouterr()
-    scorer.main(["--hinted"] if hinted else [])
-    output = capsys.readouterr().out
+def _totals(hinted: bool) -> re.Match[str]:
+    output = score_here(SCORER, *(["--hinted"] if hinted else []))
     match = TOTAL_RE.search(output.strip().splitlines()[-1])
     assert match is not None, output[-500:]
     return match
 
 
-def test_blind_posts_f1_and_clock_hold(capsys: pytest.CaptureFixture[str]) -> None:
-    totals = _totals(hinted=False, capsys=capsys)
+def test_blind_posts_f1_and_clock_hold() -> None:
+    totals = _totals(hinted=False)
     assert float(totals["f1"]) >= BLIND_F1_FLOOR
     assert int(totals["c"]) / int(totals["cn"]) >= BLIND_CLOCK_FLOOR
 
 
-def test_hinted_utc_holds(capsys: pytest.CaptureFixture[str]) -> None:
-    totals = _totals(hinted=True, capsys=capsys)
+def test_hinted_utc_holds() -> None:
+    totals = _totals(hinted=True)
     assert int(totals["u"]) / int(totals["un"]) >= HINTED_UTC_FLOOR
 
 
 def test_event_pages_give_every_labelled_post() -> None:
-    scorer = _scorer()
+    spec = importlib.util.spec_from_file_location("corpus_score", SCORER)
+    assert spec is not None and spec.loader is not None
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
     events = SHARED / "corpus" / "events"
     unfound = []
     for event in sorted(events.glob("*.json")):
