@@ -154,19 +154,32 @@ def run_cli(*args: str, env: dict | None = None, check: bool = True, input: str 
     return result
 
 
-def cli_here(*args: str) -> subprocess.CompletedProcess:
-    """`livedesk ARGS` run by livedesk's command line in this process: its exit code, stdout and
-    stderr as a process would give them, without starting Python and importing livedesk again.
-    For many runs of a command whose process itself is not what is tested (tests/test_cli.py and
-    the `parse` tests of tests/test_hostile_input.py start real ones)."""
-    from typer.testing import CliRunner
+def cli_here(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """`livedesk ARGS` run by livedesk's `main` in this process, as `run_cli` runs it in a process
+    of its own: the same exit code, stdout and stderr, without starting Python and importing
+    livedesk again. For commands whose process itself is not what a test checks (tests/test_cli.py
+    and tests/test_hostile_input.py run real ones); `env` is set for the command's run alone."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+    from unittest import mock
 
-    from livedesk.cli import app
+    from livedesk.cli import main
+    from livedesk.config import get_settings
 
-    result = CliRunner().invoke(app, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception  # an uncaught error: a process would have printed its traceback
-    return subprocess.CompletedProcess(["livedesk", *args], result.exit_code, result.stdout, result.stderr)
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with mock.patch.dict(os.environ, env or {}), mock.patch.object(sys, "argv", ["livedesk", *args]):
+        get_settings.cache_clear()  # the command reads its settings from `env`, as a new process would
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                main()
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+        finally:
+            get_settings.cache_clear()
+    done = subprocess.CompletedProcess(["livedesk", *args], code, out.getvalue(), err.getvalue())
+    if check and done.returncode != 0:
+        raise AssertionError(f"livedesk {' '.join(args)} failed: {done.stderr}")
+    return done
 
 
 def score_here(scorer: Path, *args: str) -> str:
@@ -179,7 +192,7 @@ def score_here(scorer: Path, *args: str) -> str:
 
     def run(command: list[str], **_options: Any) -> subprocess.CompletedProcess:
         assert command[0] == "livedesk", command
-        return cli_here(*command[1:])
+        return cli_here(*command[1:], check=False)
 
     spec = importlib.util.spec_from_file_location(f"corpus_{scorer.stem}", scorer)
     assert spec is not None and spec.loader is not None

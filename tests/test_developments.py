@@ -13,7 +13,7 @@ import httpx
 import pytest
 from lxml import html
 
-from conftest import SSEReader, run_cli, soon_after, unique
+from conftest import SSEReader, cli_here, soon_after, unique
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 GOLD = SHARED / "gold" / "seeds.json"
@@ -343,12 +343,12 @@ def test_bad_key_point_requests_are_refused_clearly(server, editor, event):
 @pytest.mark.slow  # CLI processes
 def test_align_event_cli_recomputes_and_stores(server, editor, seeds):
     slug, ids = seeds
-    out = run_cli("align-event", slug, "--json", env=server.env)
+    out = cli_here("align-event", slug, "--json", env=server.env)
     data = json.loads(out.stdout)
     found = {pid: d["id"] for d in data["developments"] for pid in d["post_ids"]}
     assert found[ids["cnn-08"]] == found[ids["tass-091656"]]
     assert {d["id"] for d in developments(editor, slug)["developments"]} == set(found.values())
-    missing = run_cli("align-event", "no-such-event", env=server.env, check=False)
+    missing = cli_here("align-event", "no-such-event", env=server.env, check=False)
     assert missing.returncode == 2 and missing.stderr.strip() == "livedesk: no event 'no-such-event'"
 
 
@@ -364,10 +364,10 @@ def test_cli_ingest_aligns_as_the_server_does(server, editor, tmp_path):
     assert editor.post("/api/events", json={"slug": over_http, "title": "Bridge"}).status_code == 201
     for text in pages.values():
         paste(editor, over_http, text, timezone="Europe/Oslo")
-    run_cli("event", "create", on_cli, "--title", "Bridge", env=server.env)
+    cli_here("event", "create", on_cli, "--title", "Bridge", env=server.env)
     for name, text in pages.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
-    run_cli("ingest", on_cli, *(str(tmp_path / name) for name in pages), "--tz", "Europe/Oslo", env=server.env)
+    cli_here("ingest", on_cli, *(str(tmp_path / name) for name in pages), "--tz", "Europe/Oslo", env=server.env)
 
     engine = make_engine(server.env["LIVEDESK_DATABASE_URL"])
     try:

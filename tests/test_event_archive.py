@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from conftest import App, fresh_postgres, run_cli, server_env, unique, wait_until
+from conftest import App, cli_here, fresh_postgres, server_env, unique, wait_until
 from livedesk.store.archive import read_event
 from livedesk.store.db import make_engine, run_read
 
@@ -113,10 +113,10 @@ def comparable(data: dict[str, Any]) -> dict[str, Any]:
 
 def test_an_event_moves_to_another_database_with_every_field(server, full_event: str, target: str, tmp_path: Path) -> None:
     archive = tmp_path / "ferry.zip"
-    exported = run_cli("event", "export", full_event, str(archive), env=server.env)
+    exported = cli_here("event", "export", full_event, str(archive), env=server.env)
     assert f"exported {full_event}" in exported.stdout
     assert zipfile.ZipFile(archive).namelist() == ["event.json"]
-    imported = run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": target})
+    imported = cli_here("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": target})
     assert f"imported {full_event}" in imported.stdout
 
     before, after = dump(server.env["LIVEDESK_DATABASE_URL"], full_event), dump(target, full_event)
@@ -142,8 +142,8 @@ def test_an_event_moves_to_another_database_with_every_field(server, full_event:
 
 def test_an_archive_whose_event_exists_is_refused_in_one_line(server, full_event: str, tmp_path: Path) -> None:
     archive = tmp_path / "again.zip"
-    run_cli("event", "export", full_event, str(archive), env=server.env)
-    again = run_cli("event", "import", str(archive), env=server.env, check=False)
+    cli_here("event", "export", full_event, str(archive), env=server.env)
+    again = cli_here("event", "import", str(archive), env=server.env, check=False)
     assert again.returncode == 2
     assert again.stderr.strip().count("\n") == 0 and full_event in again.stderr and "exists" in again.stderr
     assert len(dump(server.env["LIVEDESK_DATABASE_URL"], full_event)["posts"]) == 7  # nothing doubled
@@ -157,9 +157,9 @@ def test_a_file_that_is_no_archive_is_refused_in_one_line(server, tmp_path: Path
             archive.writestr("other.txt", "hello")
     else:
         path.write_bytes(content)
-    result = run_cli("event", "import", str(path), env=server.env, check=False)
+    result = cli_here("event", "import", str(path), env=server.env, check=False)
     assert result.returncode == 2 and "not an event archive" in result.stderr and "Traceback" not in result.stderr
-    missing = run_cli("event", "export", "no-such-event", str(tmp_path / "x.zip"), env=server.env, check=False)
+    missing = cli_here("event", "export", "no-such-event", str(tmp_path / "x.zip"), env=server.env, check=False)
     assert missing.returncode == 2 and "no event" in missing.stderr and not (tmp_path / "x.zip").exists()
 
 
@@ -175,8 +175,8 @@ def test_an_event_moves_from_sqlite_to_postgresql_and_back(server, full_event: s
         source = here
         for number, stop in enumerate(stops):
             archive = tmp_path / f"hop-{number}.zip"
-            run_cli("event", "export", full_event, str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": source})
-            run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": stop})
+            cli_here("event", "export", full_event, str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": source})
+            cli_here("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": stop})
             source = stop
         assert comparable(dump(source, full_event)) == comparable(dump(here, full_event))
 
@@ -186,10 +186,10 @@ def test_uploaded_photos_move_with_their_event(server, target: str, tmp_path: Pa
 
     slug, item = event_with_photo(server, "Ferry photos", 1000, 700)
     archive = tmp_path / "photos.zip"
-    run_cli("event", "export", slug, str(archive), env=server.env)
+    cli_here("event", "export", slug, str(archive), env=server.env)
     names = zipfile.ZipFile(archive).namelist()
     assert "media.json" in names and f"media/{item['upload']}-960.webp" in names
-    run_cli("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": target})
+    cli_here("event", "import", str(archive), env={**server.env, "LIVEDESK_DATABASE_URL": target})
     other = App(server_env(tmp_path, LIVEDESK_DATABASE_URL=target, LIVEDESK_POLL_SOURCES="false", LIVEDESK_BROKER_URL="memory://")).start()
     try:
         for width in item["widths"]:

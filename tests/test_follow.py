@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from lxml import html as lxml_html
 
-from conftest import Server, SSEReader, database_url, fresh_postgres, http_server, run_cli, server_env, unique
+from conftest import Server, SSEReader, cli_here, database_url, fresh_postgres, http_server, server_env, unique
 
 FAST = {"LIVEDESK_FETCH_ALLOW_PRIVATE": "1", "LIVEDESK_MIN_POLL_INTERVAL_S": "1", "LIVEDESK_POLL_TICK_S": "0.2",
         "LIVEDESK_KEEPALIVE_S": "1"}
@@ -316,17 +316,17 @@ def test_ingest_command(node, desk, slug, pages, tmp_path):
     path = f"/{slug}/cli"
     pages.set(path, live_page(UPDATES))
     env = {**node.env, **FAST}
-    result = run_cli("ingest", slug, str(saved), pages.url(path), "--tz", "Europe/Oslo", env=env)
+    result = cli_here("ingest", slug, str(saved), pages.url(path), "--tz", "Europe/Oslo", env=env)
     assert "2 new posts" in result.stdout
     listed = sources(desk, slug)
     assert [s["kind"] for s in listed] == ["text", "url"] and all(s["post_count"] == 2 for s in listed)
     assert len(other_posts(desk, slug)) == 4
     for args in (["ingest", slug, str(tmp_path / "missing.txt")], ["ingest", "no-such-event", str(saved)],
                  ["ingest", slug, pages.url(f"/{slug}/nothing-here")], ["ingest", slug, str(saved), "--tz", "Nowhere/Land"]):
-        failed = run_cli(*args, env=env, check=False)
+        failed = cli_here(*args, env=env, check=False)
         assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, (args, failed.stderr)
     assert len(sources(desk, slug)) == 2  # a URL that cannot be read is not left attached
-    partial = run_cli("ingest", slug, str(tmp_path / "missing.txt"), str(saved), env=env, check=False)
+    partial = cli_here("ingest", slug, str(tmp_path / "missing.txt"), str(saved), env=env, check=False)
     assert partial.returncode == 0, partial.stderr
     assert partial.stderr.strip().splitlines() == [f"livedesk: skipped {tmp_path / 'missing.txt'}: cannot read "
                                                    f"{tmp_path / 'missing.txt'}: No such file or directory"]

@@ -47,7 +47,7 @@ def test_parse_random_bytes_exits_0_or_2_with_one_line(data: bytes, suffix: str)
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / f"junk{suffix}"
         page.write_bytes(data)
-        assert_clean_exit(cli_here("parse", str(page), "--json"))
+        assert_clean_exit(cli_here("parse", str(page), "--json", check=False))
 
 
 LIVE_LINES = "09:12 The ferry leaves the quay.\n\n09:40 The pilot boards at the breakwater.\n\n"
