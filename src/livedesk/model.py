@@ -292,6 +292,18 @@ class Source:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the change log: what readers' streams send and catch-up replays, in id order."""
+
+    id: int
+    event_id: int
+    kind: str  # "post.created", "post.updated", "event.updated" ...
+    post_id: str | None
+    payload: str  # its JSON, as sent
+    created_at: datetime
+
+
 @dataclass
 class ParsedPost:
     """One post read from another outlet's page, in page order."""

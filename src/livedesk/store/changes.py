@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from livedesk.model import Change
 from livedesk.store.tables import changes, counters
 
 
@@ -32,16 +33,20 @@ def append_change(conn: Connection, event_id: int, kind: str, payload: dict[str,
     return int(change_id)
 
 
-def changes_since(conn: Connection, after_id: int, *, event_id: int | None = None, limit: int = 1000) -> list[Row[Any]]:
+def _change(row: Row[Any]) -> Change:
+    return Change(row.id, row.event_id, row.kind, row.post_id, row.payload, row.created_at)
+
+
+def changes_since(conn: Connection, after_id: int, *, event_id: int | None = None, limit: int = 1000) -> list[Change]:
     query = select(changes).where(changes.c.id > after_id).order_by(changes.c.id).limit(limit)
     if event_id is not None:
         query = query.where(changes.c.event_id == event_id)
-    return list(conn.execute(query))
+    return [_change(row) for row in conn.execute(query)]
 
 
-def latest_changes(conn: Connection, limit: int) -> list[Row[Any]]:
+def latest_changes(conn: Connection, limit: int) -> list[Change]:
     """The newest `limit` changes, oldest first."""
-    newest = list(conn.execute(select(changes).order_by(changes.c.id.desc()).limit(limit)))
+    newest = [_change(row) for row in conn.execute(select(changes).order_by(changes.c.id.desc()).limit(limit))]
     return newest[::-1]
 
 

@@ -26,6 +26,7 @@ import anyio
 from sqlalchemy import Engine
 from starlette.datastructures import Headers, QueryParams
 
+from livedesk.model import Change
 from livedesk.store import changes as change_store
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
@@ -248,7 +249,7 @@ class Hub:
                 framed for _, event, framed in self.recent[start:] if event_id is None or event == event_id)
         return missed
 
-    def _read_after(self, after_id: int, event_id: int | None = None) -> list:
+    def _read_after(self, after_id: int, event_id: int | None = None) -> list[Change]:
         return run_read(self.engine, lambda conn: change_store.changes_since(conn, after_id, event_id=event_id, limit=PAGE))
 
     async def _publish(self, change_id: int, event_id: int, framed: bytes) -> None:
