@@ -411,8 +411,8 @@ def test_framing_is_refused_except_for_the_embed(browser, site):
     """A page of another origin frames the reader page and the embed view."""
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{site['outlet']}/framer?{site['slug']}")
-    page.wait_for_timeout(1500)
+    page.goto(f"{site['outlet']}/framer?{site['slug']}")  # waits for the frames' load, refused or not
+    page.frame_locator("#embed").locator("[data-posts]").wait_for(state="attached")
     loaded = {}
     for frame_id in ("page", "embed"):
         frame = page.query_selector(f"#{frame_id}").content_frame()
@@ -428,12 +428,12 @@ def test_the_hook_sees_script_that_runs(browser, site):
     """The control: on a page that does run script, the hook records it, and a CSP block too."""
     tab = Watch(browser, site["outlet"])
     tab.page.goto(site["outlet"] + "/control")
-    tab.page.wait_for_timeout(300)
+    tab.page.wait_for_function("() => window.__xssHits.length >= 2")  # the inline script, then the handler
     tab.collect()
     assert any(h.startswith("__xss: inline") for h in tab.hits) and any(h.startswith("alert: handler") for h in tab.hits)
     tab.hits.clear()
     tab.page.goto(site["outlet"] + "/control-csp")
-    tab.page.wait_for_timeout(300)
+    tab.page.wait_for_function("() => window.__xssHits.some((hit) => hit.startsWith('csp: script-src'))")
     tab.collect()
     assert any("script-src" in h for h in tab.hits) and not any(h.startswith("__xss") for h in tab.hits)
     tab.close()
