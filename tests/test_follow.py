@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 from lxml import html as lxml_html
 
-from conftest import Server, SSEReader, cli_here, database_url, fresh_postgres, http_server, server_env, unique
+from conftest import Server, SSEReader, cli_here, database_url, fresh_postgres, http_server, server_env, unique, wait_until
 
 FAST = {"LIVEDESK_FETCH_ALLOW_PRIVATE": "1", "LIVEDESK_MIN_POLL_INTERVAL_S": "1", "LIVEDESK_POLL_TICK_S": "0.2",
         "LIVEDESK_KEEPALIVE_S": "1"}
@@ -149,13 +149,8 @@ def slug(desk) -> str:
 
 
 def wait(predicate, timeout: float = 15, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{message} not reached within {timeout}s")
+    """conftest.wait_until, with the longer default a poll by a node of its own may need."""
+    return wait_until(predicate, timeout=timeout, message=message)
 
 
 def sources(desk, slug: str) -> list[dict]:
