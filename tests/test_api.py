@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from conftest import Server, server_env, unique
+from conftest import Server, server_env, unique, wait_until
 
 
 def post(client: httpx.Client, slug: str, **data) -> dict:
@@ -148,10 +148,7 @@ def test_scheduled_post_publishes_when_due(server, editor, event):
     scheduled = post(editor, event, body="later", published_at=when)
     assert scheduled["status"] == "scheduled"
     assert scheduled["id"] not in listed_ids(server.client(), event)
-    deadline = time.monotonic() + 10
-    while scheduled["id"] not in listed_ids(server.client(), event):
-        assert time.monotonic() < deadline, "scheduled post never appeared"
-        time.sleep(0.2)
+    wait_until(lambda: scheduled["id"] in listed_ids(server.client(), event), timeout=10, message="the scheduled post's appearance")
 
 
 def test_bad_input_writes_nothing(server, editor, event):

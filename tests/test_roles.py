@@ -7,7 +7,6 @@ someone decides who may call it.
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from conftest import unique
+from conftest import unique, wait_until
 from livedesk.web.app import create_app
 
 ROLES = ("admin", "editor", "contributor", "reader")
@@ -221,12 +220,8 @@ def test_readers_never_see_drafts_or_scheduled_posts_early(server, tokens, setup
     for token in (tokens["reader"], None):
         hidden_from(server, token, slug, hidden, word)
 
-    deadline = time.monotonic() + 15  # once its time comes, the scheduled post is public
-    while time.monotonic() < deadline:
-        listed = [p["id"] for p in server.get(f"/api/events/{slug}/posts").json()["posts"]]
-        if listed:
-            break
-        time.sleep(0.2)
+    listed = wait_until(lambda: [p["id"] for p in server.get(f"/api/events/{slug}/posts").json()["posts"]], timeout=15,
+                        message="a public post")  # once its time comes, the scheduled post is public
     assert listed == [due["id"]]
     assert datetime.now(UTC) >= soon
 
