@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -466,9 +467,13 @@ def browser() -> Iterator[Any]:
 # ---- local HTTP servers --------------------------------------------------------------------
 
 @contextmanager
-def http_server(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
-    """A real HTTP server on a free port of `host`, answering with `handler` in threads."""
-    httpd = ThreadingHTTPServer((host, 0), handler)
+def http_server(handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1", port: int = 0,
+                tls: ssl.SSLContext | None = None) -> Iterator[ThreadingHTTPServer]:
+    """A real HTTP server on `port` of `host` (a free one by default), answering with `handler` in
+    threads; over TLS with the `tls` context, if given."""
+    httpd = ThreadingHTTPServer((host, port), handler)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -10,9 +10,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ import pytest
 import trustme
 
 import livedesk.ingest.fetch as fetching
+from conftest import http_server
 from livedesk.ingest import FetchError
 from livedesk.ingest.fetch import PinnedTransport, address_allowed, fetch
 
@@ -46,28 +46,19 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def serve(address: str, port: int, tls: ssl.SSLContext | None = None) -> tuple[ThreadingHTTPServer, list]:
+def recorder() -> tuple[type[Recorder], list[tuple[str, str]]]:
+    """A handler class of its own, and the requests it records."""
     seen: list[tuple[str, str]] = []
-    handler = type("Handler", (Recorder,), {"seen": seen})
-    httpd = ThreadingHTTPServer((address, port), handler)
-    if tls is not None:
-        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, seen
+    return type("Handler", (Recorder,), {"seen": seen}), seen
 
 
 @pytest.fixture
 def sites(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[int, list, list]]:
     """The stand-in public site and a private one on 127.0.0.1, on the same port."""
     monkeypatch.setattr(fetching, "_robots_cache", {})  # a new site: a port used before may come back
-    private, private_seen = serve("127.0.0.1", 0)
-    port = private.server_port
-    public, public_seen = serve(PUBLIC, port)
-    yield port, public_seen, private_seen
-    for httpd in (public, private):
-        httpd.shutdown()
-        httpd.server_close()
+    (private_handler, private_seen), (public_handler, public_seen) = recorder(), recorder()
+    with http_server(private_handler) as private, http_server(public_handler, PUBLIC, private.server_port):
+        yield private.server_port, public_seen, private_seen
 
 
 def answering(monkeypatch: pytest.MonkeyPatch, answer: Callable[[], str]) -> None:
@@ -124,11 +115,11 @@ def test_https_keeps_sni_certificate_and_host_of_the_name(monkeypatch: pytest.Mo
     authority.issue_cert(NAME).configure_cert(server_tls)
     names: list[str | None] = []
     server_tls.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,func-returns-value]
-    httpd, seen = serve(PUBLIC, 0, server_tls)
+    handler, seen = recorder()
     client_tls = ssl.create_default_context()
     authority.configure_trust(client_tls)
     answering(monkeypatch, lambda: PUBLIC)
-    try:
+    with http_server(handler, PUBLIC, tls=server_tls) as httpd:
         with httpx.Client(transport=PinnedTransport(STAND_IN, verify=client_tls)) as client:
             response = client.get(f"https://{NAME}:{httpd.server_port}/live")
         assert response.status_code == 200
@@ -138,9 +129,6 @@ def test_https_keeps_sni_certificate_and_host_of_the_name(monkeypatch: pytest.Mo
         with httpx.Client(transport=PinnedTransport(STAND_IN, verify=client_tls)) as client, \
                 pytest.raises(FetchError, match="refused"):
             client.get(f"https://{NAME}:{httpd.server_port}/live")
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 @pytest.mark.parametrize("address", [
