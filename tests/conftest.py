@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -462,6 +463,48 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context at a desktop size."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+def log_in(page: Any, server: Site, name: str, password: str = PASSWORD) -> None:
+    """Sign in to the desk through its login form (tests/test_desk.py checks the form itself)."""
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/desk")
+    expect(page).to_have_url(re.compile(r"/desk/login\?next=/desk$"))
+    page.fill("#login-name", name)
+    page.fill("#login-password", password)
+    page.click("#login-form button.primary")
+    expect(page).to_have_url(server.url + "/desk")
+
+
+@pytest.fixture(scope="session")
+def editor_sessions(live_server: Server, browser: Any) -> list[dict]:
+    """Two editors of their own, each signed in once through the login form: the browser storage
+    (the session cookie) a new context starts from to be them."""
+    states = []
+    for _ in range(2):
+        ctx = browser.new_context()
+        log_in(ctx.new_page(), live_server, make_user(live_server, "editor"))
+        states.append(ctx.storage_state())
+        ctx.close()
+    return states
+
+
+@pytest.fixture
+def two_editors(browser: Any, editor_sessions: list[dict]) -> Iterator[list[Any]]:
+    """Two signed-in editors' pages, each in a fresh context of its own, on `live_server`."""
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}, storage_state=state) for state in editor_sessions]
+    yield [ctx.new_page() for ctx in contexts]
+    for ctx in contexts:
+        ctx.close()
 
 
 # ---- local HTTP servers --------------------------------------------------------------------

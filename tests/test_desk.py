@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from conftest import PASSWORD, ROOT, Server, Site, make_user, run_cli, unique
+from conftest import PASSWORD, ROOT, Server, Site, log_in, make_user, run_cli, unique
 from livedesk.newsroom import Invalid
 from livedesk.web.compose import form_from_post, local_to_utc, parse_duration, post_from_form, quote_block
 
@@ -23,22 +23,6 @@ ARTIFACTS = ROOT / "artifacts"
 def desk_server(live_server) -> Server:
     """Chromium needs a real socket: the desk is tried on the session's real server."""
     return live_server
-
-
-@pytest.fixture
-def context(browser: Browser):
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield ctx
-    ctx.close()
-
-
-def log_in(page: Page, server: Server, name: str, password: str = PASSWORD) -> None:
-    page.goto(server.url + "/desk")
-    expect(page).to_have_url(re.compile(r"/desk/login\?next=/desk$"))
-    page.fill("#login-name", name)
-    page.fill("#login-password", password)
-    page.click("#login-form button.primary")
-    expect(page).to_have_url(server.url + "/desk")
 
 
 def create_event(page: Page, title: str = "Quay fire in Velmora") -> str:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from conftest import PASSWORD, make_user, unique
-from test_desk import http_login, log_in
+from conftest import make_user, unique
+from test_desk import http_login
 
 
 def new_post(editor, event: str, body: str = "Ferries stop at noon.") -> tuple[dict, str]:
@@ -78,17 +77,6 @@ def test_many_editors_from_one_version_exactly_one_wins(server, editor, event):
     final = editor.get(url).json()
     assert final["version"] == 2 and len(final["history"]) == 1
     assert final["history"][0]["body"] == "Ferries stop at noon."
-
-
-@pytest.fixture
-def two_editors(live_server, browser: Browser):
-    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2)]
-    pages = [ctx.new_page() for ctx in contexts]
-    for page in pages:
-        log_in(page, live_server, make_user(live_server, "editor"), PASSWORD)
-    yield pages
-    for ctx in contexts:
-        ctx.close()
 
 
 def test_two_editors_on_one_post_the_second_sees_both_versions(live_server, live_editor, two_editors):

@@ -187,8 +187,8 @@ def test_the_player_page_lets_in_its_provider_alone(server):
 
 
 def test_the_desk_makes_a_card_from_a_pasted_link(live_server, browser: Browser):
-    from conftest import make_user
-    from test_desk import create_event, log_in
+    from conftest import log_in, make_user
+    from test_desk import create_event
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:

@@ -7,9 +7,9 @@ import base64
 
 from playwright.sync_api import expect
 
-from conftest import make_user
+from conftest import log_in, make_user
 from livedesk.newsroom.photos import rendition_widths
-from test_desk import context, create_event, log_in  # noqa: F401 - `context` is a fixture
+from test_desk import create_event
 from test_photos import jpeg
 
 DROP_OR_PASTE = """([kind, b64]) => {

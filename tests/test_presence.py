@@ -8,10 +8,10 @@ import re
 from playwright.sync_api import expect
 
 from conftest import SSEReader, make_user, unique
-from test_edit_versions import new_post, two_editors  # noqa: F401 - `two_editors` is a fixture
+from test_edit_versions import new_post
 
 
-def test_editors_see_who_is_here_and_who_edits_which_post(live_server, live_editor, two_editors):  # noqa: F811
+def test_editors_see_who_is_here_and_who_edits_which_post(live_server, live_editor, two_editors):
     slug = unique("presence")
     assert live_editor.post("/api/events", json={"slug": slug, "title": "Bridge closure"}).status_code == 201
     post, _tag = new_post(live_editor, slug, "The bridge shuts at ten.")
@@ -57,7 +57,7 @@ def test_presence_needs_the_csrf_header_and_a_known_event(server):
         assert odd.status_code == 422
 
 
-def test_a_contributors_post_shows_up_at_once_for_an_editor(live_server, live_editor, two_editors):  # noqa: F811
+def test_a_contributors_post_shows_up_at_once_for_an_editor(live_server, live_editor, two_editors):
     slug = unique("waiting")
     assert live_editor.post("/api/events", json={"slug": slug, "title": "Flood gates"}).status_code == 201
     editor_page, _other = two_editors
@@ -72,7 +72,7 @@ def test_a_contributors_post_shows_up_at_once_for_an_editor(live_server, live_ed
     expect(editor_page.locator(f"#post-{sent.json()['id']}")).to_contain_text("Gates close at six")
 
 
-def test_a_draft_is_shared_with_the_events_other_editors(live_server, live_editor, two_editors):  # noqa: F811
+def test_a_draft_is_shared_with_the_events_other_editors(live_server, live_editor, two_editors):
     slug = unique("drafts")
     assert live_editor.post("/api/events", json={"slug": slug, "title": "Harbour fog"}).status_code == 201
     writer, other = two_editors
@@ -88,7 +88,7 @@ def test_a_draft_is_shared_with_the_events_other_editors(live_server, live_edito
     assert other.input_value("#f-body") == "Fog horns sound every minute; pilots wait."
 
 
-def test_two_editors_autosaving_one_draft_never_overwrite_each_other(live_server, live_editor, two_editors):  # noqa: F811
+def test_two_editors_autosaving_one_draft_never_overwrite_each_other(live_server, live_editor, two_editors):
     slug = unique("shared")
     assert live_editor.post("/api/events", json={"slug": slug, "title": "Harbour fog"}).status_code == 201
     made = live_editor.post(f"/api/events/{slug}/posts", json={"body": "Fog at the mouth.", "status": "draft"}).json()

@@ -18,8 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, Server, fresh_postgres, http_server, make_user, server_env, unique, wait_until
-from test_desk import log_in
+from conftest import PASSWORD, Server, fresh_postgres, http_server, log_in, make_user, server_env, unique, wait_until
 
 SLOW_SAFETY_POLL_S = 900
 
