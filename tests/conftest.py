@@ -543,8 +543,8 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10, message: str =
 
 # Test files that open no database and no broker (readers, aligner, fetcher, CLI parse/align):
 # they run alike on SQLite and on PostgreSQL, so CI's second run leaves them out (-m "not nodb").
-NO_DATABASE = {"test_align_cli", "test_align_normalize", "test_align_seeds", "test_fetch_rebinding",
-               "test_hostile_input", "test_ingest_corpus", "test_ingest_fetch", "test_ingest_formats",
+NO_DATABASE = {"test_align_cli", "test_align_labelled", "test_align_normalize", "test_align_seeds", "test_align_times",
+               "test_config", "test_fetch_rebinding", "test_hostile_input", "test_ingest_corpus", "test_ingest_fetch", "test_ingest_formats",
                "test_ingest_fuzz", "test_ingest_html", "test_ingest_layouts", "test_ingest_seeds",
                "test_ingest_stamp_families", "test_ingest_text", "test_ingest_times", "test_markup"}
 
