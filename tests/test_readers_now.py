@@ -7,8 +7,7 @@ import os
 
 from playwright.sync_api import Browser, expect
 
-from conftest import PASSWORD, SSEReader, make_user, unique, wait_until
-from test_desk import log_in
+from conftest import PASSWORD, SSEReader, log_in, make_user, unique, wait_until
 
 
 def readers(site, slug: str) -> int:
