@@ -162,6 +162,7 @@ def cli_here(*args: str, env: dict | None = None, check: bool = True) -> subproc
     livedesk again. For commands whose process itself is not what a test checks (tests/test_cli.py
     and tests/test_hostile_input.py run real ones); `env` is set for the command's run alone."""
     import io
+    from concurrent.futures import ThreadPoolExecutor
     from contextlib import redirect_stderr, redirect_stdout
     from unittest import mock
 
@@ -169,13 +170,21 @@ def cli_here(*args: str, env: dict | None = None, check: bool = True) -> subproc
     from livedesk.config import get_settings
 
     out, err, code = io.StringIO(), io.StringIO(), 0
-    with mock.patch.dict(os.environ, env or {}), mock.patch.object(sys, "argv", ["livedesk", *args]):
-        get_settings.cache_clear()  # the command reads its settings from `env`, as a new process would
+
+    def run() -> None:
+        nonlocal code
         try:
             with redirect_stdout(out), redirect_stderr(err):
                 main()
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+
+    with mock.patch.dict(os.environ, env or {}), mock.patch.object(sys, "argv", ["livedesk", *args]):
+        get_settings.cache_clear()  # the command reads its settings from `env`, as a new process would
+        try:
+            # in a thread of its own, as in a process: no event loop of this one (Playwright's) is running there
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(run).result()
         finally:
             get_settings.cache_clear()
     done = subprocess.CompletedProcess(["livedesk", *args], code, out.getvalue(), err.getvalue())

@@ -12,7 +12,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from conftest import http_server, run_cli, unique
+from conftest import cli_here, http_server, unique
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def frozen(server, tmp_path_factory) -> tuple[str, Path, list[str]]:
                                                                "topics": ["lights"]}).json()["id"] for n in range(45)]
         assert editor.patch(f"/api/events/{slug}", json={"status": "ended"}).status_code == 200
     folder = tmp_path_factory.mktemp("frozen")
-    result = run_cli("event", "freeze", slug, str(folder), env=server.env)
+    result = cli_here("event", "freeze", slug, str(folder), env=server.env)
     assert f"froze {slug}" in result.stdout
     return slug, folder, ids[::-1]
 
@@ -79,7 +79,7 @@ def test_the_folder_serves_the_event_without_the_server(browser, frozen) -> None
 
 
 def test_an_unknown_event_is_refused_in_one_line(server, tmp_path: Path) -> None:
-    result = run_cli("event", "freeze", "no-such-event", str(tmp_path / "out"), env=server.env, check=False)
+    result = cli_here("event", "freeze", "no-such-event", str(tmp_path / "out"), env=server.env, check=False)
     assert result.returncode == 2 and "no event" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -87,7 +87,7 @@ def test_uploaded_photos_are_frozen_with_their_renditions(server, tmp_path: Path
     from test_photos import event_with_photo
 
     slug, item = event_with_photo(server, "Lighthouse photos", 1200, 800)
-    run_cli("event", "freeze", slug, str(tmp_path), env=server.env)
+    cli_here("event", "freeze", slug, str(tmp_path), env=server.env)
     for width in item["widths"]:
         for ext in ("jpg", "webp"):
             frozen = tmp_path / "media" / f"{item['upload']}-{width}.{ext}"
