@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Server, fresh_postgres, run_cli, server_env, unique
+from conftest import Server, cli_here, fresh_postgres, run_cli, server_env, unique
 
 
 @pytest.fixture
@@ -84,12 +84,12 @@ def test_a_backup_taken_while_writing_restores_one_consistent_moment(tmp_path: P
 
 def test_bad_backup_and_restore_requests_end_in_one_line(tmp_path: Path, database: str) -> None:
     env = {"LIVEDESK_DATABASE_URL": database}
-    run_cli("db", "upgrade", env=env)
+    cli_here("db", "upgrade", env=env)
     not_a_backup = tmp_path / "notes.txt"
     not_a_backup.write_text("The quay opens at nine.\n")
     for args in (("restore", str(tmp_path / "missing.backup")), ("restore", str(not_a_backup)),
                  ("backup", str(tmp_path / "no-such-dir" / "desk.backup"))):
-        done = run_cli("db", *args, env=env, check=False)
+        done = cli_here("db", *args, env=env, check=False)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not list(tmp_path.glob("**/*.partial"))

@@ -10,15 +10,15 @@ import time
 import httpx
 import pytest
 
-from conftest import SSEReader, free_port, run_cli, server_env, unique
+from conftest import SSEReader, cli_here, free_port, server_env, unique
 from test_api import post
 
 
 @pytest.mark.slow
 def test_queued_stream_delivers_and_catches_up(tmp_path):
     env = {**os.environ, **server_env(tmp_path, LIVEDESK_READER_BUFFER_BYTES="20000")}
-    run_cli("db", "upgrade", env=env)
-    token = run_cli("token", "create", "--user", unique("ed"), "--role", "editor", env=env).stdout.strip().splitlines()[-1]
+    cli_here("db", "upgrade", env=env)
+    token = cli_here("token", "create", "--user", unique("ed"), "--role", "editor", env=env).stdout.strip().splitlines()[-1]
     port = free_port()
     with open(tmp_path / "h11.log", "ab") as log:
         server = subprocess.Popen(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import LIVEDESK, Server, SSEReader, free_port, run_cli, server_env, unique, wait_until
+from conftest import LIVEDESK, Server, SSEReader, cli_here, free_port, run_cli, server_env, unique, wait_until
 from test_crash import Writer, all_posts
 
 pytestmark = pytest.mark.slow
@@ -63,8 +63,8 @@ class Workers:
 
 def test_a_post_through_one_worker_reaches_readers_on_every_worker(tmp_path):
     env = server_env(tmp_path, LIVEDESK_BROKER_URL="memory://")  # the workers' own local broker carries changes
-    run_cli("db", "upgrade", env=env)
-    token = run_cli("token", "create", "--user", unique("ed"), "--role", "editor", env=env).stdout.strip().splitlines()[-1]
+    cli_here("db", "upgrade", env=env)
+    token = cli_here("token", "create", "--user", unique("ed"), "--role", "editor", env=env).stdout.strip().splitlines()[-1]
     server = Workers(env, 2)
     readers: list[SSEReader] = []
     try:
