@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # unset: each request's own address (scheme as a trusted proxy gives it, and Host)
     public_url: str | None = None
     keepalive_s: float = 15.0
+    # how often a desk page says what its user is doing; one silent for three beats drops off the desk
+    presence_beat_s: float = Field(5.0, gt=0)
     readers_report_s: float = Field(2.0, gt=0)  # how often a node tells the others its open readers
     catchup_poll_s: float = 3.0  # safety net: look for missed changes this often
     reader_buffer_bytes: int = 1_000_000  # a reader further behind is disconnected

@@ -86,6 +86,7 @@ def desk_page(request: Request, template: str, *, status: int = 200, **context) 
     """A desk page: never cached, with the form's CSRF token and the notice of what was just done."""
     desk = context.get("desk")
     context.setdefault("csrf", csrf_token(request, desk.token) if desk else "")
+    context.setdefault("presence_beat_ms", round(request.app.state.settings.presence_beat_s * 1000))
     notice = NOTICES.get(request.query_params.get("done", ""))
     body = render(request, template, notice=notice, **context)
     return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})

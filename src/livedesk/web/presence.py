@@ -28,7 +28,7 @@ from livedesk.web.schemas import Strict
 
 router = APIRouter(prefix="/desk", tags=["desk"])  # the desk's own calls, with its session cookie and CSRF header
 
-PRESENCE_TTL_S = 15.0  # a desk page that stops saying what it does drops off after this
+PRESENCE_BEATS = 3  # a desk page silent for this many beats (LIVEDESK_PRESENCE_BEAT_S) drops off
 STREAM_TICK_S = 1.0
 KEEPALIVE_S = 15.0
 
@@ -103,7 +103,8 @@ def report(request: Request, slug: str, body: PresenceIn, desk: Session = Depend
         raise DeskProblem(403, "presence needs a valid X-CSRF-Token header")
     event_id = _event_id(request, slug)
     state = {"state": body.state, "post": body.post_id if body.state == "editing" else None}
-    newsroom_of(request).broker.report_presence(request.app.state.readers_site, event_id, desk.actor.name, state, PRESENCE_TTL_S)
+    ttl_s = PRESENCE_BEATS * request.app.state.settings.presence_beat_s
+    newsroom_of(request).broker.report_presence(request.app.state.readers_site, event_id, desk.actor.name, state, ttl_s)
     anyio.from_thread.run_sync(board_of(request).changed, event_id)
     return JSONResponse(snapshot(request, event_id), headers={"Cache-Control": "no-store"})
 

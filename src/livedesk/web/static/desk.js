@@ -48,7 +48,7 @@
     });
   });
 
-  // Presence: say every few seconds what this user is doing; the desk's stream says who else is here.
+  // Presence: say every beat (5 s by default) what this user is doing; the desk's stream says who else is here.
   const presence = document.getElementById("presence");
   let lastTyped = 0;
   if (presence) {
@@ -60,7 +60,7 @@
       sendJSON("POST", base, { state: state, post_id: editing || null }).catch(function () { /* next beat */ });
     };
     tell();
-    setInterval(tell, 5000);
+    setInterval(tell, Number(presence.dataset.beat) || 5000);
     const words = { online: "online", writing: "writing a post" };
     const list = document.getElementById("presence-list");
     const readersNow = document.getElementById("readers-now");
