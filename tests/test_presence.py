@@ -94,10 +94,13 @@ def test_two_editors_autosaving_one_draft_never_overwrite_each_other(live_server
     made = live_editor.post(f"/api/events/{slug}/posts", json={"body": "Fog at the mouth.", "status": "draft"}).json()
     first, second = two_editors
     for page in (first, second):
+        page.clock.install()  # the pages autosave every 5 s: their clocks are moved on instead of waited for
         page.goto(f"{live_server.url}/desk/e/{slug}?draft={made['id']}#compose")
     first.fill("#f-body", "Fog at the mouth; pilots wait.")
+    first.clock.run_for(5000)
     expect(first.locator("#autosave")).to_contain_text("Draft saved", timeout=15000)
     second.fill("#f-body", "Fog lifting at the mouth.")
+    second.clock.run_for(5000)
     expect(second.locator("#autosave")).to_contain_text("Another editor changed this draft", timeout=15000)
     with live_server.client(live_server.token("editor")) as client:
         stored = client.get(f"/api/events/{slug}/posts/{made['id']}").json()
