@@ -262,15 +262,19 @@ def test_autosave_keeps_a_server_draft_and_local_text(desk_server, context):
     log_in(page, desk_server, make_user(desk_server, "editor"))
     slug = create_event(page)
     editor_token = desk_server.token("editor")
+    page.clock.install()  # the form autosaves every 5 s: its clock is moved on instead of waited for
+    page.reload()
 
     page.fill("#f-headline", "Tugs standing by")
     page.fill("#f-body", "Two tugs wait at the harbour mouth.")
+    page.clock.run_for(5000)
     expect(page).to_have_url(re.compile(r"\?draft=\w+"), timeout=12_000)
     expect(page.locator("#autosave")).to_contain_text("Draft saved")
     [draft] = api_posts(desk_server, slug, editor_token, status="draft")
     assert draft["body"] == "Two tugs wait at the harbour mouth."
 
     page.fill("#f-body", "Three tugs wait at the harbour mouth.")
+    page.clock.run_for(5000)
     deadline = datetime.now() + timedelta(seconds=12)
     while api_posts(desk_server, slug, editor_token, status="draft")[0]["body"].startswith("Two") and datetime.now() < deadline:
         page.wait_for_timeout(300)
