@@ -401,14 +401,15 @@ def server_env(tmp_path: Path, **extra: str) -> dict:
 
 @pytest.fixture(scope="session")
 def shared_env(tmp_path_factory) -> dict:
-    """Settings of the session's shared app and server: one database, fast scheduler, keep-alives and
-    desk presence (a desk page that leaves drops off after three 2 s beats).
+    """Settings of the session's shared app and server: one database, fast scheduler, keep-alives,
+    reader counts (each node reports its readers every 0.5 s) and desk presence (a desk page that
+    leaves drops off after three 2 s beats).
 
     They poll no outlets' sources (tests/test_follow.py runs nodes that do): a poll would be a
     change of its own in the middle of other tests.
     """
     return server_env(tmp_path_factory.mktemp("srv"), LIVEDESK_KEEPALIVE_S="1", LIVEDESK_POLL_SOURCES="false",
-                      LIVEDESK_PRESENCE_BEAT_S="2")
+                      LIVEDESK_READERS_REPORT_S="0.5", LIVEDESK_PRESENCE_BEAT_S="2")
 
 
 @pytest.fixture(scope="session")
