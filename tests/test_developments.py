@@ -374,7 +374,7 @@ def test_cli_ingest_aligns_as_the_server_does(server, editor, tmp_path):
         left = run_read(engine, lambda conn: stored(conn, event_store.require_event(conn, on_cli).id))
     finally:
         engine.dispose()
-    assert left is not None and len(left["posts"]) == len(posts_of(editor, on_cli)) > 0
+    assert left is not None and len(left.posts) == len(posts_of(editor, on_cli)) > 0
 
     def groups(slug: str) -> set[frozenset[str]]:
         text = {p["id"]: fold(p["body"]) for p in posts_of(editor, slug)}
@@ -389,6 +389,7 @@ def test_cli_ingest_aligns_as_the_server_does(server, editor, tmp_path):
 def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
     from livedesk.broker.memory import MemoryBroker
     from livedesk.config import Settings
+    from livedesk.model import StoredAlignment
     from livedesk.newsroom import follow, publish
     from livedesk.newsroom.roles import Actor
     from livedesk.newsroom.room import Newsroom
@@ -407,16 +408,17 @@ def test_live_developments_stay_a_partition_of_the_posts(tmp_path):
         own = publish.create_post(room, slug, {"headline": "Buses again", "body": "Buses cross the Tessel."}, actor)
         event_id = room.developments.current(slug)[0].id
 
-        def check() -> dict:
+        def check() -> StoredAlignment:
             data = run_read(room.engine, lambda conn: stored(conn, event_id))
-            ids = [pid for d in data["developments"] for pid in d["post_ids"]]
-            assert sorted(ids) == sorted(p["id"] for p in data["posts"]) and len(ids) == len(set(ids))
+            assert data is not None
+            ids = [pid for d in data.developments for pid in d.post_ids]
+            assert sorted(ids) == sorted(p.id for p in data.posts) and len(ids) == len(set(ids))
             return data
 
         data = check()
-        assert own.id in [p["id"] for p in data["posts"]] and len(data["posts"]) == 7
+        assert own.id in [p.id for p in data.posts] and len(data.posts) == 7
         publish.delete_post(room, slug, own.id, actor)
         room.developments.current(slug)
-        assert own.id not in [p["id"] for p in check()["posts"]]
+        assert own.id not in [p.id for p in check().posts]
     finally:
         room.close()

@@ -89,7 +89,7 @@ def arrivals() -> list[tuple[str, int | None, str, int]]:
 def stored(room: Newsroom, event_id: int) -> dict:
     data = run_read(room.engine, lambda conn: development_store.stored(conn, event_id))
     assert data is not None
-    return data
+    return data.to_json()
 
 
 def test_post_by_post_rows_are_the_whole_alignment_and_match_a_recompute(newsrooms):
@@ -119,7 +119,7 @@ def test_post_by_post_rows_are_the_whole_alignment_and_match_a_recompute(newsroo
     assert live["last_num"] == again["last_num"]
     # what a page shows of it: "In other media" from the rows of the posts shown
     _event, current = room.developments.current(slug)
-    assert groups(current) == groups(again) and current["key_point_suggestions"]
+    assert groups(current.to_json()) == groups(again) and current.key_point_suggestions
 
 
 def test_two_nodes_taking_turns_store_one_consistent_alignment(newsrooms):
@@ -149,3 +149,20 @@ def test_a_removed_post_leaves_the_stored_rows(newsrooms):
     data = stored(room, event_id)
     check_partition(data)
     assert ids[1] not in {p["id"] for p in data["posts"]} and len(data["posts"]) == 5
+
+
+def test_the_stored_alignment_reads_back_as_the_json_it_was_stored_from(newsrooms):
+    import json
+
+    room, _ = newsrooms
+    _slug, event_id = new_event(room)
+    for post in arrivals():
+        store_post(room, event_id, *post)
+    whole = room.developments.recompute(event_id)
+    data = stored(room, event_id)
+    assert list(data) == ["posts", "developments", "exclusives", "shares", "key_point_suggestions", "last_num", "updated_at"]
+    assert json.dumps(data["posts"]) == json.dumps(whole["posts"])
+    assert sorted(map(json.dumps, data["developments"])) == sorted(map(json.dumps, whole["developments"]))
+    assert any(d["first_time"] and d["lead_seconds"] is not None for d in data["developments"])
+    assert (data["exclusives"], data["shares"]) == (whole["exclusives"], whole["shares"])
+    assert (data["last_num"], data["updated_at"]) == (whole["last_num"], whole["updated_at"])

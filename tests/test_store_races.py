@@ -123,7 +123,7 @@ def test_a_newer_alignment_replaces_and_an_older_one_is_refused(engine):
     assert run_write(engine, lambda conn: developments.save(conn, event_id, {"last_num": 3}, when)) is False
     assert run_write(engine, lambda conn: developments.save(conn, event_id, {"last_num": 7}, when)) is True
     with engine.connect() as conn:
-        assert developments.stored_summary(conn, event_id)["last_num"] == 7
+        assert developments.stored_summary(conn, event_id).last_num == 7
 
 
 def test_twenty_nodes_make_one_site_secret(engine):

@@ -118,6 +118,11 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+def from_iso(text: str | None) -> datetime | None:
+    """A time as `iso` writes it, read back."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
 @dataclass
 class Event:
     """A live blog: its posts hang off it by `id`; readers find it by `slug`."""
@@ -359,6 +364,13 @@ class Quote:
     text: str
     speaker: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"outlet": self.outlet, "post_id": self.post_id, "text": self.text, "speaker": self.speaker}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Quote:
+        return cls(outlet=data["outlet"], post_id=data["post_id"], text=data["text"], speaker=data.get("speaker"))
+
 
 @dataclass
 class Development:
@@ -376,6 +388,104 @@ class Development:
     first_contested_by: list[str] = field(default_factory=list)  # outlets that may have been first
     lead_basis: str | None = None  # what the lead rests on: "both times stated", "CNN's time inferred"
     quotes: list[Quote] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The development as the alignment report writes it and the store keeps it."""
+        return {
+            "id": self.id,
+            "post_ids": self.post_ids,
+            "outlets": self.outlets,
+            "first_reported_by": self.first_reported_by,
+            "first_time": iso(self.first_time),
+            "lead_seconds": self.lead_seconds,
+            "runner_up": self.runner_up,
+            "lead_uncertainty_s": round(self.lead_uncertainty_s) if self.lead_uncertainty_s is not None else None,
+            "first_contested_by": self.first_contested_by,
+            "lead_basis": self.lead_basis,
+            "label": self.label,
+            "quotes": [q.to_json() for q in self.quotes],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Development:
+        """A development as `to_json` wrote it."""
+        return cls(
+            id=data["id"],
+            post_ids=list(data.get("post_ids", [])),
+            outlets=list(data.get("outlets", [])),
+            label=data.get("label", ""),
+            first_reported_by=data.get("first_reported_by"),
+            first_time=from_iso(data.get("first_time")),
+            lead_seconds=data.get("lead_seconds"),
+            runner_up=data.get("runner_up"),
+            lead_uncertainty_s=data.get("lead_uncertainty_s"),
+            first_contested_by=list(data.get("first_contested_by", [])),
+            lead_basis=data.get("lead_basis"),
+            quotes=[Quote.from_json(q) for q in data.get("quotes", [])],
+        )
+
+
+@dataclass
+class AlignedPost:
+    """A post as an event's stored alignment holds it: its time (stated, or inferred with its ±)
+    and the development it belongs to ("" for none)."""
+
+    id: str
+    outlet: str
+    time: datetime | None
+    time_inferred: bool
+    time_uncertainty_s: int | None
+    headline: str | None
+    development: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The post as the alignment report writes it, without its text and development."""
+        return {
+            "id": self.id,
+            "outlet": self.outlet,
+            "time": iso(self.time),
+            "time_inferred": self.time_inferred,
+            "time_uncertainty_s": self.time_uncertainty_s,
+            "headline": self.headline,
+        }
+
+
+@dataclass
+class AlignmentSummary:
+    """What is kept of an event's stored alignment beside its rows: the last post number it has
+    seen, how many posts it holds, when it was made, and the live alignment that stored it."""
+
+    last_num: int = 0
+    posts: int = 0
+    updated_at: datetime | None = None
+    writer: str | None = None
+
+
+@dataclass
+class StoredAlignment:
+    """An event's stored alignment: its posts (in the order stored), its developments (earliest
+    first), each outlet's exclusive developments and share of them, and the key-point
+    suggestions worked out from it (none until asked for)."""
+
+    posts: list[AlignedPost] = field(default_factory=list)
+    developments: list[Development] = field(default_factory=list)
+    exclusives: dict[str, list[str]] = field(default_factory=dict)
+    shares: dict[str, float] = field(default_factory=dict)
+    last_num: int = 0
+    updated_at: datetime | None = None
+    key_point_suggestions: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape `align.report` writes, its posts without their text."""
+        return {
+            "posts": [p.to_json() for p in self.posts],
+            "developments": [d.to_json() for d in self.developments],
+            "exclusives": self.exclusives,
+            "shares": self.shares,
+            "key_point_suggestions": self.key_point_suggestions,
+            "last_num": self.last_num,
+            "updated_at": iso(self.updated_at),
+        }
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from livedesk.model import AlignPost, Development, InferredTime
+from livedesk.model import AlignPost, InferredTime
 
 if TYPE_CHECKING:  # the web pages word the lead without loading SciPy
     from livedesk.align.cluster import Alignment
@@ -18,7 +18,7 @@ def iso(t: datetime | None) -> str | None:
 def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict[str, Any]:
     return {
         "posts": [post_to_json(p, result.inferred) for p in posts],
-        "developments": [development_to_json(d) for d in result.developments],
+        "developments": [d.to_json() for d in result.developments],
         "exclusives": result.exclusives,
         "shares": {o: round(s, 4) for o, s in result.shares.items()},
         "key_point_suggestions": result.key_point_suggestions,
@@ -36,26 +36,6 @@ def post_to_json(p: AlignPost, inferred: dict[str, InferredTime]) -> dict[str, A
         "time_uncertainty_s": round(guess.plus_minus_s) if guess else None,
         "headline": p.headline,
         "text": p.text,
-    }
-
-
-def development_to_json(d: Development) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "post_ids": d.post_ids,
-        "outlets": d.outlets,
-        "first_reported_by": d.first_reported_by,
-        "first_time": iso(d.first_time),
-        "lead_seconds": d.lead_seconds,
-        "runner_up": d.runner_up,
-        "lead_uncertainty_s": round(d.lead_uncertainty_s) if d.lead_uncertainty_s is not None else None,
-        "first_contested_by": d.first_contested_by,
-        "lead_basis": d.lead_basis,
-        "label": d.label,
-        "quotes": [
-            {"outlet": q.outlet, "post_id": q.post_id, "text": q.text, "speaker": q.speaker}
-            for q in d.quotes
-        ],
     }
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from livedesk.broker import Broker
-from livedesk.model import AlignPost, Development, Event
+from livedesk.model import AlignPost, Development, Event, StoredAlignment
 from livedesk.store import changes, embeddings
 from livedesk.store import developments as store
 from livedesk.store import events as event_store
@@ -230,7 +230,7 @@ class Developments:
         with self._lock(event_id):
             return self._recompute_locked(event_id)
 
-    def current(self, slug: str) -> tuple[Event, dict]:
+    def current(self, slug: str) -> tuple[Event, StoredAlignment]:
         """The event and its developments as stored, after catching up with new posts."""
         event = run_read(self.engine, lambda conn: event_store.require_event(conn, slug))
         self.refresh(event.id)
@@ -272,8 +272,8 @@ def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[st
 stored = store.stored
 
 
-def empty() -> dict:
-    return {"posts": [], "developments": [], "exclusives": {}, "shares": {}, "key_point_suggestions": [], "last_num": 0}
+def empty() -> StoredAlignment:
+    return StoredAlignment()
 
 
 # ---- building -------------------------------------------------------------------------------
@@ -329,23 +329,23 @@ def _stored_is_current(conn: Connection, event_id: int) -> bool:
     if summary is None:
         return False
     newest, count = store.published_span(conn, event_id)
-    return summary.get("last_num", 0) >= newest and summary.get("posts") == count
+    return summary.last_num >= newest and summary.posts == count
 
 
-def _with_suggestions(conn: Connection, event_id: int, data: dict) -> dict:
+def _with_suggestions(conn: Connection, event_id: int, data: StoredAlignment) -> StoredAlignment:
     """The stored alignment with its key-point suggestions, worked out from the stored developments
     and the text of the few posts they need (a new post's storing does not redo them)."""
     from livedesk.align.keypoints import key_point_suggestions
 
-    shared = [d for d in data["developments"] if len(d["outlets"]) > 1]
-    shared.sort(key=lambda d: -len(d["outlets"]))  # stable: the earliest first among equals
+    shared = [d for d in data.developments if len(d.outlets) > 1]
+    shared.sort(key=lambda d: -len(d.outlets))  # stable: the earliest first among equals
     top = shared[:SUGGESTIONS]
-    wanted = [pid for d in top for pid in d["post_ids"]]
+    wanted = [pid for d in top for pid in d.post_ids]
     rows = store.aligned_rows_of(conn, event_id, wanted) if wanted else []
     found = {row.id: _align_post(row, "newest") for row in rows}
-    devs = [Development(id=d["id"], post_ids=[p for p in d["post_ids"] if p in found], outlets=d["outlets"], label=d["label"])
+    devs = [Development(id=d.id, post_ids=[p for p in d.post_ids if p in found], outlets=d.outlets, label=d.label)
             for d in top]
-    data["key_point_suggestions"] = key_point_suggestions([d for d in devs if d.post_ids], found, limit=SUGGESTIONS)
+    data.key_point_suggestions = key_point_suggestions([d for d in devs if d.post_ids], found, limit=SUGGESTIONS)
     return data
 
 
@@ -459,11 +459,9 @@ def _store_changes(
     """Store what new posts changed: the changed developments' rows, the removed ones, and the rows
     of the posts whose development or inferred time changed; the whole alignment only when the
     stored rows are not the ones this live alignment stored last (another node stored since)."""
-    from livedesk.align.report import development_to_json
-
     times = _new_times(live)
     moved = set(times)
-    devs = [development_to_json(live.devs[d]) for d in sorted(changed) if d in live.devs]
+    devs = [live.devs[d].to_json() for d in sorted(changed) if d in live.devs]
     touched = {pid for dev in devs for pid in dev["post_ids"]} | moved | set(added)
     posts = live.posts()
     posts_in = [(_post_json(live, posts[live.index[pid]]), live.index[pid]) for pid in sorted(touched) if pid in live.index]
@@ -509,12 +507,10 @@ def _new_times(live: Live) -> dict[str, tuple[datetime, int]]:
 
 
 def _whole(live: Live, updated_at: str) -> dict:
-    from livedesk.align.report import development_to_json
-
     devs = sorted(live.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
     return {
         "posts": [_post_json(live, p) for p in live.posts()],
-        "developments": [development_to_json(d) for d in devs],
+        "developments": [d.to_json() for d in devs],
         "last_num": live.last_num,
         "updated_at": updated_at,
     }

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from livedesk.config import Settings
 from livedesk.errors import Forbidden, Invalid, NotFound, Stale
 from livedesk.markup import clean_text, clean_url, html_to_text, render_markdown, strip_controls
-from livedesk.model import Event, EventStatus, Post, PostStatus, Role, StoredResponse
+from livedesk.model import Event, EventStatus, Post, PostStatus, Role, StoredAlignment, StoredResponse
 from livedesk.newsroom import photos
 from livedesk.newsroom.roles import EDITORS, WRITERS, Actor, require
 from livedesk.store import accounts, changes
@@ -129,7 +129,7 @@ def accept_suggestion(room: Newsroom, slug: str, development_id: str | None, tex
     if not development_id and not (text or "").strip():
         raise Invalid("give a development_id or the suggestion's text")
     event, data = room.developments.current(slug)
-    suggestions = data["key_point_suggestions"]
+    suggestions = data.key_point_suggestions
     found = next((s for s in suggestions if s["development_id"] == development_id), None) if development_id else None
     if development_id and found is None:
         raise Invalid(f"no key-point suggestion for development {development_id!r}")
@@ -141,13 +141,13 @@ def accept_suggestion(room: Newsroom, slug: str, development_id: str | None, tex
     return update_event(room, slug, {"key_points": points}, actor)
 
 
-def _own_post(room: Newsroom, event_id: int, data: dict, development_id: str | None) -> str | None:
+def _own_post(room: Newsroom, event_id: int, data: StoredAlignment, development_id: str | None) -> str | None:
     """The site's own post in the development, which the key point then links to."""
-    dev = next((d for d in data["developments"] if d["id"] == development_id), None)
+    dev = next((d for d in data.developments if d.id == development_id), None)
     if dev is None:
         return None
     rows = run_read(room.engine, lambda conn: development_store.post_summaries(conn, event_id))
-    return next((pid for pid in dev["post_ids"] if pid in rows and rows[pid].own), None)
+    return next((pid for pid in dev.post_ids if pid in rows and rows[pid].own), None)
 
 def _check_key_point_posts(conn: Connection, event_id: int, points: list[dict]) -> None:
     for point in points:

@@ -78,9 +78,14 @@ def read_event(conn: Connection, slug: str) -> dict[str, Any] | None:
             select(post_topics).where(post_topics.c.post_id.in_(post_ids)).order_by(post_topics.c.post_id, post_topics.c.topic))],
         "post_versions": [_row(post_versions, r) for r in conn.execute(
             select(post_versions).where(in_posts).order_by(post_versions.c.post_id, post_versions.c.version))],
-        "developments": [{**_row(developments, r), "data": alignment.stored(conn, event.id)} for r in conn.execute(
+        "developments": [{**_row(developments, r), "data": _alignment_json(conn, event.id)} for r in conn.execute(
             select(developments).where(developments.c.event_id == event.id))],
     }
+
+
+def _alignment_json(conn: Connection, event_id: int) -> dict[str, Any] | None:
+    data = alignment.stored(conn, event_id)
+    return data.to_json() if data else None
 
 
 def write_event(conn: Connection, dump: dict[str, Any]) -> int:

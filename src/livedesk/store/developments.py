@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, insert, select, text, update
 
-from livedesk.model import PostStatus
+from livedesk.model import AlignedPost, AlignmentSummary, Development, PostStatus, StoredAlignment, from_iso
 from livedesk.store.db import insert_new
 from livedesk.store.tables import alignment_developments, alignment_posts, developments, outlets, posts, sources
 
@@ -67,9 +67,9 @@ def aligned_rows_of(conn: Connection, event_id: int, post_ids: list[str]) -> lis
     return [AlignRow(*row) for row in conn.execute(_published(event_id).where(posts.c.id.in_(post_ids)))]
 
 
-def stored(conn: Connection, event_id: int) -> dict[str, Any] | None:
-    """The stored alignment of an event as one dict (the shape `align.report` writes, its posts
-    without their text and no key-point suggestions), or None if it was never aligned."""
+def stored(conn: Connection, event_id: int) -> StoredAlignment | None:
+    """The stored alignment of an event (its posts without their text, no key-point
+    suggestions), or None if it was never aligned."""
     summary = stored_summary(conn, event_id)
     if summary is None:
         return None
@@ -81,25 +81,27 @@ def stored(conn: Connection, event_id: int) -> dict[str, Any] | None:
         .where(alignment_developments.c.event_id == event_id)
     ).all()
     never = datetime.max.replace(tzinfo=UTC)
-    devs = [row.data for row in sorted(dev_rows, key=lambda r: (r.first_time or never, r.id))]
+    devs = [Development.from_json(row.data) for row in sorted(dev_rows, key=lambda r: (r.first_time or never, r.id))]
     names = sorted({row.outlet for row in post_rows})
-    return {
-        "posts": [_post_json(row) for row in post_rows],
-        "developments": devs,
-        "exclusives": {o: [d["id"] for d in devs if d.get("outlets") == [o]] for o in names},
-        "shares": {o: round(sum(o in d.get("outlets", []) for d in devs) / len(devs), 4) for o in names} if devs else {},
-        "key_point_suggestions": [],
-        "last_num": summary.get("last_num", 0),
-        "updated_at": summary.get("updated_at"),
-    }
+    return StoredAlignment(
+        posts=[_aligned_post(row) for row in post_rows],
+        developments=devs,
+        exclusives={o: [d.id for d in devs if d.outlets == [o]] for o in names},
+        shares={o: round(sum(o in d.outlets for d in devs) / len(devs), 4) for o in names} if devs else {},
+        last_num=summary.last_num,
+        updated_at=summary.updated_at,
+    )
 
 
-def stored_summary(conn: Connection, event_id: int) -> dict[str, Any] | None:
-    """The stored alignment's summary: last_num, posts (how many), writer; None if never aligned."""
+def stored_summary(conn: Connection, event_id: int) -> AlignmentSummary | None:
+    """The stored alignment's summary, or None if the event was never aligned."""
     data: dict[str, Any] | None = conn.execute(
         select(developments.c.data).where(developments.c.event_id == event_id)
     ).scalar()
-    return data
+    if data is None:
+        return None
+    return AlignmentSummary(last_num=data.get("last_num", 0), posts=data.get("posts", 0),
+                            updated_at=from_iso(data.get("updated_at")), writer=data.get("writer"))
 
 
 def development_ids(conn: Connection, event_id: int) -> set[str]:
@@ -107,36 +109,29 @@ def development_ids(conn: Connection, event_id: int) -> set[str]:
     return set(conn.execute(query).scalars())
 
 
-def aligned_posts_of(conn: Connection, event_id: int, post_ids: list[str] | set[str]) -> dict[str, dict[str, Any]]:
-    """These posts as the event's alignment holds them (outlet, time, time_inferred,
-    time_uncertainty_s, headline, development), by id."""
-    found: dict[str, dict[str, Any]] = {}
+def aligned_posts_of(conn: Connection, event_id: int, post_ids: list[str] | set[str]) -> dict[str, AlignedPost]:
+    """These posts as the event's alignment holds them, by id."""
+    found: dict[str, AlignedPost] = {}
     ids = list(post_ids)
     for start in range(0, len(ids), 500):
         query = select(alignment_posts).where(
             alignment_posts.c.event_id == event_id, alignment_posts.c.post_id.in_(ids[start:start + 500]))
-        found.update((row.post_id, {**_post_json(row), "development": row.development_id}) for row in conn.execute(query))
+        found.update((row.post_id, _aligned_post(row)) for row in conn.execute(query))
     return found
 
 
-def developments_of(conn: Connection, event_id: int, development_ids: set[str]) -> list[dict[str, Any]]:
+def developments_of(conn: Connection, event_id: int, development_ids: set[str]) -> list[Development]:
     """These developments of the event, as stored."""
     if not development_ids:
         return []
     query = select(alignment_developments.c.data).where(
         alignment_developments.c.event_id == event_id, alignment_developments.c.id.in_(sorted(development_ids)))
-    return list(conn.execute(query).scalars())
+    return [Development.from_json(data) for data in conn.execute(query).scalars()]
 
 
-def _post_json(row: Any) -> dict[str, Any]:
-    return {
-        "id": row.post_id,
-        "outlet": row.outlet,
-        "time": row.time.isoformat().replace("+00:00", "Z") if row.time else None,
-        "time_inferred": row.time_inferred,
-        "time_uncertainty_s": row.time_uncertainty_s,
-        "headline": row.headline,
-    }
+def _aligned_post(row: Any) -> AlignedPost:
+    return AlignedPost(id=row.post_id, outlet=row.outlet, time=row.time, time_inferred=row.time_inferred,
+                       time_uncertainty_s=row.time_uncertainty_s, headline=row.headline, development=row.development_id)
 
 
 def published_span(conn: Connection, event_id: int) -> tuple[int, int]:
@@ -189,18 +184,14 @@ def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:
     return set(conn.execute(query).scalars())
 
 
-def _when(iso: str | None) -> datetime | None:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")) if iso else None
-
-
 def _dev_row(event_id: int, dev: dict[str, Any]) -> dict[str, Any]:
-    return {"event_id": event_id, "id": dev["id"], "first_time": _when(dev.get("first_time")), "data": dev}
+    return {"event_id": event_id, "id": dev["id"], "first_time": from_iso(dev.get("first_time")), "data": dev}
 
 
 def _post_row(event_id: int, post: dict[str, Any], development_id: str, seq: int) -> dict[str, Any]:
     return {
         "event_id": event_id, "post_id": post["id"], "development_id": development_id, "seq": seq,
-        "outlet": post.get("outlet") or "", "time": _when(post.get("time")), "time_inferred": bool(post.get("time_inferred")),
+        "outlet": post.get("outlet") or "", "time": from_iso(post.get("time")), "time_inferred": bool(post.get("time_inferred")),
         "time_uncertainty_s": post.get("time_uncertainty_s"), "headline": post.get("headline"),
     }
 
@@ -263,7 +254,7 @@ def save_changes(
     dev_of = {**(held_developments or {}), **{pid: dev["id"] for dev in changed for pid in dev.get("post_ids", [])}}
     ids = [post["id"] for post, _seq in posts_in]
     missing = [pid for pid in ids if pid not in dev_of]  # posts whose time alone changed keep their development
-    dev_of.update((pid, post["development"]) for pid, post in aligned_posts_of(conn, event_id, missing).items())
+    dev_of.update((pid, post.development) for pid, post in aligned_posts_of(conn, event_id, missing).items())
     gone = sorted(removed | {dev["id"] for dev in changed})
     for start in range(0, len(gone), 500):
         conn.execute(delete(alignment_developments).where(

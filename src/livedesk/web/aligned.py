@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from livedesk.model import AlignedPost, iso
 from livedesk.store import developments as development_store
 from livedesk.store import events as event_store
 
 
-def _inferred_times(by_id: dict[str, dict], posts: list[dict]) -> None:
+def _inferred_times(by_id: dict[str, AlignedPost], posts: list[dict]) -> None:
     """Untimed posts get the time their event's alignment inferred and its ± (`time_about_s`), or
     `time_about_s` None where none was inferred. `by_id`: the posts as the alignment holds them."""
     for post in posts:
@@ -17,8 +18,8 @@ def _inferred_times(by_id: dict[str, dict], posts: list[dict]) -> None:
             continue
         post["time_about_s"] = None
         guess = by_id.get(post["id"])
-        if guess and guess.get("time_inferred") and guess.get("time"):
-            post["published_at"], post["time_about_s"] = guess["time"], guess.get("time_uncertainty_s") or 0
+        if guess and guess.time_inferred and guess.time:
+            post["published_at"], post["time_about_s"] = iso(guess.time), guess.time_uncertainty_s or 0
 
 
 def inferred_times(conn: Connection, posts: list[dict]) -> None:
@@ -42,21 +43,21 @@ def from_alignment(conn: Connection, event_id: int, posts: list[dict]) -> dict[s
     wanted = {p["id"] for p in posts}
     mine = development_store.aligned_posts_of(conn, event_id, wanted) if wanted else {}
     _inferred_times(mine, posts)
-    shared = [d for d in development_store.developments_of(conn, event_id, {p["development"] for p in mine.values()})
-              if len(d["outlets"]) >= 2]
+    shared = [d for d in development_store.developments_of(conn, event_id, {p.development for p in mine.values()})
+              if len(d.outlets) >= 2]
     if not shared:
         return {}
-    by_id = {**development_store.aligned_posts_of(conn, event_id, {o for d in shared for o in d["post_ids"]} - wanted), **mine}
+    by_id = {**development_store.aligned_posts_of(conn, event_id, {o for d in shared for o in d.post_ids} - wanted), **mine}
     slug = event_store.event_slug(conn, event_id)
     own = event_store.own_outlet_names(conn)
     out: dict[str, list[dict]] = {}
     for dev in shared:
-        for pid in wanted.intersection(dev["post_ids"]):
-            mine_outlet = by_id[pid]["outlet"] if pid in by_id else None
+        for pid in wanted.intersection(dev.post_ids):
+            mine_outlet = by_id[pid].outlet if pid in by_id else None
             others = [
-                {"outlet": by_id[o]["outlet"], "headline": by_id[o]["headline"] or dev["label"], "url": f"/e/{slug}/p/{o}"}
-                for o in dev["post_ids"]
-                if o in by_id and by_id[o]["outlet"] != mine_outlet and by_id[o]["outlet"] not in own
+                {"outlet": by_id[o].outlet, "headline": by_id[o].headline or dev.label, "url": f"/e/{slug}/p/{o}"}
+                for o in dev.post_ids
+                if o in by_id and by_id[o].outlet != mine_outlet and by_id[o].outlet not in own
             ]
             if others:
                 out[pid] = others

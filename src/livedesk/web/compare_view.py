@@ -21,7 +21,8 @@ def post_rows(room: Newsroom, event_id: int) -> dict[str, PostSummary]:
 
 def event_view(room: Newsroom, slug: str) -> tuple[Event, dict, dict[str, PostSummary], dict]:
     """The event, its stored alignment, its posts' rows, and the compare view of them."""
-    event, data = room.developments.current(slug)
+    event, alignment = room.developments.current(slug)
+    data = alignment.to_json()
     rows = post_rows(room, event.id)
     return event, data, rows, compare_view(slug, data, rows)
 

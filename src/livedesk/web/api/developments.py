@@ -24,8 +24,8 @@ class AcceptIn(Strict):
 
 @router.get("/events/{slug}/developments", summary="The event's developments across outlets", tags=["compare"])
 def get_developments(request: Request, slug: str) -> Response:
-    _event, data = newsroom_of(request).developments.current(slug)
-    return etag_json(request, developments_view(slug, data))
+    _event, alignment = newsroom_of(request).developments.current(slug)
+    return etag_json(request, developments_view(slug, alignment.to_json()))
 
 
 @router.get("/events/{slug}/compare", summary="Outlets compared, and the merged timeline", tags=["compare"])
