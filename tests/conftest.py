@@ -326,7 +326,9 @@ class Server(Site):
             self.process.wait(timeout=15)
 
     def client(self, token: str | None = None, **options: Any) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=15, headers=auth(token, options), **options)
+        # a generous read timeout: a busy machine slows a request, only a hung one should fail a test
+        options.setdefault("timeout", 60)
+        return httpx.Client(base_url=self.url, headers=auth(token, options), **options)
 
 
 class App(Site):
