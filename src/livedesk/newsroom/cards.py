@@ -67,7 +67,7 @@ def embed_card(room: Newsroom, url: str, actor: Actor) -> dict:
         try:
             picture = fetch(thumbnail, allow_private=allowed, timeout=FETCH_TIMEOUT_S, max_bytes=photos.MAX_UPLOAD_BYTES)
             item = photos.upload(room, picture.content, actor)
-            card["thumbnail"] = f"/media/{item['upload']}-{item['widths'][0]}.jpg"
+            card["thumbnail"] = f"/media/{photos.rendition_name(item['upload'], item['widths'][0])}"
         except (FetchError, Invalid, Unavailable) as exc:
             log.info("thumbnail for %s: %s; the card goes without one", card["url"], exc)
     return card

@@ -84,7 +84,8 @@ def process(data: bytes) -> Photo:
         for ext, content_type, options in ENCODINGS:
             out = io.BytesIO()
             resized.save(out, format="WEBP" if ext == "webp" else "JPEG", **options)  # no exif: metadata is dropped
-            blobs.append(media_store.Blob(f"{upload_id}-{width}.{ext}", upload_id, width, height, content_type, out.getvalue()))
+            blobs.append(media_store.Blob(rendition_name(upload_id, width, ext), upload_id, width, height, content_type,
+                                          out.getvalue()))
     widest = blobs[-1]
     return Photo(upload_id, widest.width, widest.height, sorted({b.width for b in blobs}), blobs)
 
@@ -99,9 +100,15 @@ def _flat_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def rendition_name(upload_id: str, width: int, ext: str = "jpg") -> str:
+    """The stored name of one rendition; the widest JPEG's is the media item's URL, and the last
+    one written to a bucket."""
+    return f"{upload_id}-{width}.{ext}"
+
+
 def media_item(photo_id: str, width: int, height: int, widths: list[int]) -> dict:
     """The post media item of an upload: its JPEG as the plain URL, for feeds and embeds."""
-    return {"kind": "image", "url": f"/media/{photo_id}-{max(widths)}.jpg", "upload": photo_id,
+    return {"kind": "image", "url": f"/media/{rendition_name(photo_id, max(widths))}", "upload": photo_id,
             "width": width, "height": height, "widths": widths}
 
 
@@ -142,9 +149,9 @@ def check_stored(room: Newsroom, media: list[dict]) -> None:
     for item in media:
         if not item.get("upload"):
             continue
-        upload_id, widest = str(item["upload"]), max(item["widths"])
+        upload_id = str(item["upload"])
         if room.bucket is not None:
-            stored = room.bucket.has(f"{upload_id}-{widest}.jpg")
+            stored = room.bucket.has(rendition_name(upload_id, max(item["widths"])))
         else:
             stored = run_read(room.engine, lambda conn: media_store.has_upload(conn, upload_id))
         if not stored:
