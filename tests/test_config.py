@@ -49,6 +49,13 @@ def test_a_bad_value_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> 
         "livedesk: LIVEDESK_FETCH_ALLOW_PRIVATE: Value error, neither 0, 1 nor a comma-separated list of networks: the office"]
 
 
+def test_settings_that_disagree_are_refused_in_one_line() -> None:
+    done = run_cli("event", "list", env={"LIVEDESK_MEDIA_S3_URL": "http://127.0.0.1:9"}, check=False)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "livedesk: LIVEDESK_* settings: Value error, media_s3_url is set but media_s3_bucket names no bucket"]
+
+
 def test_passwords_are_hashed_at_the_standard_cost_unless_a_test_suite_says(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import extract_parameters
 

@@ -819,7 +819,8 @@ def main() -> None:
         fail(exc.format_message() if hasattr(exc, "format_message") else str(exc))
     except ValidationError as exc:  # a bad LIVEDESK_* setting
         problem = exc.errors()[0]
-        fail(f"LIVEDESK_{'_'.join(map(str, problem['loc'])).upper()}: {problem['msg']}")
+        field = "_".join(map(str, problem["loc"])).upper()  # none when settings disagree with each other
+        fail(f"{f'LIVEDESK_{field}' if field else 'LIVEDESK_* settings'}: {problem['msg']}")
     except (Invalid, NotFound, Forbidden, ValueError, LookupError, OSError) as exc:
         fail(str(exc) or exc.__class__.__name__)
     except KeyboardInterrupt:
