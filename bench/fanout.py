@@ -756,14 +756,15 @@ def report(result: Result, posts: int) -> None:
     cpu = ", ".join(f"{c:.1f} s" for c in result.cpu_s)
     print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s"
           f"   (machine load average {result.load})")
-    print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
-          f"   ({len(result.latencies)} deliveries; {posts} posts published in {result.publish_s:.1f} s)")
+    if result.readers:
+        print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
+              f"   ({len(result.latencies)} deliveries; {posts} posts published in {result.publish_s:.1f} s)")
     calls = np.array(result.calls) * 1000
     print(f"    publish call ms   p50 {np.percentile(calls, 50):6.1f}   p99 {np.percentile(calls, 99):6.1f}"
           "   (part of each latency: it runs from the publish time to the server's answer)")
     print(f"    missed {result.missed}   duplicates {result.duplicates}   readers dropped {result.closed}")
-    print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}); peak minus baseline "
-          f"{growth / result.readers:.1f} KB per reader")
+    per_reader = f"; peak minus baseline {growth / result.readers:.1f} KB per reader" if result.readers else ""
+    print(f"    peak RSS {rss} (node{'s' if nodes > 1 else ''}){per_reader}")
     print(f"    CPU {cpu} over the {result.window_s:.1f} s publish window "
           f"({sum(result.cpu_s) / result.window_s * 100:.0f}% of one core); "
           f"{sum(result.cpu_s) / max(len(result.latencies), 1) * 1e6:.1f} µs server CPU per delivery; "
