@@ -30,7 +30,7 @@ from livedesk.align.cluster import Aligner, align
 from livedesk.config import get_settings
 from livedesk.model import AlignPost
 
-EMBEDDER = semantic.load(get_settings().semantic == "auto")
+EMBEDDER = semantic.load(get_settings().semantic == "auto", threads=os.cpu_count() or 1)  # as `livedesk align` runs it
 START = datetime(2030, 5, 1, 6, 0, tzinfo=UTC)
 SYLLABLES = "ka lo mi ren tas vo bri del un sar pek ol tri mon zef ga hul nir"
 

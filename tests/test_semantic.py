@@ -67,6 +67,13 @@ def test_the_model_loads_from_installed_files_without_the_network(monkeypatch):
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
 
 
+def test_a_text_gets_the_same_vector_on_one_core_or_several(embedder):
+    texts = [f"The ferry from pier {n} left {n * 7} minutes late after a search of the hold." for n in range(40)]
+    several = semantic.load(threads=2)  # as `livedesk align` runs it on a machine of two cores
+    assert several is not None and several is not embedder and several.threads == 2
+    assert np.array_equal(several.embed(texts), embedder.embed(texts))
+
+
 @pytest.mark.parametrize("original, retold, other", [
     (  # a German outlet's translation
         "The mayor said the old bridge over the river will be closed to all traffic from Monday.",

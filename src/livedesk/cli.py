@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,8 +81,6 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
     _raise_open_files()
     background = [poller]  # this node's share of polling other outlets' sources
     if demo:
-        import os
-
         from livedesk.demo import load_story
 
         story = load_story()
@@ -132,7 +131,6 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
     so the kernel spreads new connections over them), made here and handed down, so a worker
     that dies is started again on the same socket. Without Redis the workers tell each other
     of changes through a local broker (Unix datagram sockets in a directory of this run)."""
-    import os
     import shutil
     import signal
     import socket
@@ -583,7 +581,7 @@ def align(
 
     specs = _align_specs(sources or [], manifest)
     posts, errors = _align_posts(specs)
-    embedder = semantic.load(get_settings().semantic == "auto")
+    embedder = semantic.load(get_settings().semantic == "auto", threads=os.cpu_count() or 1)
     with _align_progress(len(posts) > 500 and not as_json) as progress:
         result = align_posts(posts, progress=progress, embedder=embedder)
     data = alignment_to_json(posts, result) | {"errors": errors}

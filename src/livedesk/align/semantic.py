@@ -48,7 +48,8 @@ class Embedder:
     name = MODEL
     dimension = DIMENSION
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads  # cores the model may use; a text gets the same vector on any number
         self._model: Any = None
         self._lock = threading.Lock()  # live alignment and batch jobs may embed at once
 
@@ -63,7 +64,7 @@ class Embedder:
                         resources.as_file(files / "weights.npz") as weights:
                     # the C++ tokenizer gives the package's own pure-Python one's pieces, 20x faster
                     tokenizer = SentencePieceProcessor(model_file=str(vocabulary))
-                    self._model = NumpyBackend(str(weights), tokenizer, threads=1)  # the server has other work
+                    self._model = NumpyBackend(str(weights), tokenizer, threads=self.threads)
             return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -77,14 +78,15 @@ class Embedder:
         return unit
 
 
-@lru_cache(maxsize=1)
-def _embedder() -> Embedder:
-    return Embedder()
+@lru_cache(maxsize=2)
+def _embedder(threads: int) -> Embedder:
+    return Embedder(threads)
 
 
-def load(on: bool = True) -> Embedder | None:
-    """The process's embedder, or None when `on` is False or the extra is not installed."""
-    return _embedder() if on and available() else None
+def load(on: bool = True, threads: int = 1) -> Embedder | None:
+    """The process's embedder on `threads` cores, or None when `on` is False or the extra is not
+    installed. A batch command gives it every core; the server keeps to one (it has other work)."""
+    return _embedder(threads) if on and available() else None
 
 
 def vectors(embedder: Embedder, texts: Sequence[str], known: MutableMapping[str, np.ndarray]) -> np.ndarray:
