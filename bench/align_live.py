@@ -123,7 +123,7 @@ def main() -> None:
         cpu_times.append(time.process_time() - cpu)
 
     data = run_read(engine, lambda conn: developments.stored(conn, event_id))
-    dev_of = {pid: d["id"] for d in data["developments"] for pid in d["post_ids"]}
+    dev_of = {pid: d.id for d in data.developments for pid in d.post_ids}
     mates = {p.id: [q for q in truth if truth[q] == truth[p.id] and q != p.id] for p in held}
     joined = sum(1 for p in held if mates[p.id] and any(dev_of.get(q) == dev_of[p.id] for q in mates[p.id]))
     with_mates = sum(1 for p in held if mates[p.id])
@@ -131,8 +131,8 @@ def main() -> None:
     print("  wall " + spread(latencies))
     print("  CPU  " + spread(cpu_times))
     print(f"  {joined} of {with_mates} new posts with true mates joined one of them")
-    size = len(json.dumps(data)) / 1e6
-    print(f"stored alignment: {len(data['developments'])} developments and {len(data['posts'])} posts, a row each "
+    size = len(json.dumps(data.to_json())) / 1e6
+    print(f"stored alignment: {len(data.developments)} developments and {len(data.posts)} posts, a row each "
           f"({size:.1f} MB as JSON when read whole; a new post rewrites only the rows it changed)")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
