@@ -34,6 +34,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select, text, update
 
 from livedesk.config import Settings
+from livedesk.model import AlignedPost, Development, StoredAlignment
 from livedesk.store import changes as change_store
 from livedesk.store import developments as development_store
 from livedesk.store import posts as post_store
@@ -124,7 +125,7 @@ def fill(engine, slug: str, n: int, vocab: list[str]) -> None:
     run_write(engine, lambda conn: save_alignment(conn, ids["event"], alignment(engine, ids["event"])))
 
 
-def alignment(engine, event_id: int) -> dict:
+def alignment(engine, event_id: int) -> StoredAlignment:
     """A stored alignment of the event's posts: each post of another outlet with the own post before it."""
     rows = run_read(engine, lambda conn: conn.execute(
         select(posts.c.num, posts.c.id, posts.c.published_at, posts.c.headline, outlets.c.name)
@@ -135,25 +136,20 @@ def alignment(engine, event_id: int) -> dict:
             groups.append([row])
         else:
             groups[-1].append(row)
-    iso = lambda t: t.isoformat().replace("+00:00", "Z")  # noqa: E731
     devs = []
     for group in groups:
         names = list(dict.fromkeys(r.name for r in group))
-        devs.append({
-            "id": "d-" + min(r.id for r in group), "post_ids": [r.id for r in group], "outlets": names,
-            "first_reported_by": group[0].name, "first_time": iso(group[0].published_at), "lead_seconds": None,
-            "runner_up": None, "lead_uncertainty_s": None, "first_contested_by": [], "lead_basis": None,
-            "label": group[0].headline, "quotes": [],
-        })
-    return {
-        "posts": [{"id": r.id, "outlet": r.name, "time": iso(r.published_at), "time_inferred": False,
-                   "time_uncertainty_s": None, "headline": r.headline} for r in rows],
-        "developments": devs, "exclusives": {}, "shares": {}, "key_point_suggestions": [],
-        "last_num": rows[-1].num if rows else 0, "updated_at": iso(datetime.now(UTC)),
-    }
+        devs.append(Development(
+            id="d-" + min(r.id for r in group), post_ids=[r.id for r in group], outlets=names,
+            first_reported_by=group[0].name, first_time=group[0].published_at, label=group[0].headline,
+        ))
+    return StoredAlignment(
+        posts=[AlignedPost(r.id, r.name, r.published_at, False, None, r.headline) for r in rows],
+        developments=devs, last_num=rows[-1].num if rows else 0, updated_at=datetime.now(UTC),
+    )
 
 
-def save_alignment(conn, event_id: int, data: dict) -> None:
+def save_alignment(conn, event_id: int, data: StoredAlignment) -> None:
     development_store.save(conn, event_id, data, datetime.now(UTC))
 
 

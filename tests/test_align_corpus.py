@@ -132,7 +132,7 @@ def test_the_demo_compare_page_opens_without_the_welcome_merge(tmp_path):
     upgrade(room.engine)
     slug = demo.seed(room)
     event = run_read(room.engine, lambda conn: event_store.get_event(conn, slug))
-    data = room.developments.recompute(event.id)
+    data = room.developments.recompute(event.id).to_json()
     room.close()
     posts = {p["id"]: p for p in data["posts"]}
     by_id = {d["id"]: d for d in data["developments"]}

@@ -10,6 +10,7 @@ from lxml import html as lxml_html
 from conftest import broker_url, database_url, unique
 from livedesk.broker.memory import MemoryBroker
 from livedesk.config import Settings
+from livedesk.model import AlignedPost, Development, StoredAlignment
 from livedesk.newsroom import publish
 from livedesk.newsroom.roles import Actor
 from livedesk.newsroom.room import Newsroom
@@ -37,12 +38,12 @@ def test_other_outlets_switch_and_in_other_media(tmp_path):
         values = {**content, "outlet_id": outlet.id, "published_at": datetime.now(UTC), "status": "published"}
         theirs = publish.insert_post(conn, event.id, values)[0].to_json()
         # an alignment that puts both posts in one development, as the store keeps it
-        posts = [{"id": own["id"], "outlet": "Harbour Desk", "headline": "Ferry held"},
-                 {"id": theirs["id"], "outlet": "Skerrvik Gazette", "headline": "Gazette: ferry waits"}]
-        development = {"id": "d1", "post_ids": [own["id"], theirs["id"]], "outlets": ["Harbour Desk", "Skerrvik Gazette"],
-                       "label": "Ferry held"}
-        data = {"posts": posts, "developments": [development], "last_num": 2**31}
-        development_store.save(conn, event.id, data, datetime.now(UTC))
+        posts = [AlignedPost(own["id"], "Harbour Desk", None, False, None, "Ferry held"),
+                 AlignedPost(theirs["id"], "Skerrvik Gazette", None, False, None, "Gazette: ferry waits")]
+        development = Development(id="d1", post_ids=[own["id"], theirs["id"]], outlets=["Harbour Desk", "Skerrvik Gazette"],
+                                  label="Ferry held")
+        alignment = StoredAlignment(posts=posts, developments=[development], last_num=2**31)
+        development_store.save(conn, event.id, alignment, datetime.now(UTC))
         return theirs
 
     theirs = run_write(room.engine, add_gazette_post)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 
 from conftest import database_url, unique, wait_until
+from livedesk.model import StoredAlignment
 from livedesk.store import accounts, developments
 from livedesk.store import events as event_store
 from livedesk.store.db import make_engine, run_write, upgrade, write
@@ -110,7 +111,7 @@ def test_fifty_writers_make_one_user(engine):
 def test_fifty_first_alignments_of_an_event_store_one_row(engine):
     event_id = new_event(engine)
     when = datetime.now(UTC)
-    errors = all_at_once(engine, lambda conn: developments.save(conn, event_id, {"last_num": 1}, when))
+    errors = all_at_once(engine, lambda conn: developments.save(conn, event_id, StoredAlignment(last_num=1), when))
     assert errors == []
     where = developments_table.c.event_id == event_id
     assert count(engine, select(func.count()).select_from(developments_table).where(where)) == 1
@@ -119,9 +120,9 @@ def test_fifty_first_alignments_of_an_event_store_one_row(engine):
 def test_a_newer_alignment_replaces_and_an_older_one_is_refused(engine):
     event_id = new_event(engine)
     when = datetime.now(UTC)
-    assert run_write(engine, lambda conn: developments.save(conn, event_id, {"last_num": 5}, when)) is True
-    assert run_write(engine, lambda conn: developments.save(conn, event_id, {"last_num": 3}, when)) is False
-    assert run_write(engine, lambda conn: developments.save(conn, event_id, {"last_num": 7}, when)) is True
+    assert run_write(engine, lambda conn: developments.save(conn, event_id, StoredAlignment(last_num=5), when)) is True
+    assert run_write(engine, lambda conn: developments.save(conn, event_id, StoredAlignment(last_num=3), when)) is False
+    assert run_write(engine, lambda conn: developments.save(conn, event_id, StoredAlignment(last_num=7), when)) is True
     with engine.connect() as conn:
         assert developments.stored_summary(conn, event_id).last_num == 7
 
@@ -160,7 +161,7 @@ def test_an_outlet_stored_while_another_writer_reads(engine):
 def test_an_alignment_stored_while_another_first_save_reads(engine):
     event_id = new_event(engine)
     when = datetime.now(UTC)
-    work = lambda conn: developments.save(conn, event_id, {"last_num": 1}, when)  # noqa: E731
+    work = lambda conn: developments.save(conn, event_id, StoredAlignment(last_num=1), when)  # noqa: E731
     assert second_reads_before_first_commits(engine, work) == []
     where = developments_table.c.event_id == event_id
     assert count(engine, select(func.count()).select_from(developments_table).where(where)) == 1

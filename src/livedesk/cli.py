@@ -605,7 +605,7 @@ def align_event(
 
     with _newsroom() as room:
         row = run_read(room.engine, lambda conn: event_store.require_event(conn, event))
-        data = room.developments.recompute(row.id)
+        data = room.developments.recompute(row.id).to_json()
         errors = [{"source": s["url"] or f"source {s['id']}", "error": s["last_error"]}
                   for s in follow.list_sources(room, event) if s["last_error"]]
     data = data | {"errors": errors}

@@ -449,6 +449,13 @@ class AlignedPost:
             "headline": self.headline,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AlignedPost:
+        """A post as `to_json` wrote it."""
+        return cls(id=data["id"], outlet=data.get("outlet") or "", time=from_iso(data.get("time")),
+                   time_inferred=bool(data.get("time_inferred")), time_uncertainty_s=data.get("time_uncertainty_s"),
+                   headline=data.get("headline"))
+
 
 @dataclass
 class AlignmentSummary:
@@ -486,6 +493,19 @@ class StoredAlignment:
             "last_num": self.last_num,
             "updated_at": iso(self.updated_at),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StoredAlignment:
+        """An alignment as `to_json` wrote it (an event's archive holds it so)."""
+        return cls(
+            posts=[AlignedPost.from_json(p) for p in data.get("posts", [])],
+            developments=[Development.from_json(d) for d in data.get("developments", [])],
+            exclusives=dict(data.get("exclusives", {})),
+            shares=dict(data.get("shares", {})),
+            last_num=data.get("last_num", 0),
+            updated_at=from_iso(data.get("updated_at")),
+            key_point_suggestions=list(data.get("key_point_suggestions", [])),
+        )
 
 
 @dataclass

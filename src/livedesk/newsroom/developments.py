@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine
 
 from livedesk.broker import Broker
-from livedesk.model import AlignPost, Development, Event, StoredAlignment
+from livedesk.model import AlignedPost, AlignPost, Development, Event, StoredAlignment
 from livedesk.store import changes, embeddings
 from livedesk.store import developments as store
 from livedesk.store import events as event_store
@@ -225,8 +225,8 @@ class Developments:
             _store_changes(engine, self.broker, event_id, live, changed, removed, [r.id for r in rows])
             return True
 
-    def recompute(self, event_id: int) -> dict:
-        """Align the event from scratch (batch `cluster.align`) and store it; returns the stored data."""
+    def recompute(self, event_id: int) -> StoredAlignment:
+        """Align the event from scratch (batch `cluster.align`) and store it; returns it as stored."""
         with self._lock(event_id):
             return self._recompute_locked(event_id)
 
@@ -236,7 +236,7 @@ class Developments:
         self.refresh(event.id)
         return event, run_read(self.engine, lambda conn: _with_suggestions(conn, event.id, stored(conn, event.id) or empty()))
 
-    def _recompute_locked(self, event_id: int) -> dict:
+    def _recompute_locked(self, event_id: int) -> StoredAlignment:
         from livedesk.align import cluster, semantic
 
         rows, newest = run_read(self.engine, lambda conn: (store.aligned_rows(conn, event_id), store.newest_num(conn, event_id)))
@@ -408,8 +408,8 @@ def _reposition(engine: Engine, live: Live, source_ids: set[int]) -> None:
 
 # ---- storing ----------------------------------------------------------------------------------
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _inferred(live: Live) -> dict[str, tuple[datetime, int]]:
@@ -419,24 +419,25 @@ def _inferred(live: Live) -> dict[str, tuple[datetime, int]]:
             if pid in live.index and posts[live.index[pid]].time is None}
 
 
-def _post_json(live: Live, post: AlignPost) -> dict:
-    from livedesk.align.report import post_to_json
+def _aligned(live: Live, post: AlignPost) -> AlignedPost:
+    """A post as the stored alignment holds it (without its text: the store has it), with the
+    time inferred for it if it states none."""
+    guess = live.aligner.inferred.get(post.id) if post.time is None else None
+    return AlignedPost(id=post.id, outlet=post.outlet, time=post.time or (guess.time if guess else None),
+                       time_inferred=guess is not None, time_uncertainty_s=round(guess.plus_minus_s) if guess else None,
+                       headline=post.headline)
 
-    data = post_to_json(post, live.aligner.inferred)
-    del data["text"]  # the store has it; the alignment stays small
-    return data
 
-
-def _store_whole(engine: Engine, broker: Broker, event_id: int, live: Live, removed: set[str], result: Alignment) -> dict:
+def _store_whole(
+    engine: Engine, broker: Broker, event_id: int, live: Live, removed: set[str], result: Alignment
+) -> StoredAlignment:
     """Store the event's whole alignment (a recompute) with its `developments.updated` change,
     then announce it; returns it as stored."""
-    from livedesk.align.report import alignment_to_json
-
-    data = alignment_to_json(live.posts(), result)
-    for post in data["posts"]:
-        del post["text"]
-    data["last_num"] = live.last_num
-    data["updated_at"] = _now_iso()
+    data = StoredAlignment(
+        posts=[_aligned(live, p) for p in live.posts()], developments=result.developments, exclusives=result.exclusives,
+        shares={o: round(s, 4) for o, s in result.shares.items()}, last_num=live.last_num, updated_at=_now(),
+        key_point_suggestions=result.key_point_suggestions,
+    )
     times = _inferred(live)
     payload = _payload(live, set(live.devs), removed)
 
@@ -461,12 +462,12 @@ def _store_changes(
     stored rows are not the ones this live alignment stored last (another node stored since)."""
     times = _new_times(live)
     moved = set(times)
-    devs = [live.devs[d].to_json() for d in sorted(changed) if d in live.devs]
-    touched = {pid for dev in devs for pid in dev["post_ids"]} | moved | set(added)
+    devs = [live.devs[d] for d in sorted(changed) if d in live.devs]
+    touched = {pid for dev in devs for pid in dev.post_ids} | moved | set(added)
     posts = live.posts()
-    posts_in = [(_post_json(live, posts[live.index[pid]]), live.index[pid]) for pid in sorted(touched) if pid in live.index]
+    posts_in = [(_aligned(live, posts[live.index[pid]]), live.index[pid]) for pid in sorted(touched) if pid in live.index]
     payload = _payload(live, changed, removed)
-    updated_at = _now_iso()
+    updated_at = _now()
 
     def work(conn: Connection) -> bool:
         when = datetime.now(UTC)
@@ -506,14 +507,10 @@ def _new_times(live: Live) -> dict[str, tuple[datetime, int]]:
     return out
 
 
-def _whole(live: Live, updated_at: str) -> dict:
+def _whole(live: Live, updated_at: datetime) -> StoredAlignment:
     devs = sorted(live.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
-    return {
-        "posts": [_post_json(live, p) for p in live.posts()],
-        "developments": [d.to_json() for d in devs],
-        "last_num": live.last_num,
-        "updated_at": updated_at,
-    }
+    return StoredAlignment(posts=[_aligned(live, p) for p in live.posts()], developments=devs, last_num=live.last_num,
+                           updated_at=updated_at)
 
 
 def _write(engine: Engine, broker: Broker, event_id: int, payload: dict, store_rows) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert, select
 
 from livedesk.errors import Invalid
+from livedesk.model import StoredAlignment
 from livedesk.store import developments as alignment
 from livedesk.store.db import insert_new
 from livedesk.store.tables import (
@@ -123,10 +124,10 @@ def write_event(conn: Connection, dump: dict[str, Any]) -> int:
         conn.execute(insert(post_versions), [_values(post_versions, v, drop=("id",)) for v in dump["post_versions"]])
     for development in dump["developments"]:
         values = _values(developments, development, drop=("id",))
-        data = dict(values["data"])
+        data = StoredAlignment.from_json(values["data"])
         # the alignment has seen the posts up to its last number: the same posts, renumbered
-        seen = [new for old, new in num_map.items() if old <= data.get("last_num", 0)]
-        data["last_num"] = max(seen, default=0)
+        seen = [new for old, new in num_map.items() if old <= data.last_num]
+        data.last_num = max(seen, default=0)
         alignment.save(conn, event_id, data, values["updated_at"])
     return event_id
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Connection, Select, cast, delete, func, insert, select, text, update
 
-from livedesk.model import AlignedPost, AlignmentSummary, Development, PostStatus, StoredAlignment, from_iso
+from livedesk.model import AlignedPost, AlignmentSummary, Development, PostStatus, StoredAlignment, from_iso, iso
 from livedesk.store.db import insert_new
 from livedesk.store.tables import alignment_developments, alignment_posts, developments, outlets, posts, sources
 
@@ -184,15 +184,15 @@ def followed_events(conn: Connection, event_ids: list[int]) -> set[int]:
     return set(conn.execute(query).scalars())
 
 
-def _dev_row(event_id: int, dev: dict[str, Any]) -> dict[str, Any]:
-    return {"event_id": event_id, "id": dev["id"], "first_time": from_iso(dev.get("first_time")), "data": dev}
+def _dev_row(event_id: int, dev: Development) -> dict[str, Any]:
+    return {"event_id": event_id, "id": dev.id, "first_time": dev.first_time, "data": dev.to_json()}
 
 
-def _post_row(event_id: int, post: dict[str, Any], development_id: str, seq: int) -> dict[str, Any]:
+def _post_row(event_id: int, post: AlignedPost, development_id: str, seq: int) -> dict[str, Any]:
     return {
-        "event_id": event_id, "post_id": post["id"], "development_id": development_id, "seq": seq,
-        "outlet": post.get("outlet") or "", "time": from_iso(post.get("time")), "time_inferred": bool(post.get("time_inferred")),
-        "time_uncertainty_s": post.get("time_uncertainty_s"), "headline": post.get("headline"),
+        "event_id": event_id, "post_id": post.id, "development_id": development_id, "seq": seq,
+        "outlet": post.outlet, "time": post.time, "time_inferred": post.time_inferred,
+        "time_uncertainty_s": post.time_uncertainty_s, "headline": post.headline,
     }
 
 
@@ -211,30 +211,32 @@ def _insert_rows(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
         conn.execute(insert(table), rows[start:start + 1000])
 
 
-def save(conn: Connection, event_id: int, data: dict[str, Any], when: datetime, *, writer: str | None = None) -> bool:
-    """Store the event's whole alignment (the shape `stored` returns) in place of the stored one,
-    unless a newer one (by `last_num`) is stored; True if stored. `writer` names the live
-    alignment that made it, so that it may later store only what it changed (`save_changes`)."""
-    posts_in = data.get("posts", [])
-    summary = {"last_num": data["last_num"], "posts": len(posts_in), "updated_at": data.get("updated_at"), "writer": writer}
+def save(conn: Connection, event_id: int, alignment: StoredAlignment, when: datetime, *, writer: str | None = None) -> bool:
+    """Store the event's whole alignment (its posts, developments, `last_num` and `updated_at`) in
+    place of the stored one, unless a newer one (by `last_num`) is stored; True if stored. `writer`
+    names the live alignment that made it, so that it may later store only what it changed
+    (`save_changes`)."""
+    last_num = alignment.last_num
+    summary = {"last_num": last_num, "posts": len(alignment.posts), "updated_at": iso(alignment.updated_at), "writer": writer}
     held = _lock_summary(conn, event_id, summary, when)
     if held is not None:
-        if held.get("last_num", 0) > data["last_num"]:
+        if held.get("last_num", 0) > last_num:
             return False
         conn.execute(update(developments).where(developments.c.event_id == event_id).values(data=summary, updated_at=when))
         conn.execute(delete(alignment_developments).where(alignment_developments.c.event_id == event_id))
         conn.execute(delete(alignment_posts).where(alignment_posts.c.event_id == event_id))
-    devs = data.get("developments", [])
-    dev_of = {pid: dev["id"] for dev in devs for pid in dev.get("post_ids", [])}
+    devs = alignment.developments
+    dev_of = {pid: dev.id for dev in devs for pid in dev.post_ids}
     _insert_rows(conn, alignment_developments, [_dev_row(event_id, dev) for dev in devs])
-    _insert_rows(conn, alignment_posts, [_post_row(event_id, p, dev_of.get(p["id"], ""), k) for k, p in enumerate(posts_in)])
+    _insert_rows(conn, alignment_posts,
+                 [_post_row(event_id, p, dev_of.get(p.id, ""), k) for k, p in enumerate(alignment.posts)])
     return True
 
 
 def save_changes(
     conn: Connection, event_id: int, *, writer: str, since_num: int, last_num: int, count: int,
-    changed: list[dict[str, Any]], removed: set[str], posts_in: list[tuple[dict[str, Any], int]], when: datetime,
-    updated_at: str | None = None, held_developments: dict[str, str] | None = None,
+    changed: list[Development], removed: set[str], posts_in: list[tuple[AlignedPost, int]], when: datetime,
+    updated_at: datetime | None = None, held_developments: dict[str, str] | None = None,
 ) -> bool | None:
     """Store what a live alignment changed since it stored the alignment of `since_num`: the
     `changed` developments (stored anew), the `removed` ones, and `posts_in` (each post with its
@@ -242,7 +244,7 @@ def save_changes(
     for it in `held_developments`, else the stored one). True if stored; False if a
     newer alignment is stored; None if the stored rows are not the ones this `writer` stored
     at `since_num` (another node stored since), so the whole alignment must be stored instead."""
-    summary = {"last_num": last_num, "posts": count, "updated_at": updated_at, "writer": writer}
+    summary = {"last_num": last_num, "posts": count, "updated_at": iso(updated_at), "writer": writer}
     held = _lock_summary(conn, event_id, summary, when)
     if held is None:
         conn.execute(delete(developments).where(developments.c.event_id == event_id))  # nothing to change: store it whole
@@ -251,11 +253,11 @@ def save_changes(
         return False
     if held.get("writer") != writer or held.get("last_num") != since_num:
         return None
-    dev_of = {**(held_developments or {}), **{pid: dev["id"] for dev in changed for pid in dev.get("post_ids", [])}}
-    ids = [post["id"] for post, _seq in posts_in]
+    dev_of = {**(held_developments or {}), **{pid: dev.id for dev in changed for pid in dev.post_ids}}
+    ids = [post.id for post, _seq in posts_in]
     missing = [pid for pid in ids if pid not in dev_of]  # posts whose time alone changed keep their development
     dev_of.update((pid, post.development) for pid, post in aligned_posts_of(conn, event_id, missing).items())
-    gone = sorted(removed | {dev["id"] for dev in changed})
+    gone = sorted(removed | {dev.id for dev in changed})
     for start in range(0, len(gone), 500):
         conn.execute(delete(alignment_developments).where(
             alignment_developments.c.event_id == event_id, alignment_developments.c.id.in_(gone[start:start + 500])))
@@ -263,7 +265,7 @@ def save_changes(
     for start in range(0, len(ids), 500):
         conn.execute(delete(alignment_posts).where(
             alignment_posts.c.event_id == event_id, alignment_posts.c.post_id.in_(ids[start:start + 500])))
-    _insert_rows(conn, alignment_posts, [_post_row(event_id, post, dev_of.get(post["id"], ""), seq) for post, seq in posts_in])
+    _insert_rows(conn, alignment_posts, [_post_row(event_id, post, dev_of.get(post.id, ""), seq) for post, seq in posts_in])
     conn.execute(update(developments).where(developments.c.event_id == event_id).values(data=summary, updated_at=when))
     return True
 
