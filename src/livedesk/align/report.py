@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from livedesk.model import AlignPost, InferredTime
+from livedesk.model import AlignedPost, AlignPost, InferredTime
 
 if TYPE_CHECKING:  # the web pages word the lead without loading SciPy
     from livedesk.align.cluster import Alignment
-
-
-def iso(t: datetime | None) -> str | None:
-    return t.astimezone(UTC).isoformat().replace("+00:00", "Z") if t else None
 
 
 def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict[str, Any]:
@@ -25,18 +21,18 @@ def alignment_to_json(posts: list[AlignPost], result: Alignment) -> dict[str, An
     }
 
 
-def post_to_json(p: AlignPost, inferred: dict[str, InferredTime]) -> dict[str, Any]:
-    """One post of the alignment, with the time inferred for it if it states none."""
+def aligned_post(p: AlignPost, inferred: dict[str, InferredTime]) -> AlignedPost:
+    """One post of the alignment (without its text), with the time inferred for it if it states none."""
     guess = inferred.get(p.id) if p.time is None else None
-    return {
-        "id": p.id,
-        "outlet": p.outlet,
-        "time": iso(p.time or (guess.time if guess else None)),
-        "time_inferred": guess is not None,
-        "time_uncertainty_s": round(guess.plus_minus_s) if guess else None,
-        "headline": p.headline,
-        "text": p.text,
-    }
+    when = p.time or (guess.time if guess else None)
+    return AlignedPost(id=p.id, outlet=p.outlet, time=when.astimezone(UTC) if when else None,
+                       time_inferred=guess is not None, time_uncertainty_s=round(guess.plus_minus_s) if guess else None,
+                       headline=p.headline)
+
+
+def post_to_json(p: AlignPost, inferred: dict[str, InferredTime]) -> dict[str, Any]:
+    """One post of the alignment with its text, and the time inferred for it if it states none."""
+    return {**aligned_post(p, inferred).to_json(), "text": p.text}
 
 
 def lead_text(d: dict[str, Any]) -> str:

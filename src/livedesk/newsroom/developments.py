@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
+from livedesk.align.report import aligned_post
 from livedesk.broker import Broker
-from livedesk.model import AlignedPost, AlignPost, Development, Event, StoredAlignment
+from livedesk.model import AlignPost, Development, Event, StoredAlignment
 from livedesk.store import changes, embeddings
 from livedesk.store import developments as store
 from livedesk.store import events as event_store
@@ -234,7 +235,7 @@ class Developments:
         """The event and its developments as stored, after catching up with new posts."""
         event = run_read(self.engine, lambda conn: event_store.require_event(conn, slug))
         self.refresh(event.id)
-        return event, run_read(self.engine, lambda conn: _with_suggestions(conn, event.id, stored(conn, event.id) or empty()))
+        return event, run_read(self.engine, lambda conn: _with_suggestions(conn, event.id, stored(conn, event.id) or StoredAlignment()))
 
     def _recompute_locked(self, event_id: int) -> StoredAlignment:
         from livedesk.align import cluster, semantic
@@ -270,10 +271,6 @@ def _followed_events(conn: Connection, post_ids: list[str]) -> dict[int, list[st
 
 
 stored = store.stored
-
-
-def empty() -> StoredAlignment:
-    return StoredAlignment()
 
 
 # ---- building -------------------------------------------------------------------------------
@@ -408,24 +405,11 @@ def _reposition(engine: Engine, live: Live, source_ids: set[int]) -> None:
 
 # ---- storing ----------------------------------------------------------------------------------
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _inferred(live: Live) -> dict[str, tuple[datetime, int]]:
     """The times the alignment infers for posts that state none, with their ± in whole seconds."""
     posts = live.posts()
     return {pid: (guess.time, round(guess.plus_minus_s)) for pid, guess in live.aligner.inferred.items()
             if pid in live.index and posts[live.index[pid]].time is None}
-
-
-def _aligned(live: Live, post: AlignPost) -> AlignedPost:
-    """A post as the stored alignment holds it (without its text: the store has it), with the
-    time inferred for it if it states none."""
-    guess = live.aligner.inferred.get(post.id) if post.time is None else None
-    return AlignedPost(id=post.id, outlet=post.outlet, time=post.time or (guess.time if guess else None),
-                       time_inferred=guess is not None, time_uncertainty_s=round(guess.plus_minus_s) if guess else None,
-                       headline=post.headline)
 
 
 def _store_whole(
@@ -434,9 +418,9 @@ def _store_whole(
     """Store the event's whole alignment (a recompute) with its `developments.updated` change,
     then announce it; returns it as stored."""
     data = StoredAlignment(
-        posts=[_aligned(live, p) for p in live.posts()], developments=result.developments, exclusives=result.exclusives,
-        shares={o: round(s, 4) for o, s in result.shares.items()}, last_num=live.last_num, updated_at=_now(),
-        key_point_suggestions=result.key_point_suggestions,
+        posts=[aligned_post(p, live.aligner.inferred) for p in live.posts()], developments=result.developments,
+        exclusives=result.exclusives, shares={o: round(s, 4) for o, s in result.shares.items()},
+        key_point_suggestions=result.key_point_suggestions, last_num=live.last_num, updated_at=datetime.now(UTC),
     )
     times = _inferred(live)
     payload = _payload(live, set(live.devs), removed)
@@ -465,9 +449,10 @@ def _store_changes(
     devs = [live.devs[d] for d in sorted(changed) if d in live.devs]
     touched = {pid for dev in devs for pid in dev.post_ids} | moved | set(added)
     posts = live.posts()
-    posts_in = [(_aligned(live, posts[live.index[pid]]), live.index[pid]) for pid in sorted(touched) if pid in live.index]
+    posts_in = [(aligned_post(posts[live.index[pid]], live.aligner.inferred), live.index[pid])
+                for pid in sorted(touched) if pid in live.index]
     payload = _payload(live, changed, removed)
-    updated_at = _now()
+    updated_at = datetime.now(UTC)
 
     def work(conn: Connection) -> bool:
         when = datetime.now(UTC)
@@ -509,7 +494,7 @@ def _new_times(live: Live) -> dict[str, tuple[datetime, int]]:
 
 def _whole(live: Live, updated_at: datetime) -> StoredAlignment:
     devs = sorted(live.devs.values(), key=lambda d: (d.first_time or _NEVER, d.id))
-    return StoredAlignment(posts=[_aligned(live, p) for p in live.posts()], developments=devs, last_num=live.last_num,
+    return StoredAlignment(posts=[aligned_post(p, live.aligner.inferred) for p in live.posts()], developments=devs, last_num=live.last_num,
                            updated_at=updated_at)
 
 
