@@ -221,19 +221,28 @@ def _components(
     place = [0] * len(posts)  # post -> its place in its group's list
     members = {k: [k] for k in range(len(posts))}
     counts = {k: {outlet[k]: 1} for k in range(len(posts))}  # group -> posts per outlet
+    spans = {k: _spans(posts[k]) for k in range(len(posts))}  # group -> its outlets' timed posts
 
+    # merges refused, by the two groups as they were then: a group only grows, so the same
+    # groups at the same sizes hold the same posts and would be refused again
+    refused: set[tuple[int, int, int, int]] = set()
     strong_i, strong_j = i[keep].tolist(), j[keep].tolist()
     for k in np.argsort(-score[keep], kind="stable").tolist():
         ra, rb = label[strong_i[k]], label[strong_j[k]]
         if ra == rb:
             continue
-        # the pairs of the two groups' posts of different outlets; those never linked count 0
-        pairs = len(members[ra]) * len(members[rb]) - sum(n * counts[rb].get(o, 0) for o, n in counts[ra].items())
-        cross = _cross_links(members, links, label, place, outlet, ra, rb)
-        # a second post of one outlet joins only a group it is clearly about
-        repeat = any(o in counts[ra] for o in counts[rb])
-        if repeat and _apart(posts, members[ra], members[rb]):
+        seen = (ra, rb, len(members[ra]), len(members[rb]))
+        if seen in refused:
             continue
+        refused.add(seen)
+        # a second post of one outlet joins only a group it is clearly about
+        shared = counts[ra].keys() & counts[rb].keys()
+        repeat = bool(shared)
+        if repeat and _apart(spans[ra], spans[rb]):
+            continue
+        # the pairs of the two groups' posts of different outlets; those never linked count 0
+        pairs = len(members[ra]) * len(members[rb]) - sum(counts[ra][o] * counts[rb][o] for o in shared)
+        cross = _cross_links(members, links, label, place, outlet, ra, rb)
         if pairs and sum(cross) / pairs < (SECOND_POST if repeat else GROUP_AVERAGE * threshold):
             continue
         # nor a group that most of its posts' links disagree with, however strong one link is
@@ -243,6 +252,7 @@ def _components(
             label[m], place[m] = ra, place[m] + len(members[ra])
         for o, n in counts.pop(rb).items():
             counts[ra][o] = counts[ra].get(o, 0) + n
+        spans[ra] = _join(spans[ra], spans.pop(rb))
         members[ra].extend(members.pop(rb))
     return np.array(label)
 
@@ -281,16 +291,31 @@ def _cross_links(members: dict[int, list[int]], links: tuple[list[int], list[int
 SPLIT_S = 900.0  # posts of one outlet further apart than this are not one development split in two
 
 
-def _apart(posts: list[AlignPost], a: list[int], b: list[int]) -> bool:
-    """True when two groups joined would hold several timed posts of two or more outlets, and
-    the posts of one of them lie further apart than SPLIT_S. One outlet's summary may report
-    what another wrote in several posts, but two outlets that each wrote twice, far apart,
-    wrote of two things."""
-    times: dict[str, list[float]] = {}
-    for k in a + b:
-        if (when := posts[k].time) is not None:
-            times.setdefault(posts[k].outlet, []).append(when.timestamp())
-    several = [max(t) - min(t) for t in times.values() if len(t) > 1]
+Span = tuple[float, float, int]  # an outlet's timed posts in a group: earliest, latest, how many
+
+
+def _spans(post: AlignPost) -> dict[str, Span]:
+    """The spans of a group of one post."""
+    when = post.time
+    return {} if when is None else {post.outlet: (when.timestamp(), when.timestamp(), 1)}
+
+
+def _join(a: dict[str, Span], b: dict[str, Span]) -> dict[str, Span]:
+    joined = dict(a)
+    for outlet, (lo, hi, n) in b.items():
+        lo0, hi0, n0 = joined.get(outlet, (lo, hi, 0))
+        joined[outlet] = (min(lo, lo0), max(hi, hi0), n + n0)
+    return joined
+
+
+def _apart(a: dict[str, Span], b: dict[str, Span]) -> bool:
+    """True when two groups (given by their spans) joined would hold several timed posts of two
+    or more outlets, and the posts of one of them lie further apart than SPLIT_S. One outlet's
+    summary may report what another wrote in several posts, but two outlets that each wrote
+    twice, far apart, wrote of two things."""
+    several = [hi - lo for o, (lo, hi, n) in a.items() if n > 1 and o not in b]
+    several += [hi - lo for o, (lo, hi, n) in b.items() if n > 1 and o not in a]
+    several += [max(a[o][1], b[o][1]) - min(a[o][0], b[o][0]) for o in a.keys() & b.keys()]
     return len(several) >= 2 and max(several) > SPLIT_S
 
 
