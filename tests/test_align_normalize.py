@@ -37,3 +37,15 @@ def test_figures_in_words_and_digits_agree():
     assert ("hour", 3.5) in numbers("The talks took 3.5 hours")
     assert ("home", 52000.0) in numbers("52,000 homes are without power")
     assert numbers("in 2019 and again in 2020") == set()
+
+
+def test_number_words_are_read_in_the_texts_own_language():
+    from livedesk.align.normalize import language
+
+    english = "The elf went home at night with the others"  # German "elf" is eleven
+    assert language(english) == "en"
+    assert numbers(english, language(english)) == set()
+    german = "Sechs Taucher und acht Wochen mit der Polizei"
+    assert {v for _, v in numbers(german, language(german))} == {6.0, 8.0}
+    # a text too short to tell its language is read in every language
+    assert {v for _, v in numbers("dodici ragazzi")} == {12.0}

@@ -336,17 +336,19 @@ _ORDINAL_ENDINGS = {"st", "nd", "rd", "th", "o", "a", "e", "er", "eme", "ter", "
 NUMBER_LANGUAGES = ("en", "de", "it", "fr", "es", "pt", "nl")
 
 
-def numbers(text: str) -> set[tuple[str, float]]:
+def numbers(text: str, language: str | None = None) -> set[tuple[str, float]]:
     """(unit, value) pairs such as ("hour", 3.5) for "three and a half hours" or "3.5 hours".
 
     The unit is the stemmed word that follows the figure; years and clock times are left out.
     Number words and ordinals of NUMBER_LANGUAGES count as figures too (text2num reads
     them); their unit is the word after them as written, so across languages only the
-    value can agree.
+    value can agree. A text known to be in one `language` has its number words read in
+    that language only; otherwise in all of them.
     """
     found = _figures(fold(text))
-    for language in NUMBER_LANGUAGES[1:]:
-        digits = alpha2digit(text, language)
+    others = NUMBER_LANGUAGES[1:]
+    for reading in others if language is None else [language] if language in others else []:
+        digits = alpha2digit(text, reading)
         if digits != text:
             found |= _figures(fold(digits))
     return found

@@ -88,6 +88,7 @@ def features(post: AlignPost) -> Features:
         for q in normalize.quotes(text)
     ]
     lower = [w for w in text.lower().replace("-", " ").split() if w not in normalize.STOP]
+    language = normalize.language(written)
     return Features(
         outlet=post.outlet,
         # an assumed date or zone may put a post hours off: such posts are not kept apart by time
@@ -96,11 +97,11 @@ def features(post: AlignPost) -> Features:
         unigrams=len(stems),
         names=sorted(normalize.names(text)),
         quotes=[q for q in quotes if q.stems],
-        numbers=normalize.numbers(text),
+        numbers=normalize.numbers(text, language),
         stems=frozenset(stems),
         char_text=" ".join(lower),
         text=written,
-        language=normalize.language(written),
+        language=language,
         welcome=normalize.is_welcome(written),
     )
 
