@@ -90,7 +90,7 @@ class _Graph:
         # the text's token vectors, stored in 8 bits with a scale and an offset per block of rows
         block = self.op("Mod", "ids", self.const(np.int64(len(m.scale))))
         axis = self.const([1])
-        tokens = self.op("Add", self.op("Mul", self.op("Cast", self.op("Gather", self.const(m.table), "ids"),
+        tokens = self.op("Add", self.op("Mul", self.op("Cast", self.op("Gather", "table", "ids"),
                                                        to=TensorProto.FLOAT),
                                         self.op("Unsqueeze", self.op("Gather", self.const(m.scale), block), axis)),
                          self.op("Unsqueeze", self.op("Gather", self.const(m.lo), block), axis))
@@ -130,7 +130,9 @@ class _Graph:
         y2 = self.op("Relu", self.op("MatMul", y1, self.const(m.d2)))
         out = self.op("Tanh", self.op("Add", self.op("MatMul", y1, self.const(m.p3)),
                                       self.op("MatMul", y2, self.const(m.d3))))
-        graph = helper.make_graph(self.nodes, "sentence", [helper.make_tensor_value_info("ids", TensorProto.INT64, [None])],
+        inputs = [helper.make_tensor_value_info("ids", TensorProto.INT64, [None]),
+                  helper.make_tensor_value_info("table", TensorProto.UINT8, list(m.table.shape))]
+        graph = helper.make_graph(self.nodes, "sentence", inputs,
                                   [helper.make_tensor_value_info(out, TensorProto.FLOAT, [1, DIMENSION])], self.weights)
         proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
         proto.ir_version = 8
@@ -155,12 +157,13 @@ class _Model:
         options.intra_op_num_threads = options.inter_op_num_threads = 1  # callers run texts side by side
         options.log_severity_level = 3
         self.session = onnxruntime.InferenceSession(_Graph().model(weights_), options, providers=["CPUExecutionProvider"])
+        self.table = weights_.table  # token vectors in 8 bits: given to every call, which reads them in place
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
         pieces = self.tokenizer.encode(list(texts), out_type=int, add_bos=True, add_eos=True)
         for k, ids in enumerate(pieces):
-            out[k] = self.session.run(None, {"ids": np.asarray(ids, dtype=np.int64)})[0][0]
+            out[k] = self.session.run(None, {"ids": np.asarray(ids, dtype=np.int64), "table": self.table})[0][0]
         return out
 
 
