@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "align"))
 from labelled import load_events, pairwise
@@ -24,6 +24,7 @@ from livedesk.newsroom import developments
 from livedesk.store import embeddings
 from livedesk.store import events as event_store
 from livedesk.store.db import make_engine, run_read, run_write, upgrade
+from livedesk.store.tables import embeddings as embeddings_table
 from livedesk.store.tables import posts as post_rows
 from livedesk.store.tables import sources
 
@@ -193,6 +194,30 @@ def test_the_store_keeps_each_vector_so_a_text_is_embedded_once(embedder, tmp_pa
     run_write(engine, lambda conn: embeddings.save(conn, again.name, known))  # stored twice: no error, one row
     assert len(run_read(engine, lambda conn: embeddings.load(conn, again.name, keys))) == 3
     assert run_read(engine, lambda conn: embeddings.load(conn, "another-model", keys)) == {}
+
+
+def test_upgrading_drops_the_vectors_of_the_model_as_numpy_ran_it(tmp_path):
+    """Migration 0016: vectors of 'use-multilingual-v3' go (the 8-bit model makes its own);
+    other models' rows stay."""
+    from alembic import command
+    from alembic.config import Config
+
+    from livedesk.store.db import MIGRATIONS
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0015")
+    vector = np.ones(semantic.DIMENSION, dtype="<f4").tobytes()
+    run_write(engine, lambda conn: conn.execute(insert(embeddings_table), [
+        {"text_key": "a" * 64, "model": "use-multilingual-v3", "vector": vector},
+        {"text_key": "a" * 64, "model": semantic.MODEL, "vector": vector},
+    ]))
+    upgrade(engine)
+    left = run_read(engine, lambda conn: conn.execute(select(embeddings_table.c.model)).scalars().all())
+    assert left == [semantic.MODEL]
 
 
 def _event_with_posts(engine, reports: dict[str, list[str]]) -> int:
