@@ -199,17 +199,8 @@ def test_the_store_keeps_each_vector_so_a_text_is_embedded_once(embedder, tmp_pa
 def test_upgrading_drops_the_vectors_of_the_model_as_numpy_ran_it(tmp_path):
     """Migration 0016: vectors of 'use-multilingual-v3' go (the 8-bit model makes its own);
     other models' rows stay."""
-    from alembic import command
-    from alembic.config import Config
-
-    from livedesk.store.db import MIGRATIONS
-
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0015")
+    upgrade(engine, "0015")
     vector = np.ones(semantic.DIMENSION, dtype="<f4").tobytes()
     run_write(engine, lambda conn: conn.execute(insert(embeddings_table), [
         {"text_key": "a" * 64, "model": "use-multilingual-v3", "vector": vector},

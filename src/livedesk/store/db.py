@@ -115,8 +115,8 @@ def run_read(engine: Engine, work: Callable[[Connection], T], *, attempts: int =
     raise ValueError(f"attempts must be at least 1, not {attempts}")
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (or to `revision`)."""
     from alembic import command
     from alembic.config import Config
 
@@ -124,4 +124,4 @@ def upgrade(engine: Engine) -> None:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, revision)
