@@ -77,6 +77,7 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
     from livedesk.config import get_settings
     from livedesk.newsroom.follow import poller
     from livedesk.web.app import server_app
+    from livedesk.web.protocol import PageProtocol
 
     _raise_open_files()
     background = [poller]  # this node's share of polling other outlets' sources
@@ -99,12 +100,13 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
     # While the event loop writes a change to thousands of sockets, request threads wait for the
     # GIL at each database round trip; a 1 ms switch interval (default 5) lets them in sooner.
     sys.setswitchinterval(0.001)
+    app = server_app(get_settings(), background=background)
     config = uvicorn.Config(
-        server_app(get_settings(), background=background),
+        app,
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=PageProtocol.for_app(app.state),
         log_level="warning",
         timeout_keep_alive=30,
         backlog=4096,

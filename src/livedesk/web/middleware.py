@@ -18,7 +18,7 @@ from livedesk.config import Network
 from livedesk.newsroom import Invalid
 from livedesk.newsroom.photos import MAX_UPLOAD_BYTES
 from livedesk.web.deps import over_https
-from livedesk.web.page_cache import page_key, send_page
+from livedesk.web.page_cache import CachedEntry, page_key, send_page
 from livedesk.web.player import PREFIX as PLAYER_PREFIX
 from livedesk.web.render import CRITICAL_CSS
 
@@ -66,13 +66,22 @@ class CachedPages:
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            cache = self.state._state.get("page_cache")  # the state's own dict, without __getattr__
-            if cache is not None:
-                entry = cache.get(page_key(self.state, scope))
-                if entry is not None:
-                    https = over_https(scope, self.state._state["settings"].trusted_proxies)
-                    return await send_page(scope, send, entry, _SECURITY[https, scope["path"].startswith("/embed/")])
+            found = cached_entry(self.state, scope)
+            if found is not None:
+                return await send_page(scope, send, *found)
         await self.app(scope, receive, send)
+
+
+def cached_entry(state, scope) -> tuple[CachedEntry, tuple] | None:
+    """The cached, current page a GET asks for, with the security headers to send it with."""
+    cache = state._state.get("page_cache")  # the state's own dict, without __getattr__
+    if cache is None:
+        return None
+    entry = cache.get(page_key(state, scope))
+    if entry is None:
+        return None
+    https = over_https(scope, state._state["settings"].trusted_proxies)
+    return entry, _SECURITY[https, scope["path"].startswith("/embed/")]
 
 
 def _style_hash() -> str:

@@ -25,7 +25,7 @@ class CachedEntry:
     tag: str  # the ETag of the plain body; the gzip body's ends in -gz
     body: bytes
     gzipped: bytes
-    # (gzip?, the security headers sent with it) -> the headers of its 200 and of its 304, made once
+    # (gzip?, the security headers sent with it) -> its 200 and its 304 reply, made once
     replies: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -127,8 +127,9 @@ class CachedPage(Response):
         await send_page(scope, send, self.entry)
 
 
-async def send_page(scope, send, entry: CachedEntry, extra: tuple = ()) -> None:
-    """Sends a cache entry, its headers made once per kind of reply: a look-up and two sends."""
+def page_reply(scope, entry: CachedEntry, extra: tuple = ()) -> Reply:
+    """The reply to this request for a cache entry: 200, or 304 when the client holds it (its
+    If-None-Match), gzip when the client takes it. Made once per kind of reply and kept."""
     zipped, if_none_match = False, b""
     for name, value in scope["headers"]:
         if name == b"accept-encoding":
@@ -138,19 +139,36 @@ async def send_page(scope, send, entry: CachedEntry, extra: tuple = ()) -> None:
     replies = entry.replies.get((zipped, extra))
     if replies is None:
         replies = entry.replies[zipped, extra] = _replies(entry, zipped, extra)
-    if if_none_match and not_modified(replies[2], if_none_match.decode("latin-1")):
-        await send({"type": "http.response.start", "status": 304, "headers": replies[1]})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": replies[0]})
-    await send({"type": "http.response.body", "body": entry.gzipped if zipped else entry.body})
+    full, unchanged = replies
+    return unchanged if if_none_match and not_modified(unchanged.tag, if_none_match.decode("latin-1")) else full
 
 
-def _replies(entry: CachedEntry, zipped: bool, extra: tuple) -> tuple[list, list, str]:
+async def send_page(scope, send, entry: CachedEntry, extra: tuple = ()) -> None:
+    """Sends a cache entry: a look-up and two sends."""
+    reply = page_reply(scope, entry, extra)
+    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+    await send({"type": "http.response.body", "body": reply.body})
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: list
+    body: bytes
+    tag: str
+    head: bytes  # the status line's reason and the headers, encoded, up to the body
+
+
+def _replies(entry: CachedEntry, zipped: bool, extra: tuple) -> tuple[Reply, Reply]:
+    """The 200 and the 304 reply of one kind."""
     tag = entry.tag[:-1] + '-gz"' if zipped else entry.tag
     reply = [(b"etag", tag.encode()), (b"cache-control", b"no-cache"), (b"vary", b"Accept-Encoding"), *extra]
     body = entry.gzipped if zipped else entry.body
     full = [*reply, (b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
     if zipped:
         full.append((b"content-encoding", b"gzip"))
-    return full, reply, tag
+    return Reply(200, full, body, tag, _encoded(full)), Reply(304, reply, b"", tag, _encoded(reply))
+
+
+def _encoded(headers: list) -> bytes:
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers) + b"\r\n"

@@ -1,0 +1,83 @@
+"""Cached pages as `livedesk serve` answers them: its HTTP protocol replies to a GET for a cached,
+current page itself (web/protocol.py), and that reply must be the one the app would give."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+
+from conftest import unique, wait_until
+
+NOT_COMPARED = {"date", "connection"}  # the clock, and whether this reply closes the connection
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    """Send raw request bytes, read until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def replies(raw: bytes) -> list[tuple[str, dict[str, str], bytes]]:
+    """(status line, headers, body) of each reply in `raw` (each with a content-length)."""
+    found = []
+    while raw:
+        head, _, rest = raw.partition(b"\r\n\r\n")
+        status, *lines = head.decode("latin-1").split("\r\n")
+        headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}
+        length = int(headers.get("content-length", "0"))
+        found.append((status, headers, rest[:length]))
+        raw = rest[length:]
+    return found
+
+
+def get(path: str, *extra: str, version: str = "1.1", close: bool = True) -> bytes:
+    lines = [f"GET {path} HTTP/{version}", "Host: localhost", *extra] + (["Connection: close"] if close else [])
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def compared(headers: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name not in NOT_COMPARED}
+
+
+def test_a_cached_page_gets_the_reply_the_app_gives(live_server, live_editor):
+    slug = unique("sp")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Quay wall survey"}).status_code == 201
+    assert live_editor.post(f"/api/events/{slug}/posts", json={"body": "Divers reached the quay wall."}).status_code == 201
+    port, path = live_server.port, f"/e/{slug}"
+
+    def settled():  # background work may add a change just after the post: then the page is built again
+        first = replies(exchange(port, get(path)))[0]
+        again = replies(exchange(port, get(path)))[0]
+        return first[1]["etag"] == again[1]["etag"] and (first, again)
+
+    built, cached = wait_until(settled, message="the page stays the same")
+    assert cached[0] == built[0] == "HTTP/1.1 200 OK"
+    assert compared(cached[1]) == compared(built[1]) and cached[2] == built[2]
+    assert b"Divers reached the quay wall." in cached[2]
+    assert cached[1]["connection"] == "close" and cached[1]["date"]
+
+    etag = cached[1]["etag"]
+    status, headers, body = replies(exchange(port, get(path, f"If-None-Match: {etag}")))[0]
+    assert status == "HTTP/1.1 304 Not Modified" and headers["etag"] == etag and not body
+    assert headers["content-security-policy"] == cached[1]["content-security-policy"]
+
+    status, headers, body = replies(exchange(port, get(path, "Accept-Encoding: gzip")))[0]
+    assert status == "HTTP/1.1 200 OK" and headers["content-encoding"] == "gzip" and headers["etag"] == etag[:-1] + '-gz"'
+    assert gzip.decompress(body) == cached[2]
+
+    # two requests in one write on a kept-alive connection: two whole replies, in order
+    both = replies(exchange(port, get(path, close=False) + get(f"/embed/{slug}")))
+    assert [r[0] for r in both] == ["HTTP/1.1 200 OK"] * 2 and both[0][2] == cached[2]
+    assert "frame-ancestors *" in both[1][1]["content-security-policy"] and "x-frame-options" not in both[1][1]
+
+    # HTTP/1.0 goes the long way round, and gets the same page
+    status, headers, body = replies(exchange(port, get(path, version="1.0", close=False)))[0]
+    assert status.endswith("200 OK") and body == cached[2]
+
+    # a new post is a new change: the cached page is not served past it
+    assert live_editor.post(f"/api/events/{slug}/posts", json={"body": "The survey found two cracks."}).status_code == 201
+    wait_until(lambda: b"two cracks" in replies(exchange(port, get(path)))[0][2], message="the new post on the page")
