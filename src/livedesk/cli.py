@@ -77,7 +77,7 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
     from livedesk.config import get_settings
     from livedesk.newsroom.follow import poller
     from livedesk.web.app import server_app
-    from livedesk.web.protocol import PageProtocol
+    from livedesk.web.protocol import ServeProtocol
 
     _raise_open_files()
     background = [poller]  # this node's share of polling other outlets' sources
@@ -106,7 +106,7 @@ def _serve(host: str, port: int, *, demo: bool = False, listen_fd: int | None = 
         host=host,
         port=port,
         loop="uvloop",
-        http=PageProtocol.for_app(app.state),
+        http=ServeProtocol.for_app(app.state),
         log_level="warning",
         timeout_keep_alive=30,
         backlog=4096,

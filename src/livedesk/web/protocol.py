@@ -1,10 +1,14 @@
-"""The HTTP protocol `livedesk serve` runs: uvicorn's httptools protocol with one shortcut.
+"""The HTTP protocol `livedesk serve` runs: uvicorn's httptools protocol with two shortcuts.
 
-A GET for a cached, current page is answered from the parser's callback with one write of
-bytes encoded once, before uvicorn makes the request's ASGI scope, cycle and task, and before
-any middleware runs. Every other request, and any request the shortcut is unsure of (HTTP/1.0,
-a pipelined request behind one still being answered, an escaped path, an access log being
-written), goes on to uvicorn and the app as usual, where `CachedPages` answers the same look-up.
+From the parser's callback, before uvicorn makes the request's ASGI scope, cycle and task, and
+before any middleware runs:
+- a GET for a cached, current page is answered with one write of bytes encoded once;
+- a GET of a live stream of an event the hub knows is handed to the hub, whose reader takes
+  the connection over (`Hub.take_now`).
+Every other request, and any request the shortcuts are unsure of (HTTP/1.0, a pipelined
+request behind one still being answered, an escaped path, an access log being written, an
+event the hub has not looked up yet), goes on to uvicorn and the app as usual, where
+`StreamRequests` and `CachedPages` do the same work.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from livedesk.web.middleware import cached_entry
+from livedesk.web.deps import over_https
+from livedesk.web.middleware import STREAM_PATH, cached_entry, security_headers
 from livedesk.web.page_cache import page_reply
 
 STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
@@ -31,19 +36,19 @@ class _Answered:
 ANSWERED = _Answered()
 
 
-class PageProtocol(HttpToolsProtocol):
+class ServeProtocol(HttpToolsProtocol):
     state: ClassVar[Any] = None  # the app's state, which holds the page cache; see `for_app`
 
     @classmethod
-    def for_app(cls, state: Any) -> type[PageProtocol]:
+    def for_app(cls, state: Any) -> type[ServeProtocol]:
         """The protocol class for one app (uvicorn makes one instance per connection)."""
         return type(cls.__name__, (cls,), {"state": state})
 
     def on_headers_complete(self) -> None:
-        if not self._answer_cached():
+        if not self._answered_here():
             super().on_headers_complete()
 
-    def _answer_cached(self) -> bool:
+    def _answered_here(self) -> bool:
         parser = self.parser
         if parser.get_method() != b"GET" or parser.get_http_version() != "1.1" or parser.should_upgrade():
             return False
@@ -58,16 +63,32 @@ class PageProtocol(HttpToolsProtocol):
         scope["method"] = "GET"
         scope["path"] = self.root_path + url.path.decode("ascii")
         scope["query_string"] = url.query or b""
+        stream = STREAM_PATH.fullmatch(scope["path"])
+        return self._take_stream(scope, stream["slug"]) if stream else self._answer_cached(scope)
+
+    def _take_stream(self, scope: dict, slug: str | None) -> bool:
+        values = self.state._state
+        hub = values.get("hub")
+        if hub is None:
+            return False
+        https = over_https(scope, values["settings"].trusted_proxies)
+        if not hub.take_now(self.transport, scope, slug, security_headers(scope["path"], https),
+                            self.server_state.default_headers):
+            return False
+        self.cycle = ANSWERED  # the parser's next callbacks for this request see it answered
+        return True
+
+    def _answer_cached(self, scope: dict) -> bool:
         found = cached_entry(self.state, scope)
         if found is None:
             return False
+        self.cycle = ANSWERED
         reply = page_reply(scope, *found)
-        keep_alive = parser.should_keep_alive()
+        keep_alive = self.parser.should_keep_alive()
         head = b"".join(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)  # date, server
         if not keep_alive:
             head += b"connection: close\r\n"
         self.transport.writelines([STATUS_LINES[reply.status], head, reply.head, reply.body])
-        self.cycle = ANSWERED  # the parser's next callbacks for this request see it answered
         if keep_alive:
             self.on_response_complete()  # counts it, and waits for the next request
         else:

@@ -299,15 +299,33 @@ class Hub:
                 return False
         if cycle.disconnected:
             return True
-        # The response's head, the first message and what the reader missed go in one write.
+        cycle.response_started = True
+        cycle.disconnected = True  # uvicorn neither writes to nor closes this connection any more
+        self._own(cycle.transport, event_id, last_event_id, self._greeting(headers, cycle.default_headers))
+        return True
+
+    def take_now(self, transport, scope, slug: str | None, headers: list[tuple[bytes, bytes]],
+                 default_headers: list[tuple[bytes, bytes]]) -> bool:
+        """`take` from the HTTP protocol's own callback (web/protocol.py), before uvicorn makes
+        anything of the request: only for an event this hub knows already (no store read)."""
+        found, last_event_id = _last_event_id(scope)
+        if not found:
+            return False
+        event_id = None
+        if slug is not None:
+            event_id = self.event_ids.get(slug)
+            if event_id is None:
+                return False
+        self._own(transport, event_id, last_event_id, self._greeting(headers, default_headers))
+        return True
+
+    def _greeting(self, headers: list[tuple[bytes, bytes]], default_headers: list[tuple[bytes, bytes]]) -> bytes:
+        """The response's head and the retry advice: they go in one write with what the reader missed."""
         head = self._heads.get(key := tuple(headers))
         if head is None:
             head = self._heads[key] = b"".join(name + b": " + value + b"\r\n" for name, value in START["headers"] + headers)
-        default = b"".join(name + b": " + value + b"\r\n" for name, value in cycle.default_headers)  # server, date
-        cycle.response_started = True
-        self._own(cycle, event_id, last_event_id,
-                  b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY))
-        return True
+        default = b"".join(name + b": " + value + b"\r\n" for name, value in default_headers)  # server, date
+        return b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY)
 
     async def event_id(self, slug: str) -> int | None:
         """The id of the event called `slug`; readers asking at once share one read."""
@@ -335,18 +353,16 @@ class Hub:
         await send(START)
         cycle = _httptools_cycle(scope.get("livedesk.raw_send"))
         if cycle is not None and cycle.chunked_encoding:
-            self._own(cycle, event_id, last_event_id)
+            if not cycle.disconnected:
+                cycle.disconnected = True
+                self._own(cycle.transport, event_id, last_event_id)
         else:
             await self._serve_queued(receive, send, event_id, last_event_id)
 
-    def _own(self, cycle, event_id: int | None, last_event_id: int | None, greeting: bytes = FRAMED_RETRY) -> None:
-        """The response's headers are out: the connection becomes the reader's. uvicorn forgets
-        it (its request ends here, and it no longer counts it among its connections)."""
-        if cycle.disconnected:
-            return
-        transport = cycle.transport
+    def _own(self, transport, event_id: int | None, last_event_id: int | None, greeting: bytes = FRAMED_RETRY) -> None:
+        """The response's headers are written or in `greeting`: the connection becomes the
+        reader's. uvicorn forgets it (it no longer counts it among its connections)."""
         server_protocol = transport.get_protocol()
-        cycle.disconnected = True  # uvicorn neither writes to nor closes this connection any more
         with contextlib.suppress(AttributeError):
             server_protocol.connections.discard(server_protocol)
         reader = Reader(self, event_id, transport)

@@ -1,5 +1,5 @@
-"""Cached pages as `livedesk serve` answers them: its HTTP protocol replies to a GET for a cached,
-current page itself (web/protocol.py), and that reply must be the one the app would give."""
+"""What `livedesk serve`'s HTTP protocol answers itself (web/protocol.py): a GET for a cached,
+current page, and a stream of an event its hub knows. Each must be what the app would give."""
 
 from __future__ import annotations
 
@@ -81,3 +81,33 @@ def test_a_cached_page_gets_the_reply_the_app_gives(live_server, live_editor):
     # a new post is a new change: the cached page is not served past it
     assert live_editor.post(f"/api/events/{slug}/posts", json={"body": "The survey found two cracks."}).status_code == 201
     wait_until(lambda: b"two cracks" in replies(exchange(port, get(path)))[0][2], message="the new post on the page")
+
+
+def stream_head(port: int, path: str, last_event_id: int) -> tuple[str, dict[str, str], bytes]:
+    """The head of a stream's reply and what came with it before the connection is cut."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(get(path, f"Last-Event-ID: {last_event_id}", close=False))
+        raw = b""
+        while raw.count(b"event: post.created") < 2:
+            raw += sock.recv(65536)
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {n.lower(): v for n, _, v in (line.partition(": ") for line in lines)}, rest
+
+
+def test_a_stream_taken_by_the_protocol_is_the_stream_the_app_answers(live_server, live_editor):
+    slug = unique("ss")
+    assert live_editor.post("/api/events", json={"slug": slug, "title": "Ferry timetable"}).status_code == 201
+    for body in ("The first ferry left at six.", "The second ferry was held."):
+        assert live_editor.post(f"/api/events/{slug}/posts", json={"body": body}).status_code == 201
+    path = f"/api/events/{slug}/stream"
+    # the first reader of an event goes through the app, which looks the event up; the hub then
+    # knows it, and the next reader is taken from the protocol's callback
+    first = stream_head(live_server.port, path, 0)
+    second = stream_head(live_server.port, path, 0)
+    assert first[0] == second[0] == "HTTP/1.1 200 OK"
+    assert compared(first[1]) == compared(second[1])
+    assert second[1]["content-type"].startswith("text/event-stream") and second[1]["transfer-encoding"] == "chunked"
+    assert "frame-ancestors 'none'" in second[1]["content-security-policy"]
+    for _, _, rest in (first, second):
+        assert b"retry: 2000" in rest and b"The first ferry left at six." in rest and b"The second ferry was held." in rest
