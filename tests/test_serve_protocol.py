@@ -1,12 +1,18 @@
 """What `livedesk serve`'s HTTP protocol answers itself (web/protocol.py): a GET for a cached,
-current page, and a stream of an event its hub knows. Each must be what the app would give."""
+current page, and a stream of an event its hub knows. Each must be what the app would give.
+And how it reads: no faster than a client takes its replies."""
 
 from __future__ import annotations
 
 import gzip
 import socket
+import time
+from pathlib import Path
 
-from conftest import unique, wait_until
+import httpx
+import pytest
+
+from conftest import Server, server_env, unique, wait_until
 
 NOT_COMPARED = {"date", "connection"}  # the clock, and whether this reply closes the connection
 
@@ -74,6 +80,11 @@ def test_a_cached_page_gets_the_reply_the_app_gives(live_server, live_editor):
     assert [r[0] for r in both] == ["HTTP/1.1 200 OK"] * 2 and both[0][2] == cached[2]
     assert "frame-ancestors *" in both[1][1]["content-security-policy"] and "x-frame-options" not in both[1][1]
 
+    # many in one write, from a client that reads only once all are sent: the replies that do
+    # not fit the socket's buffer wait for it, and all arrive whole and in order
+    many = replies(exchange(port, get(path, close=False) * 299 + get(path)))
+    assert len(many) == 300 and all(r[0] == "HTTP/1.1 200 OK" and r[2] == cached[2] for r in many)
+
     # HTTP/1.0 goes the long way round, and gets the same page
     status, headers, body = replies(exchange(port, get(path, version="1.0", close=False)))[0]
     assert status.endswith("200 OK") and body == cached[2]
@@ -111,3 +122,37 @@ def test_a_stream_taken_by_the_protocol_is_the_stream_the_app_answers(live_serve
     assert "frame-ancestors 'none'" in second[1]["content-security-policy"]
     for _, _, rest in (first, second):
         assert b"retry: 2000" in rest and b"The first ferry left at six." in rest and b"The second ferry was held." in rest
+
+
+def resident_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+@pytest.mark.slow
+def test_a_client_that_sends_requests_and_never_reads_cannot_fill_the_server(tmp_path):
+    server = Server(server_env(tmp_path)).start()
+    try:
+        slug = unique("fl")
+        with server.client(server.token("editor")) as desk:
+            assert desk.post("/api/events", json={"slug": slug, "title": "Harbour gate"}).status_code == 201
+        for _ in range(3):  # the page is cached from now on
+            assert httpx.get(f"{server.url}/e/{slug}").status_code == 200
+        assert server.process is not None
+        before = resident_kb(server.process.pid)
+        request = get(f"/e/{slug}", close=False) * 1000
+        with socket.create_connection(("127.0.0.1", server.port)) as sock:
+            sock.setblocking(False)
+            sent, deadline = 0, time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    sent += sock.send(request[sent % len(request):])
+                except BlockingIOError:
+                    time.sleep(0.01)
+            grown_mb = (resident_kb(server.process.pid) - before) / 1024
+        # each request asks for a 10 KB page: reading on without limit, the server held hundreds
+        # of megabytes of requests waiting their turn; it reads only as fast as replies are taken
+        assert grown_mb < 64, f"the server grew by {grown_mb:.0f} MB for {sent * 1000 // len(request)} requests"
+        assert httpx.get(f"{server.url}/e/{slug}").status_code == 200  # and serves others as before
+    finally:
+        server.stop()

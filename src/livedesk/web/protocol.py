@@ -6,13 +6,14 @@ before any middleware runs:
 - a GET of a live stream of an event the hub knows is handed to the hub, whose reader takes
   the connection over (`Hub.take_now`).
 Every other request, and any request the shortcuts are unsure of (HTTP/1.0, a pipelined
-request behind one still being answered, an escaped path, an access log being written, an
-event the hub has not looked up yet), goes on to uvicorn and the app as usual, where
-`StreamRequests` and `CachedPages` do the same work.
+request behind one still being answered, a client not reading what it was sent, an escaped
+path, an access log being written, an event the hub has not looked up yet), goes on to
+uvicorn and the app as usual, where `StreamRequests` and `CachedPages` do the same work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, ClassVar
 
@@ -31,6 +32,7 @@ class _Answered:
 
     response_complete = True
     disconnected = False
+    message_event = asyncio.Event()  # set when the connection ends; no one waits on it
 
 
 ANSWERED = _Answered()
@@ -48,11 +50,27 @@ class ServeProtocol(HttpToolsProtocol):
         if not self._answered_here():
             super().on_headers_complete()
 
+    # uvicorn reads on after each reply, however many requests wait and however much of the
+    # replies the client has not read: a client that sends without reading would fill memory.
+    # Reading waits while requests wait or replies back up.
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if (self.pipeline or self.flow.write_paused) and not self.transport.is_closing():
+            self.flow.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if not self.pipeline and not self.transport.is_closing():
+            self.flow.resume_reading()
+
     def _answered_here(self) -> bool:
         parser = self.parser
         if parser.get_method() != b"GET" or parser.get_http_version() != "1.1" or parser.should_upgrade():
             return False
         if self.cycle is not None and not self.cycle.response_complete:  # a pipelined request waits its turn
+            return False
+        if self.flow.write_paused:  # a client that does not read: uvicorn's way waits for it
             return False
         if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
             return False
