@@ -156,3 +156,5 @@ def test_a_client_that_sends_requests_and_never_reads_cannot_fill_the_server(tmp
         assert httpx.get(f"{server.url}/e/{slug}").status_code == 200  # and serves others as before
     finally:
         server.stop()
+    said = Path(server.env["LIVEDESK_TEST_LOG"]).read_text()
+    assert "Traceback" not in said, said[-2000:]  # connections whose replies the protocol wrote end cleanly

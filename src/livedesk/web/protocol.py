@@ -9,6 +9,9 @@ Every other request, and any request the shortcuts are unsure of (HTTP/1.0, a pi
 request behind one still being answered, a client not reading what it was sent, an escaped
 path, an access log being written, an event the hub has not looked up yet), goes on to
 uvicorn and the app as usual, where `StreamRequests` and `CachedPages` do the same work.
+
+Two of uvicorn's ways are changed for every request: it reads no faster than the client takes
+its replies, and when a connection ends every request still waiting on it is marked gone.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ ANSWERED = _Answered()
 
 class ServeProtocol(HttpToolsProtocol):
     state: ClassVar[Any] = None  # the app's state, which holds the page cache; see `for_app`
+    answering: Any = None  # uvicorn's request whose reply is being made, if any
 
     @classmethod
     def for_app(cls, state: Any) -> type[ServeProtocol]:
@@ -63,6 +67,20 @@ class ServeProtocol(HttpToolsProtocol):
         super().resume_writing()
         if not self.pipeline and not self.transport.is_closing():
             self.flow.resume_reading()
+
+    # uvicorn marks only the newest request as disconnected when the connection ends; with
+    # requests pipelined, the one being answered is an older one, and would write to a closed
+    # socket.
+
+    def _start_asgi_task(self, cycle, app) -> None:
+        self.answering = cycle
+        super()._start_asgi_task(cycle, app)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for cycle in (self.answering, *(queued for queued, _ in self.pipeline)):
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+        super().connection_lost(exc)
 
     def _answered_here(self) -> bool:
         parser = self.parser
