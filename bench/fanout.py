@@ -469,6 +469,7 @@ class Result:
     calls: list[float]  # each publish call's round trip, in seconds
     client_cpu_s: float
     load: str
+    connect_cpu_s: float  # the servers' CPU while the readers connected
 
     def p(self, q: float) -> float:
         return float(np.percentile(self.latencies, q)) * 1000 if len(self.latencies) else float("nan")
@@ -476,14 +477,16 @@ class Result:
 
 async def measure(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
     tally = Tally(readers, posts)
+    pids = server.pids()
+    connect_cpu = sum(cpu_seconds(pid) for pid in pids)
     t0 = time.monotonic()
     transports = await open_readers(server.ports, server.stream_path, readers, tally)
     connect_s = time.monotonic() - t0
+    connect_cpu = sum(cpu_seconds(pid) for pid in pids) - connect_cpu
     gc.collect()
     gc.freeze()
     gc.disable()  # the client's own pauses would show as server latency
     await asyncio.sleep(1.0)
-    pids = server.pids()
     spawn = multiprocessing.get_context("spawn")
     results, started = spawn.Queue(), spawn.Event()
     proc = spawn.Process(target=publisher, args=(*args, started, results))
@@ -513,7 +516,7 @@ async def measure(server: Server, readers: int, posts: int, publisher, args: tup
     return Result(server.name, readers, connect_s, np.frombuffer(tally.latencies, dtype=np.float64).copy(),
                   int((counts == 0).sum()), int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()),
                   dropped,
-                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, calls, client_s, load)
+                  server.baseline_kb, peak, cpu, window_s, poller, publish_s, calls, client_s, load, connect_cpu)
 
 
 def run_case(server: Server, readers: int, posts: int, publisher, args: tuple) -> Result:
@@ -565,9 +568,11 @@ def run_case_clients(server: Server, readers: int, posts: int, clients: int, pub
     procs = [ctx.Process(target=client_main, args=(server.ports, server.stream_path, n, posts, source,
                                                    connected, go, done, results))
              for n, source in zip(shares, sources)]
+    connect_cpu = sum(cpu_seconds(pid) for pid in pids)
     for proc in procs:
         proc.start()
     connect_s = max(connected.get(timeout=600) for _ in procs)  # each client's own time, from its first connect
+    connect_cpu = sum(cpu_seconds(pid) for pid in pids) - connect_cpu
     time.sleep(1.0)
     pub_results, started = ctx.Queue(), ctx.Event()
     pub = ctx.Process(target=publisher, args=(*args, started, pub_results))
@@ -594,7 +599,7 @@ def run_case_clients(server: Server, readers: int, posts: int, clients: int, pub
     return Result(f"{server.name}, {clients} clients", readers, connect_s, latencies, int((counts == 0).sum()),
                   int(np.clip(counts.astype(np.int32) - 1, 0, None).sum()), sum(got[s][2] for s in sources),
                   server.baseline_kb, peak, cpu, window_s, poller, publish_s, calls,
-                  sum(got[s][3] for s in sources), load)
+                  sum(got[s][3] for s in sources), load, connect_cpu)
 
 
 # ---- the reconnect storm ------------------------------------------------------------------
@@ -754,7 +759,8 @@ def report(result: Result, posts: int) -> None:
     growth = sum(p - b for p, b in zip(result.peak_kb, result.baseline_kb))
     rss = ", ".join(f"{p / 1024:.0f} MB (+{(p - b) / 1024:.0f})" for p, b in zip(result.peak_kb, result.baseline_kb))
     cpu = ", ".join(f"{c:.1f} s" for c in result.cpu_s)
-    print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s"
+    per_connect = f" ({result.connect_cpu_s / result.readers * 1e6:.0f} µs server CPU each)" if result.readers else ""
+    print(f"  {result.server:<12} readers {result.readers:>6}  connected in {result.connect_s:5.1f} s{per_connect}"
           f"   (machine load average {result.load})")
     if result.readers:
         print(f"    latency ms   p50 {result.p(50):7.1f}   p99 {result.p(99):7.1f}   max {result.p(100):7.1f}"
