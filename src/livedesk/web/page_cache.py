@@ -156,7 +156,7 @@ class Reply:
     headers: list
     body: bytes
     tag: str
-    head: bytes  # the status line's reason and the headers, encoded, up to the body
+    head: bytes  # the headers encoded, with the blank line that ends them
 
 
 def _replies(entry: CachedEntry, zipped: bool, extra: tuple) -> tuple[Reply, Reply]:

@@ -4,9 +4,9 @@ A change is read from the store once, encoded and framed once, and written to ev
 reader's connection in one loop: no task or queue per reader.
 
 Under uvicorn's httptools server the hub takes a stream's connection over as soon as its
-headers are sent (`Hub.take` for the fast route, `Hub.serve` from the framework): the socket's
-protocol becomes the reader itself, a small slot object, and uvicorn's objects for the
-request go away. An idle reader then costs its socket and that one object.
+headers are sent (`Hub.take_now` from `livedesk serve`'s own HTTP protocol, `Hub.take` from
+the first ASGI layer, `Hub.serve` from the framework): the socket's protocol becomes the
+reader itself, a small slot object, and uvicorn's objects for the request go away. An idle reader then costs its socket and that one object.
 
 Readers that reconnect with Last-Event-ID are replayed from the hub's memory of the newest
 changes (`recent`, filled from the store at start, so a restarted node has it too) when it
