@@ -27,13 +27,18 @@ def exchange(port: int, request: bytes) -> bytes:
     return b"".join(chunks)
 
 
+def split_head(raw: bytes) -> tuple[str, dict[str, str], bytes]:
+    """(status line, headers, what follows them) of the reply that `raw` starts with."""
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}, rest
+
+
 def replies(raw: bytes) -> list[tuple[str, dict[str, str], bytes]]:
     """(status line, headers, body) of each reply in `raw` (each with a content-length)."""
     found = []
     while raw:
-        head, _, rest = raw.partition(b"\r\n\r\n")
-        status, *lines = head.decode("latin-1").split("\r\n")
-        headers = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines)}
+        status, headers, rest = split_head(raw)
         length = int(headers.get("content-length", "0"))
         found.append((status, headers, rest[:length]))
         raw = rest[length:]
@@ -101,9 +106,7 @@ def stream_head(port: int, path: str, last_event_id: int) -> tuple[str, dict[str
         raw = b""
         while raw.count(b"event: post.created") < 2:
             raw += sock.recv(65536)
-    head, _, rest = raw.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    return status, {n.lower(): v for n, _, v in (line.partition(": ") for line in lines)}, rest
+    return split_head(raw)
 
 
 def test_a_stream_taken_by_the_protocol_is_the_stream_the_app_answers(live_server, live_editor):
