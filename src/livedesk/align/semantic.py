@@ -30,6 +30,7 @@ import numpy as np
 MODEL = "use-multilingual-v3-int8"  # names the vectors in the store: a new model gets new rows
 DIMENSION = 512
 MAX_CHARS = 1000  # a longer post is read up to here: its opening carries the development
+PAIR_SLICE = 16_384  # pairs whose rows are copied at once: two copies of every pair's rows would be large
 
 
 def available() -> bool:
@@ -251,7 +252,7 @@ def pair_cosines(
     row[used] = np.arange(len(used))
     rows = vectors(embedder, [texts[k] for k in used], known)
     cosines = np.empty(len(i))
-    for at in range(0, len(i), 16384):  # pairs a slice at a time: two copies of every pair's rows would be large
-        a, b = row[i[at:at + 16384]], row[j[at:at + 16384]]
-        cosines[at:at + 16384] = np.einsum("kd,kd->k", rows[a], rows[b])
+    for at in range(0, len(i), PAIR_SLICE):
+        a, b = row[i[at:at + PAIR_SLICE]], row[j[at:at + PAIR_SLICE]]
+        cosines[at:at + PAIR_SLICE] = np.einsum("kd,kd->k", rows[a], rows[b])
     return cosines
