@@ -345,9 +345,11 @@ def numbers(text: str, language: str | None = None) -> set[tuple[str, float]]:
     value can agree. A text known to be in one `language` has its number words read in
     that language only; otherwise in all of them.
     """
-    found = _figures(fold(text))
-    others = NUMBER_LANGUAGES[1:]
-    for reading in others if language is None else [language] if language in others else []:
+    found = _figures(fold(text))  # digits, and English number words
+    readings: tuple[str, ...] = NUMBER_LANGUAGES[1:]
+    if language is not None:
+        readings = tuple(r for r in readings if r == language)
+    for reading in readings:
         digits = alpha2digit(text, reading)
         if digits != text:
             found |= _figures(fold(digits))
