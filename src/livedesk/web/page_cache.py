@@ -17,7 +17,7 @@ from livedesk.newsroom import NotFound
 from livedesk.store.posts import BadCursor
 from livedesk.web.partners import partners_of
 from livedesk.web.render import HTML, error_page, public_base
-from livedesk.web.responses import not_modified
+from livedesk.web.responses import header_lines, not_modified
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,5 @@ def _replies(entry: CachedEntry, zipped: bool, extra: tuple) -> tuple[Reply, Rep
     full = [*reply, (b"content-type", HTML.encode()), (b"content-length", str(len(body)).encode())]
     if zipped:
         full.append((b"content-encoding", b"gzip"))
-    return Reply(200, full, body, tag, _encoded(full)), Reply(304, reply, b"", tag, _encoded(reply))
-
-
-def _encoded(headers: list) -> bytes:
-    return b"".join(name + b": " + value + b"\r\n" for name, value in headers) + b"\r\n"
+    return (Reply(200, full, body, tag, header_lines(full) + b"\r\n"),
+            Reply(304, reply, b"", tag, header_lines(reply) + b"\r\n"))

@@ -26,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from livedesk.web.deps import over_https
 from livedesk.web.middleware import STREAM_PATH, cached_entry, security_headers
 from livedesk.web.page_cache import page_reply
+from livedesk.web.responses import header_lines
 
 STATUS_LINES = {200: b"HTTP/1.1 200 OK\r\n", 304: b"HTTP/1.1 304 Not Modified\r\n"}
 
@@ -121,7 +122,7 @@ class ServeProtocol(HttpToolsProtocol):
         self.cycle = ANSWERED
         reply = page_reply(scope, *found)
         keep_alive = self.parser.should_keep_alive()
-        head = b"".join(name + b": " + value + b"\r\n" for name, value in self.server_state.default_headers)  # date, server
+        head = header_lines(self.server_state.default_headers)  # date, server
         if not keep_alive:
             head += b"connection: close\r\n"
         self.transport.writelines([STATUS_LINES[reply.status], head, reply.head, reply.body])

@@ -10,6 +10,11 @@ from typing import Any
 from fastapi import Request, Response
 
 
+def header_lines(headers: list[tuple[bytes, bytes]]) -> bytes:
+    """Headers as they go on the wire: one `name: value` line each."""
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+
+
 def not_modified(tag: str, if_none_match: str) -> bool:
     """The client's If-None-Match names this ETag (a weak one counts)."""
     return tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]

@@ -6,7 +6,8 @@ reader's connection in one loop: no task or queue per reader.
 Under uvicorn's httptools server the hub takes a stream's connection over as soon as its
 headers are sent (`Hub.take_now` from `livedesk serve`'s own HTTP protocol, `Hub.take` from
 the first ASGI layer, `Hub.serve` from the framework): the socket's protocol becomes the
-reader itself, a small slot object, and uvicorn's objects for the request go away. An idle reader then costs its socket and that one object.
+reader itself, a small slot object, and uvicorn's objects for the request go away. An idle
+reader then costs its socket and that one object.
 
 Readers that reconnect with Last-Event-ID are replayed from the hub's memory of the newest
 changes (`recent`, filled from the store at start, so a restarted node has it too) when it
@@ -30,6 +31,7 @@ from livedesk.model import Change
 from livedesk.store import changes as change_store
 from livedesk.store import events as event_store
 from livedesk.store.db import run_read
+from livedesk.web.responses import header_lines
 
 log = logging.getLogger("livedesk.stream")
 
@@ -323,8 +325,8 @@ class Hub:
         """The response's head and the retry advice: they go in one write with what the reader missed."""
         head = self._heads.get(key := tuple(headers))
         if head is None:
-            head = self._heads[key] = b"".join(name + b": " + value + b"\r\n" for name, value in START["headers"] + headers)
-        default = b"".join(name + b": " + value + b"\r\n" for name, value in default_headers)  # server, date
+            head = self._heads[key] = header_lines(START["headers"] + headers)
+        default = header_lines(default_headers)  # server, date
         return b"HTTP/1.1 200 OK\r\n%s%stransfer-encoding: chunked\r\n\r\n%s" % (default, head, FRAMED_RETRY)
 
     async def event_id(self, slug: str) -> int | None:
